@@ -1,0 +1,1 @@
+"""kyodo-desk core: conversation engine, message model, settings, app factory and CLI."""

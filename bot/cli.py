@@ -1,0 +1,117 @@
+"""The `kyodo-desk` command line."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+THRESHOLDS = [round(0.30 + 0.05 * i, 2) for i in range(11)]
+
+
+def _print_json(obj: dict) -> None:
+    print(json.dumps(obj, ensure_ascii=False), flush=True)
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    from knowledge.base import load_knowledge
+
+    kb = load_knowledge()
+    if args.batch:
+        from knowledge.evaluate import load_questions
+
+        try:
+            items = load_questions(Path(args.batch))
+        except (OSError, ValueError) as exc:
+            print(f"kyodo-desk: cannot read {args.batch}: {exc}", file=sys.stderr)
+            return 2
+        for item in items:
+            _print_json(kb.ask(str(item.get("q", ""))).as_json(item.get("id"), str(item.get("q", ""))))
+        return 0
+    question = " ".join(args.question)
+    answer = kb.ask(question)
+    if args.json:
+        _print_json(answer.as_json(None, question))
+        return 0
+    print(answer.text)
+    if answer.related:
+        print("\n関連: " + " / ".join(r.title for r in answer.related))
+    return 0
+
+
+def cmd_kb_eval(args: argparse.Namespace) -> int:
+    from knowledge.base import load_knowledge
+    from knowledge.evaluate import evaluate, load_questions
+
+    kb = load_knowledge()
+    report = evaluate(kb, load_questions(Path(args.file)))
+    answerable, out_of_scope = report.answerable, report.out_of_scope
+    top1, declined = report.at_threshold(kb.threshold)
+    print(f"questions: {len(answerable)} answerable, {len(out_of_scope)} out of scope (threshold {kb.threshold})")
+    print(f"top-1 hit rate: {top1:.1%}")
+    print(f"top-3 hit rate: {report.rate(answerable, lambda c: c.top3):.1%}")
+    print(f"abstention accuracy: {declined:.1%} of out-of-scope declined; "
+          f"{report.rate(answerable, lambda c: c.abstained):.1%} of answerable declined")
+    if args.verbose:
+        for case in report.cases:
+            mark = "ok " if (case.top1 and not case.abstained) or (case.expect is None and case.abstained) else "NG "
+            print(f"  {mark}{case.id} conf={case.confidence:.2f} top3={'y' if case.top3 else 'n'} {case.q}")
+    print("threshold sweep (top-1, declined): " + "  ".join(
+        f"{t:.2f}:{a:.0%}/{d:.0%}" for t in THRESHOLDS for a, d in [report.at_threshold(t)]))
+    return 0
+
+
+def cmd_kb_dump(args: argparse.Namespace) -> int:
+    from knowledge.base import load_knowledge
+
+    for entry in load_knowledge().entries:
+        _print_json({"id": entry.id, "title": entry.title, "text": entry.body, "source": entry.source,
+                     "as_of": entry.as_of, "category": entry.category})
+    return 0
+
+
+def cmd_kb_lint(args: argparse.Namespace) -> int:
+    import os
+
+    from knowledge.base import DEFAULT_FOLDER
+    from knowledge.entries import load_entries
+
+    folder = Path(args.folder or os.environ.get("KYODO_KNOWLEDGE_DIR") or DEFAULT_FOLDER)
+    result = load_entries(folder)
+    for problem in result.problems:
+        print(problem)
+    print(f"{len(result.entries)} entries, {len(result.problems)} problem(s) in {folder}")
+    return 1 if result.problems else 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="kyodo-desk", description="協働のまちづくり窓口 chat bot")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    ask = sub.add_parser("ask", help="answer one question from the knowledge base")
+    ask.add_argument("question", nargs="*", help="the question (Japanese)")
+    ask.add_argument("--json", action="store_true", help="print one JSON object")
+    ask.add_argument("--batch", metavar="FILE", help="JSON lines with id and q; prints JSON lines")
+    ask.set_defaults(func=cmd_ask)
+
+    kb = sub.add_parser("kb", help="knowledge base tools").add_subparsers(dest="kb_command", required=True)
+    ev = kb.add_parser("eval", help="top-1/top-3 hit rate and abstention accuracy on a question file")
+    ev.add_argument("file")
+    ev.add_argument("-v", "--verbose", action="store_true", help="one line per question")
+    ev.set_defaults(func=cmd_kb_eval)
+    kb.add_parser("dump", help="every passage as JSON lines").set_defaults(func=cmd_kb_dump)
+    lint = kb.add_parser("lint", help="check the knowledge files")
+    lint.add_argument("folder", nargs="?", help="knowledge folder (default: KYODO_KNOWLEDGE_DIR or Okayama)")
+    lint.set_defaults(func=cmd_kb_lint)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from knowledge.entries import KnowledgeError
+
+    try:
+        return args.func(args)
+    except KnowledgeError as exc:
+        print(f"kyodo-desk: the knowledge files have problems:\n{exc}", file=sys.stderr)
+        return 2

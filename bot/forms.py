@@ -1,0 +1,141 @@
+"""The intake forms, as data: fields, prompts, validators, choices, optional fields, conditions.
+
+A form is walked by bot/engine.py; nothing here knows about conversations or channels.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from bot import validators as v
+
+APPLICANT_TYPES = ("個人", "町内会・自治会", "NPO・市民活動団体", "事業者", "学校・大学", "その他")
+CONTACT_METHODS = ("LINE", "電話", "メール")
+SKIPPED = "（未回答）"
+
+
+@dataclass(frozen=True)
+class Field:
+    key: str
+    label: str
+    prompt: str
+    choices: tuple[str, ...] = ()
+    optional: bool = False
+    max_chars: int = 200
+    # A validator that depends on earlier answers (the contact field checks a phone or an e-mail).
+    validator: Callable[[Mapping[str, str]], v.Validator] | None = None
+    asked_if: Callable[[Mapping[str, str]], bool] | None = None
+    hint: str = ""
+    depends_on: tuple[str, ...] = ()  # answers that, when changed, make this one to be asked again
+
+    def check(self, text: str, answers: Mapping[str, str]) -> v.Result:
+        if self.optional and v.is_none_word(text):
+            return v.Valid(SKIPPED)
+        if self.choices:
+            choice = v.match_choice(text, self.choices)
+            if choice:
+                return v.Valid(choice)
+            return v.Invalid("下のボタンから選んでください。")
+        if self.validator:
+            return self.validator(answers)(text)
+        return v.free_text(self.max_chars)(text)
+
+    def applies(self, answers: Mapping[str, str]) -> bool:
+        return self.asked_if is None or self.asked_if(answers)
+
+    @property
+    def accepts_anything(self) -> bool:
+        """Free text with no format: a question typed here might be the answer itself."""
+        return not self.choices and self.validator is None
+
+
+@dataclass(frozen=True)
+class Form:
+    name: str
+    title: str
+    prefix: str  # of the reference number: S-2026-0001
+    intro: str
+    fields: tuple[Field, ...]
+    next_steps: str
+
+    def field(self, key: str) -> Field:
+        return next(f for f in self.fields if f.key == key)
+
+    def applicable(self, answers: Mapping[str, str]) -> list[Field]:
+        return [f for f in self.fields if f.applies(answers)]
+
+    def dependents(self, key: str) -> list[str]:
+        return [f.key for f in self.fields if key in f.depends_on]
+
+    def next_field(self, answers: Mapping[str, str], after: str | None = None) -> Field | None:
+        """The first applicable field after `after` that has no answer yet."""
+        keys = [f.key for f in self.fields]
+        start = keys.index(after) + 1 if after in keys else 0
+        for candidate in self.fields[start:]:
+            if candidate.applies(answers) and candidate.key not in answers:
+                return candidate
+        for candidate in self.fields[:start]:
+            if candidate.applies(answers) and candidate.key not in answers:
+                return candidate
+        return None
+
+    def shown(self, answers: Mapping[str, str]) -> list[tuple[Field, str]]:
+        return [(f, answers[f.key]) for f in self.fields if f.applies(answers) and f.key in answers]
+
+
+def _fixed(validator: v.Validator) -> Callable[[Mapping[str, str]], v.Validator]:
+    return lambda answers: validator
+
+
+def _needs_contact(answers: Mapping[str, str]) -> bool:
+    return answers.get("contact_method") in ("電話", "メール")
+
+
+CONSULTATION = Form(
+    name="consultation",
+    title="協働の相談",
+    prefix="S",
+    intro="協働の相談を受け付けます。いくつか質問しますので、ひとつずつお答えください。途中で「戻る」「やめる」もできます。",
+    fields=(
+        Field("applicant_type", "相談者区分", "どなたからのご相談ですか？", choices=APPLICANT_TYPES),
+        Field("name", "お名前または団体名", "お名前、または団体名を教えてください。", max_chars=100),
+        Field("content", "相談内容", "ご相談の内容を教えてください。困っていること、やりたいことなど、自由にお書きください。", max_chars=2000),
+        Field("area", "地域", "活動する地域（区や学区）を教えてください。決まっていなければ「なし」で大丈夫です。",
+              optional=True, max_chars=100, hint="例: 北区 ○○学区"),
+        Field("contact_method", "希望する連絡方法", "職員からの連絡方法はどれがよいですか？", choices=CONTACT_METHODS),
+        Field("contact", "連絡先", "連絡先（電話番号またはメールアドレス）を教えてください。",
+              validator=lambda a: v.contact_for_method(a.get("contact_method", "")), asked_if=_needs_contact,
+              depends_on=("contact_method",)),
+        Field("preferred_time", "連絡しやすい日時", "連絡しやすい曜日や時間帯があれば教えてください（なければ「なし」）。",
+              optional=True, max_chars=100),
+    ),
+    next_steps="担当の職員が内容を確認し、ご希望の方法でご連絡します（土日祝日を除き、通常数日以内）。状況は「状況確認」でいつでも確認できます。",
+)
+
+PROPOSAL = Form(
+    name="proposal",
+    title="協働提案（条例第10条）",
+    prefix="P",
+    intro="市への協働提案（岡山市協働のまちづくり条例 第10条）を受け付けます。ESD・市民協働推進センターが内容を確認し、市の関係部署との協議につなぎます。ひとつずつお答えください。",
+    fields=(
+        Field("applicant_type", "提案者区分", "どなたからのご提案ですか？", choices=APPLICANT_TYPES),
+        Field("group_name", "団体名", "団体名を教えてください（個人の場合はお名前）。", max_chars=100),
+        Field("representative", "代表者名", "代表者のお名前を教えてください。", max_chars=60),
+        Field("contact_person", "連絡担当者", "連絡担当者のお名前を教えてください（代表者と同じなら「同じ」）。", max_chars=60),
+        Field("phone", "電話", "連絡先の電話番号を教えてください。", validator=_fixed(v.phone)),
+        Field("email", "メール", "連絡先のメールアドレスを教えてください。", validator=_fixed(v.email)),
+        Field("title", "提案名", "提案の名前（事業名）を教えてください。", max_chars=100),
+        Field("issue", "解決したい地域課題", "解決したい地域の課題は何ですか？なぜ取り組みたいのかも教えてください。", max_chars=1000),
+        Field("content", "提案内容", "提案の内容（何を、どのように行うか）を教えてください。", max_chars=2000),
+        Field("our_role", "自分たちが担うこと", "役割分担について、ご自身（団体）が担うことを教えてください。", max_chars=1000),
+        Field("city_role", "市に期待すること", "市に期待すること（協力してほしいこと）を教えてください。", max_chars=1000),
+        Field("effect", "期待される効果", "期待される効果を教えてください。", max_chars=1000),
+        Field("department", "協働したい市の部署", "協働したい市の部署があれば教えてください（わからなければ「わからない」）。",
+              optional=True, max_chars=100),
+        Field("period", "実施時期", "実施したい時期を教えてください（例: 2027年4月から1年間）。", max_chars=100),
+        Field("budget", "概算予算", "概算の予算があれば教えてください（なければ「なし」）。", optional=True, max_chars=100),
+    ),
+    next_steps="ESD・市民協働推進センターが内容を確認し、担当者からご連絡します。市の関係部署との協議の場づくりをお手伝いします。状況は「状況確認」でいつでも確認できます。",
+)
+
+FORMS = {form.name: form for form in (CONSULTATION, PROPOSAL)}

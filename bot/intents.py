@@ -1,0 +1,74 @@
+"""Recognizing the desk's global intents in natural phrasing.
+
+Commands (cancel, back, menu …) are recognized only in short messages, so a long answer such as
+「町内会をやめたい人が増えている」 is never mistaken for 「やめる」. Starting a consultation or a
+proposal needs a wish (〜したい, お願い), not a question about it: 「相談はどこでできる？」 is a
+knowledge question.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from enum import Enum
+
+
+class Intent(str, Enum):
+    MENU = "menu"
+    CONSULT = "consult"
+    PROPOSE = "propose"
+    STATUS = "status"
+    CANCEL = "cancel"
+    BACK = "back"
+    RESTART = "restart"
+    HELP = "help"
+    HUMAN = "human"
+
+
+COMMAND_MAX_CHARS = 20
+REFERENCE = re.compile(r"(?<![A-Z0-9])([SP])-?(\d{4})-?(\d{1,5})(?![0-9])", re.I)
+_QUESTION = re.compile(r"(どこ|どう(やって|すれば|したら)|いつ|誰|だれ|何|なに|どんな|方法|とは|って\?|ですか|ますか|の\?|教えて)")
+_WISH = r"(したい|しよう|します|させて|お願い|おねがい|申し込み|申込|を始め|をはじめ|に乗って|があります|がある|あるんだ|あるのです|したくて|を出したい|を受けたい)"
+
+_COMMANDS: list[tuple[Intent, re.Pattern]] = [
+    (Intent.CANCEL, re.compile(r"^(やめ(る|ます|たい|て)?|止め(る|ます)|キャンセル|中止|取り消し|取消|cancel|もういい(です)?)[。!]*$")),
+    (Intent.BACK, re.compile(r"^(戻る|もどる|戻って|戻りたい|前の質問|一つ前|ひとつ前|前に戻る|back)[。!]*$")),
+    (Intent.RESTART, re.compile(r"^(最初から(やり直(す|し)(たい)?)?|はじめから|やり直(す|し|したい)|リセット|restart)[。!]*$")),
+    (Intent.MENU, re.compile(r"^(メニュー|めにゅー|menu|トップ|ホーム|最初の画面)(を(表示|見せて))?[。!]*$")),
+    (Intent.HELP, re.compile(r"^(ヘルプ|help|使い方|つかいかた|何ができる(の)?|なにができる(の)?|できること)[?。!]*$")),
+    (Intent.STATUS, re.compile(r"(状況|進捗|ステータス|状態)(確認|を?(教えて|知りたい|見たい|は|どう))|^状況確認$|申し込んだ(件|相談|提案)(は|どう)|^(私|わたし)の(相談|提案|案件)")),
+    (Intent.HUMAN, re.compile(r"(人|ひと|職員|担当者?|スタッフ|オペレーター)(と|に)(話|はな|相談|つない|繋い|代わ|かわ)|有人")),
+]
+
+
+def _fold(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).strip().lower().replace(" ", "")
+
+
+def detect(text: str) -> Intent | None:
+    folded = _fold(text)
+    if not folded:
+        return None
+    if len(folded) <= COMMAND_MAX_CHARS:
+        for intent, pattern in _COMMANDS:
+            if pattern.search(folded):
+                return intent
+    if len(folded) > 60 or _QUESTION.search(folded):
+        return None
+    if re.search(r"提案(が|を)?" + _WISH, folded):
+        return Intent.PROPOSE
+    if re.search(r"相談(が|を)?" + _WISH, folded):
+        return Intent.CONSULT
+    return None
+
+
+def find_reference(text: str) -> str | None:
+    match = REFERENCE.search(_fold(text).upper())
+    if not match:
+        return None
+    kind, year, number = match.groups()
+    return f"{kind.upper()}-{year}-{int(number):04d}"
+
+
+def looks_like_question(text: str) -> bool:
+    folded = _fold(text)
+    return folded.endswith("?") or bool(_QUESTION.search(folded))

@@ -1,0 +1,101 @@
+"""The channel-neutral message model: what the engine receives, says and asks to be done.
+
+Handlers turn platform events into these and render replies for their platform; the engine
+never sees a platform type.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Union
+
+
+# --- incoming events ---------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Text:
+    text: str
+
+
+@dataclass(frozen=True)
+class Postback:
+    data: str
+
+
+@dataclass(frozen=True)
+class Follow:
+    pass
+
+
+@dataclass(frozen=True)
+class Unfollow:
+    pass
+
+
+@dataclass(frozen=True)
+class Media:
+    """A sticker, image, video, audio, file or location: the desk reads text only."""
+    kind: str
+
+
+Event = Union[Text, Postback, Follow, Unfollow, Media]
+
+
+# --- replies -----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Choice:
+    """A quick-reply or card button. `data` is postback data (≤ 300 characters on LINE)."""
+    label: str
+    data: str
+
+
+@dataclass(frozen=True)
+class Say:
+    text: str
+    choices: tuple[Choice, ...] = ()
+
+
+@dataclass(frozen=True)
+class Card:
+    """A titled bubble: an answer (body + source line) or the confirmation summary (fields)."""
+    title: str
+    body: str = ""
+    fields: tuple[tuple[str, str], ...] = ()
+    footer: str = ""
+    buttons: tuple[Choice, ...] = ()
+    choices: tuple[Choice, ...] = ()
+    kind: str = "answer"  # answer | summary | cases
+
+
+Reply = Union[Say, Card]
+
+
+# --- effects -----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class SubmitCase:
+    """Create the case record; its reference number is filled into replies marked with {reference}."""
+    kind: str
+    answers: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class SetContactActive:
+    active: bool
+
+
+@dataclass(frozen=True)
+class RelayToCase:
+    """A citizen's message on a case a person has taken: goes to the case's staff thread."""
+    reference: str
+    text: str
+
+
+Effect = Union[SubmitCase, SetContactActive, RelayToCase]
+
+
+@dataclass
+class Turn:
+    state: "object"
+    replies: list[Reply] = field(default_factory=list)
+    effects: list[Effect] = field(default_factory=list)

@@ -1,0 +1,1 @@
+"""The knowledge base: editable entry files, Japanese analysis, the index and answer building."""

@@ -1,0 +1,158 @@
+"""Japanese text analysis for search: Sudachi terms and character bigrams.
+
+Terms are Sudachi normalized forms in split mode C plus their mode-A parts (search mode), with
+particles, auxiliaries and symbols dropped by part of speech, and the office's synonyms folded
+to one word. Bigrams catch what the dictionary splits badly: proper nouns, unknown words and
+spelling variants.
+"""
+from __future__ import annotations
+
+import re
+import threading
+import unicodedata
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from sudachipy import Dictionary, SplitMode
+
+from knowledge.profile import Vocabulary
+
+SUDACHI_MAX_BYTES = 49_149
+CHUNK_BYTES = 40_000
+KEPT_POS = {"名詞", "動詞", "形容詞", "形状詞", "接尾辞", "接頭辞"}
+LIGHT_VERBS = "非自立可能"
+_FIELDS = {"pos", "normalized_form", "split_a"}
+
+
+@lru_cache(maxsize=1)
+def _dictionary() -> Dictionary:
+    return Dictionary()
+
+
+_local = threading.local()
+
+
+def _tokenizer():
+    # A Sudachi tokenizer is not thread-safe: one per thread.
+    tok = getattr(_local, "tokenizer", None)
+    if tok is None:
+        tok = _local.tokenizer = _dictionary().tokenizer(mode=SplitMode.C, fields=_FIELDS)
+    return tok
+
+
+_DIGIT_COMMA = re.compile(r"(?<=\d),(?=\d{3})")
+
+
+def normalize(text: str) -> str:
+    """NFKC, lower case, and thousands separators dropped (2,000,000 → 2000000)."""
+    return _DIGIT_COMMA.sub("", unicodedata.normalize("NFKC", text).lower())
+
+
+def chunks(text: str, limit: int = CHUNK_BYTES) -> list[str]:
+    """Split text so that each piece stays under Sudachi's input limit, preferring line or sentence ends."""
+    if len(text.encode("utf-8")) <= limit:
+        return [text]
+    pieces, current, size = [], [], 0
+    for char in text:
+        width = len(char.encode("utf-8"))
+        if size + width > limit:
+            pieces.append("".join(current))
+            current, size = [], 0
+        current.append(char)
+        size += width
+        if char in "。\n!?" and size > limit // 2:
+            pieces.append("".join(current))
+            current, size = [], 0
+    if current:
+        pieces.append("".join(current))
+    return pieces
+
+
+@dataclass
+class Analysis:
+    terms: list[str]  # what is indexed and searched
+    units: list[str]  # mode-C words only (no parts): what a question is about
+    surfaces: list[str]  # the units as written, for character bigrams
+    out_of_dictionary: set[str] = field(default_factory=set)  # units Sudachi does not know (typos, new words)
+
+    def add_unit(self, form: str, surface: str, known: bool = True) -> None:
+        self.terms.append(form)
+        self.units.append(form)
+        self.surfaces.append(surface)
+        if not known:
+            self.out_of_dictionary.add(form)
+
+    @property
+    def bigrams(self) -> list[str]:
+        return bigrams(" ".join(self.surfaces))
+
+
+class Analyzer:
+    def __init__(self, vocabulary: Vocabulary):
+        self.question_words = frozenset(normalize(w) for w in vocabulary.question_words)
+        self._phrases: dict[tuple[str, ...], str] = {}
+        for group in vocabulary.synonyms:
+            canonical = "".join(self._raw_forms(group[0]))
+            for word in group:
+                forms = tuple(self._raw_forms(word))
+                if forms:
+                    self._phrases[forms] = canonical
+        self._longest = max((len(k) for k in self._phrases), default=1)
+
+    def _raw_forms(self, text: str) -> list[str]:
+        return [normalize(m.normalized_form()) for m in _tokenizer().tokenize(normalize(text))]
+
+    def terms(self, text: str) -> list[str]:
+        return self.analyze(text).terms
+
+    def analyze(self, text: str) -> Analysis:
+        """Search terms in order (mode-A parts after each compound), plus the mode-C units alone."""
+        result = Analysis([], [], [])
+        for piece in chunks(normalize(text)):
+            morphemes = list(_tokenizer().tokenize(piece))
+            forms = [normalize(m.normalized_form()) for m in morphemes]
+            i = 0
+            while i < len(morphemes):
+                phrase_len, canonical = self._match_phrase(forms, i)
+                if canonical:
+                    result.add_unit(canonical, "".join(m.surface() for m in morphemes[i:i + phrase_len]))
+                    i += phrase_len
+                    continue
+                morpheme = morphemes[i]
+                if self._kept(morpheme.part_of_speech(), forms[i]):
+                    result.add_unit(forms[i], morpheme.surface(), known=not morpheme.is_oov())
+                    parts = morpheme.split(SplitMode.A)
+                    if len(parts) > 1:
+                        result.terms.extend(
+                            f for p in parts
+                            if self._kept(p.part_of_speech(), f := normalize(p.normalized_form())) and f != forms[i]
+                        )
+                i += 1
+        return result
+
+    def _match_phrase(self, forms: list[str], start: int) -> tuple[int, str | None]:
+        for length in range(min(self._longest, len(forms) - start), 0, -1):
+            canonical = self._phrases.get(tuple(forms[start:start + length]))
+            if canonical:
+                return length, canonical
+        return 0, None
+
+    def _kept(self, pos: tuple[str, ...], form: str) -> bool:
+        if pos[0] not in KEPT_POS or form in self.question_words:
+            return False
+        return not (pos[0] == "動詞" and pos[1] == LIGHT_VERBS)
+
+
+def bigrams(text: str) -> list[str]:
+    """Character bigrams of the letters, digits, kana and kanji in a text (single characters stand alone)."""
+    out: list[str] = []
+    run: list[str] = []
+    for char in normalize(text) + " ":
+        if unicodedata.category(char)[0] in "LN":
+            run.append(char)
+            continue
+        if len(run) == 1:
+            out.append(run[0])
+        out.extend(run[i] + run[i + 1] for i in range(len(run) - 1))
+        run = []
+    return out

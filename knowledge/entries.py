@@ -1,0 +1,170 @@
+"""Loading and checking the knowledge files a city officer edits.
+
+Every problem is reported with its file and line, so a broken file fails `kb lint` and the
+index build with a message a person can act on, never with a crash at answer time.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+CATEGORIES = ("ordinance", "plan", "program", "place", "faq")
+MAX_BODY_CHARS = 400
+ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+RESERVED_FILES = {"city.yaml", "synonyms.yaml"}
+REQUIRED = ("id", "title", "category", "source", "as_of", "body")
+
+
+@dataclass(frozen=True)
+class Entry:
+    id: str
+    title: str
+    category: str
+    source: str
+    as_of: str
+    body: str
+    questions: tuple[str, ...] = ()
+    related: tuple[str, ...] = ()
+    check_with_centre: bool = False
+    location: str = ""  # file:line, for messages
+
+
+@dataclass(frozen=True)
+class Problem:
+    location: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.location}: {self.message}"
+
+
+@dataclass
+class LoadResult:
+    entries: list[Entry] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+
+class KnowledgeError(Exception):
+    """The knowledge folder cannot be used; the message lists every problem with file:line."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+def entry_files(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.glob("*.yaml") if p.name not in RESERVED_FILES)
+
+
+def load_entries(folder: Path) -> LoadResult:
+    result = LoadResult()
+    if not folder.is_dir():
+        result.problems.append(Problem(str(folder), "knowledge folder not found"))
+        return result
+    files = entry_files(folder)
+    if not files:
+        result.problems.append(Problem(str(folder), "no entry files (*.yaml)"))
+    for path in files:
+        _load_file(path, result)
+    _check_across(result)
+    return result
+
+
+def _load_file(path: Path, result: LoadResult) -> None:
+    try:
+        text = path.read_text(encoding="utf-8")
+        root = yaml.compose(text)
+    except UnicodeDecodeError:
+        result.problems.append(Problem(f"{path}:1", "not UTF-8 text"))
+        return
+    except yaml.YAMLError as exc:
+        line = exc.problem_mark.line + 1 if getattr(exc, "problem_mark", None) else 1
+        result.problems.append(Problem(f"{path}:{line}", f"YAML syntax: {getattr(exc, 'problem', exc)}"))
+        return
+    if root is None:
+        result.problems.append(Problem(f"{path}:1", "file is empty"))
+        return
+    if not isinstance(root, yaml.SequenceNode):
+        result.problems.append(Problem(f"{path}:{root.start_mark.line + 1}", "expected a list of entries"))
+        return
+    for node in root.value:
+        location = f"{path}:{node.start_mark.line + 1}"
+        if not isinstance(node, yaml.MappingNode):
+            result.problems.append(Problem(location, "an entry must be a mapping (id:, title:, …)"))
+            continue
+        raw = yaml.safe_load(yaml.serialize(node))
+        entry = _entry_from(raw, location, result.problems)
+        if entry is not None:
+            result.entries.append(entry)
+
+
+def _text(value: object) -> str:
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    return "" if value is None else str(value).strip()
+
+
+def _entry_from(raw: dict, location: str, problems: list[Problem]) -> Entry | None:
+    missing = [key for key in REQUIRED if not _text(raw.get(key))]
+    if missing:
+        problems.append(Problem(location, f"missing {', '.join(missing)}"))
+        return None
+    entry_id = _text(raw["id"])
+    if not ID_PATTERN.match(entry_id):
+        problems.append(Problem(location, f"id {entry_id!r}: use lowercase letters, digits and hyphens"))
+    category = _text(raw["category"])
+    if category not in CATEGORIES:
+        problems.append(Problem(location, f"{entry_id}: category {category!r} is not one of {', '.join(CATEGORIES)}"))
+    as_of = _text(raw["as_of"])
+    if not re.match(r"^\d{4}-\d{2}(-\d{2})?$", as_of):
+        problems.append(Problem(location, f"{entry_id}: as_of {as_of!r} is not a date (YYYY-MM-DD)"))
+    body = _text(raw["body"])
+    if len(body) > MAX_BODY_CHARS:
+        problems.append(Problem(location, f"{entry_id}: body is {len(body)} characters; a chat bubble takes {MAX_BODY_CHARS}"))
+    questions = _string_list(raw.get("questions"), "questions", entry_id, location, problems)
+    related = _string_list(raw.get("related"), "related", entry_id, location, problems)
+    if category == "faq" and not questions:
+        problems.append(Problem(location, f"{entry_id}: a faq entry needs questions (how citizens ask)"))
+    unknown = set(raw) - set(REQUIRED) - {"questions", "related", "check_with_centre"}
+    if unknown:
+        problems.append(Problem(location, f"{entry_id}: unknown field(s) {', '.join(sorted(unknown))}"))
+    return Entry(
+        id=entry_id, title=_text(raw["title"]), category=category, source=_text(raw["source"]),
+        as_of=as_of, body=body, questions=questions, related=related,
+        check_with_centre=bool(raw.get("check_with_centre", False)), location=location,
+    )
+
+
+def _string_list(value: object, name: str, entry_id: str, location: str, problems: list[Problem]) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(v, (str, int, float)) for v in value):
+        problems.append(Problem(location, f"{entry_id}: {name} must be a list of strings"))
+        return ()
+    return tuple(_text(v) for v in value if _text(v))
+
+
+def _check_across(result: LoadResult) -> None:
+    seen: dict[str, str] = {}
+    for entry in result.entries:
+        if entry.id in seen:
+            result.problems.append(Problem(entry.location, f"duplicate id {entry.id} (first at {seen[entry.id]})"))
+        else:
+            seen[entry.id] = entry.location
+    for entry in result.entries:
+        for target in entry.related:
+            if target not in seen:
+                result.problems.append(Problem(entry.location, f"{entry.id}: related id {target} does not exist"))
+            elif target == entry.id:
+                result.problems.append(Problem(entry.location, f"{entry.id}: relates to itself"))
+
+
+def require_entries(folder: Path) -> list[Entry]:
+    result = load_entries(folder)
+    if result.problems:
+        raise KnowledgeError(result.problems)
+    return result.entries

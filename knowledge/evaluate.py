@@ -1,0 +1,79 @@
+"""Scoring the knowledge answers on a question set (the format of shared/eval/dev-questions.jsonl)."""
+from __future__ import annotations
+
+import json
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from knowledge.answers import Answer, answer_from_entry
+from knowledge.base import KnowledgeBase
+
+
+def _fold(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text)
+    for char in (" ", "\u3000", "・", "･", ",", "、", "\n"):
+        text = text.replace(char, "")
+    return text
+
+
+def satisfies(text: str, expect: list[list[str]]) -> bool:
+    folded = _fold(text)
+    return all(any(_fold(alt) in folded for alt in group) for group in expect)
+
+
+@dataclass
+class Case:
+    id: str
+    q: str
+    expect: list[list[str]] | None
+    confidence: float
+    top1: bool  # the best entry holds the expected facts (whatever the confidence)
+    top3: bool
+    abstained: bool
+
+
+@dataclass
+class Report:
+    cases: list[Case] = field(default_factory=list)
+
+    @property
+    def answerable(self) -> list[Case]:
+        return [c for c in self.cases if c.expect is not None]
+
+    @property
+    def out_of_scope(self) -> list[Case]:
+        return [c for c in self.cases if c.expect is None]
+
+    @staticmethod
+    def rate(cases: list[Case], predicate) -> float:
+        return sum(1 for c in cases if predicate(c)) / len(cases) if cases else 0.0
+
+    def at_threshold(self, threshold: float) -> tuple[float, float]:
+        """(top-1 hit rate, share of out-of-scope questions declined) at this confidence threshold."""
+        top1 = self.rate(self.answerable, lambda c: c.top1 and c.confidence >= threshold)
+        declined = self.rate(self.out_of_scope, lambda c: c.confidence < threshold)
+        return top1, declined
+
+
+def load_questions(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def answer_text(answer: Answer) -> str:
+    """What the eval format scores: the answer plus its source titles."""
+    return answer.text + "\n" + "\n".join(s["title"] for s in answer.sources)
+
+
+def evaluate(kb: KnowledgeBase, questions: list[dict]) -> Report:
+    report = Report()
+    for item in questions:
+        expect = None if item.get("abstain") else item["expect"]
+        answer = kb.ask(item["q"])
+        hits = kb.search(item["q"], k=3).hits
+        passing = [expect is not None and satisfies(answer_text(answer_from_entry(h.entry, kb.profile)), expect) for h in hits]
+        report.cases.append(Case(
+            item["id"], item["q"], expect, answer.confidence,
+            top1=bool(passing and passing[0]), top3=any(passing), abstained=answer.abstained,
+        ))
+    return report

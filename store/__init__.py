@@ -1,0 +1,1 @@
+"""Persistence: SQLModel tables, repository functions (every query lives here), migrations."""

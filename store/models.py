@@ -1,0 +1,78 @@
+"""The tables. Timestamps are timezone-aware UTC; JSON columns are replaced whole, never mutated."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import JSON, Column, DateTime, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _ts(**kw) -> Column:
+    return Column(DateTime(timezone=True), **kw)
+
+
+class Conversation(SQLModel, table=True):
+    channel: str = Field(primary_key=True, max_length=16)
+    user_id: str = Field(primary_key=True, max_length=128)
+    state: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    version: int = 0
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
+
+
+class Contact(SQLModel, table=True):
+    channel: str = Field(primary_key=True, max_length=16)
+    user_id: str = Field(primary_key=True, max_length=128)
+    active: bool = True
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
+
+
+class Case(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    reference: str = Field(unique=True, max_length=32)
+    kind: str = Field(max_length=32)
+    fiscal_year: int
+    channel: str = Field(max_length=16)
+    user_id: str = Field(index=True, max_length=128)
+    answers: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    status: str = Field(default="受付", max_length=16)
+    assignee: str | None = Field(default=None, max_length=64)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
+
+
+class CaseEvent(SQLModel, table=True):
+    """A case's history: submitted, status changes, replies, notes, citizen messages."""
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="case.id", index=True)
+    at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
+    actor: str = Field(max_length=128)
+    kind: str = Field(max_length=32)
+    text: str = ""
+
+
+class ReferenceCounter(SQLModel, table=True):
+    prefix: str = Field(primary_key=True, max_length=4)
+    fiscal_year: int = Field(primary_key=True)
+    last: int = 0
+
+
+class Outbox(SQLModel, table=True):
+    """A message to send: to a citizen (line/web) or to staff (slack). Sent at least once, deduplicated by key."""
+    __table_args__ = (UniqueConstraint("dedupe_key"),)
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=16, index=True)
+    target: str = Field(max_length=128)
+    kind: str = Field(max_length=32)
+    payload: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    reply_token: str | None = Field(default=None, max_length=256)
+    dedupe_key: str | None = Field(default=None, max_length=200)
+    status: str = Field(default="pending", max_length=16, index=True)
+    attempts: int = 0
+    next_attempt_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False, index=True))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
+    sent_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    last_error: str | None = None

@@ -1,0 +1,105 @@
+"""The knowledge files: what `kb lint` catches, and that the shipped Okayama folder is clean."""
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from knowledge.base import DEFAULT_FOLDER, load_knowledge
+from knowledge.entries import CATEGORIES, KnowledgeError, load_entries
+
+GOOD = """\
+- id: a-1
+  title: 一つ目
+  category: faq
+  source: テスト資料
+  as_of: 2016-04-01
+  body: 本文です。
+  questions: [一つ目って何]
+  related: [a-2]
+- id: a-2
+  title: 二つ目
+  category: plan
+  source: テスト資料
+  as_of: 2016-04-01
+  body: 本文です。
+"""
+
+
+def make_folder(tmp_path: Path, text: str) -> Path:
+    folder = tmp_path / "city"
+    folder.mkdir(exist_ok=True)
+    shutil.copy(DEFAULT_FOLDER / "city.yaml", folder / "city.yaml")
+    shutil.copy(DEFAULT_FOLDER / "synonyms.yaml", folder / "synonyms.yaml")
+    (folder / "entries.yaml").write_text(text, encoding="utf-8")
+    return folder
+
+
+def lint(folder: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "bot", "kb", "lint", str(folder)], capture_output=True, text=True)
+
+
+def test_shipped_knowledge_lints_clean_and_covers_every_category():
+    result = load_entries(DEFAULT_FOLDER)
+    assert result.problems == []
+    categories = {e.category for e in result.entries}
+    assert categories == set(CATEGORIES)
+    assert sum(1 for e in result.entries if e.category == "faq") >= 60
+
+
+def test_shipped_knowledge_covers_all_thirteen_basic_measures_and_the_ordinance_articles():
+    ids = {e.id for e in load_entries(DEFAULT_FOLDER).entries}
+    assert {f"plan-shisaku-{n:02d}" for n in range(1, 14)} <= ids
+    assert {"jorei-01", "jorei-07", "jorei-08", "jorei-09", "jorei-10", "jorei-13", "jorei-14", "jorei-15"} <= ids
+
+
+def test_good_folder_passes(tmp_path):
+    out = lint(make_folder(tmp_path, GOOD))
+    assert out.returncode == 0, out.stdout
+    assert "2 entries, 0 problem(s)" in out.stdout
+
+
+@pytest.mark.parametrize("broken, message", [
+    (GOOD.replace("id: a-2", "id: a-1"), "duplicate id a-1"),
+    (GOOD.replace("  source: テスト資料\n  as_of: 2016-04-01\n  body: 本文です。\n  questions", "  as_of: 2016-04-01\n  body: 本文です。\n  questions"), "missing source"),
+    (GOOD.replace("  as_of: 2016-04-01\n  body: 本文です。\n  questions", "  body: 本文です。\n  questions"), "missing as_of"),
+    (GOOD.replace("related: [a-2]", "related: [a-9]"), "related id a-9 does not exist"),
+    (GOOD.replace("本文です。\n  questions", "長" * 401 + "\n  questions"), "401 characters"),
+    (GOOD.replace("category: plan", "category: news"), "category 'news'"),
+    (GOOD.replace("  questions: [一つ目って何]\n", ""), "needs questions"),
+])
+def test_lint_names_file_line_and_problem(tmp_path, broken, message):
+    out = lint(make_folder(tmp_path, broken))
+    assert out.returncode == 1
+    assert message in out.stdout
+    assert "entries.yaml:" in out.stdout
+
+
+def test_yaml_syntax_error_reports_its_line_not_a_traceback(tmp_path):
+    folder = make_folder(tmp_path, GOOD + "- id: [unclosed\n")
+    out = lint(folder)
+    assert out.returncode == 1
+    assert "entries.yaml:16" in out.stdout and "YAML syntax" in out.stdout
+    assert "Traceback" not in out.stdout + out.stderr
+
+
+def test_broken_files_stop_the_index_build_with_the_same_messages(tmp_path):
+    folder = make_folder(tmp_path, GOOD.replace("related: [a-2]", "related: [a-9]"))
+    with pytest.raises(KnowledgeError, match=r"entries\.yaml:1: a-1: related id a-9"):
+        load_knowledge(folder)
+    ask = subprocess.run([sys.executable, "-m", "bot", "ask", "一つ目"], capture_output=True, text=True,
+                         env={**__import__("os").environ, "KYODO_KNOWLEDGE_DIR": str(folder)})
+    assert ask.returncode == 2 and "related id a-9" in ask.stderr and "Traceback" not in ask.stderr
+
+
+def test_index_is_cached_and_rebuilt_when_a_file_changes(tmp_path, monkeypatch):
+    monkeypatch.setenv("KYODO_CACHE_DIR", str(tmp_path / "cache"))
+    folder = make_folder(tmp_path, GOOD)
+    first = load_knowledge(folder)
+    assert first.ask("一つ目って何").entry_id == "a-1"
+    assert len(list((tmp_path / "cache").glob("index-*.pkl"))) == 1
+    (folder / "entries.yaml").write_text(GOOD.replace("一つ目", "新しい項目"), encoding="utf-8")
+    second = load_knowledge(folder)
+    assert second.ask("新しい項目").title == "新しい項目"
+    assert len(list((tmp_path / "cache").glob("index-*.pkl"))) == 2
