@@ -84,6 +84,15 @@ def cmd_kb_lint(args: argparse.Namespace) -> int:
     return 1 if result.problems else 0
 
 
+def cmd_chat(args: argparse.Namespace) -> int:
+    from bot.app import build_desk
+    from bot.settings import Settings
+    from bot.terminal import run
+
+    desk = build_desk(Settings.from_env())
+    return run(lambda event: desk.handle("cli", args.user, event))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kyodo-desk", description="協働のまちづくり窓口 chat bot")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -93,6 +102,10 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--json", action="store_true", help="print one JSON object")
     ask.add_argument("--batch", metavar="FILE", help="JSON lines with id and q; prints JSON lines")
     ask.set_defaults(func=cmd_ask)
+
+    chat = sub.add_parser("chat", help="talk to the desk in the terminal, as a citizen")
+    chat.add_argument("--user", default="terminal", help="who you are (conversations are kept per user)")
+    chat.set_defaults(func=cmd_chat)
 
     kb = sub.add_parser("kb", help="knowledge base tools").add_subparsers(dest="kb_command", required=True)
     ev = kb.add_parser("eval", help="top-1/top-3 hit rate and abstention accuracy on a question file")

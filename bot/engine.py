@@ -135,7 +135,7 @@ class _Conversation:
     def _form_command(self, intent: Intent) -> bool:
         """Commands that work inside a form; True when handled."""
         if intent is Intent.BACK:
-            self._back()
+            self._review() if self.state.mode == "pick_edit" else self._back()
         elif intent is Intent.RESTART:
             self._restart()
         elif intent is Intent.MENU:
@@ -177,6 +177,8 @@ class _Conversation:
 
     def _pick_edit_text(self, text: str) -> None:
         folded = _fold(text)
+        if folded.startswith("確認"):
+            return self._review()
         for f, _ in self.form.shown(self.state.draft.answers):
             if _fold(f.label) in folded or folded in _fold(f.label):
                 return self._edit(f.key)

@@ -20,6 +20,7 @@ from knowledge.profile import Vocabulary
 SUDACHI_MAX_BYTES = 49_149
 CHUNK_BYTES = 40_000
 KEPT_POS = {"名詞", "動詞", "形容詞", "形状詞", "接尾辞", "接頭辞"}
+CONTENT_POS = {"名詞", "形状詞"}
 LIGHT_VERBS = "非自立可能"
 _FIELDS = {"pos", "normalized_form", "split_a"}
 
@@ -68,23 +69,36 @@ def chunks(text: str, limit: int = CHUNK_BYTES) -> list[str]:
     return pieces
 
 
+@dataclass(frozen=True)
+class Unit:
+    """One mode-C word of a text: what a question is about."""
+    form: str  # normalized form (after synonyms)
+    surface: str  # as written, for character bigrams
+    content: bool  # a noun-like word (verbs and adjectives are often paraphrased)
+    in_dictionary: bool = True  # False for strings Sudachi does not know (typos, new words)
+    parts: tuple[str, ...] = ()  # its mode-A parts, when it is a compound
+
+
 @dataclass
 class Analysis:
-    terms: list[str]  # what is indexed and searched
-    units: list[str]  # mode-C words only (no parts): what a question is about
-    surfaces: list[str]  # the units as written, for character bigrams
-    out_of_dictionary: set[str] = field(default_factory=set)  # units Sudachi does not know (typos, new words)
+    units: list[Unit] = field(default_factory=list)
 
-    def add_unit(self, form: str, surface: str, known: bool = True) -> None:
-        self.terms.append(form)
-        self.units.append(form)
-        self.surfaces.append(surface)
-        if not known:
-            self.out_of_dictionary.add(form)
+    @property
+    def terms(self) -> list[str]:
+        """What is indexed and searched: each unit, then its parts."""
+        out: list[str] = []
+        for unit in self.units:
+            out.append(unit.form)
+            out.extend(unit.parts)
+        return out
+
+    @property
+    def forms(self) -> list[str]:
+        return [unit.form for unit in self.units]
 
     @property
     def bigrams(self) -> list[str]:
-        return bigrams(" ".join(self.surfaces))
+        return bigrams(" ".join(unit.surface for unit in self.units))
 
 
 class Analyzer:
@@ -106,8 +120,7 @@ class Analyzer:
         return self.analyze(text).terms
 
     def analyze(self, text: str) -> Analysis:
-        """Search terms in order (mode-A parts after each compound), plus the mode-C units alone."""
-        result = Analysis([], [], [])
+        result = Analysis()
         for piece in chunks(normalize(text)):
             morphemes = list(_tokenizer().tokenize(piece))
             forms = [normalize(m.normalized_form()) for m in morphemes]
@@ -115,18 +128,21 @@ class Analyzer:
             while i < len(morphemes):
                 phrase_len, canonical = self._match_phrase(forms, i)
                 if canonical:
-                    result.add_unit(canonical, "".join(m.surface() for m in morphemes[i:i + phrase_len]))
+                    surface = "".join(m.surface() for m in morphemes[i:i + phrase_len])
+                    result.units.append(Unit(canonical, surface, content=True))
                     i += phrase_len
                     continue
-                morpheme = morphemes[i]
-                if self._kept(morpheme.part_of_speech(), forms[i]):
-                    result.add_unit(forms[i], morpheme.surface(), known=not morpheme.is_oov())
+                morpheme, form = morphemes[i], forms[i]
+                pos = morpheme.part_of_speech()
+                if self._kept(pos, form):
                     parts = morpheme.split(SplitMode.A)
-                    if len(parts) > 1:
-                        result.terms.extend(
+                    result.units.append(Unit(
+                        form, morpheme.surface(), content=pos[0] in CONTENT_POS, in_dictionary=not morpheme.is_oov(),
+                        parts=tuple(dict.fromkeys(
                             f for p in parts
-                            if self._kept(p.part_of_speech(), f := normalize(p.normalized_form())) and f != forms[i]
-                        )
+                            if len(parts) > 1 and self._kept(p.part_of_speech(), f := normalize(p.normalized_form())) and f != form
+                        )),
+                    ))
                 i += 1
         return result
 

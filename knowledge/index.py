@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import bm25s
 import numpy as np
 
-from knowledge.analysis import Analysis, Analyzer, bigrams
+from knowledge.analysis import Analysis, Analyzer, Unit, bigrams
 from knowledge.entries import Entry
 
 FIELD_WEIGHTS = {"text": 1.0, "title": 0.6, "questions": 0.8, "pairs": 0.5, "bigram": 0.15, "title_bigram": 0.3}
@@ -24,6 +24,9 @@ TERM_COVERAGE_SHARE = 0.75
 # A dictionary word the knowledge base never uses (図書館, 住民票) is a topic outside the desk:
 # it weighs more than an unknown string, which is more often a typo left to the bigrams.
 FOREIGN_TOPIC_WEIGHT = 2.0
+PREDICATE_WEIGHT = 0.35  # verbs and adjectives: people paraphrase them (閉まる / 休館)
+SHORT_WORD_WEIGHT = 0.3  # one-character words (前, 元, め) say little
+PART_CREDIT = 0.7  # a compound the entry lacks, whose parts it has (専門学校 / 専修学校)
 
 
 @dataclass(frozen=True)
@@ -57,7 +60,7 @@ def analyze_entry(entry: Entry, analyzer: Analyzer) -> DocumentFields:
     text = analyzer.analyze(f"{entry.title}\n{entry.body}\n{questions}")
     return DocumentFields(
         text=analyzer.terms(f"{entry.title}\n{entry.body}"),
-        pairs=word_pairs(text.units),
+        pairs=word_pairs(text.forms),
         title=analyzer.terms(entry.title),
         questions=analyzer.terms(questions),
         bigram=bigrams(f"{entry.title}\n{entry.body}\n{questions}"),
@@ -95,7 +98,7 @@ class KnowledgeIndex:
             return SearchResult([], 0.0, terms)
         scores = np.zeros(len(self.entries), dtype=np.float32)
         for name, weight in FIELD_WEIGHTS.items():
-            tokens = grams if name in BIGRAM_FIELDS else word_pairs(query.units) if name == "pairs" else list(terms)
+            tokens = grams if name in BIGRAM_FIELDS else word_pairs(query.forms) if name == "pairs" else list(terms)
             if tokens:
                 scores += weight * self._bm25[name].get_scores(tokens)
         k = min(k, len(self.entries))
@@ -106,25 +109,31 @@ class KnowledgeIndex:
         return SearchResult(hits, confidence, terms)
 
     def _confidence(self, doc: int, query: Analysis) -> float:
-        units = tuple(dict.fromkeys(query.units))
-        unknown = {u: self._idf_unknown * (1.0 if u in query.out_of_dictionary else FOREIGN_TOPIC_WEIGHT) for u in units}
-        term_cov = self._covered(units, self._doc_terms[doc], lambda u: self._idf.get(u) or unknown[u])
-        gram_cov = self._covered(tuple(dict.fromkeys(query.bigrams)), self._doc_bigrams[doc], lambda g: 1.0)
+        units = list({u.form: u for u in query.units}.values())
+        present = self._doc_terms[doc]
+        total = covered = 0.0
+        for unit in units:
+            weight, share = self._unit_weight(unit), 1.0 if unit.form in present else 0.0
+            if not share and unit.parts:
+                share = PART_CREDIT * sum(len(p) > 1 and p in present for p in unit.parts) / len(unit.parts)
+            total += weight
+            covered += weight * share
+        term_cov = covered / total if total else 0.0
+        grams = set(query.bigrams)
+        gram_cov = len(grams & self._doc_bigrams[doc]) / len(grams) if grams else 0.0
         if not units:
             return gram_cov * (1 - TERM_COVERAGE_SHARE)
         return TERM_COVERAGE_SHARE * term_cov + (1 - TERM_COVERAGE_SHARE) * gram_cov
 
-    @staticmethod
-    def _covered(items, present: frozenset[str], weight_of) -> float:
-        if not items:
-            return 0.0
-        total = covered = 0.0
-        for item in items:
-            weight = weight_of(item)
-            total += weight
-            if item in present:
-                covered += weight
-        return covered / total
+    def _unit_weight(self, unit: Unit) -> float:
+        idf = self._idf.get(unit.form)
+        if idf is None:
+            known_parts = any(len(p) > 1 and p in self._idf for p in unit.parts)
+            foreign = unit.content and unit.in_dictionary and not known_parts
+            idf = self._idf_unknown * (FOREIGN_TOPIC_WEIGHT if foreign else 1.0)
+        if not unit.content:
+            return idf * PREDICATE_WEIGHT
+        return idf * (SHORT_WORD_WEIGHT if len(unit.surface) == 1 else 1.0)
 
 
 def word_pairs(units: list[str]) -> list[str]:

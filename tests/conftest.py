@@ -19,3 +19,65 @@ def kb():
     from knowledge.base import load_knowledge
 
     return load_knowledge()
+
+
+PG_URL = os.environ.get("KYODO_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+def _postgres_reachable() -> str | None:
+    import psycopg
+
+    try:
+        psycopg.connect(PG_URL.replace("postgresql+psycopg", "postgresql"), connect_timeout=3).close()
+        return None
+    except Exception as exc:  # any failure means: not here
+        return f"PostgreSQL not reachable at {PG_URL}: {exc.__class__.__name__}"
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    reason = _postgres_reachable()
+    if reason:
+        if os.environ.get("KYODO_REQUIRE_POSTGRES") == "1":
+            pytest.fail(reason + " (KYODO_REQUIRE_POSTGRES=1: PostgreSQL tests may not skip)")
+        pytest.skip(reason)
+    return PG_URL
+
+
+def _fresh_postgres(url: str):
+    """An engine on a schema of its own, dropped afterwards."""
+    import uuid
+
+    from sqlalchemy import create_engine, text
+
+    from store.db import make_engine
+
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(url)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    engine = make_engine(url + ("&" if "?" in url else "?") + f"options=-csearch_path%3D{schema}")
+
+    def drop():
+        engine.dispose()
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+    return engine, drop
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db(request, tmp_path):
+    """A migrated, empty database: SQLite (WAL) file and PostgreSQL."""
+    from store.db import make_engine, migrate
+
+    if request.param == "sqlite":
+        engine, cleanup = make_engine(f"sqlite:///{tmp_path / 'desk.db'}"), None
+    else:
+        engine, cleanup = _fresh_postgres(request.getfixturevalue("postgres_url"))
+    migrate(engine)
+    yield engine
+    engine.dispose()
+    if cleanup:
+        cleanup()

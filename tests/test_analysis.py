@@ -29,6 +29,7 @@ def test_spelling_variants_share_a_normalized_form(analyzer):
 
 def test_compounds_also_yield_their_mode_a_parts(analyzer):
     assert analyzer.terms("ＮＰＯ法人") == ["npo法人", "npo", "法人"]
+    assert analyzer.analyze("ＮＰＯ法人").forms == ["npo法人"]
 
 
 def test_question_words_carry_no_topic(analyzer):

@@ -1,0 +1,62 @@
+"""Cases: creation with a per-fiscal-year reference number, lookups, history."""
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from store.conversations import Conflict
+from store.models import Case, CaseEvent, ReferenceCounter
+
+RECEIVED = "受付"
+
+
+def fiscal_year(moment: datetime, tz: ZoneInfo) -> int:
+    """Japanese fiscal year (April–March) of a moment, in the city's time zone."""
+    local = moment.astimezone(tz)
+    return local.year if local.month >= 4 else local.year - 1
+
+
+def next_reference(session: Session, prefix: str, year: int) -> str:
+    bumped = session.execute(
+        update(ReferenceCounter)
+        .where(ReferenceCounter.prefix == prefix, ReferenceCounter.fiscal_year == year)
+        .values(last=ReferenceCounter.last + 1)
+        .returning(ReferenceCounter.last)
+    ).scalar_one_or_none()
+    if bumped is None:
+        session.add(ReferenceCounter(prefix=prefix, fiscal_year=year, last=1))
+        try:
+            session.flush()
+        except IntegrityError as exc:  # another process created this year's counter first
+            raise Conflict from exc
+        bumped = 1
+    return f"{prefix}-{year}-{bumped:04d}"
+
+
+def create(session: Session, *, kind: str, prefix: str, answers: dict, channel: str, user_id: str,
+           now: datetime, tz: ZoneInfo) -> Case:
+    year = fiscal_year(now, tz)
+    case = Case(reference=next_reference(session, prefix, year), kind=kind, fiscal_year=year, channel=channel,
+                user_id=user_id, answers=answers, status=RECEIVED, created_at=now, updated_at=now)
+    session.add(case)
+    session.flush()
+    session.add(CaseEvent(case_id=case.id, at=now, actor=f"{channel}:citizen", kind="submitted", text=""))
+    return case
+
+
+def for_user(session: Session, channel: str, user_id: str) -> list[Case]:
+    return list(session.exec(
+        select(Case).where(Case.channel == channel, Case.user_id == user_id).order_by(Case.created_at.desc())
+    ))
+
+
+def by_reference(session: Session, reference: str) -> Case | None:
+    return session.exec(select(Case).where(Case.reference == reference)).first()
+
+
+def history(session: Session, case_id: int) -> list[CaseEvent]:
+    return list(session.exec(select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(CaseEvent.id)))

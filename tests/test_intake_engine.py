@@ -1,0 +1,296 @@
+"""The intake conversations, driven on the engine directly (no server, no database)."""
+from datetime import datetime, timedelta
+
+import pytest
+
+from bot.engine import CaseView
+from bot.forms import SKIPPED
+from bot.messages import Follow, Media, Postback, SetContactActive, SubmitCase, Unfollow
+from tests.chat import JST, EngineChat
+
+CONSULTATION_HAPPY = [
+    ("say", "協働の相談がしたいです", "個人情報の取り扱い"),
+    ("tap", "同意する", "どなたからのご相談"),
+    ("tap", "町内会・自治会", "団体名"),
+    ("say", "岡山東町内会", "ご相談の内容"),
+    ("say", "子ども食堂を始めたいので、協力してくれるNPOを探しています。", "地域"),
+    ("say", "中区 旭東学区", "連絡方法"),
+    ("tap", "電話", "連絡先"),
+    ("say", "０８６ー１２３ー４５６７", "連絡しやすい"),
+    ("say", "平日の午前", "内容確認"),
+]
+
+PROPOSAL_HAPPY = [
+    ("say", "市に提案したいことがあります", "個人情報の取り扱い"),
+    ("say", "同意します", "どなたからのご提案"),
+    ("say", "NPOです", "団体名"),
+    ("say", "NPO法人ももたろう", "代表者"),
+    ("say", "岡山太郎", "連絡担当者"),
+    ("say", "同じ", "電話番号"),
+    ("say", "090-1234-5678", "メールアドレス"),
+    ("say", "info＠momotaro.example.jp", "提案の名前"),
+    ("say", "空き家を使った多世代の居場所づくり", "地域の課題"),
+    ("say", "高齢者の孤立と子どもの居場所不足", "提案の内容"),
+    ("say", "空き家を改修し、週3回の交流の場を開く", "担うこと"),
+    ("say", "運営とボランティア集め", "市に期待すること"),
+    ("say", "空き家所有者との調整と広報", "期待される効果"),
+    ("say", "孤立の予防と見守り", "部署"),
+    ("say", "わからない", "実施したい時期"),
+    ("say", "2027年4月から1年間", "予算"),
+    ("say", "特になし", "内容確認"),
+]
+
+
+def run_script(chat: EngineChat, script) -> str:
+    out = ""
+    for action, value, expected in script:
+        out = chat.say(value) if action == "say" else chat.tap(value)
+        assert expected in out, f"after {action} {value!r}: {out}"
+    return out
+
+
+def test_consultation_happy_path_submits_every_answer(kb):
+    chat = EngineChat(kb)
+    run_script(chat, CONSULTATION_HAPPY)
+    out = chat.tap("送信する")
+    assert "受付番号は {reference} です" in out
+    [effect] = chat.effects
+    assert isinstance(effect, SubmitCase) and effect.kind == "consultation"
+    assert dict(effect.answers) == {
+        "applicant_type": "町内会・自治会", "name": "岡山東町内会",
+        "content": "子ども食堂を始めたいので、協力してくれるNPOを探しています。", "area": "中区 旭東学区",
+        "contact_method": "電話", "contact": "086-123-4567", "preferred_time": "平日の午前",
+    }
+    assert chat.state.mode == "idle" and chat.state.draft is None
+
+
+def test_proposal_happy_path_collects_all_fields_and_skips_optional_budget(kb):
+    chat = EngineChat(kb)
+    summary = run_script(chat, PROPOSAL_HAPPY)
+    assert "メール: info@momotaro.example.jp" in summary and "役割分担" not in summary
+    assert "受付番号" in chat.say("送信")
+    answers = dict(chat.effects[0].answers)
+    assert chat.effects[0].kind == "proposal"
+    assert answers["email"] == "info@momotaro.example.jp"
+    assert answers["department"] == "わからない" and answers["budget"] == SKIPPED
+    assert len(answers) == 15
+
+
+def test_line_contact_needs_no_phone_or_email(kb):
+    chat = EngineChat(kb)
+    run_script(chat, CONSULTATION_HAPPY[:6])
+    out = chat.tap("LINE")
+    assert "連絡しやすい" in out
+    assert "contact" not in chat.state.draft.answers
+
+
+@pytest.mark.parametrize("field_script, bad, reason, good, stored", [
+    (CONSULTATION_HAPPY[:7], "電話です", "数字とハイフン", "086-803-1062", "086-803-1062"),
+    (CONSULTATION_HAPPY[:7], "12345", "数字とハイフン", "０９０－１２３４－５６７８", "090-1234-5678"),
+    (CONSULTATION_HAPPY[:7], "abc-def-ghij", "数字とハイフン", "086 803 1062", "086-803-1062"),
+    (CONSULTATION_HAPPY[:6] + [("tap", "メール", "連絡先")], "taro.example.jp", "「@」", "Taro＠Example.JP", "Taro@example.jp"),
+    (CONSULTATION_HAPPY[:6] + [("tap", "メール", "連絡先")], "taro@", "「@」", " taro @ example.jp ", "taro@example.jp"),
+    (CONSULTATION_HAPPY[:3], "", "入力してください", "お名前", "お名前"),
+    (CONSULTATION_HAPPY[:3], "https://example.com/", "URL", "山田花子", "山田花子"),
+    (CONSULTATION_HAPPY[:4], "あ" * 2001, "2000文字以内", "あ" * 2000, "あ" * 2000),
+    (CONSULTATION_HAPPY[:2], "宇宙人", "ボタンから選んで", "学校です", "学校・大学"),
+])
+def test_validators_say_why_and_accept_what_people_type(kb, field_script, bad, reason, good, stored):
+    chat = EngineChat(kb)
+    run_script(chat, field_script)
+    asking = chat.state.draft.asking
+    assert reason in chat.say(bad)
+    assert chat.state.draft.asking == asking and asking not in chat.state.draft.answers
+    chat.say(good)
+    assert chat.state.draft.answers[asking] == stored
+
+
+def test_optional_fields_accept_none_words_and_the_skip_button(kb):
+    chat = EngineChat(kb)
+    run_script(chat, CONSULTATION_HAPPY[:5])
+    chat.say("特になし")
+    assert chat.state.draft.answers["area"] == SKIPPED
+    chat.tap("LINE")
+    chat.tap("スキップ")
+    assert chat.state.draft.answers["preferred_time"] == SKIPPED
+    assert chat.state.mode == "confirm"
+
+
+def test_edit_one_field_from_the_summary_and_only_that_one(kb):
+    chat = EngineChat(kb)
+    run_script(chat, CONSULTATION_HAPPY)
+    assert "どの項目" in chat.tap("修正する")
+    out = chat.tap("お名前または団体名")
+    assert "いまの回答: 岡山東町内会" in out
+    out = chat.say("岡山西町内会")
+    assert "内容確認" in out and "岡山西町内会" in out
+    assert chat.state.draft.answers["content"].startswith("子ども食堂")
+
+
+def test_editing_the_contact_method_asks_the_matching_contact_again(kb):
+    chat = EngineChat(kb)
+    run_script(chat, CONSULTATION_HAPPY)
+    chat.tap("修正する")
+    chat.tap("希望する連絡方法")
+    out = chat.tap("メール")
+    assert "連絡先" in out
+    assert "「@」" in chat.say("086-123-4567")
+    assert "内容確認" in chat.say("kyodo@example.jp")
+    assert chat.state.draft.answers["contact"] == "kyodo@example.jp"
+
+
+def test_back_returns_to_the_previous_question_showing_its_answer(kb):
+    chat = EngineChat(kb)
+    run_script(chat, CONSULTATION_HAPPY[:4])
+    out = chat.say("戻る")
+    assert "団体名" in out and "いまの回答: 岡山東町内会" in out
+    assert "ご相談の内容" in chat.say("岡山南町内会")
+    assert chat.state.draft.answers["name"] == "岡山南町内会"
+
+
+def test_cancel_asks_once_then_discards_and_continuing_keeps_everything(kb):
+    chat = EngineChat(kb)
+    run_script(chat, CONSULTATION_HAPPY[:5])
+    assert "破棄して、やめますか" in chat.say("やめる")
+    out = chat.tap("続ける")
+    assert "地域" in out and chat.state.draft.answers["name"] == "岡山東町内会"
+    chat.say("キャンセル")
+    assert "破棄しました" in chat.tap("やめる")
+    assert chat.state.draft is None and chat.effects == []
+
+
+def test_a_long_answer_that_mentions_quitting_is_an_answer_not_a_cancel(kb):
+    chat = EngineChat(kb)
+    run_script(chat, CONSULTATION_HAPPY[:4])
+    chat.say("町内会をやめたい人が増えていて、役員のなり手もいなくて困っています")
+    assert chat.state.draft.answers["content"].startswith("町内会をやめたい")
+
+
+def test_a_question_mid_form_is_answered_and_the_question_asked_again(kb):
+    chat = EngineChat(kb)
+    run_script(chat, CONSULTATION_HAPPY[:7])
+    out = chat.say("区づくり推進事業の補助率は？")
+    assert "2分の1" in out and "連絡先" in out
+    assert chat.state.draft.failures == 0 and "contact" not in chat.state.draft.answers
+
+
+def test_a_question_typed_into_a_free_text_field_can_still_become_the_answer(kb):
+    chat = EngineChat(kb)
+    run_script(chat, CONSULTATION_HAPPY[:4])
+    out = chat.say("協働提案制度ってどんなもの？")
+    assert "提案" in out and "ご相談の内容" in out
+    chat.tap("今の文を回答にする")
+    assert chat.state.draft.answers["content"] == "協働提案制度ってどんなもの？"
+
+
+def test_three_failed_tries_offer_skip_or_a_person(kb):
+    chat = EngineChat(kb)
+    run_script(chat, CONSULTATION_HAPPY[:7])
+    chat.say("わかんない")
+    chat.say("電話はちょっと")
+    out = chat.say("ない")
+    assert "うまく受け付けられませんでした" in out
+    assert {"飛ばす", "職員と話したい"} <= set(chat.labels)
+    chat.tap("飛ばす")
+    assert chat.state.draft.answers["contact"] == SKIPPED
+
+
+def test_declining_consent_collects_nothing_and_still_answers_questions(kb):
+    chat = EngineChat(kb)
+    chat.say("相談したい")
+    assert "個人情報はお預かりしていません" in chat.tap("同意しない")
+    assert chat.state.draft is None and chat.state.mode == "idle"
+    assert "2分の1" in chat.say("区づくり推進事業の補助率は？")
+
+
+def test_draft_idle_too_long_expires_with_a_notice(kb):
+    chat = EngineChat(kb)
+    run_script(chat, CONSULTATION_HAPPY[:4])
+    chat.now += timedelta(days=7, minutes=1)
+    out = chat.say("子ども食堂の相談です")
+    assert "7日間操作がなかったため破棄しました" in out
+    assert chat.state.draft is None
+
+
+def test_draft_a_few_days_old_is_still_there(kb):
+    chat = EngineChat(kb)
+    run_script(chat, CONSULTATION_HAPPY[:4])
+    chat.now += timedelta(days=6)
+    chat.say("子ども食堂の相談です")
+    assert chat.state.draft.answers["content"] == "子ども食堂の相談です"
+
+
+@pytest.mark.parametrize("odd", [
+    Media("sticker"), Media("image"), Postback("a=choose&t=oldtoken&f=applicant_type&i=0"),
+    Postback("garbage"), Postback(""),
+])
+def test_odd_events_mid_form_leave_the_draft_intact(kb, odd):
+    chat = EngineChat(kb)
+    run_script(chat, CONSULTATION_HAPPY[:4])
+    before = dict(chat.state.draft.answers)
+    out = chat.send(odd)
+    assert "ご相談の内容" in out
+    assert chat.state.draft.answers == before and chat.state.draft.asking == "content"
+
+
+@pytest.mark.parametrize("odd", ["", "   ", "😀😀😀", "https://example.com/a?b=c"])
+def test_odd_text_mid_form_gets_a_reason_and_keeps_the_draft(kb, odd):
+    chat = EngineChat(kb)
+    run_script(chat, CONSULTATION_HAPPY[:3])
+    before = dict(chat.state.draft.answers)
+    out = chat.say(odd)
+    if chat.state.draft.asking == "name":
+        assert "団体名" in out
+    assert {k: v for k, v in chat.state.draft.answers.items() if k in before} == before
+
+
+def test_a_button_of_a_finished_form_does_nothing_to_a_new_one(kb):
+    chat = EngineChat(kb)
+    run_script(chat, CONSULTATION_HAPPY)
+    old_submit = chat.choice("送信する")
+    chat.tap("送信する")
+    run_script(chat, CONSULTATION_HAPPY[:3])
+    out = chat.send(Postback(old_submit.data))
+    assert "以前のやり取り" in out and chat.effects == []
+    assert chat.state.draft.asking == "name"
+
+
+def test_status_lists_only_the_persons_own_cases_and_hides_others(kb):
+    mine = [CaseView("S-2026-0003", "consultation", "対応中", datetime(2026, 11, 20, tzinfo=JST))]
+    chat = EngineChat(kb, cases=lambda: mine)
+    out = chat.say("状況を教えて")
+    assert "S-2026-0003" in out and "対応中" in out
+    mine_answer = chat.say("S-2026-0003 はどうなってますか")
+    assert "対応中" in mine_answer
+    other = chat.say("S-2026-0001 はどうなってますか")
+    missing = chat.say("S-2026-9999 はどうなってますか")
+    assert other.replace("0001", "X") == missing.replace("9999", "X")
+    assert "見つかりませんでした" in other
+
+
+def test_follow_greets_with_the_menu_and_unfollow_marks_the_contact(kb):
+    chat = EngineChat(kb)
+    out = chat.send(Follow())
+    assert "友だち追加ありがとうございます" in out
+    assert {"質問する", "相談する", "提案する", "状況確認"} <= set(chat.labels)
+    assert chat.effects == [SetContactActive(True)]
+    chat.send(Unfollow())
+    assert chat.replies == [] and chat.effects == [SetContactActive(False)]
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("メニュー", "ご用件をお選びください"),
+    ("何ができるの？", "この窓口でできること"),
+    ("人と話したい", "086-803-1062"),
+    ("やめる", "いま入力中のものはありません"),
+])
+def test_global_intents_outside_a_form(kb, text, expected):
+    assert expected in EngineChat(kb).say(text)
+
+
+def test_asking_about_proposals_answers_and_offers_to_start_one(kb):
+    chat = EngineChat(kb)
+    out = chat.say("協働の提案ってどこに出すの")
+    assert "ESD・市民協働推進センター" in out
+    assert "提案する" in chat.labels
+    assert "個人情報の取り扱い" in chat.tap("提案する")
