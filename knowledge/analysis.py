@@ -22,7 +22,9 @@ CHUNK_BYTES = 40_000
 KEPT_POS = {"名詞", "動詞", "形容詞", "形状詞", "接尾辞", "接頭辞"}
 CONTENT_POS = {"名詞", "形状詞"}
 LIGHT_VERBS = "非自立可能"
-_FIELDS = {"pos", "normalized_form", "split_a"}
+_FIELDS = {"pos", "normalized_form", "split_a", "reading_form"}
+_KANA = re.compile(r"^[\u3041-\u309f\u30a0-\u30ffー]+$")
+ORDINAL_HEADS = {"条", "章", "項", "号"}
 
 
 @lru_cache(maxsize=1)
@@ -77,11 +79,19 @@ class Unit:
     content: bool  # a noun-like word (verbs and adjectives are often paraphrased)
     in_dictionary: bool = True  # False for strings Sudachi does not know (typos, new words)
     parts: tuple[str, ...] = ()  # its mode-A parts, when it is a compound
+    reading: str = ""  # katakana reading
+    identifier: bool = False  # an article or chapter number (第10条)
+
+    @property
+    def kana_only(self) -> bool:
+        """Written in kana alone: often a word whose kanji the writer did not use (じちかい)."""
+        return bool(_KANA.match(self.surface))
 
 
 @dataclass
 class Analysis:
     units: list[Unit] = field(default_factory=list)
+    reading: str = ""  # the reading of the whole text (symbols dropped), for kana spellings
 
     @property
     def terms(self) -> list[str]:
@@ -99,6 +109,10 @@ class Analysis:
     @property
     def bigrams(self) -> list[str]:
         return bigrams(" ".join(unit.surface for unit in self.units))
+
+    @property
+    def reading_bigrams(self) -> list[str]:
+        return bigrams(self.reading)
 
 
 class Analyzer:
@@ -121,16 +135,17 @@ class Analyzer:
 
     def analyze(self, text: str) -> Analysis:
         result = Analysis()
+        readings: list[str] = []
         for piece in chunks(normalize(text)):
             morphemes = list(_tokenizer().tokenize(piece))
             forms = [normalize(m.normalized_form()) for m in morphemes]
+            readings.extend(m.reading_form() for m in morphemes if m.part_of_speech()[0] not in ("補助記号", "空白"))
             i = 0
             while i < len(morphemes):
-                phrase_len, canonical = self._match_phrase(forms, i)
-                if canonical:
-                    surface = "".join(m.surface() for m in morphemes[i:i + phrase_len])
-                    result.units.append(Unit(canonical, surface, content=True))
-                    i += phrase_len
+                length, unit = self._special_unit(morphemes, forms, i)
+                if unit:
+                    result.units.append(unit)
+                    i += length
                     continue
                 morpheme, form = morphemes[i], forms[i]
                 pos = morpheme.part_of_speech()
@@ -142,9 +157,24 @@ class Analyzer:
                             f for p in parts
                             if len(parts) > 1 and self._kept(p.part_of_speech(), f := normalize(p.normalized_form())) and f != form
                         )),
+                        reading=morpheme.reading_form(),
                     ))
                 i += 1
+        result.reading = "".join(readings)
         return result
+
+    def _special_unit(self, morphemes, forms: list[str], i: int) -> tuple[int, Unit | None]:
+        """An office synonym phrase, or an article number (第10条) kept as one word."""
+        length, canonical = self._match_phrase(forms, i)
+        if canonical:
+            span = morphemes[i:i + length]
+            surface = "".join(m.surface() for m in span)
+            return length, Unit(canonical, surface, content=True, reading="".join(m.reading_form() for m in span))
+        if (forms[i] == "第" and i + 2 < len(forms) and morphemes[i + 1].part_of_speech()[1] == "数詞"
+                and forms[i + 2] in ORDINAL_HEADS):
+            form = "".join(forms[i:i + 3])
+            return 3, Unit(form, form, content=True, identifier=True)
+        return 0, None
 
     def _match_phrase(self, forms: list[str], start: int) -> tuple[int, str | None]:
         for length in range(min(self._longest, len(forms) - start), 0, -1):

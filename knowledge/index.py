@@ -18,15 +18,17 @@ import numpy as np
 from knowledge.analysis import Analysis, Analyzer, Unit, bigrams
 from knowledge.entries import Entry
 
-FIELD_WEIGHTS = {"text": 1.0, "title": 0.6, "questions": 0.8, "pairs": 0.5, "bigram": 0.15, "title_bigram": 0.3}
-BIGRAM_FIELDS = ("bigram", "title_bigram")
+FIELD_WEIGHTS = {"text": 1.0, "title": 0.6, "questions": 0.8, "source": 0.15, "pairs": 0.5, "bigram": 0.15,
+                 "title_bigram": 0.3, "reading_bigram": 0.3}
+IDENTIFIER_WEIGHT = 2.0
 TERM_COVERAGE_SHARE = 0.75
 # A dictionary word the knowledge base never uses (図書館, 住民票) is a topic outside the desk:
 # it weighs more than an unknown string, which is more often a typo left to the bigrams.
 FOREIGN_TOPIC_WEIGHT = 2.0
 PREDICATE_WEIGHT = 0.35  # verbs and adjectives: people paraphrase them (閉まる / 休館)
 SHORT_WORD_WEIGHT = 0.3  # one-character words (前, 元, め) say little
-PART_CREDIT = 0.7  # a compound the entry lacks, whose parts it has (専門学校 / 専修学校)
+PART_CREDIT = 0.7
+KANA_CREDIT = 0.8  # a word in kana whose reading the entry has (こうみんかん / 公民館)  # a compound the entry lacks, whose parts it has (専門学校 / 専修学校)
 
 
 @dataclass(frozen=True)
@@ -46,10 +48,13 @@ class SearchResult:
 class DocumentFields:
     text: list[str]
     title: list[str]
+    source: list[str]  # 「条例 第10条」「基本施策11」: people cite these
     pairs: list[str]  # adjacent words: rewards the question's phrase, not just its words
     questions: list[str]
     bigram: list[str]
     title_bigram: list[str]
+    reading_bigram: list[str]  # of the katakana reading: finds じちかい in 自治会
+    reading: str
 
     def field(self, name: str) -> list[str]:
         return getattr(self, name)
@@ -62,9 +67,12 @@ def analyze_entry(entry: Entry, analyzer: Analyzer) -> DocumentFields:
         text=analyzer.terms(f"{entry.title}\n{entry.body}"),
         pairs=word_pairs(text.forms),
         title=analyzer.terms(entry.title),
+        source=analyzer.terms(entry.source),
         questions=analyzer.terms(questions),
         bigram=bigrams(f"{entry.title}\n{entry.body}\n{questions}"),
         title_bigram=bigrams(entry.title),
+        reading_bigram=bigrams(text.reading),
+        reading=text.reading,
     )
 
 
@@ -79,6 +87,7 @@ class KnowledgeIndex:
             self._bm25[name] = retriever
         self._doc_terms = [frozenset(d.text) | frozenset(d.questions) for d in documents]
         self._doc_bigrams = [frozenset(d.bigram) for d in documents]
+        self._doc_readings = [d.reading for d in documents]
         n = len(documents)
         df: dict[str, int] = {}
         for terms in self._doc_terms:
@@ -98,9 +107,13 @@ class KnowledgeIndex:
             return SearchResult([], 0.0, terms)
         scores = np.zeros(len(self.entries), dtype=np.float32)
         for name, weight in FIELD_WEIGHTS.items():
-            tokens = grams if name in BIGRAM_FIELDS else word_pairs(query.forms) if name == "pairs" else list(terms)
+            tokens = self._query_tokens(name, query, terms, grams)
             if tokens:
                 scores += weight * self._bm25[name].get_scores(tokens)
+        identifiers = [u.form for u in query.units if u.identifier]
+        if identifiers:  # 第10条 names one article: entries titled or sourced by it come first
+            for name in ("title", "source"):
+                scores += IDENTIFIER_WEIGHT * self._bm25[name].get_scores(identifiers)
         k = min(k, len(self.entries))
         top = np.argpartition(-scores, k - 1)[:k]
         top = top[np.argsort(-scores[top], kind="stable")]
@@ -108,12 +121,24 @@ class KnowledgeIndex:
         confidence = self._confidence(int(top[0]), query) if hits else 0.0
         return SearchResult(hits, confidence, terms)
 
+    @staticmethod
+    def _query_tokens(field: str, query: Analysis, terms: tuple[str, ...], grams: list[str]) -> list[str]:
+        if field in ("bigram", "title_bigram"):
+            return grams
+        if field == "reading_bigram":
+            return list(dict.fromkeys(query.reading_bigrams))
+        if field == "pairs":
+            return word_pairs(query.forms)
+        return list(terms)
+
     def _confidence(self, doc: int, query: Analysis) -> float:
         units = list({u.form: u for u in query.units}.values())
         present = self._doc_terms[doc]
         total = covered = 0.0
         for unit in units:
             weight, share = self._unit_weight(unit), 1.0 if unit.form in present else 0.0
+            if not share and unit.kana_only and len(unit.reading) >= 3 and unit.reading in self._doc_readings[doc]:
+                share = KANA_CREDIT
             if not share and unit.parts:
                 share = PART_CREDIT * sum(len(p) > 1 and p in present for p in unit.parts) / len(unit.parts)
             total += weight
@@ -129,7 +154,7 @@ class KnowledgeIndex:
         idf = self._idf.get(unit.form)
         if idf is None:
             known_parts = any(len(p) > 1 and p in self._idf for p in unit.parts)
-            foreign = unit.content and unit.in_dictionary and not known_parts
+            foreign = unit.content and unit.in_dictionary and not known_parts and not unit.kana_only
             idf = self._idf_unknown * (FOREIGN_TOPIC_WEIGHT if foreign else 1.0)
         if not unit.content:
             return idf * PREDICATE_WEIGHT
