@@ -84,6 +84,14 @@ def cmd_kb_lint(args: argparse.Namespace) -> int:
     return 1 if result.problems else 0
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    from bot.server import serve
+    from bot.settings import Settings
+
+    serve(Settings.from_env(), args.host, args.port)
+    return 0
+
+
 def cmd_chat(args: argparse.Namespace) -> int:
     from bot.app import build_desk
     from bot.settings import Settings
@@ -102,6 +110,11 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--json", action="store_true", help="print one JSON object")
     ask.add_argument("--batch", metavar="FILE", help="JSON lines with id and q; prints JSON lines")
     ask.set_defaults(func=cmd_ask)
+
+    serve = sub.add_parser("serve", help="run the desk: web chat, LINE webhook, worker, sender")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.set_defaults(func=cmd_serve)
 
     chat = sub.add_parser("chat", help="talk to the desk in the terminal, as a citizen")
     chat.add_argument("--user", default="terminal", help="who you are (conversations are kept per user)")

@@ -41,6 +41,7 @@ class Context:
     cases: Callable[[], list[CaseView]] = list
     draft_ttl: timedelta = timedelta(days=7)
     retention_years: int = 5
+    private: bool = True  # False in a group chat: no personal data is asked for there
 
 
 def handle(state: State, event: Event, ctx: Context) -> Turn:
@@ -63,6 +64,9 @@ class _Conversation:
     # --- entry point ----------------------------------------------------------------------
 
     def receive(self, event: Event) -> None:
+        if not self.ctx.private:
+            self._in_group(event)
+            return
         self._expire_old_draft()
         if isinstance(event, Follow):
             self.effects.append(SetContactActive(True))
@@ -90,6 +94,22 @@ class _Conversation:
         if self.form:
             self.replies.append(r.expired(self.form, self.ctx.draft_ttl.days))
         self.state = State(token=self.state.token)
+
+    def _in_group(self, event: Event) -> None:
+        """In a group: answer questions, and invite people to a 1:1 chat for anything personal."""
+        wants_personal = False
+        if isinstance(event, Text):
+            intent = detect(event.text)
+            wants_personal = intent in (Intent.CONSULT, Intent.PROPOSE, Intent.STATUS, Intent.HUMAN)
+            if not wants_personal and looks_like_question(event.text):
+                self._knowledge(event.text)
+        elif isinstance(event, Postback):
+            data = r.parse_postback(event.data)
+            wants_personal = data.get("a") not in ("show", "menu", "ask_prompt", "help")
+            if data.get("a") == "show":
+                self._show(data.get("e", ""))
+        if wants_personal:
+            self.replies.append(r.private_only())
 
     # --- text -----------------------------------------------------------------------------
 

@@ -145,6 +145,10 @@ def expired(form: Form, days: int) -> Say:
     return Say(f"入力途中だった{form.title}は、{days}日間操作がなかったため破棄しました。お手数ですが、もう一度はじめからお願いします。")
 
 
+def private_only() -> Say:
+    return Say("ご相談・ご提案や状況確認は、個人情報を扱うため1対1のトークでお願いします。公式アカウントとのトーク画面からどうぞ。")
+
+
 def stale_button() -> Say:
     return Say("このボタンは以前のやり取りのものです。")
 

@@ -38,7 +38,7 @@ class Desk:
         for attempt in range(MAX_ATTEMPTS):
             try:
                 with session_scope(self.db) as session:
-                    replies = self._turn(session, channel, user_id, event)
+                    replies = self.turn(session, channel, user_id, event)
                     if deliver:
                         deliver(session, replies)
                     return replies
@@ -46,7 +46,8 @@ class Desk:
                 log.info("turn conflict for a %s user; retrying (attempt %d)", channel, attempt + 1)
         raise RuntimeError("conversation kept conflicting; giving up on this event")
 
-    def _turn(self, session: Session, channel: str, user_id: str, event: Event) -> list[Reply]:
+    def turn(self, session: Session, channel: str, user_id: str, event: Event, private: bool = True) -> list[Reply]:
+        """One turn inside the caller's transaction (raises Conflict when it must be redone)."""
         now = self.clock()
         raw_state, version = conversations.load(session, channel, user_id)
         ctx = Context(
@@ -55,6 +56,7 @@ class Desk:
                            for c in cases.for_user(session, channel, user_id)],
             draft_ttl=timedelta(days=self.settings.draft_ttl_days),
             retention_years=self.settings.retention_years,
+            private=private,
         )
         turn = conversation.handle(State.from_dict(raw_state), event, ctx)
         conversations.save(session, channel, user_id, turn.state.to_dict(), version)

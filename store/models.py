@@ -73,6 +73,21 @@ class Outbox(SQLModel, table=True):
     status: str = Field(default="pending", max_length=16, index=True)
     attempts: int = 0
     next_attempt_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False, index=True))
+    lease_until: datetime | None = Field(default=None, sa_column=_ts(nullable=True))  # while a sender holds it
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
     sent_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    last_error: str | None = None
+
+
+class Inbox(SQLModel, table=True):
+    """A platform event, stored before the webhook is answered; processed once, in order per person."""
+    id: int | None = Field(default=None, primary_key=True)
+    event_id: str = Field(unique=True, max_length=128)
+    channel: str = Field(max_length=16)
+    user_key: str = Field(max_length=160, index=True)
+    payload: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    status: str = Field(default="pending", max_length=16, index=True)
+    attempts: int = 0
+    received_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
+    processed_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
     last_error: str | None = None

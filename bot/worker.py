@@ -1,0 +1,123 @@
+"""The background loops of `serve`: the inbox worker (events → turns) and the outbox sender."""
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import datetime, timezone
+
+from sqlalchemy.engine import Engine
+
+from bot.channels import Channel
+from bot.runtime import Desk
+from store import inbox, outbox
+from store.conversations import Conflict
+from store.db import session_scope
+
+log = logging.getLogger(__name__)
+IDLE_WAIT = 0.5
+
+
+class Loop:
+    """A daemon thread that repeats `step` until stopped; `wake` cuts its idle wait short."""
+
+    def __init__(self, name: str):
+        self.name = name
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def stop(self, timeout: float = 10) -> None:
+        """Finish the work in hand (drain), then stop."""
+        self._stop.set()
+        self._wake.set()
+        self._thread.join(timeout)
+
+    def _run(self) -> None:
+        while True:
+            try:
+                busy = self.step()
+            except Exception:
+                log.exception("%s step failed", self.name)
+                busy = False
+            if self._stop.is_set() and not busy:
+                return
+            if not busy:
+                self._wake.wait(IDLE_WAIT)
+                self._wake.clear()
+
+    def step(self) -> bool:
+        raise NotImplementedError
+
+
+class InboxWorker(Loop):
+    def __init__(self, db: Engine, desk: Desk, channels: dict[str, Channel], on_queued=None):
+        super().__init__("inbox-worker")
+        self.db, self.desk, self.channels, self.on_queued = db, desk, channels, on_queued
+
+    def step(self) -> bool:
+        """Process one event; True when there was one."""
+        row_id = None
+        try:
+            with session_scope(self.db) as session:
+                row = inbox.claim_next(session)
+                if row is None:
+                    return False
+                row_id = row.id
+                channel = self.channels.get(row.channel)
+                incoming = channel.to_core(row.payload) if channel else None
+                if incoming is None:
+                    inbox.finish(session, row, inbox.IGNORED)
+                    return True
+                before = getattr(channel, "before_turn", None)
+                if before:
+                    before(incoming, datetime.now(timezone.utc) - _aware(row.received_at))
+                replies = self.desk.turn(session, row.channel, incoming.user_key, incoming.event, incoming.private)
+                channel.deliver(session, incoming, row.payload, replies)
+                inbox.finish(session, row)
+        except Conflict:
+            return True  # redone on the next step, from the new state
+        except Exception as exc:
+            log.exception("inbox event %s failed", row_id)
+            if row_id is not None:
+                with session_scope(self.db) as session:
+                    inbox.record_failure(session, row_id, exc.__class__.__name__)
+            return True
+        if self.on_queued:
+            self.on_queued()
+        return True
+
+
+class OutboxSender(Loop):
+    def __init__(self, db: Engine, channels: dict[str, Channel]):
+        super().__init__("outbox-sender")
+        self.db, self.channels = db, channels
+
+    def step(self) -> bool:
+        with session_scope(self.db) as session:
+            rows = outbox.lease_due(session, tuple(self.channels), datetime.now(timezone.utc))
+            session.expunge_all()
+        for row in rows:
+            result = self.channels[row.channel].send(row)
+            with session_scope(self.db) as session:
+                if result.outcome == "sent":
+                    outbox.mark_sent(session, row.id)
+                elif result.outcome == "retry_as_push":
+                    outbox.drop_reply_token(session, row.id)
+                    outbox.mark_retry(session, row.id, result.delay, result.error)
+                elif result.outcome == "retry":
+                    outbox.mark_retry(session, row.id, result.delay, result.error)
+                    log.warning("outbox %s: will retry (%s)", row.id, result.error)
+                else:
+                    outbox.mark_failed(session, row.id, result.error)
+                    log.error("outbox %s: failed for good (%s)", row.id, result.error)
+        return bool(rows)
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)

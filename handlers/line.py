@@ -1,0 +1,196 @@
+"""LINE: webhook verification and storage, event translation, and sending through the Messaging API."""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import uuid
+from datetime import datetime, timedelta, timezone
+
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+from linebot.v3 import SignatureValidator
+from linebot.v3.messaging import (ApiClient, Configuration, Message, MessagingApi, PushMessageRequest,
+                                  ReplyMessageRequest, ShowLoadingAnimationRequest)
+from linebot.v3.messaging.exceptions import ApiException
+from sqlmodel import Session
+
+from bot.channels import Incoming, SendResult
+from bot.messages import Follow, Media, Postback, Reply, Text, Unfollow
+from bot.settings import Settings
+from handlers.http import BodyTooLarge, read_limited
+from handlers.line_render import render
+from store import inbox, outbox
+from store.db import session_scope
+from store.models import Outbox
+
+log = logging.getLogger(__name__)
+
+MEDIA_TYPES = {"sticker", "image", "video", "audio", "file", "location"}
+REPLY_TOKEN_FRESH = timedelta(seconds=50)
+MAX_SEND_ATTEMPTS = 8
+REQUEST_TIMEOUT = 10
+
+
+class WebhookError(Exception):
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+
+
+def parse_webhook(body: bytes, signature: str | None, secret: str) -> list[dict]:
+    """The events of a signed webhook body; WebhookError 401 on a bad signature, 400 on a bad body."""
+    if not signature:
+        raise WebhookError(401, "missing x-line-signature")
+    try:
+        valid = SignatureValidator(secret).validate(body.decode("utf-8"), signature)
+    except (UnicodeDecodeError, ValueError):
+        valid = False
+    if not valid:
+        raise WebhookError(401, "signature mismatch")
+    try:
+        data = json.loads(body)
+    except ValueError:
+        raise WebhookError(400, "body is not JSON") from None
+    if not isinstance(data, dict) or not isinstance(data.get("events"), list):
+        raise WebhookError(400, "body has no events list")
+    return [event for event in data["events"] if isinstance(event, dict)]
+
+
+def user_key(event: dict) -> str:
+    source = event.get("source") or {}
+    kind = source.get("type", "user")
+    ident = source.get(f"{kind}Id") or source.get("userId") or "unknown"
+    return f"{kind}:{ident}"
+
+
+def event_id(event: dict) -> str:
+    """LINE's webhookEventId; a hash of the event for the rare event without one."""
+    return str(event.get("webhookEventId") or "sha:" + hashlib.sha256(json.dumps(event, sort_keys=True).encode()).hexdigest()[:40])
+
+
+class LineChannel:
+    name = "line"
+
+    def __init__(self, settings: Settings):
+        self._api = MessagingApi(ApiClient(Configuration(
+            host=settings.line_api_base_url.rstrip("/"), access_token=settings.line_channel_access_token)))
+
+    # --- translating ------------------------------------------------------------------------
+
+    def to_core(self, payload: dict) -> Incoming | None:
+        kind = payload.get("type")
+        key = user_key(payload)
+        private = key.startswith("user:")
+        if kind == "message":
+            message = payload.get("message") or {}
+            if message.get("type") == "text":
+                return Incoming(key, Text(str(message.get("text", ""))), private)
+            if message.get("type") in MEDIA_TYPES:
+                return Incoming(key, Media(message["type"]), private) if private else None
+            return None
+        if kind == "postback":
+            return Incoming(key, Postback(str((payload.get("postback") or {}).get("data", ""))), private)
+        if kind == "follow" and private:
+            return Incoming(key, Follow(), private)
+        if kind == "unfollow" and private:
+            return Incoming(key, Unfollow(), private)
+        return None
+
+    def deliver(self, session: Session, incoming: Incoming, payload: dict, replies: list[Reply]) -> None:
+        if not replies:
+            return
+        target = incoming.user_key.split(":", 1)[1]
+        token = payload.get("replyToken")
+        for i, batch in enumerate(render(replies)):
+            outbox.enqueue(session, channel=self.name, target=target, kind="reply",
+                           payload={"messages": batch}, reply_token=token if i == 0 else None,
+                           dedupe_key=f"line:{event_id(payload)}:{i}")
+
+    def before_turn(self, incoming: Incoming, waited: timedelta) -> None:
+        """The loading animation, when an event has waited (a backlog) before its turn."""
+        if not incoming.private or waited < timedelta(seconds=1):
+            return
+        try:
+            self._api.show_loading_animation(ShowLoadingAnimationRequest(
+                chatId=incoming.user_key.split(":", 1)[1], loadingSeconds=5), _request_timeout=2)
+        except Exception as exc:  # cosmetic: never blocks the turn
+            log.info("loading animation not shown: %s", exc.__class__.__name__)
+
+    # --- sending ----------------------------------------------------------------------------
+
+    def send(self, row: Outbox) -> SendResult:
+        messages = [Message.from_dict(m) for m in row.payload.get("messages", [])]
+        use_reply = bool(row.reply_token) and _age(row) < REPLY_TOKEN_FRESH
+        try:
+            if use_reply:
+                self._api.reply_message_with_http_info(
+                    ReplyMessageRequest(replyToken=row.reply_token, messages=messages), _request_timeout=REQUEST_TIMEOUT)
+            else:
+                self._api.push_message_with_http_info(
+                    PushMessageRequest(to=row.target, messages=messages),
+                    x_line_retry_key=str(uuid.uuid5(uuid.NAMESPACE_URL, f"kyodo-outbox-{row.id}")),
+                    _request_timeout=REQUEST_TIMEOUT)
+            return SendResult("sent")
+        except ApiException as exc:
+            return _classify(exc, row, use_reply)
+        except Exception as exc:  # timeouts and connection errors
+            return _backoff(row, f"{exc.__class__.__name__}")
+
+
+def _age(row: Outbox) -> timedelta:
+    created = row.created_at if row.created_at.tzinfo else row.created_at.replace(tzinfo=timezone.utc)
+    return datetime.now(timezone.utc) - created
+
+
+def _classify(exc: ApiException, row: Outbox, used_reply: bool) -> SendResult:
+    status = exc.status or 0
+    body = (exc.body or b"").decode("utf-8", "replace") if isinstance(exc.body, bytes) else str(exc.body or "")
+    if used_reply and status == 400 and "reply token" in body.lower():
+        return SendResult("retry_as_push", error="invalid reply token")
+    if status == 409:  # the same retry key was accepted before: already delivered
+        return SendResult("sent")
+    if status == 429:
+        retry_after = (exc.headers or {}).get("Retry-After")
+        delay = timedelta(seconds=int(retry_after)) if retry_after and str(retry_after).isdigit() else None
+        return _backoff(row, "429 rate limited", delay)
+    if status >= 500:
+        return _backoff(row, f"{status} from LINE")
+    return SendResult("failed", error=f"{status} from LINE: {body[:200]}")
+
+
+def _backoff(row: Outbox, error: str, delay: timedelta | None = None) -> SendResult:
+    if row.attempts + 1 >= MAX_SEND_ATTEMPTS:
+        return SendResult("failed", error=f"gave up after {row.attempts + 1} attempts: {error}")
+    return SendResult("retry", delay=delay or timedelta(seconds=min(300, 0.5 * 2 ** row.attempts)), error=error)
+
+
+MAX_WEBHOOK_BODY = 1_000_000
+
+
+def webhook_router(settings: Settings, db, on_stored) -> APIRouter:
+    """POST /line/webhook: verify, store each event once, answer 200 at once."""
+    api = APIRouter()
+
+    def store(events: list[dict]) -> int:
+        with session_scope(db) as session:
+            return sum(inbox.add(session, channel="line", event_id=event_id(e), user_key=user_key(e), payload=e)
+                       for e in events)
+
+    @api.post("/line/webhook")
+    async def webhook(request: Request) -> JSONResponse:
+        if not settings.line_enabled:
+            return JSONResponse({"error": "LINE channel is not configured"}, status_code=503)
+        try:
+            body = await read_limited(request, MAX_WEBHOOK_BODY)
+            events = parse_webhook(body, request.headers.get("x-line-signature"), settings.line_channel_secret)
+        except BodyTooLarge:
+            return JSONResponse({"error": "body too large"}, status_code=413)
+        except WebhookError as exc:
+            return JSONResponse({"error": str(exc)}, status_code=exc.status)
+        if events and await run_in_threadpool(store, events):
+            on_stored()
+        return JSONResponse({})
+
+    return api

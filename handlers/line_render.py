@@ -1,0 +1,102 @@
+"""Core replies → LINE messages (JSON as the Messaging API takes it), within LINE's limits."""
+from __future__ import annotations
+
+from bot.messages import Card, Choice, Reply, Say
+
+MAX_MESSAGES = 5  # per reply or push request
+MAX_TEXT_UTF16 = 5000
+MAX_QUICK_REPLIES = 13
+MAX_LABEL = 20
+MAX_DATA = 300
+MAX_ALT_TEXT = 400
+MAX_FIELD_VALUE = 300
+
+
+def utf16_len(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def cut_utf16(text: str, limit: int) -> str:
+    if utf16_len(text) <= limit:
+        return text
+    out, used = [], 0
+    for char in text:
+        width = utf16_len(char)
+        if used + width > limit - 1:
+            break
+        out.append(char)
+        used += width
+    return "".join(out) + "…"
+
+
+def split_utf16(text: str, limit: int = MAX_TEXT_UTF16) -> list[str]:
+    pieces, current, used = [], [], 0
+    for char in text:
+        width = utf16_len(char)
+        if used + width > limit:
+            pieces.append("".join(current))
+            current, used = [], 0
+        current.append(char)
+        used += width
+    pieces.append("".join(current))
+    return pieces
+
+
+def _action(choice: Choice) -> dict:
+    label = cut_utf16(choice.label, MAX_LABEL)
+    return {"type": "postback", "label": label, "data": choice.data[:MAX_DATA], "displayText": choice.label}
+
+
+def _quick_reply(choices: tuple[Choice, ...]) -> dict | None:
+    if not choices:
+        return None
+    return {"items": [{"type": "action", "action": _action(c)} for c in choices[:MAX_QUICK_REPLIES]]}
+
+
+def _text(text: str, choices: tuple[Choice, ...] = ()) -> list[dict]:
+    messages = [{"type": "text", "text": piece} for piece in split_utf16(text or " ")]
+    quick = _quick_reply(choices)
+    if quick:
+        messages[-1]["quickReply"] = quick
+    return messages
+
+
+def _text_block(text: str, **style) -> dict:
+    return {"type": "text", "text": text or " ", "wrap": True, **style}
+
+
+def _card(card: Card) -> dict:
+    body: list[dict] = []
+    if card.body:
+        body.append(_text_block(card.body, size="sm"))
+    for label, value in card.fields:
+        body.append({"type": "box", "layout": "vertical", "margin": "md", "contents": [
+            _text_block(label, size="xs", color="#888888"),
+            _text_block(cut_utf16(value, MAX_FIELD_VALUE), size="sm"),
+        ]})
+    if card.footer:
+        body.append(_text_block(card.footer, size="xxs", color="#888888", margin="lg"))
+    bubble: dict = {
+        "type": "bubble",
+        "header": {"type": "box", "layout": "vertical", "contents": [_text_block(card.title, weight="bold", size="md")]},
+        "body": {"type": "box", "layout": "vertical", "contents": body or [_text_block(" ")]},
+    }
+    if card.buttons:
+        bubble["footer"] = {"type": "box", "layout": "vertical", "spacing": "sm", "contents": [
+            {"type": "button", "style": "primary" if i == 0 and card.kind == "summary" else "link", "height": "sm",
+             "action": _action(b)} for i, b in enumerate(card.buttons[:4])
+        ]}
+    alt = cut_utf16(f"{card.title}\n{card.body}".strip(), MAX_ALT_TEXT)
+    message = {"type": "flex", "altText": alt, "contents": bubble}
+    quick = _quick_reply(card.choices)
+    if quick:
+        message["quickReply"] = quick
+    return message
+
+
+def render(replies: list[Reply]) -> list[list[dict]]:
+    """LINE messages for the replies, in batches of at most five (one request each)."""
+    messages: list[dict] = []
+    for reply in replies:
+        messages.extend(_text(reply.text, reply.choices) if isinstance(reply, Say) else [_card(reply)])
+    return [messages[i:i + MAX_MESSAGES] for i in range(0, len(messages), MAX_MESSAGES)]
