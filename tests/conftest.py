@@ -81,3 +81,27 @@ def db(request, tmp_path):
     engine.dispose()
     if cleanup:
         cleanup()
+
+
+@pytest.fixture
+def line_api():
+    from tests.mock_platform import MockPlatform
+
+    mock = MockPlatform(default_body={"sentMessages": [{"id": "1", "quoteToken": "q"}]}).start()
+    yield mock
+    mock.stop()
+
+
+@pytest.fixture
+def line_server(db, kb, line_api):
+    """The real app (SQLite or PostgreSQL) with LINE switched on against the mock LINE API."""
+    from bot.runtime import Desk
+    from bot.server import create_app
+    from bot.settings import Settings
+    from tests.live import LINE_SECRET, LINE_TOKEN, LiveServer
+
+    settings = Settings(line_channel_secret=LINE_SECRET, line_channel_access_token=LINE_TOKEN,
+                        line_api_base_url=line_api.url)
+    with LiveServer(create_app(settings, Desk(db, kb, settings))) as server:
+        server.db, server.line = db, line_api
+        yield server

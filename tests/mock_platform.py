@@ -1,0 +1,139 @@
+"""A local stand-in for a remote platform API (LINE's, Slack's): records every request and
+answers with failures on demand. Tests start it on a free loopback port and inspect it."""
+from __future__ import annotations
+
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs
+
+
+@dataclass
+class Recorded:
+    method: str
+    path: str
+    headers: dict
+    body: dict
+    at: float
+    status: int = 200
+
+
+@dataclass
+class Failure:
+    status: int
+    body: dict
+    headers: dict = field(default_factory=dict)
+    delay: float = 0.0
+
+
+class MockPlatform:
+    def __init__(self, default_body: dict | None = None):
+        self.requests: list[Recorded] = []
+        self.default_body = default_body or {}
+        self._failures: dict[str, list[Failure]] = {}
+        self._bodies: dict[str, dict] = {}
+        self._lock = threading.Lock()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    def start(self) -> "MockPlatform":
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def fail(self, path: str, status: int, times: int = 1, body: dict | None = None,
+             headers: dict | None = None, delay: float = 0.0) -> None:
+        """The next `times` requests to `path` get this answer (a status, or a delay past the client's timeout)."""
+        with self._lock:
+            self._failures.setdefault(path, []).extend(
+                Failure(status, body or {"message": f"mock {status}"}, headers or {}, delay) for _ in range(times))
+
+    def heal(self) -> None:
+        """Forget every failure still queued."""
+        with self._lock:
+            self._failures.clear()
+
+    def answer(self, path: str, body: dict) -> None:
+        self._bodies[path] = body
+
+    def calls(self, path: str) -> list[Recorded]:
+        with self._lock:
+            return [r for r in self.requests if r.path == path]
+
+    def accepted(self, *paths: str) -> list[Recorded]:
+        """Requests to these paths that were answered 200."""
+        with self._lock:
+            return [r for r in self.requests if r.path in paths and r.status == 200]
+
+    def wait_for(self, path: str, count: int = 1, timeout: float = 15.0) -> list[Recorded]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            calls = self.calls(path)
+            if len(calls) >= count:
+                return calls
+            time.sleep(0.02)
+        raise AssertionError(f"expected {count} call(s) to {path}, got {len(self.calls(path))}: "
+                             f"{[r.path for r in self.requests]}")
+
+    def _handler(self):
+        mock = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):  # quiet
+                pass
+
+            def _handle(self):
+                length = int(self.headers.get("content-length") or 0)
+                raw = self.rfile.read(length) if length else b""
+                body = _decode(raw, self.headers.get("content-type", ""))
+                path = self.path.split("?")[0]
+                with mock._lock:
+                    queue = mock._failures.get(path) or []
+                    failure = queue.pop(0) if queue else None
+                    mock.requests.append(Recorded(self.command, path, dict(self.headers), body, time.monotonic(),
+                                                  failure.status if failure else 200))
+                if failure:
+                    time.sleep(failure.delay)
+                    self._send(failure.status, failure.body, failure.headers)
+                else:
+                    self._send(200, mock._bodies.get(path, mock.default_body), {})
+
+            def _send(self, status, body, headers):
+                data = json.dumps(body).encode()
+                try:
+                    self.send_response(status)
+                    self.send_header("content-type", "application/json")
+                    self.send_header("content-length", str(len(data)))
+                    for key, value in headers.items():
+                        self.send_header(key, str(value))
+                    self.end_headers()
+                    self.wfile.write(data)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
+
+            do_POST = do_GET = _handle
+
+        return Handler
+
+
+def _decode(raw: bytes, content_type: str) -> dict:
+    if not raw:
+        return {}
+    if "json" in content_type:
+        try:
+            return json.loads(raw)
+        except ValueError:
+            return {"_raw": raw.decode("utf-8", "replace")}
+    if "x-www-form-urlencoded" in content_type:
+        return {k: v[0] if len(v) == 1 else v for k, v in parse_qs(raw.decode()).items()}
+    return {"_raw": raw[:2000].decode("utf-8", "replace")}
