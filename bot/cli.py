@@ -92,6 +92,23 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_line_richmenu(args: argparse.Namespace) -> int:
+    from bot.settings import Settings
+    from handlers.line_richmenu import install
+
+    settings = Settings.from_env()
+    if not settings.line_channel_access_token:
+        print("kyodo-desk: set LINE_CHANNEL_ACCESS_TOKEN first", file=sys.stderr)
+        return 2
+    try:
+        menu_id, created = install(settings)
+    except Exception as exc:  # the LINE API said no, or could not be reached
+        print(f"kyodo-desk: LINE rich menu not set: {getattr(exc, 'status', '') or exc.__class__.__name__}", file=sys.stderr)
+        return 1
+    print(f"rich menu {menu_id} {'created and ' if created else ''}set as default")
+    return 0
+
+
 def cmd_chat(args: argparse.Namespace) -> int:
     from bot.app import build_desk
     from bot.settings import Settings
@@ -119,6 +136,10 @@ def build_parser() -> argparse.ArgumentParser:
     chat = sub.add_parser("chat", help="talk to the desk in the terminal, as a citizen")
     chat.add_argument("--user", default="terminal", help="who you are (conversations are kept per user)")
     chat.set_defaults(func=cmd_chat)
+
+    line = sub.add_parser("line", help="LINE channel tools").add_subparsers(dest="line_command", required=True)
+    line.add_parser("richmenu", help="create and set the default rich menu (idempotent)").set_defaults(
+        func=cmd_line_richmenu)
 
     kb = sub.add_parser("kb", help="knowledge base tools").add_subparsers(dest="kb_command", required=True)
     ev = kb.add_parser("eval", help="top-1/top-3 hit rate and abstention accuracy on a question file")

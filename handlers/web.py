@@ -10,6 +10,7 @@ from fastapi.responses import FileResponse, JSONResponse
 from sqlmodel import Session
 
 from bot.channels import Incoming, SendResult
+from bot.fonts import JAPANESE_FONT
 from bot.messages import Card, Choice, Postback, Reply, Say, Text
 from bot.runtime import Desk
 from store import outbox
@@ -57,6 +58,10 @@ def router(desk: Desk) -> APIRouter:
     @api.get("/", include_in_schema=False)
     def page() -> FileResponse:
         return FileResponse(STATIC / "index.html", media_type="text/html; charset=utf-8")
+
+    @api.get("/static/font/ipaexg.ttf", include_in_schema=False)
+    def font() -> FileResponse:
+        return FileResponse(JAPANESE_FONT, media_type="font/ttf", headers={"Cache-Control": "public, max-age=604800"})
 
     @api.get("/static/{name}", include_in_schema=False)
     def asset(name: str):

@@ -2,8 +2,6 @@
 then processed in order per person by the worker."""
 from __future__ import annotations
 
-from datetime import datetime
-
 from sqlalchemy import exists
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -13,6 +11,7 @@ from sqlmodel import Session, select
 from store.models import Inbox, utcnow
 
 PENDING, DONE, IGNORED, FAILED = "pending", "done", "ignored", "failed"
+_OLDER = aliased(Inbox)
 MAX_ATTEMPTS = 5
 
 
@@ -32,7 +31,7 @@ def claim_next(session: Session) -> Inbox | None:
     On PostgreSQL, rows another worker holds are skipped; an event waits while an older one of
     the same person is still pending, so each person's events run in order.
     """
-    older = aliased(Inbox)
+    older = _OLDER
     query = (
         select(Inbox)
         .where(Inbox.status == PENDING)
@@ -60,11 +59,3 @@ def record_failure(session: Session, row_id: int, error: str) -> None:
     if row.attempts >= MAX_ATTEMPTS:
         row.status, row.processed_at = FAILED, utcnow()
     session.add(row)
-
-
-def backlog(session: Session) -> int:
-    return len(session.exec(select(Inbox.id).where(Inbox.status == PENDING)).all())
-
-
-def received_before(row: Inbox, moment: datetime) -> bool:
-    return row.received_at.replace(tzinfo=row.received_at.tzinfo or moment.tzinfo) < moment

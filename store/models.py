@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import JSON, Column, DateTime, UniqueConstraint
+from sqlalchemy import JSON, Column, DateTime, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -81,6 +81,7 @@ class Outbox(SQLModel, table=True):
 
 class Inbox(SQLModel, table=True):
     """A platform event, stored before the webhook is answered; processed once, in order per person."""
+    __table_args__ = (Index("ix_inbox_user_status_id", "user_key", "status", "id"),)
     id: int | None = Field(default=None, primary_key=True)
     event_id: str = Field(unique=True, max_length=128)
     channel: str = Field(max_length=16)

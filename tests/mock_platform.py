@@ -121,7 +121,7 @@ class MockPlatform:
                 except (BrokenPipeError, ConnectionResetError):
                     pass
 
-            do_POST = do_GET = _handle
+            do_POST = do_GET = do_PUT = do_DELETE = _handle
 
         return Handler
 

@@ -192,3 +192,35 @@ def test_web_chat_works_on_the_same_server(line_server):
         assert client.post("/api/chat", content=b"{bad").status_code == 400
         assert client.post("/api/chat", json={"other": 1}).status_code == 400
     assert httpx.get(f"{line_server.url}/healthz").json()["channels"] == ["line", "web"]
+
+
+def test_an_accepted_message_is_never_sent_again_whatever_line_answers(line_server):
+    line_server.line.answer(REPLY, {"unexpected": "shape"})
+    post_webhook(line_server.url, [text_event("公民館の休館日は？", user="Uodd")])
+    line_server.line.wait_for(REPLY)
+    settle(line_server)
+    time.sleep(0.5)
+    assert len(line_server.line.calls(REPLY)) == 1
+
+
+def test_rendered_messages_are_valid_for_the_line_sdk(kb):
+    """Everything the desk sends parses as LINE Messaging API messages (the SDK's own models)."""
+    from linebot.v3.messaging import Message
+
+    from bot.engine import Context, handle
+    from bot.messages import Text
+    from bot.state import State
+    from handlers.line_render import render
+    from tests.chat import JST
+    from datetime import datetime
+
+    state, now = State(), datetime(2026, 11, 30, 10, tzinfo=JST)
+    for text in ["メニュー", "公民館の休館日は？", "相談したい", "同意する", "個人", "山田" * 60, "あ" * 1990, "なし", "LINE", "なし", "状況確認", "ごみの日"]:
+        turn = handle(state, Text(text), Context(now=now, knowledge=kb))
+        state = turn.state
+        for batch in render(turn.replies):
+            assert len(batch) <= 5
+            for message in batch:
+                Message.from_dict(message)
+                for item in (message.get("quickReply") or {}).get("items", []):
+                    assert len(item["action"]["label"]) <= 20 and len(item["action"]["data"]) <= 300

@@ -34,6 +34,7 @@ def upgrade() -> None:
     with op.batch_alter_table('inbox', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_inbox_status'), ['status'], unique=False)
         batch_op.create_index(batch_op.f('ix_inbox_user_key'), ['user_key'], unique=False)
+        batch_op.create_index('ix_inbox_user_status_id', ['user_key', 'status', 'id'], unique=False)
 
     with op.batch_alter_table('outbox', schema=None) as batch_op:
         batch_op.add_column(sa.Column('lease_until', sa.DateTime(timezone=True), nullable=True))
@@ -47,6 +48,7 @@ def downgrade() -> None:
         batch_op.drop_column('lease_until')
 
     with op.batch_alter_table('inbox', schema=None) as batch_op:
+        batch_op.drop_index('ix_inbox_user_status_id')
         batch_op.drop_index(batch_op.f('ix_inbox_user_key'))
         batch_op.drop_index(batch_op.f('ix_inbox_status'))
 

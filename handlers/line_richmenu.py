@@ -1,0 +1,81 @@
+"""`kyodo-desk line richmenu`: the default rich menu (質問する / 相談する / 提案する / 状況確認),
+drawn here with the bundled Japanese font, created once and set as default (idempotent)."""
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+from urllib.parse import urlparse
+
+from linebot.v3.messaging import (ApiClient, Configuration, MessagingApi, MessagingApiBlob, RichMenuRequest)
+from PIL import Image, ImageDraw, ImageFont
+
+from bot.fonts import JAPANESE_FONT
+from bot.replies import postback
+from bot.settings import Settings
+
+WIDTH, HEIGHT = 2500, 843
+BUTTONS = (
+    ("質問する", "ask_prompt", "#0b6bcb"),
+    ("相談する", "consult", "#1f8a4c"),
+    ("提案する", "propose", "#b35c00"),
+    ("状況確認", "status", "#5b4bb7"),
+)
+NAME_PREFIX = "kyodo-desk menu "
+
+
+def draw_image() -> bytes:
+    image = Image.new("RGB", (WIDTH, HEIGHT), "white")
+    draw = ImageDraw.Draw(image)
+    font = ImageFont.truetype(str(JAPANESE_FONT), 118)
+    cell = WIDTH // len(BUTTONS)
+    for i, (label, _action, colour) in enumerate(BUTTONS):
+        left = i * cell
+        draw.rectangle([left + 12, 12, left + cell - 12, HEIGHT - 12], fill=colour)
+        box = draw.textbbox((0, 0), label, font=font)
+        draw.text((left + (cell - (box[2] - box[0])) / 2 - box[0], (HEIGHT - (box[3] - box[1])) / 2 - box[1]),
+                  label, font=font, fill="white")
+    out = io.BytesIO()
+    image.save(out, format="PNG", optimize=True)
+    return out.getvalue()
+
+
+def menu_definition() -> dict:
+    cell = WIDTH // len(BUTTONS)
+    areas = [{"bounds": {"x": i * cell, "y": 0, "width": cell, "height": HEIGHT},
+              "action": {"type": "postback", "label": label, "data": postback(action), "displayText": label}}
+             for i, (label, action, _colour) in enumerate(BUTTONS)]
+    body = {"size": {"width": WIDTH, "height": HEIGHT}, "selected": True, "chatBarText": "メニュー", "areas": areas}
+    digest = hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode() + draw_image()).hexdigest()[:12]
+    return {**body, "name": NAME_PREFIX + digest}
+
+
+def data_host(api_base: str) -> str:
+    """Images go to api-data.line.me in production; a test server serves both."""
+    parsed = urlparse(api_base)
+    if parsed.hostname == "api.line.me":
+        return api_base.replace("api.line.me", "api-data.line.me")
+    return api_base
+
+
+def install(settings: Settings) -> tuple[str, bool]:
+    """Create (if needed) and set the default rich menu; returns (rich menu id, created?)."""
+    definition = menu_definition()
+    base = settings.line_api_base_url.rstrip("/")
+    token = settings.line_channel_access_token
+    api = MessagingApi(ApiClient(Configuration(host=base, access_token=token)))
+    blob = MessagingApiBlob(ApiClient(Configuration(host=data_host(base), access_token=token)))
+    existing = api.get_rich_menu_list().richmenus or []
+    ours = [m for m in existing if (m.name or "").startswith(NAME_PREFIX)]
+    current = next((m for m in ours if m.name == definition["name"]), None)
+    created = current is None
+    if created:
+        menu_id = api.create_rich_menu(RichMenuRequest.from_dict(definition)).rich_menu_id
+        blob.set_rich_menu_image(menu_id, body=draw_image(), _headers={"Content-Type": "image/png"})
+    else:
+        menu_id = current.rich_menu_id
+    api.set_default_rich_menu(menu_id)
+    for old in ours:
+        if old.rich_menu_id != menu_id:
+            api.delete_rich_menu(old.rich_menu_id)
+    return menu_id, created
