@@ -32,8 +32,9 @@ class Channel(Protocol):
     def to_core(self, payload: dict) -> Incoming | None:
         """None: an event the desk ignores (it is still acknowledged and recorded)."""
 
-    def deliver(self, session: Session, incoming: Incoming, payload: dict, replies: list[Reply]) -> None:
-        """Queue the replies (outbox rows) in the turn's transaction."""
+    def deliver(self, session: Session, user_key: str, replies: list[Reply], reply_to: dict | None = None) -> None:
+        """Queue replies to a person (outbox rows) in the caller's transaction; `reply_to` is the
+        platform event being answered, when there is one (its reply token)."""
 
     def send(self, row: Outbox) -> SendResult:
         """Send one outbox row to the platform."""

@@ -16,7 +16,10 @@ from datetime import datetime, timedelta
 from bot import replies as r
 from bot.forms import FORMS, SKIPPED, Field, Form
 from bot.intents import Intent, detect, find_reference, looks_like_question
-from bot.messages import Choice, Event, Follow, Media, Postback, SetContactActive, SubmitCase, Text, Turn, Unfollow
+from bot import case_status
+from bot.case_status import CLOSED
+from bot.messages import (Choice, CloseRelay, Event, Follow, Media, Postback, RelayToCase, SetContactActive, SubmitCase,
+                          Text, Turn, Unfollow, WithdrawCase)
 from bot.state import Draft, State
 from bot.validators import Valid
 from knowledge.base import KnowledgeBase
@@ -42,6 +45,7 @@ class Context:
     draft_ttl: timedelta = timedelta(days=7)
     retention_years: int = 5
     private: bool = True  # False in a group chat: no personal data is asked for there
+    relay: str | None = None  # reference of the case a person has taken: messages go to its thread
 
 
 def handle(state: State, event: Event, ctx: Context) -> Turn:
@@ -135,7 +139,13 @@ class _Conversation:
 
     def _idle_text(self, text: str, intent: Intent | None) -> None:
         reference = find_reference(text)
-        if intent is Intent.CONSULT:
+        if self.ctx.relay and intent is Intent.MENU:
+            self.effects.append(CloseRelay(self.ctx.relay))
+            self.replies.append(r.menu())
+        elif self.ctx.relay and intent is None:
+            self.effects.append(RelayToCase(self.ctx.relay, text))
+            self.replies.append(r.relayed(self.ctx.relay))
+        elif intent is Intent.CONSULT:
             self._start("consultation")
         elif intent is Intent.PROPOSE:
             self._start("proposal")
@@ -216,7 +226,9 @@ class _Conversation:
     def _postback(self, data: dict[str, str]) -> None:
         action = data.get("a", "")
         simple = {
-            "menu": lambda: self.replies.append(r.menu()),
+            "menu": self._menu,
+            "withdraw": lambda: self._ask_withdraw(data.get("r", "")),
+            "withdraw_yes": lambda: self._withdraw(data.get("r", "")),
             "ask_prompt": lambda: self.replies.append(r.ask_prompt()),
             "consult": lambda: self._start("consultation"),
             "propose": lambda: self._start("proposal"),
@@ -280,6 +292,25 @@ class _Conversation:
         self.replies.extend(r.answer_replies(answer, extra))
         return not answer.abstained
 
+    def _menu(self) -> None:
+        if self.ctx.relay and self.state.mode == "idle":
+            self.effects.append(CloseRelay(self.ctx.relay))
+        self.replies.append(r.menu())
+
+    def _own_open_case(self, reference: str) -> CaseView | None:
+        return next((c for c in self.ctx.cases() if c.reference == reference and c.status not in CLOSED), None)
+
+    def _ask_withdraw(self, reference: str) -> None:
+        case = self._own_open_case(reference)
+        self.replies.append(r.confirm_withdraw(reference) if case else r.case_not_found(reference))
+
+    def _withdraw(self, reference: str) -> None:
+        if self._own_open_case(reference) is None:
+            self.replies.append(r.case_not_found(reference))
+            return
+        self.effects.append(WithdrawCase(reference))
+        self.replies.append(r.Say(case_status.citizen_message(case_status.WITHDRAWN, reference), r.MENU_CHOICES))
+
     def _show(self, entry_id: str) -> None:
         answer = self.ctx.knowledge.show(entry_id)
         if answer is None:
@@ -295,7 +326,7 @@ class _Conversation:
                 self.replies.append(r.case_not_found(reference))
                 return
         titles = {name: form.title for name, form in FORMS.items()}
-        self.replies.append(r.case_list(cases, titles))
+        self.replies.append(r.case_list(cases, titles, CLOSED))
 
     def _human(self, in_form: bool):
         profile = self.ctx.knowledge.profile

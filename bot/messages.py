@@ -91,7 +91,18 @@ class RelayToCase:
     text: str
 
 
-Effect = Union[SubmitCase, SetContactActive, RelayToCase]
+@dataclass(frozen=True)
+class CloseRelay:
+    """The citizen went back to the menu: the bot answers again instead of relaying."""
+    reference: str
+
+
+@dataclass(frozen=True)
+class WithdrawCase:
+    reference: str
+
+
+Effect = Union[SubmitCase, SetContactActive, RelayToCase, CloseRelay, WithdrawCase]
 
 
 @dataclass

@@ -173,15 +173,27 @@ def answer_replies(answer: Answer, extra: tuple[Choice, ...] = ()) -> list:
                  choices=extra + related + (TO_STAFF, TO_MENU), kind="answer")]
 
 
-def case_list(cases: list, titles: dict[str, str]) -> Card | Say:
+def case_list(cases: list, titles: dict[str, str], closed: frozenset[str]) -> Card | Say:
     if not cases:
         return Say("お預かりしているご相談・ご提案はありません。", MENU_CHOICES)
+    withdrawable = tuple(Choice(f"{c.reference}を取り下げる"[:20], postback("withdraw", r=c.reference))
+                         for c in cases if c.status not in closed)[:3]
     return Card(
         title="ご相談・ご提案の状況",
         fields=tuple((f"{c.reference} {titles.get(c.kind, c.kind)}", f"{c.status}（{c.updated_at:%Y-%m-%d} 更新）") for c in cases),
-        choices=MENU_CHOICES,
+        choices=MENU_CHOICES + withdrawable,
         kind="cases",
     )
+
+
+def confirm_withdraw(reference: str) -> Say:
+    return Say(f"受付番号 {reference} を取り下げますか？取り下げると、担当者の対応は終了します。",
+               (Choice("取り下げる", postback("withdraw_yes", r=reference)), Choice("取り下げない", postback("menu"))))
+
+
+def relayed(reference: str) -> Say:
+    return Say(f"担当者にお伝えしました（受付番号 {reference}）。返信までしばらくお待ちください。"
+               "ボットの案内に戻るには「メニュー」を押してください。", (TO_MENU,))
 
 
 def case_not_found(reference: str) -> Say:

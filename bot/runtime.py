@@ -14,12 +14,15 @@ from sqlmodel import Session
 from bot import engine as conversation
 from bot.engine import CaseView, Context
 from bot.forms import FORMS
-from bot.messages import Event, Reply, Say, SetContactActive, SubmitCase
+from bot import casework
+from bot.case_status import CLOSED
+from bot.channels import Channel
+from bot.messages import CloseRelay, Event, RelayToCase, Reply, Say, SetContactActive, SubmitCase, WithdrawCase
 from bot.replies import REFERENCE_SLOT
 from bot.settings import Settings
 from bot.state import State
 from knowledge.base import KnowledgeBase
-from store import cases, conversations, outbox
+from store import cases, conversations
 from store.conversations import Conflict
 from store.db import session_scope
 
@@ -32,6 +35,7 @@ class Desk:
     def __init__(self, db: Engine, knowledge: KnowledgeBase, settings: Settings,
                  clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)):
         self.db, self.knowledge, self.settings, self.clock = db, knowledge, settings, clock
+        self.channels: dict[str, Channel] = {}  # how to reach citizens later (set by the server)
 
     def handle(self, channel: str, user_id: str, event: Event, deliver: Deliver | None = None) -> list[Reply]:
         """One turn for one person. `deliver` writes the replies (e.g. to the outbox) in the same transaction."""
@@ -50,6 +54,7 @@ class Desk:
         """One turn inside the caller's transaction (raises Conflict when it must be redone)."""
         now = self.clock()
         raw_state, version = conversations.load(session, channel, user_id)
+        relay = cases.open_relay_for(session, channel, user_id)
         ctx = Context(
             now=now, knowledge=self.knowledge,
             cases=lambda: [CaseView(c.reference, c.kind, c.status, c.updated_at.astimezone(self.settings.tz))
@@ -57,6 +62,7 @@ class Desk:
             draft_ttl=timedelta(days=self.settings.draft_ttl_days),
             retention_years=self.settings.retention_years,
             private=private,
+            relay=relay.reference if relay else None,
         )
         turn = conversation.handle(State.from_dict(raw_state), event, ctx)
         conversations.save(session, channel, user_id, turn.state.to_dict(), version)
@@ -66,17 +72,30 @@ class Desk:
                 reference = self._submit(session, channel, user_id, effect, now)
             elif isinstance(effect, SetContactActive):
                 conversations.set_contact_active(session, channel, user_id, effect.active)
+            else:
+                self._casework(session, channel, user_id, effect, now)
         return [_fill(reply, reference) for reply in turn.replies]
 
     def _submit(self, session: Session, channel: str, user_id: str, effect: SubmitCase, now: datetime) -> str:
         form = FORMS[effect.kind]
         case = cases.create(session, kind=effect.kind, prefix=form.prefix, answers=dict(effect.answers),
                             channel=channel, user_id=user_id, now=now, tz=self.settings.tz)
-        outbox.enqueue(session, channel="slack", target="staff", kind="new_case",
-                       payload={"case_id": case.id, "reference": case.reference},
-                       dedupe_key=f"new_case:{case.reference}")
+        casework.announce_new_case(session, case)
         log.info("case %s submitted (%s)", case.reference, effect.kind)
         return case.reference
+
+
+    def _casework(self, session: Session, channel: str, user_id: str, effect, now: datetime) -> None:
+        """Effects on one of the person's own cases (the engine only names cases it was shown)."""
+        case = cases.by_reference(session, effect.reference)
+        if case is None or (case.channel, case.user_id) != (channel, user_id):
+            return
+        if isinstance(effect, RelayToCase):
+            casework.relay_from_citizen(session, case, effect.text, now)
+        elif isinstance(effect, CloseRelay):
+            casework.release(session, case, "citizen", now)
+        elif isinstance(effect, WithdrawCase) and case.status not in CLOSED:
+            casework.withdraw(session, self.channels, case, now)
 
 
 def _fill(reply: Reply, reference: str) -> Reply:

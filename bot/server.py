@@ -18,15 +18,27 @@ log = logging.getLogger("kyodo_desk")
 
 def create_app(settings: Settings, desk: Desk | None = None) -> FastAPI:
     desk = desk or build_desk(settings)
-    channels: dict = {}
+    citizens: dict = {"web": web.WebChannel()}  # channels citizens are reached on
+    senders: dict = {}  # channels the outbox sender delivers (the web chat polls instead)
     if settings.line_enabled:
         from handlers.line import LineChannel
 
-        channels["line"] = LineChannel(settings)
+        citizens["line"] = senders["line"] = LineChannel(settings)
     else:
         log.warning("LINE channel off: set LINE_CHANNEL_SECRET and LINE_CHANNEL_ACCESS_TOKEN to turn it on")
-    sender = OutboxSender(desk.db, {k: v for k, v in channels.items()})
-    worker = InboxWorker(desk.db, desk, channels, on_queued=sender.wake)
+    bolt = None
+    if settings.slack_enabled:
+        from handlers import slack
+
+        client = slack.web_client(settings)
+        senders["slack"] = slack.SlackChannel(client, desk, settings)
+    else:
+        log.warning("Slack staff desk off: set SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET and SLACK_STAFF_CHANNEL to turn it on")
+    desk.channels = citizens
+    sender = OutboxSender(desk.db, senders)
+    worker = InboxWorker(desk.db, desk, {k: v for k, v in citizens.items() if k != "web"}, on_queued=sender.wake)
+    if settings.slack_enabled:
+        bolt = slack.build_app(settings, desk, client, on_queued=sender.wake)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI):
@@ -41,12 +53,14 @@ def create_app(settings: Settings, desk: Desk | None = None) -> FastAPI:
 
     @app.get("/healthz")
     def healthz() -> JSONResponse:
-        return JSONResponse({"status": "ok", "channels": sorted(["web", *channels])})
+        return JSONResponse({"status": "ok", "channels": sorted(set(citizens) | set(senders))})
 
     from handlers.line import webhook_router
 
     app.include_router(webhook_router(settings, desk.db, worker.wake))
     app.include_router(web.router(desk))
+    if bolt is not None:
+        app.include_router(slack.router(bolt, settings.slack_signing_secret))
     return app
 
 

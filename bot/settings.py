@@ -23,6 +23,7 @@ class Settings:
     knowledge_dir: str = ""
     draft_ttl_days: int = 7
     retention_years: int = 5
+    overdue_business_days: int = 3
 
     @property
     def tz(self) -> ZoneInfo:
@@ -56,4 +57,5 @@ class Settings:
             knowledge_dir=get("KYODO_KNOWLEDGE_DIR"),
             draft_ttl_days=int(get("KYODO_DRAFT_TTL_DAYS", str(cls.draft_ttl_days))),
             retention_years=int(get("KYODO_RETENTION_YEARS", str(cls.retention_years))),
+            overdue_business_days=int(get("KYODO_OVERDUE_DAYS", str(cls.overdue_business_days))),
         )

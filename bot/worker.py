@@ -78,7 +78,7 @@ class InboxWorker(Loop):
                 if before:
                     before(incoming, datetime.now(timezone.utc) - _aware(row.received_at))
                 replies = self.desk.turn(session, row.channel, incoming.user_key, incoming.event, incoming.private)
-                channel.deliver(session, incoming, row.payload, replies)
+                channel.deliver(session, incoming.user_key, replies, reply_to=row.payload)
                 inbox.finish(session, row)
         except Conflict:
             return True  # redone on the next step, from the new state

@@ -108,15 +108,13 @@ class LineChannel:
             return Incoming(key, Unfollow(), private)
         return None
 
-    def deliver(self, session: Session, incoming: Incoming, payload: dict, replies: list[Reply]) -> None:
-        if not replies:
-            return
-        target = incoming.user_key.split(":", 1)[1]
-        token = payload.get("replyToken")
+    def deliver(self, session: Session, user_key: str, replies: list[Reply], reply_to: dict | None = None) -> None:
+        target = user_key.split(":", 1)[1]
+        token = (reply_to or {}).get("replyToken")
         for i, batch in enumerate(render(replies)):
-            outbox.enqueue(session, channel=self.name, target=target, kind="reply",
+            outbox.enqueue(session, channel=self.name, target=target, kind="reply" if reply_to else "push",
                            payload={"messages": batch}, reply_token=token if i == 0 else None,
-                           dedupe_key=f"line:{event_id(payload)}:{i}")
+                           dedupe_key=f"line:{event_id(reply_to)}:{i}" if reply_to else None)
 
     def before_turn(self, incoming: Incoming, waited: timedelta) -> None:
         """The loading animation, when an event has waited (a backlog) before its turn."""

@@ -9,7 +9,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, JSONResponse
 from sqlmodel import Session
 
-from bot.channels import Incoming, SendResult
+from bot.channels import SendResult
 from bot.fonts import JAPANESE_FONT
 from bot.messages import Card, Choice, Postback, Reply, Say, Text
 from bot.runtime import Desk
@@ -44,9 +44,8 @@ class WebChannel:
     """Messages for a browser that arrive later (staff replies) wait in the outbox until it polls."""
     name = "web"
 
-    def deliver(self, session: Session, incoming: Incoming, payload: dict, replies: list[Reply]) -> None:
-        outbox.enqueue(session, channel=self.name, target=incoming.user_key, kind="push",
-                       payload={"messages": render(replies)})
+    def deliver(self, session: Session, user_key: str, replies: list[Reply], reply_to: dict | None = None) -> None:
+        outbox.enqueue(session, channel=self.name, target=user_key, kind="push", payload={"messages": render(replies)})
 
     def send(self, row: Outbox) -> SendResult:
         return SendResult("sent")

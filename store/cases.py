@@ -60,3 +60,54 @@ def by_reference(session: Session, reference: str) -> Case | None:
 
 def history(session: Session, case_id: int) -> list[CaseEvent]:
     return list(session.exec(select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(CaseEvent.id)))
+
+
+def by_id(session: Session, case_id: int) -> Case | None:
+    return session.get(Case, case_id)
+
+
+def open_relay_for(session: Session, channel: str, user_id: str) -> Case | None:
+    """The case whose staff thread this person's messages currently go to."""
+    return session.exec(
+        select(Case).where(Case.channel == channel, Case.user_id == user_id, Case.relay_open == True)  # noqa: E712
+        .order_by(Case.updated_at.desc())
+    ).first()
+
+
+def record(session: Session, case: Case, *, actor: str, kind: str, text: str = "", now: datetime,
+           staff: bool = False) -> CaseEvent:
+    event = CaseEvent(case_id=case.id, at=now, actor=actor, kind=kind, text=text)
+    case.updated_at = now
+    if staff:
+        case.last_staff_action_at = now
+    session.add(case)
+    session.add(event)
+    return event
+
+
+def listing(session: Session, scope: str, staff_id: str | None = None, limit: int = 50) -> list[Case]:
+    """Cases for staff: mine (assigned to staff_id and open), open, unassigned, or all; newest first."""
+    from bot.case_status import CLOSED
+
+    query = select(Case)
+    if scope in ("mine", "open", "unassigned"):
+        query = query.where(Case.status.not_in(CLOSED))
+    if scope == "mine":
+        query = query.where(Case.assignee == staff_id)
+    if scope == "unassigned":
+        query = query.where(Case.assignee.is_(None))
+    return list(session.exec(query.order_by(Case.created_at.desc()).limit(limit)))
+
+
+def created_between(session: Session, start: datetime, end: datetime) -> list[Case]:
+    return list(session.exec(select(Case).where(Case.created_at >= start, Case.created_at < end).order_by(Case.id)))
+
+
+def by_slack_thread(session: Session, channel: str, thread_ts: str) -> Case | None:
+    return session.exec(select(Case).where(Case.slack_channel == channel, Case.slack_ts == thread_ts)).first()
+
+
+def place_card(session: Session, case_id: int, channel: str, ts: str) -> None:
+    case = session.get(Case, case_id)
+    case.slack_channel, case.slack_ts = channel, ts
+    session.add(case)

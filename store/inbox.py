@@ -15,12 +15,13 @@ _OLDER = aliased(Inbox)
 MAX_ATTEMPTS = 5
 
 
-def add(session: Session, *, channel: str, event_id: str, user_key: str, payload: dict) -> bool:
-    """Store an event; False when it was already stored (a redelivery)."""
+def add(session: Session, *, channel: str, event_id: str, user_key: str, payload: dict, status: str = PENDING) -> bool:
+    """Store an event; False when it was already stored (a redelivery). An event handled on the
+    spot is stored as done, only to recognise its redelivery."""
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     statement = insert(Inbox).values(
-        event_id=event_id, channel=channel, user_key=user_key, payload=payload, status=PENDING, attempts=0,
-        received_at=utcnow(),
+        event_id=event_id, channel=channel, user_key=user_key, payload=payload, status=status, attempts=0,
+        received_at=utcnow(), processed_at=None if status == PENDING else utcnow(),
     ).on_conflict_do_nothing(index_elements=["event_id"])
     return session.execute(statement).rowcount == 1
 

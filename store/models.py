@@ -42,6 +42,10 @@ class Case(SQLModel, table=True):
     assignee: str | None = Field(default=None, max_length=64)
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
     updated_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
+    last_staff_action_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    relay_open: bool = False  # a person has the case: the citizen's messages go to its thread
+    slack_channel: str | None = Field(default=None, max_length=32)
+    slack_ts: str | None = Field(default=None, max_length=32)  # the card; its thread holds the history
 
 
 class CaseEvent(SQLModel, table=True):

@@ -105,3 +105,32 @@ def line_server(db, kb, line_api):
     with LiveServer(create_app(settings, Desk(db, kb, settings))) as server:
         server.db, server.line = db, line_api
         yield server
+
+
+@pytest.fixture
+def slack_api():
+    from tests.mock_platform import MockPlatform
+    from tests.slack_fake import slack_api_answers
+
+    mock = MockPlatform(default_body={"ok": True}).start()
+    slack_api_answers(mock)
+    yield mock
+    mock.stop()
+
+
+@pytest.fixture
+def desk_server(db, kb, line_api, slack_api):
+    """The real app with LINE and the Slack staff desk switched on, against both mocks."""
+    from bot.runtime import Desk
+    from bot.server import create_app
+    from bot.settings import Settings
+    from tests.live import LINE_SECRET, LINE_TOKEN, LiveServer
+    from tests.slack_fake import SLACK_SECRET, STAFF_CHANNEL
+
+    settings = Settings(line_channel_secret=LINE_SECRET, line_channel_access_token=LINE_TOKEN,
+                        line_api_base_url=line_api.url, slack_bot_token="xoxb-test", slack_signing_secret=SLACK_SECRET,
+                        slack_api_url=slack_api.url + "/", slack_staff_channel=STAFF_CHANNEL,
+                        slack_staff_user_ids=("USTAFF1", "USTAFF2"))
+    with LiveServer(create_app(settings, Desk(db, kb, settings))) as server:
+        server.db, server.line, server.slack = db, line_api, slack_api
+        yield server

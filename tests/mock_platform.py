@@ -18,6 +18,7 @@ class Recorded:
     body: dict
     at: float
     status: int = 200
+    raw: bytes = b""
 
 
 @dataclass
@@ -63,7 +64,8 @@ class MockPlatform:
         with self._lock:
             self._failures.clear()
 
-    def answer(self, path: str, body: dict) -> None:
+    def answer(self, path: str, body) -> None:
+        """Answer `path` with this body, or with what a function of the recorded request returns."""
         self._bodies[path] = body
 
     def calls(self, path: str) -> list[Recorded]:
@@ -101,12 +103,13 @@ class MockPlatform:
                     queue = mock._failures.get(path) or []
                     failure = queue.pop(0) if queue else None
                     mock.requests.append(Recorded(self.command, path, dict(self.headers), body, time.monotonic(),
-                                                  failure.status if failure else 200))
+                                                  failure.status if failure else 200, raw))
                 if failure:
                     time.sleep(failure.delay)
                     self._send(failure.status, failure.body, failure.headers)
                 else:
-                    self._send(200, mock._bodies.get(path, mock.default_body), {})
+                    answer = mock._bodies.get(path, mock.default_body)
+                    self._send(200, answer(mock.requests[-1]) if callable(answer) else answer, {})
 
             def _send(self, status, body, headers):
                 data = json.dumps(body).encode()

@@ -45,8 +45,9 @@ def test_submitted_case_and_staff_notice_are_stored_together(db, kb):
         [case] = session.exec(select(Case)).all()
         assert (case.kind, case.status, case.channel, case.user_id) == ("consultation", "受付", "line", "U1")
         assert case.answers["content"] == "地域の清掃活動を企業と一緒にしたい"
-        [notice] = session.exec(select(Outbox)).all()
-        assert (notice.channel, notice.kind, notice.payload["reference"]) == ("slack", "new_case", "S-2026-0001")
+        notices = session.exec(select(Outbox).order_by(Outbox.id)).all()
+        assert [(n.channel, n.kind, n.payload["case_id"]) for n in notices] == [
+            ("slack", "card", case.id), ("slack", "thread_answers", case.id)]
         assert [e.kind for e in session.exec(select(CaseEvent)).all()] == ["submitted"]
 
 

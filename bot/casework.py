@@ -1,0 +1,132 @@
+"""What happens to a case after it is submitted: staff claim it, reply to the citizen, move its
+status, keep notes; the citizen's own messages are relayed to its thread.
+
+Every function runs inside the caller's transaction and only queues outbox rows: the Slack
+card and thread are rendered from the case when sent; citizen messages go through the
+citizen's channel (LINE push, web chat).
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+
+from sqlmodel import Session
+
+from bot import case_status
+from bot.channels import Channel
+from bot.messages import Say
+from bot.replies import MENU_CHOICES
+from store import cases, outbox
+from store.models import Case
+
+SLACK = "slack"
+
+
+class CaseworkError(Exception):
+    """A staff action that cannot be done (the reason is shown to the staff member)."""
+
+
+def announce_new_case(session: Session, case: Case) -> None:
+    """The card in the staff channel, then the full answers in its thread."""
+    _slack(session, case, "card", dedupe=f"card:new:{case.reference}")
+    _slack(session, case, "thread_answers", dedupe=f"thread:answers:{case.reference}")
+
+
+def claim(session: Session, channels: Mapping[str, Channel], case: Case, staff_id: str, now: datetime) -> None:
+    if case.status in case_status.CLOSED:
+        raise CaseworkError(f"{case.reference} は「{case.status}」のため担当できません。")
+    previous = case.assignee
+    case.assignee = staff_id
+    case.relay_open = True
+    cases.record(session, case, actor=staff_id, kind="claimed", text=previous or "", now=now, staff=True)
+    handover = f"（<@{previous}> から引き継ぎ）" if previous and previous != staff_id else ""
+    _thread(session, case, f"<@{staff_id}> が担当します{handover}。")
+    if case.status == case_status.RECEIVED:
+        _set_status(session, channels, case, case_status.IN_PROGRESS, staff_id, "", now)
+    else:
+        _slack(session, case, "card")
+
+
+def reply_to_citizen(session: Session, channels: Mapping[str, Channel], case: Case, staff_id: str, text: str,
+                     now: datetime) -> bool:
+    """Send a staff member's message to the citizen; False when the citizen cannot be reached."""
+    text = text.strip()
+    if not text:
+        raise CaseworkError("送る文章を入力してください。")
+    case.relay_open = True
+    if case.assignee is None:
+        case.assignee = staff_id
+    cases.record(session, case, actor=staff_id, kind="reply", text=text, now=now, staff=True)
+    reached = _to_citizen(session, channels, case, f"【担当者より・{case.reference}】\n{text}")
+    note = "" if reached else "（市民に届けられません: 連絡手段がありません）"
+    _thread(session, case, f"<@{staff_id}> が市民に返信しました{note}:\n>{_quote(text)}")
+    _slack(session, case, "card")
+    return reached
+
+
+def change_status(session: Session, channels: Mapping[str, Channel], case: Case, staff_id: str, status: str,
+                  note: str, now: datetime) -> None:
+    if status not in case_status.FLOW:
+        raise CaseworkError(f"「{status}」というステータスはありません。")
+    if status == case.status:
+        raise CaseworkError(f"{case.reference} はすでに「{status}」です。")
+    _set_status(session, channels, case, status, staff_id, note, now)
+
+
+def add_note(session: Session, case: Case, staff_id: str, text: str, now: datetime) -> None:
+    """A message staff wrote in the case thread: recorded, never sent to the citizen."""
+    cases.record(session, case, actor=staff_id, kind="note", text=text, now=now, staff=True)
+
+
+def release(session: Session, case: Case, actor: str, now: datetime) -> None:
+    if not case.relay_open:
+        return
+    case.relay_open = False
+    cases.record(session, case, actor=actor, kind="released", now=now, staff=not actor.startswith("citizen"))
+    who = "市民がメニューに戻りました" if actor.startswith("citizen") else f"<@{actor}> が会話を終了しました"
+    _thread(session, case, f"{who}。以後の市民のメッセージはボットが応答します。")
+
+
+def relay_from_citizen(session: Session, case: Case, text: str, now: datetime) -> None:
+    cases.record(session, case, actor="citizen", kind="citizen_message", text=text, now=now)
+    _thread(session, case, f"市民からのメッセージ:\n>{_quote(text)}")
+
+
+def withdraw(session: Session, channels: Mapping[str, Channel], case: Case, now: datetime) -> None:
+    if case.status in case_status.CLOSED:
+        raise CaseworkError(f"{case.reference} はすでに「{case.status}」です。")
+    _set_status(session, channels, case, case_status.WITHDRAWN, "citizen", "市民が取り下げました", now, notify=False)
+
+
+def _set_status(session: Session, channels: Mapping[str, Channel], case: Case, status: str, actor: str,
+                note: str, now: datetime, notify: bool = True) -> None:
+    previous, case.status = case.status, status
+    if status in case_status.CLOSED:
+        case.relay_open = False
+    cases.record(session, case, actor=actor, kind="status", text=f"{previous}→{status}" + (f" {note}" if note else ""),
+                 now=now, staff=actor != "citizen")
+    by = "市民" if actor == "citizen" else f"<@{actor}>"
+    _thread(session, case, f"ステータス: {previous} → *{status}*（{by}）" + (f"\nメモ: {note}" if note else ""))
+    _slack(session, case, "card")
+    if notify:
+        _to_citizen(session, channels, case, case_status.citizen_message(status, case.reference))
+
+
+def _to_citizen(session: Session, channels: Mapping[str, Channel], case: Case, text: str) -> bool:
+    channel = channels.get(case.channel)
+    if channel is None or not case.user_id:
+        return False
+    channel.deliver(session, case.user_id, [Say(text, MENU_CHOICES)])
+    return True
+
+
+def _thread(session: Session, case: Case, text: str) -> None:
+    outbox.enqueue(session, channel=SLACK, target=str(case.id), kind="thread", payload={"case_id": case.id, "text": text})
+
+
+def _slack(session: Session, case: Case, kind: str, dedupe: str | None = None) -> None:
+    outbox.enqueue(session, channel=SLACK, target=str(case.id), kind=kind, payload={"case_id": case.id}, dedupe_key=dedupe)
+
+
+def _quote(text: str) -> str:
+    return text.replace("\n", "\n>")

@@ -1,0 +1,154 @@
+"""Block Kit for the staff desk: the case card, its thread texts, modals and App Home."""
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from bot.case_status import FLOW
+from bot.forms import FORMS
+from store.models import Case
+
+SUMMARY_CHARS = 140
+MAX_TEXT = 2900  # a section's text must stay under 3000
+
+
+def _jst(moment: datetime | None, tz: ZoneInfo) -> str:
+    return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M") if moment else "-"
+
+
+def kind_title(case: Case) -> str:
+    form = FORMS.get(case.kind)
+    return form.title if form else case.kind
+
+
+def name_of(case: Case) -> str:
+    return case.answers.get("name") or case.answers.get("group_name") or "-"
+
+
+def contact_of(case: Case) -> str:
+    method = case.answers.get("contact_method")
+    if method:
+        return method
+    return "電話・メール" if case.answers.get("phone") else "-"
+
+
+def summary_of(case: Case) -> str:
+    text = case.answers.get("title") or case.answers.get("content") or ""
+    content = case.answers.get("content", "") if case.answers.get("title") else ""
+    joined = f"{text}：{content}" if content else text
+    return joined if len(joined) <= SUMMARY_CHARS else joined[:SUMMARY_CHARS - 1] + "…"
+
+
+def card(case: Case, tz: ZoneInfo) -> list[dict]:
+    value = str(case.id)
+    assignee = f"<@{case.assignee}>" if case.assignee else "未定"
+    fields = [
+        ("種別", kind_title(case)), ("受付番号", case.reference),
+        ("相談者区分", case.answers.get("applicant_type", "-")), ("名前・団体", name_of(case)),
+        ("地域", case.answers.get("area", "-")), ("連絡方法", contact_of(case)),
+        ("受付日時", _jst(case.created_at, tz)), ("担当", assignee),
+        ("ステータス", f"*{case.status}*"),
+    ]
+    return [
+        {"type": "header", "text": {"type": "plain_text", "text": f"{kind_title(case)} {case.reference}"[:150]}},
+        {"type": "section", "fields": [{"type": "mrkdwn", "text": f"*{k}*\n{_escape(v) if k != 'ステータス' and k != '担当' else v}"}
+                                       for k, v in fields[:10]]},
+        {"type": "section", "text": {"type": "mrkdwn", "text": f"*概要*\n{_escape(summary_of(case)) or '-'}"}},
+        {"type": "actions", "block_id": f"case_actions:{value}", "elements": [
+            _button("担当する", "case_claim", value, "primary"),
+            _button("市民に返信", "case_reply", value),
+            _button("ステータス変更", "case_status", value),
+            _button("詳細", "case_detail", value),
+        ]},
+    ]
+
+
+def card_text(case: Case) -> str:
+    """The notification text (and the fallback for clients without blocks): no personal data."""
+    return f"{kind_title(case)} {case.reference}（{case.status}）"
+
+
+def answers_text(case: Case) -> str:
+    form = FORMS.get(case.kind)
+    labels = {f.key: f.label for f in form.fields} if form else {}
+    lines = [f"*{case.reference} の受付内容*"]
+    lines += [f"*{labels.get(key, key)}*: {_escape(value)}" for key, value in case.answers.items()]
+    return _cut("\n".join(lines))
+
+
+def reply_modal(case: Case, draft: str = "") -> dict:
+    return {
+        "type": "modal", "callback_id": "reply_modal", "private_metadata": str(case.id),
+        "title": {"type": "plain_text", "text": "市民に返信"},
+        "submit": {"type": "plain_text", "text": "確認へ"}, "close": {"type": "plain_text", "text": "やめる"},
+        "blocks": [
+            {"type": "section", "text": {"type": "mrkdwn", "text": f"{case.reference}（{_escape(name_of(case))}）への返信です。"}},
+            {"type": "input", "block_id": "message", "label": {"type": "plain_text", "text": "メッセージ"},
+             "element": {"type": "plain_text_input", "action_id": "text", "multiline": True, "max_length": 2000,
+                         **({"initial_value": draft} if draft else {})}},
+        ],
+    }
+
+
+def reply_preview(case: Case, text: str) -> dict:
+    return {
+        "type": "modal", "callback_id": "reply_confirm",
+        "private_metadata": json.dumps({"case_id": case.id, "text": text}, ensure_ascii=False),
+        "title": {"type": "plain_text", "text": "送信前の確認"},
+        "submit": {"type": "plain_text", "text": "市民に送信する"}, "close": {"type": "plain_text", "text": "戻る"},
+        "blocks": [
+            {"type": "section", "text": {"type": "mrkdwn", "text": f"*{case.reference}* の市民に、次のとおり届きます。"}},
+            {"type": "section", "text": {"type": "plain_text", "text": f"【担当者より・{case.reference}】\n{text}"[:MAX_TEXT]}},
+        ],
+    }
+
+
+def status_modal(case: Case) -> dict:
+    options = [{"text": {"type": "plain_text", "text": s}, "value": s} for s in FLOW if s != case.status]
+    return {
+        "type": "modal", "callback_id": "status_modal", "private_metadata": str(case.id),
+        "title": {"type": "plain_text", "text": "ステータス変更"},
+        "submit": {"type": "plain_text", "text": "変更する"}, "close": {"type": "plain_text", "text": "やめる"},
+        "blocks": [
+            {"type": "section", "text": {"type": "mrkdwn", "text": f"{case.reference}: 現在「{case.status}」"}},
+            {"type": "input", "block_id": "status", "label": {"type": "plain_text", "text": "新しいステータス"},
+             "element": {"type": "static_select", "action_id": "value", "options": options}},
+            {"type": "input", "block_id": "note", "optional": True, "label": {"type": "plain_text", "text": "メモ（職員のみ）"},
+             "element": {"type": "plain_text_input", "action_id": "text", "multiline": True, "max_length": 1000}},
+        ],
+    }
+
+
+def case_lines(cases: list[Case], tz: ZoneInfo) -> str:
+    if not cases:
+        return "該当する案件はありません。"
+    return "\n".join(f"• *{c.reference}* {kind_title(c)} — {c.status} — 担当 {('<@' + c.assignee + '>') if c.assignee else '未定'}"
+                     f" — {_jst(c.created_at, tz)}" for c in cases)
+
+
+def home(mine: list[Case], unassigned: list[Case], overdue: list[Case], overdue_days: int, tz: ZoneInfo) -> dict:
+    def section(title: str, cases: list[Case]) -> list[dict]:
+        return [{"type": "header", "text": {"type": "plain_text", "text": title}},
+                {"type": "section", "text": {"type": "mrkdwn", "text": _cut(case_lines(cases, tz))}}]
+
+    return {"type": "home", "blocks": [
+        *section(f"わたしの担当（{len(mine)}）", mine),
+        *section(f"未担当（{len(unassigned)}）", unassigned),
+        *section(f"対応が止まっている案件（{overdue_days}営業日以上）（{len(overdue)}）", overdue),
+    ]}
+
+
+def _button(text: str, action_id: str, value: str, style: str | None = None) -> dict:
+    button = {"type": "button", "text": {"type": "plain_text", "text": text}, "action_id": action_id, "value": value}
+    if style:
+        button["style"] = style
+    return button
+
+
+def _escape(text: str) -> str:
+    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _cut(text: str) -> str:
+    return text if len(text) <= MAX_TEXT else text[:MAX_TEXT - 1] + "…"

@@ -1,0 +1,72 @@
+"""Talking to the desk the way Slack does: signed events, slash commands and interactivity."""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import itertools
+import json
+import time
+import uuid
+from urllib.parse import urlencode
+
+import httpx
+
+SLACK_SECRET = "test-slack-signing-secret"
+STAFF_CHANNEL = "CSTAFF"
+_ts = itertools.count(1)
+
+
+def slack_api_answers(mock) -> None:
+    """Realistic answers from the mock Slack Web API."""
+    mock.answer("/auth.test", {"ok": True, "user_id": "UBOT", "bot_id": "BBOT", "team_id": "T1", "url": "https://x.slack.com/"})
+    mock.answer("/chat.postMessage", lambda r: {"ok": True, "channel": r.body.get("channel"),
+                                                "ts": f"1700000000.{next(_ts):06d}"})
+    mock.answer("/files.getUploadURLExternal", {"ok": True, "upload_url": f"{mock.url}/upload/F1", "file_id": "F1"})
+    mock.answer("/files.completeUploadExternal", {"ok": True, "files": [{"id": "F1"}]})
+    mock.answer("/conversations.members", {"ok": True, "members": ["USTAFF1", "USTAFF2"], "response_metadata": {"next_cursor": ""}})
+
+
+def signed_headers(body: bytes, secret: str = SLACK_SECRET, timestamp: int | None = None) -> dict:
+    timestamp = int(time.time()) if timestamp is None else timestamp
+    base = f"v0:{timestamp}:".encode() + body
+    signature = "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
+    return {"X-Slack-Request-Timestamp": str(timestamp), "X-Slack-Signature": signature}
+
+
+def post(url: str, body: bytes, content_type: str, **header_extra) -> httpx.Response:
+    headers = {"content-type": content_type, **signed_headers(body), **header_extra}
+    return httpx.post(f"{url}/slack/events", content=body, headers=headers, timeout=10)
+
+
+def interact(url: str, payload: dict) -> httpx.Response:
+    return post(url, urlencode({"payload": json.dumps(payload, ensure_ascii=False)}).encode(),
+                "application/x-www-form-urlencoded")
+
+
+def button(url: str, action_id: str, case_id: int, user: str = "USTAFF1") -> httpx.Response:
+    return interact(url, {
+        "type": "block_actions", "user": {"id": user}, "team": {"id": "T1"}, "api_app_id": "A1",
+        "trigger_id": uuid.uuid4().hex, "channel": {"id": STAFF_CHANNEL}, "container": {"type": "message"},
+        "actions": [{"type": "button", "action_id": action_id, "block_id": f"case_actions:{case_id}",
+                     "value": str(case_id), "action_ts": "1"}],
+    })
+
+
+def submit_view(url: str, callback_id: str, private_metadata: str, values: dict, user: str = "USTAFF1") -> httpx.Response:
+    return interact(url, {
+        "type": "view_submission", "user": {"id": user}, "team": {"id": "T1"}, "api_app_id": "A1",
+        "view": {"id": "V1", "type": "modal", "team_id": "T1", "hash": "h", "callback_id": callback_id, "private_metadata": private_metadata, "state": {"values": values}},
+    })
+
+
+def event(url: str, inner: dict, event_id: str | None = None, **headers) -> httpx.Response:
+    body = json.dumps({"token": "x", "team_id": "T1", "api_app_id": "A1", "type": "event_callback",
+                       "event_id": event_id or "Ev" + uuid.uuid4().hex[:10], "event_time": int(time.time()),
+                       "event": inner}, ensure_ascii=False).encode()
+    return post(url, body, "application/json", **headers)
+
+
+def command(url: str, text: str, response_url: str, user: str = "USTAFF1") -> httpx.Response:
+    body = urlencode({"command": "/kyodo", "text": text, "user_id": user, "channel_id": STAFF_CHANNEL,
+                      "team_id": "T1", "response_url": response_url, "trigger_id": "t"}).encode()
+    return post(url, body, "application/x-www-form-urlencoded")
