@@ -22,8 +22,8 @@ def add(session: Session, *, channel: str, event_id: str, user_key: str, payload
     statement = insert(Inbox).values(
         event_id=event_id, channel=channel, user_key=user_key, payload=payload, status=status, attempts=0,
         received_at=utcnow(), processed_at=None if status == PENDING else utcnow(),
-    ).on_conflict_do_nothing(index_elements=["event_id"])
-    return session.execute(statement).rowcount == 1
+    ).on_conflict_do_nothing(index_elements=["event_id"]).returning(Inbox.id)
+    return session.execute(statement).scalar_one_or_none() is not None
 
 
 def claim_next(session: Session) -> Inbox | None:

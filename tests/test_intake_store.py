@@ -139,3 +139,16 @@ def test_old_button_after_submit_creates_nothing(db, kb):
     assert "以前のやり取り" in again
     with Session(db) as session:
         assert len(session.exec(select(Case)).all()) == 1
+
+
+def test_inbox_stores_an_event_once_and_says_so(db):
+    from store import inbox
+    from store.db import session_scope
+
+    with session_scope(db) as session:
+        assert inbox.add(session, channel="line", event_id="E1", user_key="user:U1", payload={"n": 1}) is True
+        assert inbox.add(session, channel="line", event_id="E1", user_key="user:U1", payload={"n": 2}) is False
+    with session_scope(db) as session:
+        assert inbox.add(session, channel="line", event_id="E1", user_key="user:U1", payload={"n": 3}) is False
+        row = inbox.claim_next(session)
+        assert row.payload == {"n": 1}
