@@ -38,3 +38,27 @@ class Channel(Protocol):
 
     def send(self, row: Outbox) -> SendResult:
         """Send one outbox row to the platform."""
+
+
+MAX_SEND_ATTEMPTS = 8
+
+
+def retry_later(attempts: int, error: str, retry_after: str | int | None = None) -> SendResult:
+    """Backoff for a send that may work later: the platform's Retry-After when it gave one,
+    otherwise 0.5 s doubling up to 5 minutes; given up (failed, recorded) after MAX_SEND_ATTEMPTS."""
+    if attempts + 1 >= MAX_SEND_ATTEMPTS:
+        return SendResult("failed", error=f"gave up after {attempts + 1} attempts: {error}")
+    if retry_after is not None and str(retry_after).isdigit():
+        delay = timedelta(seconds=int(retry_after))
+    else:
+        delay = timedelta(seconds=min(300, 0.5 * 2 ** attempts))
+    return SendResult("retry", delay=delay, error=error)
+
+
+def http_outcome(status: int, attempts: int, retry_after: str | None, failure: str) -> SendResult:
+    """429 and 5xx are worth retrying; any other refusal is final."""
+    if status == 429:
+        return retry_later(attempts, "429 rate limited", retry_after)
+    if status >= 500:
+        return retry_later(attempts, f"{status} from the platform")
+    return SendResult("failed", error=failure)

@@ -106,7 +106,7 @@ def too_many_tries(field: Field, token: str) -> Say:
 
 
 def use_as_answer_choice(field: Field, token: str) -> Choice:
-    return Choice(f"今の文を回答にする"[:20], postback("use_text", t=token, f=field.key))
+    return Choice("今の文を回答にする", postback("use_text", t=token, f=field.key))
 
 
 def summary(form: Form, rows: list[tuple[Field, str]], token: str) -> Card:

@@ -17,7 +17,7 @@ from linebot.v3.messaging import ApiClient, Configuration, MessagingApi, ShowLoa
 from linebot.v3.messaging.exceptions import ApiException
 from sqlmodel import Session
 
-from bot.channels import Incoming, SendResult
+from bot.channels import Incoming, SendResult, http_outcome, retry_later
 from bot.messages import Follow, Media, Postback, Reply, Text, Unfollow
 from bot.settings import Settings
 from handlers.http import BodyTooLarge, read_limited
@@ -30,7 +30,6 @@ log = logging.getLogger(__name__)
 
 MEDIA_TYPES = {"sticker", "image", "video", "audio", "file", "location"}
 REPLY_TOKEN_FRESH = timedelta(seconds=50)
-MAX_SEND_ATTEMPTS = 8
 REQUEST_TIMEOUT = 10
 
 
@@ -149,7 +148,7 @@ class LineChannel:
         except ApiException as exc:
             return _classify(exc, row, use_reply)
         except Exception as exc:  # timeouts and connection errors
-            return _backoff(row, f"{exc.__class__.__name__}")
+            return retry_later(row.attempts, exc.__class__.__name__)
 
 
 def _age(row: Outbox) -> timedelta:
@@ -164,19 +163,7 @@ def _classify(exc: ApiException, row: Outbox, used_reply: bool) -> SendResult:
         return SendResult("retry_as_push", error="invalid reply token")
     if status == 409:  # the same retry key was accepted before: already delivered
         return SendResult("sent")
-    if status == 429:
-        retry_after = (exc.headers or {}).get("Retry-After")
-        delay = timedelta(seconds=int(retry_after)) if retry_after and str(retry_after).isdigit() else None
-        return _backoff(row, "429 rate limited", delay)
-    if status >= 500:
-        return _backoff(row, f"{status} from LINE")
-    return SendResult("failed", error=f"{status} from LINE: {body[:200]}")
-
-
-def _backoff(row: Outbox, error: str, delay: timedelta | None = None) -> SendResult:
-    if row.attempts + 1 >= MAX_SEND_ATTEMPTS:
-        return SendResult("failed", error=f"gave up after {row.attempts + 1} attempts: {error}")
-    return SendResult("retry", delay=delay or timedelta(seconds=min(300, 0.5 * 2 ** row.attempts)), error=error)
+    return http_outcome(status, row.attempts, (exc.headers or {}).get("Retry-After"), f"{status} from LINE: {body[:200]}")
 
 
 MAX_WEBHOOK_BODY = 1_000_000

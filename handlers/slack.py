@@ -19,7 +19,7 @@ from slack_sdk.signature import SignatureVerifier
 
 from bot import casework
 from bot.casework import CaseworkError
-from bot.channels import SendResult
+from bot.channels import SendResult, http_outcome, retry_later
 from bot.runtime import Desk
 from bot.settings import Settings
 from bot.staffdesk import export_csv, overdue, parse_period
@@ -32,7 +32,6 @@ from store.models import Outbox
 log = logging.getLogger(__name__)
 REFUSAL = "この操作は協働担当の職員だけができます。"
 MEMBERS_TTL = 60.0
-MAX_SEND_ATTEMPTS = 8
 MAX_BODY = 1_000_000
 HELP = ("*/kyodo の使い方*\n• `/kyodo ask 質問` ナレッジの回答（自分だけに表示）\n• `/kyodo cases [mine|open|all]` 案件一覧\n"
         "• `/kyodo case 受付番号` 案件の詳細\n• `/kyodo export [2026 | 2026-04 | 2026-04-01..2026-06-30]` CSV 出力\n"
@@ -98,24 +97,14 @@ class SlackChannel:
         except SlackApiError as exc:
             return _classify(exc, row)
         except Exception as exc:  # timeouts, connection errors
-            return _backoff(row, exc.__class__.__name__)
+            return retry_later(row.attempts, exc.__class__.__name__)
         return SendResult("sent")
 
 
 def _classify(exc: SlackApiError, row: Outbox) -> SendResult:
-    status = exc.response.status_code
-    if status == 429:
-        retry_after = exc.response.headers.get("Retry-After") or exc.response.headers.get("retry-after")
-        return _backoff(row, "429 rate limited", timedelta(seconds=int(retry_after)) if str(retry_after).isdigit() else None)
-    if status >= 500:
-        return _backoff(row, f"{status} from Slack")
-    return SendResult("failed", error=f"Slack said {exc.response.get('error', status)}")
-
-
-def _backoff(row: Outbox, error: str, delay: timedelta | None = None) -> SendResult:
-    if row.attempts + 1 >= MAX_SEND_ATTEMPTS:
-        return SendResult("failed", error=f"gave up after {row.attempts + 1} attempts: {error}")
-    return SendResult("retry", delay=delay or timedelta(seconds=min(300, 0.5 * 2 ** row.attempts)), error=error)
+    headers = exc.response.headers or {}
+    return http_outcome(exc.response.status_code, row.attempts, headers.get("Retry-After") or headers.get("retry-after"),
+                        f"Slack said {exc.response.get('error', exc.response.status_code)}")
 
 
 def web_client(settings: Settings) -> WebClient:

@@ -4,12 +4,11 @@ import io
 import json
 import time
 
-import pytest
 from sqlmodel import Session, select
 
-from store.models import Case, CaseEvent, Outbox
+from store.models import Case, CaseEvent
 from tests.live import post_webhook, text_event
-from tests.slack_fake import STAFF_CHANNEL, button, command, event, interact, post, signed_headers, submit_view
+from tests.slack_fake import STAFF_CHANNEL, button, command, event, post, signed_headers, submit_view
 
 POST, UPDATE, EPHEMERAL = "/chat.postMessage", "/chat.update", "/chat.postEphemeral"
 PUSH, REPLY = "/v2/bot/message/push", "/v2/bot/message/reply"

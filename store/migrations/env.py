@@ -3,7 +3,7 @@ from alembic import context
 from sqlalchemy import create_engine
 from sqlmodel import SQLModel
 
-import store.models  # noqa: F401  (registers the tables)
+import store.models  # noqa: F401 - registers the tables
 
 config = context.config
 target_metadata = SQLModel.metadata
