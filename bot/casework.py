@@ -104,7 +104,7 @@ def _set_status(session: Session, channels: Mapping[str, Channel], case: Case, s
     if status in case_status.CLOSED:
         case.relay_open = False
     cases.record(session, case, actor=actor, kind="status", text=f"{previous}→{status}" + (f" {note}" if note else ""),
-                 now=now, staff=actor != "citizen")
+                 now=now, staff=actor != "citizen", status=status)
     by = "市民" if actor == "citizen" else f"<@{actor}>"
     _thread(session, case, f"ステータス: {previous} → *{status}*（{by}）" + (f"\nメモ: {note}" if note else ""))
     _slack(session, case, "card")

@@ -6,6 +6,8 @@ import json
 import sys
 from pathlib import Path
 
+from bot.numbers import parse_number
+
 THRESHOLDS = [round(0.30 + 0.05 * i, 2) for i in range(11)]
 
 
@@ -109,6 +111,125 @@ def cmd_line_richmenu(args: argparse.Namespace) -> int:
     return 0
 
 
+def _desk_and_registry():
+    from bot.app import build_desk
+    from bot.settings import Settings
+    from scheduler.jobs import registry_for
+
+    desk = build_desk(Settings.from_env())
+    return desk, registry_for(desk)
+
+
+def _flush_slack(desk) -> None:
+    """Send queued staff-channel posts now, when Slack is configured (otherwise `serve` sends them)."""
+    if not desk.settings.slack_enabled:
+        print("Slack is not configured: the posts wait in the outbox for `kyodo-desk serve`.")
+        return
+    from bot.worker import OutboxSender
+    from handlers.slack import SlackChannel, web_client
+
+    sender = OutboxSender(desk.db, {"slack": SlackChannel(web_client(desk.settings), desk, desk.settings)})
+    while sender.step():
+        pass
+
+
+def cmd_remind_run(args: argparse.Namespace) -> int:
+    from datetime import datetime
+
+    from scheduler.jobs import run_due
+
+    desk, registry = _desk_and_registry()
+    now = datetime.fromisoformat(args.now) if args.now else desk.clock()
+    if now.tzinfo is None:
+        now = now.replace(tzinfo=desk.settings.tz)
+    posts = run_due(desk, registry, now, dry_run=args.dry_run)
+    for post in posts:
+        print(f"== {post.job} {post.period}: {post.text}")
+        for block in post.blocks:
+            text = (block.get("text") or {}).get("text")
+            if text:
+                print(text)
+    if not posts:
+        print(f"nothing is due at {now.isoformat()}")
+    elif not args.dry_run:
+        _flush_slack(desk)
+    return 0
+
+
+def cmd_indicators_list(args: argparse.Namespace) -> int:
+    from store import indicators as figures
+    from store.db import session_scope
+
+    desk, registry = _desk_and_registry()
+    with session_scope(desk.db) as session:
+        for ind in registry:
+            target = figures.target(session, ind.id)
+            reports = figures.history(session, ind.id)
+            last = reports[-1] if reports else None
+            latest = f"{ind.format(last.value)} ({last.period})" if last else "—"
+            derived = " [derived]" if ind.derived else ""
+            print(f"{ind.id:24} {ind.frequency:8} base {ind.format(ind.baseline_value):>7} {ind.baseline_year:4} "
+                  f"target {ind.format(target if target is not None else ind.target):>7}  latest {latest}{derived}  {ind.name}")
+    return 0
+
+
+def _find_indicator(registry, indicator_id: str):
+    match = next((i for i in registry if i.id == indicator_id), None)
+    if match is None:
+        print(f"kyodo-desk: no indicator {indicator_id!r}; see `kyodo-desk indicators list`", file=sys.stderr)
+    return match
+
+
+def cmd_indicators_set_target(args: argparse.Namespace) -> int:
+    from store import indicators as figures
+    from store.db import session_scope
+
+    desk, registry = _desk_and_registry()
+    value = parse_number(args.value)
+    if _find_indicator(registry, args.indicator) is None or value is None:
+        return 2
+    with session_scope(desk.db) as session:
+        figures.set_target(session, args.indicator, value, args.by)
+    print(f"target of {args.indicator} set to {value:g}")
+    return 0
+
+
+def cmd_indicators_report(args: argparse.Namespace) -> int:
+    import re
+
+    from store import indicators as figures
+    from store.db import session_scope
+
+    desk, registry = _desk_and_registry()
+    indicator = _find_indicator(registry, args.indicator)
+    value = parse_number(args.value)
+    if indicator is None:
+        return 2
+    if value is None:
+        print(f"kyodo-desk: {args.value!r} is not a number", file=sys.stderr)
+        return 2
+    if not re.fullmatch(r"\d{4}-\d{2}|FY\d{4}", args.period):
+        print("kyodo-desk: the period is a month (2026-10) or a fiscal year (FY2026)", file=sys.stderr)
+        return 2
+    with session_scope(desk.db) as session:
+        figures.report(session, indicator.id, args.period, value, args.by, args.note)
+    print(f"{indicator.name} {args.period}: {indicator.format(value)} recorded")
+    return 0
+
+
+def cmd_report_annual(args: argparse.Namespace) -> int:
+    from scheduler import report
+    from store.db import session_scope
+
+    desk, registry = _desk_and_registry()
+    with session_scope(desk.db) as session:
+        paths = report.write(session, registry, args.fiscal_year, desk.settings.tz, Path(args.out),
+                             desk.knowledge.profile.city)
+    for path in paths:
+        print(path)
+    return 0
+
+
 def cmd_chat(args: argparse.Namespace) -> int:
     from bot.app import build_desk
     from bot.settings import Settings
@@ -140,6 +261,33 @@ def build_parser() -> argparse.ArgumentParser:
     line = sub.add_parser("line", help="LINE channel tools").add_subparsers(dest="line_command", required=True)
     line.add_parser("richmenu", help="create and set the default rich menu (idempotent)").set_defaults(
         func=cmd_line_richmenu)
+
+    remind = sub.add_parser("remind", help="scheduled reminders").add_subparsers(dest="remind_command", required=True)
+    run = remind.add_parser("run", help="post what is due now (or at --now); --dry-run only shows it")
+    run.add_argument("--now", help="ISO 8601 time to act as (default: now)")
+    run.add_argument("--dry-run", action="store_true")
+    run.set_defaults(func=cmd_remind_run)
+
+    ind = sub.add_parser("indicators", help="the plan's indicators").add_subparsers(dest="indicators_command", required=True)
+    ind.add_parser("list", help="every indicator with baseline, target and latest figure").set_defaults(func=cmd_indicators_list)
+    target = ind.add_parser("set-target", help="set an indicator's target")
+    target.add_argument("indicator")
+    target.add_argument("value")
+    target.add_argument("--by", default="cli")
+    target.set_defaults(func=cmd_indicators_set_target)
+    rep = ind.add_parser("report", help="record a figure without Slack")
+    rep.add_argument("indicator")
+    rep.add_argument("period", help="2026-10 (a month) or FY2026 (a fiscal year)")
+    rep.add_argument("value")
+    rep.add_argument("--note", default="")
+    rep.add_argument("--by", default="cli")
+    rep.set_defaults(func=cmd_indicators_report)
+
+    rpt = sub.add_parser("report", help="reports").add_subparsers(dest="report_command", required=True)
+    annual = rpt.add_parser("annual", help="the yearly indicator report: Markdown, CSV and a PNG chart")
+    annual.add_argument("--fiscal-year", type=int, required=True)
+    annual.add_argument("--out", default="reports")
+    annual.set_defaults(func=cmd_report_annual)
 
     kb = sub.add_parser("kb", help="knowledge base tools").add_subparsers(dest="kb_command", required=True)
     ev = kb.add_parser("eval", help="top-1/top-3 hit rate and abstention accuracy on a question file")

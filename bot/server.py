@@ -16,7 +16,7 @@ from handlers import web
 log = logging.getLogger("kyodo_desk")
 
 
-def create_app(settings: Settings, desk: Desk | None = None) -> FastAPI:
+def create_app(settings: Settings, desk: Desk | None = None, run_scheduler: bool = True) -> FastAPI:
     desk = desk or build_desk(settings)
     citizens: dict = {"web": web.WebChannel()}  # channels citizens are reached on
     senders: dict = {}  # channels the outbox sender delivers (the web chat polls instead)
@@ -42,9 +42,14 @@ def create_app(settings: Settings, desk: Desk | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI):
+        from scheduler import jobs
+
         worker.start()
         sender.start()
+        scheduler = jobs.start(desk, on_queued=sender.wake) if run_scheduler else None
         yield
+        if scheduler:
+            scheduler.shutdown(wait=False)
         worker.stop()
         sender.stop()
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import logging
+import tempfile
 import threading
 from urllib.parse import parse_qs
 import time
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
@@ -23,7 +25,11 @@ from bot.channels import SendResult, http_outcome, retry_later
 from bot.runtime import Desk
 from bot.settings import Settings
 from bot.staffdesk import export_csv, overdue, parse_period
+from bot.numbers import parse_number
 from handlers import slack_blocks as blocks
+from scheduler import report
+from scheduler.indicators import load_indicators
+from store import indicators as figures
 from handlers.http import BodyTooLarge, read_limited
 from store import cases, inbox
 from store.db import session_scope
@@ -34,7 +40,7 @@ REFUSAL = "この操作は協働担当の職員だけができます。"
 MEMBERS_TTL = 60.0
 MAX_BODY = 1_000_000
 HELP = ("*/kyodo の使い方*\n• `/kyodo ask 質問` ナレッジの回答（自分だけに表示）\n• `/kyodo cases [mine|open|all]` 案件一覧\n"
-        "• `/kyodo case 受付番号` 案件の詳細\n• `/kyodo export [2026 | 2026-04 | 2026-04-01..2026-06-30]` CSV 出力\n"
+        "• `/kyodo case 受付番号` 案件の詳細\n• `/kyodo report [年度]` 成果指標のレポート（グラフと表）\n• `/kyodo export [2026 | 2026-04 | 2026-04-01..2026-06-30]` CSV 出力\n"
         "• `/kyodo help` この説明")
 
 
@@ -71,6 +77,9 @@ class SlackChannel:
         self.client, self.desk, self.settings = client, desk, settings
 
     def send(self, row: Outbox) -> SendResult:
+        if row.kind == "post":  # a scheduled post to the staff channel (reminders, overdue cases)
+            return self._call(row, lambda: self.client.chat_postMessage(
+                channel=self.settings.slack_staff_channel, text=row.payload["text"], blocks=row.payload.get("blocks")))
         # Read the case, call Slack outside any transaction (no database lock held while waiting
         # on the network), then record where the card went.
         with session_scope(self.desk.db) as session:
@@ -81,24 +90,30 @@ class SlackChannel:
             return SendResult("failed", error="case not found")
         if row.kind != "card" and case.slack_ts is None:
             return SendResult("retry", delay=timedelta(seconds=2), error="waiting for the card")
+        return self._call(row, lambda: self._send_case_row(row, case))
+
+    def _call(self, row: Outbox, call) -> SendResult:
         try:
-            if row.kind == "card" and case.slack_ts:
-                self.client.chat_update(channel=case.slack_channel, ts=case.slack_ts,
-                                        blocks=blocks.card(case, self.settings.tz), text=blocks.card_text(case))
-            elif row.kind == "card":
-                response = self.client.chat_postMessage(channel=self.settings.slack_staff_channel,
-                                                        blocks=blocks.card(case, self.settings.tz), text=blocks.card_text(case))
-                with session_scope(self.desk.db) as session:
-                    cases.place_card(session, case.id, response["channel"], response["ts"])
-            else:
-                text = blocks.answers_text(case) if row.kind == "thread_answers" else row.payload["text"]
-                self.client.chat_postMessage(channel=case.slack_channel, thread_ts=case.slack_ts, text=text,
-                                             unfurl_links=False)
+            call()
         except SlackApiError as exc:
             return _classify(exc, row)
         except Exception as exc:  # timeouts, connection errors
             return retry_later(row.attempts, exc.__class__.__name__)
         return SendResult("sent")
+
+    def _send_case_row(self, row: Outbox, case) -> None:
+        if row.kind == "card" and case.slack_ts:
+            self.client.chat_update(channel=case.slack_channel, ts=case.slack_ts,
+                                    blocks=blocks.card(case, self.settings.tz), text=blocks.card_text(case))
+        elif row.kind == "card":
+            response = self.client.chat_postMessage(channel=self.settings.slack_staff_channel,
+                                                    blocks=blocks.card(case, self.settings.tz), text=blocks.card_text(case))
+            with session_scope(self.desk.db) as session:
+                cases.place_card(session, case.id, response["channel"], response["ts"])
+        else:
+            text = blocks.answers_text(case) if row.kind == "thread_answers" else row.payload["text"]
+            self.client.chat_postMessage(channel=case.slack_channel, thread_ts=case.slack_ts, text=text,
+                                         unfurl_links=False)
 
 
 def _classify(exc: SlackApiError, row: Outbox) -> SendResult:
@@ -116,6 +131,7 @@ def build_app(settings: Settings, desk: Desk, client: WebClient, on_queued) -> A
               token_verification_enabled=False, process_before_response=False)
     staff = StaffDirectory(client, settings)
     tz = settings.tz
+    registry = load_indicators(Path(desk.knowledge.folder))
 
     def now() -> datetime:
         return desk.clock()
@@ -194,6 +210,38 @@ def build_app(settings: Settings, desk: Desk, client: WebClient, on_queued) -> A
         note = (values.get("note", {}).get("text", {}) or {}).get("value") or ""
         act(body, lambda s, case, user: casework.change_status(s, desk.channels, case, user, status, note, now()))
 
+    @app.action("indicator_report")
+    def open_indicator(ack, body):
+        ack()
+        user = body["user"]["id"]
+        if not staff.is_staff(user):
+            refuse(body, user)
+            return
+        indicator_id, _, period = body["actions"][0]["value"].partition("|")
+        indicator = next((i for i in registry if i.id == indicator_id), None)
+        if indicator is not None:
+            client.views_open(trigger_id=body["trigger_id"],
+                              view=blocks.indicator_modal(indicator.id, indicator.name, period, indicator.unit))
+
+    @app.view("indicator_report_modal")
+    def save_indicator(ack, body, view):
+        user = body["user"]["id"]
+        values = view["state"]["values"]
+        number = parse_number(values["value"]["text"]["value"] or "")
+        if not staff.is_staff(user):
+            ack(response_action="errors", errors={"value": REFUSAL})
+            return
+        if number is None:
+            ack(response_action="errors", errors={"value": "数値で入力してください（例: 12、39.9）。"})
+            return
+        ack()
+        indicator_id, _, period = view["private_metadata"].partition("|")
+        note = (values.get("note", {}).get("text", {}) or {}).get("value") or ""
+        with session_scope(desk.db) as session:
+            figures.report(session, indicator_id, period, number, user, note, at=now())
+        client.chat_postEphemeral(channel=settings.slack_staff_channel, user=user,
+                                  text=f"{indicator_id} の {period} の値 {number:g} を記録しました。")
+
     @app.event("message")
     def thread_message(body, event):
         """A staff member writing in a case thread: an internal note, never sent to the citizen."""
@@ -230,6 +278,11 @@ def build_app(settings: Settings, desk: Desk, client: WebClient, on_queued) -> A
         if verb == "ask":
             answer = desk.knowledge.ask(rest)
             respond(response_type="ephemeral", text=answer.text)
+        elif verb == "report":
+            if not staff.is_staff(command["user_id"]):
+                respond(response_type="ephemeral", text=REFUSAL)
+                return
+            respond(response_type="ephemeral", text=annual_report(rest.strip(), command["user_id"]))
         elif verb in ("cases", "case", "export"):
             if not staff.is_staff(command["user_id"]):
                 respond(response_type="ephemeral", text=REFUSAL)
@@ -237,6 +290,17 @@ def build_app(settings: Settings, desk: Desk, client: WebClient, on_queued) -> A
             respond(response_type="ephemeral", text=staff_command(verb, rest, command["user_id"]))
         else:
             respond(response_type="ephemeral", text=HELP)
+
+    def annual_report(year_text: str, user: str) -> str:
+        today = now().astimezone(tz).date()
+        year = int(year_text) if year_text.isdigit() else (today.year if today.month >= 4 else today.year - 1) - 1
+        with tempfile.TemporaryDirectory() as folder, session_scope(desk.db) as session:
+            md, csv_path, png = report.write(session, registry, year, tz, Path(folder), desk.knowledge.profile.city)
+            client.files_upload_v2(channel=settings.slack_staff_channel, title=f"成果指標 {year}年度",
+                                   initial_comment=md.read_text(encoding="utf-8")[:3500],
+                                   file_uploads=[{"file": str(png), "filename": png.name, "title": f"成果指標の推移 {year}年度"},
+                                                 {"file": str(csv_path), "filename": csv_path.name, "title": "成果指標 CSV"}])
+        return f"{year}年度の成果指標レポートをスタッフチャンネルに投稿しました。"
 
     def staff_command(verb: str, rest: str, user: str) -> str:
         with session_scope(desk.db) as session:

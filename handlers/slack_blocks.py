@@ -152,3 +152,18 @@ def _escape(text: str) -> str:
 
 def _cut(text: str) -> str:
     return text if len(text) <= MAX_TEXT else text[:MAX_TEXT - 1] + "…"
+
+
+def indicator_modal(indicator_id: str, name: str, period: str, unit: str) -> dict:
+    return {
+        "type": "modal", "callback_id": "indicator_report_modal", "private_metadata": f"{indicator_id}|{period}",
+        "title": {"type": "plain_text", "text": "成果指標の報告"},
+        "submit": {"type": "plain_text", "text": "報告する"}, "close": {"type": "plain_text", "text": "やめる"},
+        "blocks": [
+            {"type": "section", "text": {"type": "mrkdwn", "text": f"*{_escape(name)}*\n対象期間: {period}"}},
+            {"type": "input", "block_id": "value", "label": {"type": "plain_text", "text": f"値（{unit}）"},
+             "element": {"type": "plain_text_input", "action_id": "text"}},
+            {"type": "input", "block_id": "note", "optional": True, "label": {"type": "plain_text", "text": "備考"},
+             "element": {"type": "plain_text_input", "action_id": "text", "multiline": True, "max_length": 1000}},
+        ],
+    }

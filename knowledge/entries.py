@@ -15,7 +15,7 @@ import yaml
 CATEGORIES = ("ordinance", "plan", "program", "place", "faq")
 MAX_BODY_CHARS = 400
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]*$")
-RESERVED_FILES = {"city.yaml", "synonyms.yaml"}
+RESERVED_FILES = {"city.yaml", "synonyms.yaml", "indicators.yaml"}
 REQUIRED = ("id", "title", "category", "source", "as_of", "body")
 
 

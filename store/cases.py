@@ -44,7 +44,7 @@ def create(session: Session, *, kind: str, prefix: str, answers: dict, channel: 
                 user_id=user_id, answers=answers, status=RECEIVED, created_at=now, updated_at=now)
     session.add(case)
     session.flush()
-    session.add(CaseEvent(case_id=case.id, at=now, actor=f"{channel}:citizen", kind="submitted", text=""))
+    session.add(CaseEvent(case_id=case.id, at=now, actor=f"{channel}:citizen", kind="submitted", text="", status=RECEIVED))
     return case
 
 
@@ -75,8 +75,8 @@ def open_relay_for(session: Session, channel: str, user_id: str) -> Case | None:
 
 
 def record(session: Session, case: Case, *, actor: str, kind: str, text: str = "", now: datetime,
-           staff: bool = False) -> CaseEvent:
-    event = CaseEvent(case_id=case.id, at=now, actor=actor, kind=kind, text=text)
+           staff: bool = False, status: str | None = None) -> CaseEvent:
+    event = CaseEvent(case_id=case.id, at=now, actor=actor, kind=kind, text=text, status=status)
     case.updated_at = now
     if staff:
         case.last_staff_action_at = now

@@ -56,6 +56,7 @@ class CaseEvent(SQLModel, table=True):
     actor: str = Field(max_length=128)
     kind: str = Field(max_length=32)
     text: str = ""
+    status: str | None = Field(default=None, max_length=16, index=True)  # the status reached, for kind "status"
 
 
 class ReferenceCounter(SQLModel, table=True):
@@ -96,3 +97,29 @@ class Inbox(SQLModel, table=True):
     received_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
     processed_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
     last_error: str | None = None
+
+
+class IndicatorReport(SQLModel, table=True):
+    """A reported figure. A correction is a new row: the newest per indicator and period counts."""
+    id: int | None = Field(default=None, primary_key=True)
+    indicator_id: str = Field(max_length=64, index=True)
+    period: str = Field(max_length=16)  # 2026-10 (a month) or FY2026 (a fiscal year)
+    value: float
+    note: str = ""
+    reported_by: str = Field(max_length=128)
+    reported_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
+
+
+class IndicatorTarget(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    indicator_id: str = Field(max_length=64, index=True)
+    value: float
+    set_by: str = Field(max_length=128)
+    set_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
+
+
+class ReminderLedger(SQLModel, table=True):
+    """One row per scheduled post that went out: its unique key makes a second post impossible."""
+    job: str = Field(primary_key=True, max_length=64)
+    period: str = Field(primary_key=True, max_length=32)
+    posted_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))

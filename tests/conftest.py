@@ -102,7 +102,7 @@ def line_server(db, kb, line_api):
 
     settings = Settings(line_channel_secret=LINE_SECRET, line_channel_access_token=LINE_TOKEN,
                         line_api_base_url=line_api.url)
-    with LiveServer(create_app(settings, Desk(db, kb, settings))) as server:
+    with LiveServer(create_app(settings, Desk(db, kb, settings), run_scheduler=False)) as server:
         server.db, server.line = db, line_api
         yield server
 
@@ -131,6 +131,6 @@ def desk_server(db, kb, line_api, slack_api):
                         line_api_base_url=line_api.url, slack_bot_token="xoxb-test", slack_signing_secret=SLACK_SECRET,
                         slack_api_url=slack_api.url + "/", slack_staff_channel=STAFF_CHANNEL,
                         slack_staff_user_ids=("USTAFF1", "USTAFF2"))
-    with LiveServer(create_app(settings, Desk(db, kb, settings))) as server:
+    with LiveServer(create_app(settings, Desk(db, kb, settings), run_scheduler=False)) as server:
         server.db, server.line, server.slack = db, line_api, slack_api
         yield server

@@ -138,5 +138,8 @@ def _decode(raw: bytes, content_type: str) -> dict:
         except ValueError:
             return {"_raw": raw.decode("utf-8", "replace")}
     if "x-www-form-urlencoded" in content_type:
-        return {k: v[0] if len(v) == 1 else v for k, v in parse_qs(raw.decode()).items()}
+        try:
+            return {k: v[0] if len(v) == 1 else v for k, v in parse_qs(raw.decode()).items()}
+        except UnicodeDecodeError:  # a file upload sent with the default form type
+            return {}
     return {"_raw": raw[:2000].decode("utf-8", "replace")}

@@ -21,7 +21,12 @@ def slack_api_answers(mock) -> None:
     mock.answer("/auth.test", {"ok": True, "user_id": "UBOT", "bot_id": "BBOT", "team_id": "T1", "url": "https://x.slack.com/"})
     mock.answer("/chat.postMessage", lambda r: {"ok": True, "channel": r.body.get("channel"),
                                                 "ts": f"1700000000.{next(_ts):06d}"})
-    mock.answer("/files.getUploadURLExternal", {"ok": True, "upload_url": f"{mock.url}/upload/F1", "file_id": "F1"})
+    files = itertools.count(1)
+
+    def upload_url(_request):
+        n = next(files)
+        return {"ok": True, "upload_url": f"{mock.url}/upload/F{n}", "file_id": f"F{n}"}
+    mock.answer("/files.getUploadURLExternal", upload_url)
     mock.answer("/files.completeUploadExternal", {"ok": True, "files": [{"id": "F1"}]})
     mock.answer("/conversations.members", {"ok": True, "members": ["USTAFF1", "USTAFF2"], "response_metadata": {"next_cursor": ""}})
 

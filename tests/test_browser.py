@@ -38,7 +38,7 @@ def web_server(tmp_path, kb):
 
     db = make_engine(f"sqlite:///{tmp_path / 'desk.db'}")
     migrate(db)
-    with LiveServer(create_app(Settings(), Desk(db, kb, Settings()))) as server:
+    with LiveServer(create_app(Settings(), Desk(db, kb, Settings()), run_scheduler=False)) as server:
         yield server
 
 

@@ -8,7 +8,7 @@ from sqlmodel import Session, select
 
 from store.models import Case, CaseEvent
 from tests.live import post_webhook, text_event
-from tests.slack_fake import STAFF_CHANNEL, button, command, event, post, signed_headers, submit_view
+from tests.slack_fake import STAFF_CHANNEL, button, command, event, interact, post, signed_headers, submit_view
 
 POST, UPDATE, EPHEMERAL = "/chat.postMessage", "/chat.update", "/chat.postEphemeral"
 PUSH, REPLY = "/v2/bot/message/push", "/v2/bot/message/reply"
@@ -169,7 +169,7 @@ def test_bad_signatures_and_replayed_timestamps_are_refused(desk_server):
 def test_kyodo_export_uploads_a_csv_excel_can_open(desk_server):
     case = submit_case(desk_server)
     assert command(desk_server.url, "export", f"{desk_server.slack.url}/respond/1").status_code == 200
-    [upload] = desk_server.slack.wait_for("/upload/F1")
+    upload = wait(lambda: [r for r in desk_server.slack.requests if r.path.startswith("/upload/")])[0]
     desk_server.slack.wait_for("/files.completeUploadExternal")
     raw = upload.raw.decode("utf-8")
     assert raw.startswith("\ufeff")
@@ -201,3 +201,46 @@ def test_app_home_lists_my_unassigned_and_overdue_cases(desk_server):
     [published] = desk_server.slack.wait_for("/views.publish")
     view = json.dumps(published.body["view"], ensure_ascii=False)
     assert "わたしの担当（0）" in view and "未担当（1）" in view and case.reference in view
+
+
+def test_indicator_reminder_reaches_slack_and_the_report_button_records_a_figure(desk_server, kb):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from bot.runtime import Desk
+    from bot.settings import Settings
+    from scheduler.jobs import registry_for, run_due
+    from store import indicators as figures
+
+    desk = Desk(desk_server.db, kb, Settings())
+    [post] = run_due(desk, registry_for(desk), datetime(2026, 12, 1, 9, 0, tzinfo=ZoneInfo("Asia/Tokyo")))
+    reminder = wait(lambda: [r for r in desk_server.slack.calls(POST) if "成果指標の報告のお願い" in texts([r])])[0]
+    buttons = [b["accessory"]["value"] for b in reminder.body["blocks"] if "accessory" in b]
+    assert "share-web-posts|2026-11" in buttons and not any(v.startswith("matching-count") for v in buttons)
+
+    interact(desk_server.url, {"type": "block_actions", "user": {"id": "USTAFF1"}, "team": {"id": "T1"}, "api_app_id": "A1",
+                               "trigger_id": "t1", "channel": {"id": STAFF_CHANNEL}, "container": {"type": "message"},
+                               "actions": [{"type": "button", "action_id": "indicator_report", "block_id": "b",
+                                            "value": "share-web-posts|2026-11", "action_ts": "1"}]})
+    desk_server.slack.wait_for("/views.open")
+    bad = submit_view(desk_server.url, "indicator_report_modal", "share-web-posts|2026-11", {"value": {"text": {"value": "たくさん"}}})
+    assert bad.json()["response_action"] == "errors"
+    good = submit_view(desk_server.url, "indicator_report_modal", "share-web-posts|2026-11",
+                       {"value": {"text": {"value": "１２件"}}, "note": {"text": {"value": None}}})
+    assert good.status_code == 200
+
+    def stored():
+        with Session(desk_server.db) as session:
+            return figures.current(session, "share-web-posts", "2026-11")
+    row = wait(stored)
+    assert (row.value, row.reported_by) == (12.0, "USTAFF1")
+
+
+def test_kyodo_report_posts_the_chart_and_table(desk_server):
+    command(desk_server.url, "report 2026", f"{desk_server.slack.url}/respond/9")
+    desk_server.slack.wait_for("/files.completeUploadExternal", timeout=30)
+    assert len(desk_server.slack.calls("/files.getUploadURLExternal")) == 2
+    uploads = [r for r in desk_server.slack.requests if r.path.startswith("/upload/")]
+    assert sorted(r.raw[:8] == b"\x89PNG\r\n\x1a\n" for r in uploads) == [False, True]  # the chart and the CSV
+    assert any(r.raw.startswith("\ufeff".encode()) for r in uploads)
+    assert "2026年度" in texts(desk_server.slack.wait_for("/respond/9"))

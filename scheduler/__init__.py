@@ -1,0 +1,1 @@
+"""Scheduled work: indicator reminders and the yearly report, overdue-case nudges, retention."""

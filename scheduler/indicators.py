@@ -1,0 +1,86 @@
+"""The indicator registry (a city's indicators.yaml) and reporting periods."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import yaml
+
+MONTHLY, YEARLY = "monthly", "yearly"
+
+
+@dataclass(frozen=True)
+class Indicator:
+    id: str
+    name: str
+    policy: str
+    unit: str
+    baseline_value: float | None
+    baseline_year: str
+    target: float | None
+    source: str
+    frequency: str
+    responsible: tuple[str, ...]
+    derived: str | None  # "reached:<status>" or "received:<kind>"
+
+    def format(self, value: float | None) -> str:
+        if value is None:
+            return "—"
+        shown = f"{value:g}" if self.unit != "%" else f"{value:.1f}"
+        return f"{shown}{self.unit}"
+
+
+def load_indicators(folder: Path) -> list[Indicator]:
+    path = folder / "indicators.yaml"
+    if not path.exists():
+        return []
+    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    out = []
+    for item in raw.get("indicators") or []:
+        baseline = item.get("baseline") or {}
+        frequency = item.get("frequency", YEARLY)
+        if frequency not in (MONTHLY, YEARLY):
+            raise ValueError(f"{path}: {item.get('id')}: frequency must be monthly or yearly")
+        out.append(Indicator(
+            id=str(item["id"]), name=str(item["name"]), policy=str(item.get("policy", "")), unit=str(item.get("unit", "")),
+            baseline_value=_number(baseline.get("value")), baseline_year=str(baseline.get("year") or ""),
+            target=_number(item.get("target")), source=str(item.get("source", "")), frequency=frequency,
+            responsible=tuple(str(r) for r in item.get("responsible") or []), derived=item.get("derived") or None,
+        ))
+    return out
+
+
+def _number(value) -> float | None:
+    return None if value in (None, "") else float(value)
+
+
+# --- periods ---------------------------------------------------------------------------------
+
+def month_period(year: int, month: int) -> str:
+    return f"{year}-{month:02d}"
+
+
+def fiscal_period(fiscal_year: int) -> str:
+    return f"FY{fiscal_year}"
+
+
+def fiscal_year_of(day: date) -> int:
+    return day.year if day.month >= 4 else day.year - 1
+
+
+def previous_month(day: date) -> tuple[int, int]:
+    return (day.year, day.month - 1) if day.month > 1 else (day.year - 1, 12)
+
+
+def period_bounds(period: str) -> tuple[date, date]:
+    """[start, end) of a period label."""
+    if period.startswith("FY"):
+        year = int(period[2:])
+        return date(year, 4, 1), date(year + 1, 4, 1)
+    year, month = (int(p) for p in period.split("-"))
+    return date(year, month, 1), date(year + (month == 12), month % 12 + 1, 1)
+
+
+def months_of_fiscal_year(fiscal_year: int) -> list[str]:
+    return [month_period(fiscal_year + (m < 4), m) for m in (4, 5, 6, 7, 8, 9, 10, 11, 12, 1, 2, 3)]

@@ -1,0 +1,211 @@
+"""Indicators: the reminder schedule on a controllable clock, stored figures, derived counts,
+exactly-once posting, and the yearly report."""
+import threading
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlmodel import Session, select
+
+from bot import casework
+from bot.calendar import add_business_days, business_days_between, first_business_day
+from bot.fonts import missing_glyphs
+from bot.runtime import Desk
+from bot.settings import Settings
+from scheduler import report
+from scheduler.jobs import registry_for, run_due
+from scheduler.reminders import due_period
+from store import cases, indicators as figures
+from store.db import session_scope
+from store.models import Case, Outbox, ReminderLedger
+
+JST = ZoneInfo("Asia/Tokyo")
+
+
+def at(*args) -> datetime:
+    return datetime(*args, tzinfo=JST)
+
+
+@pytest.fixture
+def desk(db, kb):
+    return Desk(db, kb, Settings())
+
+
+@pytest.fixture
+def registry(desk):
+    return registry_for(desk)
+
+
+def posts(db) -> list[Outbox]:
+    with Session(db) as session:
+        return session.exec(select(Outbox).where(Outbox.kind == "post").order_by(Outbox.id)).all()
+
+
+@pytest.mark.parametrize("year, month, expected", [
+    (2027, 1, date(2027, 1, 4)),    # 1 Jan is a holiday, 2–3 Jan a weekend
+    (2027, 5, date(2027, 5, 6)),    # Golden Week: 1–2 May weekend, 3–5 May holidays
+    (2026, 12, date(2026, 12, 1)),
+    (2026, 11, date(2026, 11, 2)),  # 1 Nov 2026 is a Sunday
+])
+def test_first_business_day_skips_weekends_and_holidays(year, month, expected):
+    assert first_business_day(year, month) == expected
+
+
+def test_business_day_arithmetic_skips_golden_week():
+    assert add_business_days(date(2027, 4, 30), 1) == date(2027, 5, 6)
+    assert business_days_between(date(2027, 4, 30), date(2027, 5, 7)) == 2
+
+
+def test_reminder_posts_at_nine_on_the_first_business_day_only(desk, registry, db):
+    assert run_due(desk, registry, at(2027, 1, 1, 9, 0)) == []      # a holiday
+    assert run_due(desk, registry, at(2027, 1, 4, 8, 59)) == []     # too early
+    [post] = run_due(desk, registry, at(2027, 1, 4, 9, 0))
+    assert post.job == "indicator-reminder" and "2026年12月分" in post.text
+    assert run_due(desk, registry, at(2027, 1, 4, 9, 15)) == []     # never twice
+    assert len(posts(db)) == 1
+
+
+def test_a_restart_after_nine_on_the_due_day_still_posts_that_day(desk, registry, db):
+    [post] = run_due(desk, registry, at(2027, 5, 6, 13, 40))
+    assert "2027年4月分" in post.text
+    assert run_due(desk, registry, at(2027, 5, 7, 9, 0)) == []  # not the first business day any more
+
+
+def test_two_schedulers_on_one_database_post_exactly_once(db, kb):
+    desks = [Desk(db, kb, Settings()), Desk(db, kb, Settings())]
+    registry = registry_for(desks[0])
+    barrier, results = threading.Barrier(2), []
+
+    def run(d):
+        barrier.wait()
+        results.append(run_due(d, registry, at(2026, 12, 1, 9, 0)))
+
+    threads = [threading.Thread(target=run, args=(d,)) for d in desks]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(len(r) for r in results) == [0, 1]
+    assert len(posts(db)) == 1
+    with Session(db) as session:
+        assert len(session.exec(select(ReminderLedger)).all()) == 1
+
+
+def test_month_boundaries_and_the_april_reminder_asks_for_the_fiscal_year(registry):
+    monthly = next(i for i in registry if i.id == "share-web-posts")
+    yearly = next(i for i in registry if i.id == "participation-rate")
+    assert due_period(monthly, date(2027, 1, 4)) == "2026-12"
+    assert due_period(monthly, date(2027, 4, 1)) == "2027-03"
+    assert due_period(yearly, date(2027, 4, 1)) == "FY2026"
+    assert due_period(yearly, date(2027, 5, 6)) is None
+
+
+def test_a_value_reported_in_a_month_shows_in_the_next_months_reminder(desk, registry, db):
+    with session_scope(db) as session:
+        figures.report(session, "share-web-posts", "2026-11", 12, "U1")
+        figures.report(session, "share-web-posts", "2026-11", 14, "U2", note="訂正")  # a correction
+    [post] = run_due(desk, registry, at(2026, 12, 1, 9, 0))
+    text = str(post.blocks)
+    assert "今回（2026-11）: *14件*" in text
+    with Session(db) as session:
+        assert [r.value for r in figures.history(session, "share-web-posts")] == [12, 14]  # history kept
+    [january] = run_due(desk, registry, at(2027, 1, 4, 9, 0))
+    assert "前回（2026-11）: 14件" in str(january.blocks) and "年度累計: 14件" in str(january.blocks)
+
+
+def make_case(session, desk, kind: str, when: datetime) -> Case:
+    case = cases.create(session, kind=kind, prefix="S" if kind == "consultation" else "P", answers={"content": "x"},
+                        channel="web", user_id="citizen", now=when, tz=JST)
+    session.flush()
+    return case
+
+
+def test_derived_counts_match_the_case_history(desk, db):
+    with session_scope(db) as session:
+        a = make_case(session, desk, "consultation", at(2026, 10, 5, 10))
+        b = make_case(session, desk, "proposal", at(2026, 10, 20, 10))
+        c = make_case(session, desk, "consultation", at(2026, 11, 2, 10))
+        for case, status, when in [(a, "マッチング成立", at(2026, 10, 31, 23, 59)), (b, "マッチング成立", at(2026, 11, 1, 0, 1)),
+                                   (a, "取組化", at(2026, 11, 15)), (a, "協議中", at(2026, 11, 20)),
+                                   (a, "マッチング成立", at(2026, 11, 25)),  # reached again: still counted once, in October
+                                   (c, "協議中", at(2026, 11, 30))]:
+            casework.change_status(session, {}, case, "USTAFF", status, "", when)
+    with Session(db) as session:
+        def count(rule, start, end):
+            return figures.derived_count(session, rule, start, end, JST)
+        assert count("reached:マッチング成立", date(2026, 10, 1), date(2026, 11, 1)) == 1
+        assert count("reached:マッチング成立", date(2026, 11, 1), date(2026, 12, 1)) == 1
+        assert count("reached:取組化", date(2026, 11, 1), date(2026, 12, 1)) == 1
+        assert count("received:consultation", date(2026, 10, 1), date(2026, 11, 1)) == 1
+        assert count("received:proposal", date(2026, 4, 1), date(2027, 4, 1)) == 1
+
+
+def test_nudge_three_business_days_later_names_the_missing_and_who_answers(desk, registry, db, tmp_path):
+    run_due(desk, registry, at(2027, 1, 4, 9, 0))
+    assert [p.job for p in run_due(desk, registry, at(2027, 1, 6, 9, 0))] == []
+    [nudge] = run_due(desk, registry, at(2027, 1, 7, 9, 0))
+    assert nudge.job == "indicator-nudge" and "おかやまシェア・ウェブ" in nudge.blocks[0]["text"]["text"]
+    assert "マッチング件数" not in nudge.blocks[0]["text"]["text"]  # derived: never asked
+
+
+def test_overdue_cases_are_listed_on_business_days_at_half_past_nine(desk, registry, db):
+    with session_scope(db) as session:
+        make_case(session, desk, "consultation", at(2026, 11, 24, 10))
+    assert run_due(desk, registry, at(2026, 11, 28, 9, 30)) == []  # Saturday
+    [late] = run_due(desk, registry, at(2026, 11, 30, 9, 30))
+    assert late.job == "overdue-cases" and "S-2026-0001" in late.blocks[0]["text"]["text"]
+
+
+def test_annual_report_writes_markdown_csv_and_a_japanese_chart(desk, registry, db, tmp_path):
+    with session_scope(db) as session:
+        figures.report(session, "participation-rate", "FY2026", 42.5, "U1")
+        figures.set_target(session, "participation-rate", 50, "U1")
+        for month in ("2026-04", "2026-05"):
+            figures.report(session, "share-web-posts", month, 3, "U1")
+        make_case(session, desk, "consultation", at(2026, 6, 1, 10))
+        paths = report.write(session, registry, 2026, JST, tmp_path, "岡山市")
+    md, csv_path, png = paths
+    text = md.read_text(encoding="utf-8")
+    assert all(ind.name in text for ind in registry)
+    assert "42.5%" in text and "50.0%" in text and "85%" in text  # value, target, progress
+    assert "| 6件 |" in text  # monthly reports summed over the fiscal year
+    assert csv_path.read_bytes().startswith("\ufeff".encode())
+    assert png.stat().st_size > 30_000
+    labels = "".join(ind.name for ind in registry) + "協働推進計画 成果指標の推移年度まで基準目標未報告"
+    assert missing_glyphs(labels) == set()
+
+
+def test_report_cli_and_remind_cli(tmp_path, monkeypatch):
+    import subprocess
+    import sys
+
+    env = {**__import__("os").environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}"}
+    run = lambda *a: subprocess.run([sys.executable, "-m", "bot", *a], env=env, capture_output=True, text=True, timeout=120)  # noqa: E731
+    assert run("indicators", "report", "share-web-posts", "2026-11", "１２件").returncode == 0
+    assert run("indicators", "report", "share-web-posts", "2026-11", "many").returncode == 2
+    assert run("indicators", "set-target", "matching-count", "40").returncode == 0
+    listing = run("indicators", "list").stdout
+    assert "share-web-posts" in listing and "12件 (2026-11)" in listing and "40件" in listing
+    dry = run("remind", "run", "--now", "2026-12-01T09:00:00+09:00", "--dry-run")
+    assert "2026年11月分" in dry.stdout and "12件" in dry.stdout
+    again = run("remind", "run", "--now", "2026-12-01T09:00:00+09:00", "--dry-run")
+    assert "2026年11月分" in again.stdout  # a dry run posts nothing, so it is still due
+    out = run("report", "annual", "--fiscal-year", "2026", "--out", str(tmp_path / "r"))
+    assert out.returncode == 0 and len(list((tmp_path / "r").iterdir())) == 3
+
+
+def test_serve_schedules_the_jobs_once_under_fixed_ids(tmp_path, kb):
+    from sqlalchemy import text
+
+    from bot.server import create_app
+    from store.db import make_engine, migrate
+    from tests.live import LiveServer
+
+    db = make_engine(f"sqlite:///{tmp_path / 'desk.db'}")
+    migrate(db)
+    for _ in range(2):  # a restart replaces the jobs rather than adding more
+        with LiveServer(create_app(Settings(), Desk(db, kb, Settings()))):
+            with db.connect() as conn:
+                ids = sorted(row[0] for row in conn.execute(text("SELECT id FROM apscheduler_jobs")))
+            assert ids == ["indicator-reminders", "overdue-cases"]
