@@ -230,6 +230,18 @@ def cmd_report_annual(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_privacy_erase(args: argparse.Namespace) -> int:
+    from store import privacy
+    from store.db import session_scope
+
+    desk, _registry = _desk_and_registry()
+    with session_scope(desk.db) as session:
+        counts = privacy.erase_person(session, "line", args.line_user, args.by, desk.clock())
+    print("erased: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    print("Messages already posted in Slack threads are not touched by this: delete them in Slack if needed.")
+    return 0
+
+
 def cmd_chat(args: argparse.Namespace) -> int:
     from bot.app import build_desk
     from bot.settings import Settings
@@ -282,6 +294,12 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--note", default="")
     rep.add_argument("--by", default="cli")
     rep.set_defaults(func=cmd_indicators_report)
+
+    privacy = sub.add_parser("privacy", help="personal data").add_subparsers(dest="privacy_command", required=True)
+    erase = privacy.add_parser("erase", help="remove one person's personal data (an audit record is kept)")
+    erase.add_argument("--line-user", required=True, help="the person's LINE user id")
+    erase.add_argument("--by", required=True, help="who asked for / carried out the erasure (for the audit record)")
+    erase.set_defaults(func=cmd_privacy_erase)
 
     rpt = sub.add_parser("report", help="reports").add_subparsers(dest="report_command", required=True)
     annual = rpt.add_parser("annual", help="the yearly indicator report: Markdown, CSV and a PNG chart")

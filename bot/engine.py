@@ -83,7 +83,8 @@ class _Conversation:
         elif isinstance(event, Postback):
             self._postback(r.parse_postback(event.data))
         elif isinstance(event, Text):
-            self._text(event.text or "")
+            # NUL is the one character a database text column cannot hold; everything else is kept as typed.
+            self._text((event.text or "").replace("\x00", ""))
 
     @property
     def form(self) -> Form | None:

@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
+from bot import logs
 from bot.app import build_desk
 from bot.runtime import Desk
 from bot.settings import Settings
@@ -17,6 +18,7 @@ log = logging.getLogger("kyodo_desk")
 
 
 def create_app(settings: Settings, desk: Desk | None = None, run_scheduler: bool = True) -> FastAPI:
+    logs.protect()
     desk = desk or build_desk(settings)
     citizens: dict = {"web": web.WebChannel()}  # channels citizens are reached on
     senders: dict = {}  # channels the outbox sender delivers (the web chat polls instead)
@@ -44,14 +46,14 @@ def create_app(settings: Settings, desk: Desk | None = None, run_scheduler: bool
     async def lifespan(_app: FastAPI):
         from scheduler import jobs
 
-        worker.start()
-        sender.start()
-        scheduler = jobs.start(desk, on_queued=sender.wake) if run_scheduler else None
+        leader = jobs.SchedulerLeader(desk, on_queued=sender.wake) if run_scheduler else None
+        for loop in (worker, sender, leader):
+            if loop:
+                loop.start()
         yield
-        if scheduler:
-            scheduler.shutdown(wait=False)
-        worker.stop()
-        sender.stop()
+        for loop in (leader, worker, sender):  # the sender last: it sends what the worker finished
+            if loop:
+                loop.stop()
 
     app = FastAPI(title="kyodo-desk", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.desk, app.state.worker, app.state.sender = desk, worker, sender
@@ -72,5 +74,5 @@ def create_app(settings: Settings, desk: Desk | None = None, run_scheduler: bool
 def serve(settings: Settings, host: str, port: int) -> None:
     import uvicorn
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logs.setup()
     uvicorn.run(create_app(settings), host=host, port=port, log_level="info", timeout_graceful_shutdown=10)

@@ -24,6 +24,8 @@ class Settings:
     draft_ttl_days: int = 7
     retention_years: int = 5
     overdue_business_days: int = 3
+    scheduler_lease_seconds: int = 30
+    http_timeout_seconds: float = 10.0
 
     @property
     def tz(self) -> ZoneInfo:
@@ -58,4 +60,6 @@ class Settings:
             draft_ttl_days=int(get("KYODO_DRAFT_TTL_DAYS", str(cls.draft_ttl_days))),
             retention_years=int(get("KYODO_RETENTION_YEARS", str(cls.retention_years))),
             overdue_business_days=int(get("KYODO_OVERDUE_DAYS", str(cls.overdue_business_days))),
+            scheduler_lease_seconds=int(get("KYODO_SCHEDULER_LEASE_SECONDS", str(cls.scheduler_lease_seconds))),
+            http_timeout_seconds=float(get("KYODO_HTTP_TIMEOUT_SECONDS", str(cls.http_timeout_seconds))),
         )

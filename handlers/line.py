@@ -30,7 +30,6 @@ log = logging.getLogger(__name__)
 
 MEDIA_TYPES = {"sticker", "image", "video", "audio", "file", "location"}
 REPLY_TOKEN_FRESH = timedelta(seconds=50)
-REQUEST_TIMEOUT = 10
 
 
 class WebhookError(Exception):
@@ -83,6 +82,7 @@ class LineChannel:
     name = "line"
 
     def __init__(self, settings: Settings):
+        self.timeout = settings.http_timeout_seconds
         self._api = MessagingApi(ApiClient(Configuration(
             host=settings.line_api_base_url.rstrip("/"), access_token=settings.line_channel_access_token)))
 
@@ -143,7 +143,7 @@ class LineChannel:
         try:
             self._api.api_client.call_api(path, "POST", {}, [], headers, body=body, auth_settings=["Bearer"],
                                           response_types_map={}, _preload_content=False,
-                                          _request_timeout=REQUEST_TIMEOUT)
+                                          _request_timeout=self.timeout)
             return SendResult("sent")
         except ApiException as exc:
             return _classify(exc, row, use_reply)

@@ -123,7 +123,7 @@ def _classify(exc: SlackApiError, row: Outbox) -> SendResult:
 
 
 def web_client(settings: Settings) -> WebClient:
-    return WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url, timeout=10)
+    return WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url, timeout=int(max(1, settings.http_timeout_seconds)))
 
 
 def build_app(settings: Settings, desk: Desk, client: WebClient, on_queued) -> App:

@@ -123,3 +123,20 @@ class ReminderLedger(SQLModel, table=True):
     job: str = Field(primary_key=True, max_length=64)
     period: str = Field(primary_key=True, max_length=32)
     posted_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
+
+
+class Lease(SQLModel, table=True):
+    """A named lease one process holds at a time (the scheduler), renewed while it lives."""
+    name: str = Field(primary_key=True, max_length=64)
+    holder: str = Field(max_length=128)
+    expires_at: datetime = Field(sa_column=_ts(nullable=False))
+
+
+class PrivacyAudit(SQLModel, table=True):
+    """Who erased or anonymised what, and when. The person is named by a salted hash, not their id."""
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
+    actor: str = Field(max_length=128)
+    action: str = Field(max_length=32)  # erase | retention
+    subject: str = Field(default="", max_length=128)
+    detail: str = ""
