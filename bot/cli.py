@@ -90,7 +90,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from bot.server import serve
     from bot.settings import Settings
 
-    serve(Settings.from_env(), args.host, args.port)
+    serve(Settings.from_env(), args.host, args.port, args.workers)
     return 0
 
 
@@ -264,6 +264,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="run the desk: web chat, LINE webhook, worker, sender")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1, help="processes (use PostgreSQL for more than one)")
     serve.set_defaults(func=cmd_serve)
 
     chat = sub.add_parser("chat", help="talk to the desk in the terminal, as a citizen")

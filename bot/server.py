@@ -71,8 +71,20 @@ def create_app(settings: Settings, desk: Desk | None = None, run_scheduler: bool
     return app
 
 
-def serve(settings: Settings, host: str, port: int) -> None:
+def app_from_env() -> FastAPI:
+    """The app factory each worker process of `serve --workers N` builds."""
+    logs.setup()
+    return create_app(Settings.from_env())
+
+
+def serve(settings: Settings, host: str, port: int, workers: int = 1) -> None:
     import uvicorn
 
     logs.setup()
+    if workers > 1:
+        if settings.database_url.startswith("sqlite"):
+            log.warning("several workers on SQLite share one file: use PostgreSQL (DATABASE_URL) to scale out")
+        uvicorn.run("bot.server:app_from_env", factory=True, host=host, port=port, workers=workers,
+                    log_level="info", timeout_graceful_shutdown=10)
+        return
     uvicorn.run(create_app(settings), host=host, port=port, log_level="info", timeout_graceful_shutdown=10)

@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 
 MEDIA_TYPES = {"sticker", "image", "video", "audio", "file", "location"}
 REPLY_TOKEN_FRESH = timedelta(seconds=50)
+UNSURE_REPLY = "reply outcome unknown: "
 
 
 class WebhookError(Exception):
@@ -45,12 +46,16 @@ def parse_webhook(body: bytes, signature: str | None, secret: str) -> list[dict]
     if not _signature_ok(body, signature, secret):
         raise WebhookError(401, "signature mismatch")
     try:
-        data = json.loads(body)
+        data = json.loads(body, parse_constant=_not_json)
     except ValueError:
         raise WebhookError(400, "body is not JSON") from None
     if not isinstance(data, dict) or not isinstance(data.get("events"), list):
         raise WebhookError(400, "body has no events list")
     return [event for event in data["events"] if isinstance(event, dict)]
+
+
+def _not_json(constant: str):
+    raise ValueError(f"{constant} is not JSON")  # Python reads NaN and Infinity; JSON (and databases) do not
 
 
 def _signature_ok(body: bytes, signature: str, secret: str) -> bool:
@@ -66,16 +71,34 @@ def _signature_ok(body: bytes, signature: str, secret: str) -> bool:
         return False
 
 
+def without_nul(value):
+    """NUL cannot be stored in a database text or JSON column, and never means anything in a message."""
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, list):
+        return [without_nul(v) for v in value]
+    if isinstance(value, dict):
+        return {without_nul(k): without_nul(v) for k, v in value.items()}
+    return value
+
+
+def _field(value, kind: type, default):
+    return value if isinstance(value, kind) else default
+
+
 def user_key(event: dict) -> str:
-    source = event.get("source") or {}
-    kind = source.get("type", "user")
-    ident = source.get(f"{kind}Id") or source.get("userId") or "unknown"
-    return f"{kind}:{ident}"
+    source = _field(event.get("source"), dict, {})
+    kind = _field(source.get("type"), str, "user")[:16] or "user"
+    ident = _field(source.get(f"{kind}Id"), str, "") or _field(source.get("userId"), str, "") or "unknown"
+    return f"{kind}:{ident[:128]}"
 
 
 def event_id(event: dict) -> str:
-    """LINE's webhookEventId; a hash of the event for the rare event without one."""
-    return str(event.get("webhookEventId") or "sha:" + hashlib.sha256(json.dumps(event, sort_keys=True).encode()).hexdigest()[:40])
+    """LINE's webhookEventId; a hash of the event for an event without a usable one."""
+    given = event.get("webhookEventId")
+    if isinstance(given, str) and 0 < len(given) <= 100:
+        return given
+    return "sha:" + hashlib.sha256(json.dumps(event, sort_keys=True, default=str).encode()).hexdigest()[:40]
 
 
 class LineChannel:
@@ -89,18 +112,23 @@ class LineChannel:
     # --- translating ------------------------------------------------------------------------
 
     def to_core(self, payload: dict) -> Incoming | None:
+        """Only the shapes LINE documents are acted on; anything else is ignored, never an error."""
         kind = payload.get("type")
         key = user_key(payload)
-        private = key.startswith("user:")
+        private = key.startswith("user:") and key != "user:unknown"
+        if key.endswith(":unknown"):
+            return None
         if kind == "message":
-            message = payload.get("message") or {}
-            if message.get("type") == "text":
-                return Incoming(key, Text(str(message.get("text", ""))), private)
+            message = _field(payload.get("message"), dict, {})
+            text = message.get("text")
+            if message.get("type") == "text" and isinstance(text, str):
+                return Incoming(key, Text(text), private)
             if message.get("type") in MEDIA_TYPES:
                 return Incoming(key, Media(message["type"]), private) if private else None
             return None
         if kind == "postback":
-            return Incoming(key, Postback(str((payload.get("postback") or {}).get("data", ""))), private)
+            data = _field(_field(payload.get("postback"), dict, {}).get("data"), str, "")
+            return Incoming(key, Postback(data), private)
         if kind == "follow" and private:
             return Incoming(key, Follow(), private)
         if kind == "unfollow" and private:
@@ -109,7 +137,7 @@ class LineChannel:
 
     def deliver(self, session: Session, user_key: str, replies: list[Reply], reply_to: dict | None = None) -> None:
         target = user_key.split(":", 1)[1]
-        token = (reply_to or {}).get("replyToken")
+        token = _field((reply_to or {}).get("replyToken"), str, None)
         for i, batch in enumerate(render(replies)):
             outbox.enqueue(session, channel=self.name, target=target, kind="reply" if reply_to else "push",
                            payload={"messages": batch}, reply_token=token if i == 0 else None,
@@ -147,8 +175,8 @@ class LineChannel:
             return SendResult("sent")
         except ApiException as exc:
             return _classify(exc, row, use_reply)
-        except Exception as exc:  # timeouts and connection errors
-            return retry_later(row.attempts, exc.__class__.__name__)
+        except Exception as exc:  # timeouts and connection errors: LINE may or may not have it
+            return retry_later(row.attempts, (UNSURE_REPLY if use_reply else "") + exc.__class__.__name__)
 
 
 def _age(row: Outbox) -> timedelta:
@@ -160,6 +188,9 @@ def _classify(exc: ApiException, row: Outbox, used_reply: bool) -> SendResult:
     status = exc.status or 0
     body = (exc.body or b"").decode("utf-8", "replace") if isinstance(exc.body, bytes) else str(exc.body or "")
     if used_reply and status == 400 and "reply token" in body.lower():
+        if (row.last_error or "").startswith(UNSURE_REPLY):
+            # The previous reply timed out, yet its token is spent now: LINE took that reply.
+            return SendResult("sent")
         return SendResult("retry_as_push", error="invalid reply token")
     if status == 409:  # the same retry key was accepted before: already delivered
         return SendResult("sent")
@@ -175,8 +206,9 @@ def webhook_router(settings: Settings, db, on_stored) -> APIRouter:
 
     def store(events: list[dict]) -> int:
         with session_scope(db) as session:
+            clean = [without_nul(e) for e in events]
             return sum(inbox.add(session, channel="line", event_id=event_id(e), user_key=user_key(e), payload=e)
-                       for e in events)
+                       for e in clean)
 
     @api.post("/line/webhook")
     async def webhook(request: Request) -> JSONResponse:

@@ -35,6 +35,7 @@ class MockPlatform:
         self.default_body = default_body or {}
         self._failures: dict[str, list[Failure]] = {}
         self._bodies: dict[str, dict] = {}
+        self.responders: dict[str, object] = {}  # path → fn(request) → (status, body) or None, for stateful APIs
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
@@ -104,12 +105,22 @@ class MockPlatform:
                     failure = queue.pop(0) if queue else None
                     mock.requests.append(Recorded(self.command, path, dict(self.headers), body, time.monotonic(),
                                                   failure.status if failure else 200, raw))
+                recorded = mock.requests[-1]
+                responder = mock.responders.get(path)
                 if failure:
                     time.sleep(failure.delay)
+                    if failure.status == 200 and responder:  # a slow success still changes the platform's state
+                        responder(recorded)
                     self._send(failure.status, failure.body, failure.headers)
-                else:
-                    answer = mock._bodies.get(path, mock.default_body)
-                    self._send(200, answer(mock.requests[-1]) if callable(answer) else answer, {})
+                    return
+                outcome = responder(recorded) if responder else None
+                if outcome:
+                    with mock._lock:
+                        recorded.status = outcome[0]
+                    self._send(outcome[0], outcome[1], {})
+                    return
+                answer = mock._bodies.get(path, mock.default_body)
+                self._send(200, answer(recorded) if callable(answer) else answer, {})
 
             def _send(self, status, body, headers):
                 data = json.dumps(body).encode()

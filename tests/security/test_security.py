@@ -1,0 +1,88 @@
+"""Security: oversized bodies, hostile text kept verbatim and harmless, personal data never in logs."""
+import json
+import logging
+import time
+
+import httpx
+from sqlmodel import Session, select
+
+from store.models import Case
+from tests.live import post_webhook, sign, text_event
+from tests.slack_fake import button, event as slack_event, signed_headers, submit_view, STAFF_CHANNEL
+
+TEN_MB = 10 * 1024 * 1024
+
+
+def chunks(total: int, size: int = 64 * 1024):
+    sent = 0
+    while sent < total:
+        yield b" " * size
+        sent += size
+
+
+def test_ten_megabyte_bodies_are_refused_with_413_without_reading_them(desk_server):
+    for path in ("/line/webhook", "/slack/events"):
+        declared = httpx.post(f"{desk_server.url}{path}", content=b"x" * TEN_MB, headers={"content-type": "application/json"}, timeout=30)
+        assert declared.status_code == 413
+        started = time.monotonic()
+        streamed = httpx.post(f"{desk_server.url}{path}", content=chunks(TEN_MB), headers={"content-type": "application/json"}, timeout=30)
+        assert streamed.status_code == 413 and time.monotonic() - started < 10
+
+
+HOSTILE = "'); DROP TABLE \"case\"; -- <script>alert(1)</script> \x07\x1b[31m 𠮷野家 \u202e"
+
+
+def test_sql_looking_and_control_text_is_stored_and_shown_verbatim(desk_server):
+    steps = ["相談したい", "同意する", "個人", "Robert'); DROP TABLE students;--", HOSTILE + "\x00", "なし", "LINE", "なし", "送信"]
+    for step in steps:
+        assert post_webhook(desk_server.url, [text_event(step, user="Uhostile")]).status_code == 200
+    deadline = time.monotonic() + 15
+    case = None
+    while time.monotonic() < deadline and (case is None or not case.slack_ts):
+        with Session(desk_server.db) as session:
+            case = session.exec(select(Case)).first()
+        time.sleep(0.05)
+    assert case.answers["name"] == "Robert'); DROP TABLE students;--"
+    assert case.answers["content"] == HOSTILE  # only the NUL is gone
+    thread = desk_server.slack.wait_for("/chat.postMessage", 2)[1]
+    assert "&lt;script&gt;" in thread.body["text"] and "<script>" not in thread.body["text"]
+    assert "\x07\x1b[31m 𠮷野家 \u202e" in thread.body["text"]
+
+
+def test_personal_data_never_reaches_the_logs_at_any_level(desk_server, caplog):
+    secrets = {"name": "山田花子テスト", "phone": "090-4321-8765", "email": "hanako.secret@example.jp",
+               "content": "ひみつの相談内容です", "staff_reply": "職員からの私的な返信", "note": "内部メモの内容", "relay": "市民の追伸です"}
+    caplog.set_level(logging.DEBUG)
+    logging.getLogger().setLevel(logging.DEBUG)
+    steps = ["相談したい", "同意する", "個人", secrets["name"], secrets["content"], "なし", "電話", secrets["phone"], "なし", "送信"]
+    for step in steps:
+        post_webhook(desk_server.url, [text_event(step, user="Usecret")])
+    deadline = time.monotonic() + 15
+    case = None
+    while time.monotonic() < deadline and (case is None or not case.slack_ts):
+        with Session(desk_server.db) as session:
+            case = session.exec(select(Case)).first()
+        time.sleep(0.05)
+    button(desk_server.url, "case_claim", case.id)
+    preview = submit_view(desk_server.url, "reply_modal", str(case.id), {"message": {"text": {"value": secrets["staff_reply"]}}}).json()
+    submit_view(desk_server.url, "reply_confirm", preview["view"]["private_metadata"], {})
+    slack_event(desk_server.url, {"type": "message", "channel": STAFF_CHANNEL, "user": "USTAFF1", "text": secrets["note"],
+                                  "ts": "1.2", "thread_ts": case.slack_ts})
+    post_webhook(desk_server.url, [text_event(secrets["relay"], user="Usecret")])
+    post_webhook(desk_server.url, [text_event(f"メールは {secrets['email']} です", user="Usecret")])
+    desk_server.line.wait_for("/v2/bot/message/push", 1)
+    time.sleep(1.0)
+    logged = "\n".join(f"{r.name} {r.getMessage()} {r.exc_text or ''}" for r in caplog.records)
+    assert any(case.reference in r.getMessage() for r in caplog.records)  # the flow did log
+    for label, value in secrets.items():
+        assert value not in logged, f"{label} leaked into the logs"
+
+
+def test_signatures_are_checked_before_anything_is_stored(desk_server):
+    body = json.dumps({"events": [text_event("相談したい")]}).encode()
+    assert httpx.post(f"{desk_server.url}/line/webhook", content=body,
+                      headers={"x-line-signature": sign(body, "forged")}).status_code == 401
+    slack_body = b'{"type":"event_callback","event_id":"Ev9","event":{"type":"app_home_opened","user":"USTAFF1"}}'
+    replayed = signed_headers(slack_body, timestamp=int(time.time()) - 301)
+    assert httpx.post(f"{desk_server.url}/slack/events", content=slack_body,
+                      headers={"content-type": "application/json", **replayed}).status_code == 401
