@@ -179,11 +179,12 @@ def main() -> None:
             line.stop()
             if args.postgres:
                 for workers in (1, args.workers):
-                    _reset_postgres(args.postgres)
+                    url, drop = _fresh_schema(args.postgres)
                     line = MockPlatform(default_body={"sentMessages": []}).start()
-                    results.append(run(f"PostgreSQL, {workers} process(es)", start_desk(args.postgres, line.url, workers),
+                    results.append(run(f"PostgreSQL, {workers} process(es)", start_desk(url, line.url, workers),
                                        line, rate, args.seconds))
                     line.stop()
+                    drop()
     print(f"{'setup':28} {'rate/s':>6} {'events':>6} {'sustained/s':>11} {'ack p50 ms':>10} {'ack p99 ms':>10} "
           f"{'reply p99 ms':>12} {'lost':>5} {'errors':>6}")
     for r in results:
@@ -196,13 +197,20 @@ def main() -> None:
                 print(f"{r['setup']} at {rate}/s: ack throughput {r['sustained'] / bare['sustained']:.0%} of the bare endpoint's")
 
 
-def _reset_postgres(url: str) -> None:
+def _fresh_schema(url: str):
+    """A schema of its own for one run (dropped afterwards), so nothing else in the database is touched."""
     from sqlalchemy import create_engine, text
 
+    schema = f"bench_{uuid.uuid4().hex[:10]}"
     engine = create_engine(url)
     with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public;"))
-    engine.dispose()
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+
+    def drop():
+        with engine.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        engine.dispose()
+    return f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{schema}", drop
 
 
 if __name__ == "__main__":

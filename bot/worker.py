@@ -56,24 +56,33 @@ class Loop:
 
 
 class InboxWorker(Loop):
+    """Turns stored events into conversation turns: a batch of events (one per person) per
+    transaction, each in a savepoint, so one event's failure or conflict never affects another.
+    On SQLite a transaction holds the single write lock that webhook acks wait for: small batches."""
+
     def __init__(self, db: Engine, desk: Desk, channels: dict[str, Channel], on_queued=None):
         super().__init__("inbox-worker")
         self.db, self.desk, self.channels, self.on_queued = db, desk, channels, on_queued
+        self.batch = 4 if db.dialect.name == "sqlite" else 16
 
     def step(self) -> bool:
-        """Process one event; True when there was one."""
-        row_id = None
+        """Process one batch; True when there was work."""
+        with session_scope(self.db) as session:
+            rows = inbox.claim_batch(session, self.batch)
+            for row in rows:
+                self._process(session, row)
+        if rows and self.on_queued:
+            self.on_queued()
+        return bool(rows)
+
+    def _process(self, session, row) -> None:
         try:
-            with session_scope(self.db) as session:
-                row = inbox.claim_next(session)
-                if row is None:
-                    return False
-                row_id = row.id
+            with session.begin_nested():
                 channel = self.channels.get(row.channel)
                 incoming = channel.to_core(row.payload) if channel else None
                 if incoming is None:
                     inbox.finish(session, row, inbox.IGNORED)
-                    return True
+                    return
                 before = getattr(channel, "before_turn", None)
                 if before:
                     before(incoming, datetime.now(timezone.utc) - _aware(row.received_at))
@@ -81,16 +90,11 @@ class InboxWorker(Loop):
                 channel.deliver(session, incoming.user_key, replies, reply_to=row.payload)
                 inbox.finish(session, row)
         except Conflict:
-            return True  # redone on the next step, from the new state
+            return  # left pending: redone on a later step, from the new state
         except Exception as exc:
-            log.exception("inbox event %s failed", row_id)
-            if row_id is not None:
-                with session_scope(self.db) as session:
-                    inbox.record_failure(session, row_id, exc.__class__.__name__)
-            return True
-        if self.on_queued:
-            self.on_queued()
-        return True
+            log.exception("inbox event %s failed", row.id)
+            with session.begin_nested():
+                inbox.record_failure(session, row, exc.__class__.__name__)
 
 
 class OutboxSender(Loop):
@@ -102,9 +106,9 @@ class OutboxSender(Loop):
         with session_scope(self.db) as session:
             rows = outbox.lease_due(session, tuple(self.channels), datetime.now(timezone.utc))
             session.expunge_all()
-        for row in rows:
-            result = self.channels[row.channel].send(row)
-            with session_scope(self.db) as session:
+        results = [(row, self.channels[row.channel].send(row)) for row in rows]
+        with session_scope(self.db) as session:  # one transaction records the whole batch
+            for row, result in results:
                 if result.outcome == "sent":
                     outbox.mark_sent(session, row.id)
                 elif result.outcome == "retry_as_push":

@@ -27,7 +27,13 @@ def add(session: Session, *, channel: str, event_id: str, user_key: str, payload
 
 
 def claim_next(session: Session) -> Inbox | None:
-    """The oldest pending event whose person has no older pending event, locked for this transaction.
+    rows = claim_batch(session, 1)
+    return rows[0] if rows else None
+
+
+def claim_batch(session: Session, limit: int) -> list[Inbox]:
+    """The oldest pending events whose people have no older pending event (so at most one per
+    person), locked for this transaction.
 
     On PostgreSQL, rows another worker holds are skipped; an event waits while an older one of
     the same person is still pending, so each person's events run in order.
@@ -38,11 +44,11 @@ def claim_next(session: Session) -> Inbox | None:
         .where(Inbox.status == PENDING)
         .where(~exists().where(older.user_key == Inbox.user_key, older.status == PENDING, older.id < Inbox.id))
         .order_by(Inbox.id)
-        .limit(1)
+        .limit(limit)
     )
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True, of=Inbox)
-    return session.exec(query).first()
+    return list(session.exec(query))
 
 
 def finish(session: Session, row: Inbox, status: str = DONE, error: str | None = None) -> None:
@@ -50,11 +56,8 @@ def finish(session: Session, row: Inbox, status: str = DONE, error: str | None =
     session.add(row)
 
 
-def record_failure(session: Session, row_id: int, error: str) -> None:
+def record_failure(session: Session, row: Inbox, error: str) -> None:
     """A turn that raised: counted, and given up (visible as failed) after MAX_ATTEMPTS."""
-    row = session.get(Inbox, row_id)
-    if row is None:
-        return
     row.attempts += 1
     row.last_error = error[:500]
     if row.attempts >= MAX_ATTEMPTS:

@@ -1,0 +1,127 @@
+"""Two `serve` processes on one PostgreSQL: one is killed with SIGKILL mid-conversation while the
+other runs on. Nothing is lost or sent twice, and the scheduler moves to the survivor."""
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections import Counter
+
+import httpx
+import pytest
+from sqlalchemy import create_engine, text
+from sqlmodel import Session, select
+
+from store.db import make_engine
+from store.models import Case, Conversation, Inbox, Outbox
+from tests.line_semantics import emulate_line
+from tests.live import LINE_SECRET, LINE_TOKEN, free_port, post_webhook, text_event
+
+STEPS = ["相談したい", "同意する", "個人", "山田", "空き家を地域の居場所にしたい", "なし", "LINE", "なし", "送信"]
+USERS = [f"Umulti{i}" for i in range(6)]
+
+
+@pytest.fixture
+def schema_url(postgres_url):
+    schema = f"mp_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(postgres_url)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    yield f"{postgres_url}?options=-csearch_path%3D{schema}"
+    with admin.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
+
+
+def start(db_url, line_url, cache) -> tuple[subprocess.Popen, int]:
+    port = free_port()
+    env = dict(os.environ, DATABASE_URL=db_url, LINE_CHANNEL_SECRET=LINE_SECRET, LINE_CHANNEL_ACCESS_TOKEN=LINE_TOKEN,
+               LINE_API_BASE_URL=line_url, KYODO_CACHE_DIR=cache, KYODO_SCHEDULER_LEASE_SECONDS="3")
+    proc = subprocess.Popen([sys.executable, "-m", "bot", "serve", "--port", str(port)], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                return proc, port
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    proc.kill()
+    raise RuntimeError("serve did not start")
+
+
+def wait_until(predicate, timeout=60.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError("condition not reached")
+
+
+def test_kill_9_of_one_process_while_another_runs(schema_url, line_api, tmp_path):
+    state = emulate_line(line_api)
+    cache = str(tmp_path / "cache")
+    a, port_a = start(schema_url, line_api.url, cache)
+    b, port_b = start(schema_url, line_api.url, cache)
+    procs = {a.pid: (a, port_a), b.pid: (b, port_b)}
+    engine = make_engine(schema_url)
+
+    def lease_holder_pid():
+        with engine.connect() as conn:
+            row = conn.execute(text("SELECT holder, expires_at > now() FROM lease WHERE name = 'scheduler'")).first()
+        return int(row[0].split(":")[1]) if row and row[1] else None
+
+    try:
+        leader = wait_until(lease_holder_pid, 20)
+        events = {user: [text_event(step, user=user) for step in STEPS] for user in USERS}
+        ports = [port_a, port_b]
+
+        def send(event, n):
+            for attempt in range(100):  # like LINE: redeliver until someone answers 200
+                port = ports[(n + attempt) % len(ports)]
+                try:
+                    if post_webhook(f"http://127.0.0.1:{port}", [event]).status_code == 200:
+                        return
+                except httpx.HTTPError:
+                    pass
+                time.sleep(0.05)
+            raise AssertionError("no process accepted the event")
+
+        n = 0
+        for step in range(len(STEPS)):
+            if step == 4:  # mid-conversation: the scheduler's process dies
+                victim, victim_port = procs[leader]
+                victim.send_signal(signal.SIGKILL)
+                victim.wait(10)
+                ports.remove(victim_port)
+            for user in USERS:
+                send(events[user][step], n)
+                n += 1
+            time.sleep(0.3)  # each person waits for the answer before typing again
+        survivor_pid = next(pid for pid in procs if pid != leader)
+        assert wait_until(lambda: lease_holder_pid() == survivor_pid, 20)
+
+        def settled():
+            with Session(engine) as session:
+                return (not session.exec(select(Inbox).where(Inbox.status == "pending")).first()
+                        and not session.exec(select(Outbox).where(Outbox.status == "pending", Outbox.channel == "line")).first())
+        wait_until(settled, 90)
+    finally:
+        for proc, _port in procs.values():
+            proc.kill()
+            proc.wait(10)
+    with Session(engine) as session:
+        cases = session.exec(select(Case)).all()
+        conversations = session.exec(select(Conversation)).all()
+        inbox_rows = session.exec(select(Inbox)).all()
+    engine.dispose()
+    assert sorted(c.user_id for c in cases) == sorted(f"user:{u}" for u in USERS)
+    assert len({c.reference for c in cases}) == len(USERS)
+    assert {c.version for c in conversations} == {len(STEPS)}  # every event applied exactly once, in order
+    assert len(inbox_rows) == len(USERS) * len(STEPS) and {r.status for r in inbox_rows} == {"done"}
+    token_user = {e["replyToken"]: u for u, evs in events.items() for e in evs}
+    per_user = Counter(token_user.get(who, who) for _kind, who, _m in state["delivered"])
+    assert per_user == Counter({u: len(STEPS) for u in USERS})
