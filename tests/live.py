@@ -85,3 +85,52 @@ def post_webhook(url: str, events: list[dict], signature: str | None = "auto", b
     elif signature is not None:
         headers["x-line-signature"] = signature
     return httpx.post(f"{url}/line/webhook", content=body, headers=headers, timeout=10)
+
+
+def wait_until(predicate, timeout: float = 30.0, what: str = "condition"):
+    """Poll until `predicate()` returns something truthy; returns it."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"{what} not reached within {timeout} s")
+
+
+def settle(db, timeout: float = 30.0) -> None:
+    """Wait until every stored event is processed and every due LINE message is sent."""
+    from sqlmodel import Session, select
+
+    from store.models import Inbox, Outbox
+
+    def idle():
+        with Session(db) as session:
+            return not (session.exec(select(Inbox).where(Inbox.status == "pending")).first()
+                        or session.exec(select(Outbox).where(Outbox.status == "pending", Outbox.channel == "line")).first())
+    wait_until(idle, timeout, "all work done")
+
+
+def start_serve(db_url: str, line_url: str, cache: str, port: int | None = None, **env_extra: str):
+    """`kyodo-desk serve` as a real process with LINE pointed at the mock; returns (process, port)."""
+    import os
+    import subprocess
+    import sys
+
+    port = port or free_port()
+    env = dict(os.environ, DATABASE_URL=db_url, LINE_CHANNEL_SECRET=LINE_SECRET, LINE_CHANNEL_ACCESS_TOKEN=LINE_TOKEN,
+               LINE_API_BASE_URL=line_url, KYODO_CACHE_DIR=cache, **env_extra)
+    proc = subprocess.Popen([sys.executable, "-m", "bot", "serve", "--port", str(port)], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def healthy():
+        try:
+            return httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200
+        except httpx.HTTPError:
+            return False
+    try:
+        wait_until(healthy, 60, "serve started")
+    except AssertionError:
+        proc.kill()
+        raise
+    return proc, port

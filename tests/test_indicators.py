@@ -3,7 +3,6 @@ exactly-once posting, and the yearly report."""
 import threading
 import time
 from datetime import date, datetime, timedelta, timezone
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest

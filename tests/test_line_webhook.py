@@ -8,7 +8,7 @@ import pytest
 from sqlmodel import Session, select
 
 from store.models import Case, Inbox, Outbox
-from tests.live import line_event, post_webhook, postback_event, sign, text_event
+from tests.live import line_event, post_webhook, postback_event, settle, sign, text_event
 
 REPLY, PUSH, LOADING = "/v2/bot/message/reply", "/v2/bot/message/push", "/v2/bot/chat/loading/start"
 
@@ -16,19 +16,6 @@ REPLY, PUSH, LOADING = "/v2/bot/message/reply", "/v2/bot/message/push", "/v2/bot
 def all_text(request) -> str:
     """Every text a LINE request carries (text messages, flex alt text and contents, quick replies)."""
     return json.dumps(request.body, ensure_ascii=False)
-
-
-def settle(server, timeout: float = 15.0) -> None:
-    """Wait until every stored event is processed and every due message is sent."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with Session(server.db) as session:
-            busy = session.exec(select(Inbox).where(Inbox.status == "pending")).first() or session.exec(
-                select(Outbox).where(Outbox.status == "pending", Outbox.channel == "line")).first()
-        if not busy:
-            return
-        time.sleep(0.05)
-    raise AssertionError("work still pending")
 
 
 def test_wrong_or_missing_signature_is_401_and_stores_nothing(line_server):
@@ -70,7 +57,7 @@ def test_redelivered_event_is_processed_once(line_server):
     for body in ([event], [again], [event]):
         assert post_webhook(line_server.url, body).status_code == 200
     line_server.line.wait_for(REPLY)
-    settle(line_server)
+    settle(line_server.db)
     time.sleep(0.3)
     assert len(line_server.line.calls(REPLY)) == 1
 
@@ -98,7 +85,7 @@ ALL_EVENT_TYPES = [
 
 def test_every_event_type_in_one_body_is_accepted_and_only_the_meaningful_ones_answered(line_server):
     assert post_webhook(line_server.url, ALL_EVENT_TYPES).status_code == 200
-    settle(line_server)
+    settle(line_server.db)
     with Session(line_server.db) as session:
         rows = session.exec(select(Inbox)).all()
     assert len(rows) == len(ALL_EVENT_TYPES)
@@ -130,7 +117,7 @@ def test_server_errors_are_retried_until_sent(line_server):
     post_webhook(line_server.url, [text_event("公民館の休館日は？", user="Uretry")])
     calls = line_server.line.wait_for(REPLY, 3)
     assert len(calls) == 3 and calls[2].at - calls[0].at >= 1.0  # 0.5 s, then 1 s backoff
-    settle(line_server)
+    settle(line_server.db)
 
 
 def test_429_waits_for_retry_after(line_server):
@@ -140,7 +127,7 @@ def test_429_waits_for_retry_after(line_server):
     # The reply token is stale by the time a long Retry-After ends; the message still arrives once.
     delivered = line_server.line.wait_for(REPLY, 2, timeout=20)[1]
     assert delivered.at - first.at >= 2.0
-    settle(line_server)
+    settle(line_server.db)
 
 
 def test_permanent_failure_is_recorded_not_dropped(line_server):
@@ -174,7 +161,7 @@ def test_twenty_people_take_consultations_at_once(line_server):
     for t in threads:
         t.join()
     assert errors == []
-    settle(line_server, timeout=60)
+    settle(line_server.db, 60)
     with Session(line_server.db) as session:
         cases = session.exec(select(Case)).all()
     assert len(cases) == 20 and len({c.user_id for c in cases}) == 20
@@ -198,7 +185,7 @@ def test_an_accepted_message_is_never_sent_again_whatever_line_answers(line_serv
     line_server.line.answer(REPLY, {"unexpected": "shape"})
     post_webhook(line_server.url, [text_event("公民館の休館日は？", user="Uodd")])
     line_server.line.wait_for(REPLY)
-    settle(line_server)
+    settle(line_server.db)
     time.sleep(0.5)
     assert len(line_server.line.calls(REPLY)) == 1
 

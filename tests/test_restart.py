@@ -1,52 +1,23 @@
 """`kyodo-desk serve` as a real process, killed with SIGKILL mid-conversation and started again:
 nothing lost, nothing sent twice."""
-import os
 import signal
-import subprocess
-import sys
-import time
 
 import httpx
 from sqlmodel import Session, select
 
 from store.db import make_engine
 from store.models import Case, Conversation, Inbox, Outbox
-from tests.live import LINE_SECRET, LINE_TOKEN, free_port, post_webhook, text_event
+from tests.live import free_port, post_webhook, start_serve, text_event, wait_until
 
 REPLY, PUSH = "/v2/bot/message/reply", "/v2/bot/message/push"
 STEPS = ["相談したい", "同意する", "個人", "山田", "空き家を地域の居場所にしたい", "なし", "LINE", "なし", "送信"]
-
-
-def start(db_url: str, line_url: str, port: int, cache: str) -> subprocess.Popen:
-    env = dict(os.environ, DATABASE_URL=db_url, LINE_CHANNEL_SECRET=LINE_SECRET, LINE_CHANNEL_ACCESS_TOKEN=LINE_TOKEN,
-               LINE_API_BASE_URL=line_url, KYODO_CACHE_DIR=cache)
-    proc = subprocess.Popen([sys.executable, "-m", "bot", "serve", "--port", str(port)], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return proc
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    proc.kill()
-    raise RuntimeError("serve did not start")
-
-
-def wait_until(predicate, timeout=30.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.05)
-    raise AssertionError("condition not reached")
 
 
 def test_kill_9_mid_conversation_loses_nothing_and_sends_nothing_twice(tmp_path, line_api):
     db_url = f"sqlite:///{tmp_path / 'desk.db'}"
     port, cache = free_port(), str(tmp_path / "cache")
     url = f"http://127.0.0.1:{port}"
-    proc = start(db_url, line_api.url, port, cache)
+    proc, _ = start_serve(db_url, line_api.url, cache, port)
     engine = make_engine(db_url)
     events = [text_event(step, user="Ukill") for step in STEPS]
     try:
@@ -63,7 +34,7 @@ def test_kill_9_mid_conversation_loses_nothing_and_sends_nothing_twice(tmp_path,
             with Session(engine) as session:
                 return len(session.exec(select(Inbox).where(Inbox.status == "done")).all()) >= n
 
-        wait_until(lambda: processed(7))
+        wait_until(lambda: processed(7), 30)
         proc.send_signal(signal.SIGKILL)
         proc.wait(10)
         # While it is down, LINE redelivers one event and cannot reach us.
@@ -72,7 +43,7 @@ def test_kill_9_mid_conversation_loses_nothing_and_sends_nothing_twice(tmp_path,
         except httpx.HTTPError:
             pass
         line_api.heal()
-        proc = start(db_url, line_api.url, port, cache)
+        proc, _ = start_serve(db_url, line_api.url, cache, port)
         assert post_webhook(url, [dict(events[6], deliveryContext={"isRedelivery": True})]).status_code == 200
         for event in events[7:]:
             assert post_webhook(url, [event]).status_code == 200
@@ -82,7 +53,7 @@ def test_kill_9_mid_conversation_loses_nothing_and_sends_nothing_twice(tmp_path,
                 return not session.exec(select(Outbox).where(Outbox.status == "pending", Outbox.channel == "line")).all() \
                     and len(session.exec(select(Inbox).where(Inbox.status == "done")).all()) == len(STEPS)
 
-        wait_until(all_sent, timeout=60)
+        wait_until(all_sent, 60)
     finally:
         proc.kill()
         proc.wait(10)

@@ -7,22 +7,12 @@ import time
 from sqlmodel import Session, select
 
 from store.models import Case, CaseEvent
-from tests.live import post_webhook, text_event
+from tests.live import post_webhook, text_event, wait_until
 from tests.slack_fake import STAFF_CHANNEL, button, command, event, interact, post, signed_headers, submit_view
 
 POST, UPDATE, EPHEMERAL = "/chat.postMessage", "/chat.update", "/chat.postEphemeral"
 PUSH, REPLY = "/v2/bot/message/push", "/v2/bot/message/reply"
 STEPS = ["相談したい", "同意する", "町内会・自治会", "岡山東町内会", "子ども食堂を始めたい", "中区", "LINE", "なし", "送信"]
-
-
-def wait(predicate, timeout=15.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError("condition not reached")
 
 
 def submit_case(server, user="Ucitizen") -> Case:
@@ -33,7 +23,7 @@ def submit_case(server, user="Ucitizen") -> Case:
         with Session(server.db) as session:
             case = session.exec(select(Case).where(Case.user_id == f"user:{user}")).first()
             return case if case and case.slack_ts else None
-    return wait(card_placed)
+    return wait_until(card_placed)
 
 
 def case_now(server, case_id) -> Case:
@@ -60,7 +50,7 @@ def test_new_case_gets_a_card_and_its_answers_in_the_thread(desk_server):
 def test_claim_assigns_updates_the_card_and_tells_the_citizen(desk_server):
     case = submit_case(desk_server)
     assert button(desk_server.url, "case_claim", case.id).status_code == 200
-    wait(lambda: case_now(desk_server, case.id).assignee == "USTAFF1")
+    wait_until(lambda: case_now(desk_server, case.id).assignee == "USTAFF1")
     assert case_now(desk_server, case.id).status == "対応中"
     update = desk_server.slack.wait_for(UPDATE)[-1]
     blocks = json.dumps(update.body["blocks"], ensure_ascii=False)
@@ -69,7 +59,7 @@ def test_claim_assigns_updates_the_card_and_tells_the_citizen(desk_server):
     assert push.body["to"] == "Ucitizen" and "担当者が対応を始めました" in texts([push])
     # handed over to a colleague
     button(desk_server.url, "case_claim", case.id, user="USTAFF2")
-    wait(lambda: case_now(desk_server, case.id).assignee == "USTAFF2")
+    wait_until(lambda: case_now(desk_server, case.id).assignee == "USTAFF2")
     assert "引き継ぎ" in texts(desk_server.slack.wait_for(POST, 5))
 
 
@@ -86,20 +76,20 @@ def test_reply_goes_through_a_preview_then_to_the_citizen_and_the_thread(desk_se
     submit_view(desk_server.url, "reply_confirm", preview["view"]["private_metadata"], {})
     push = desk_server.line.wait_for(PUSH)[-1]
     assert "来週お電話します。" in texts([push]) and case.reference in texts([push])
-    wait(lambda: "が市民に返信しました" in texts(desk_server.slack.calls(POST)))
+    wait_until(lambda: "が市民に返信しました" in texts(desk_server.slack.calls(POST)))
 
 
 def test_citizen_messages_go_to_the_thread_while_staff_have_the_case_and_menu_ends_it(desk_server):
     case = submit_case(desk_server)
     button(desk_server.url, "case_claim", case.id)
-    wait(lambda: case_now(desk_server, case.id).relay_open)
+    wait_until(lambda: case_now(desk_server, case.id).relay_open)
     replies_before = len(desk_server.line.calls(REPLY))
     post_webhook(desk_server.url, [text_event("土曜日なら都合がいいです", user="Ucitizen")])
     ack = desk_server.line.wait_for(REPLY, replies_before + 1)[-1]
     assert "担当者にお伝えしました" in texts([ack])
-    wait(lambda: "土曜日なら都合がいいです" in texts(desk_server.slack.calls(POST)))
+    wait_until(lambda: "土曜日なら都合がいいです" in texts(desk_server.slack.calls(POST)))
     post_webhook(desk_server.url, [text_event("メニュー", user="Ucitizen")])
-    wait(lambda: not case_now(desk_server, case.id).relay_open)
+    wait_until(lambda: not case_now(desk_server, case.id).relay_open)
     post_webhook(desk_server.url, [text_event("公民館の休館日は？", user="Ucitizen")])
     answer = desk_server.line.wait_for(REPLY, replies_before + 3)[-1]
     assert "水曜" in texts([answer])  # the bot answers again
@@ -117,7 +107,7 @@ def test_thread_messages_are_internal_notes_never_sent_to_the_citizen(desk_serve
     def notes():
         with Session(desk_server.db) as session:
             return session.exec(select(CaseEvent).where(CaseEvent.kind == "note")).all()
-    wait(notes)
+    wait_until(notes)
     time.sleep(0.5)
     assert [n.text for n in notes()] == ["保護者会にも声をかける"]
     assert len(desk_server.line.calls(PUSH)) == pushes
@@ -129,7 +119,7 @@ def test_status_change_updates_card_and_tells_the_citizen_in_plain_japanese(desk
     desk_server.slack.wait_for("/views.open")
     submit_view(desk_server.url, "status_modal", str(case.id), {
         "status": {"value": {"selected_option": {"value": "協議中"}}}, "note": {"text": {"value": "環境局と調整"}}})
-    wait(lambda: case_now(desk_server, case.id).status == "協議中")
+    wait_until(lambda: case_now(desk_server, case.id).status == "協議中")
     push = desk_server.line.wait_for(PUSH)[-1]
     assert "協議を進めています" in texts([push]) and "環境局" not in texts([push])  # the note stays internal
     with Session(desk_server.db) as session:
@@ -169,7 +159,7 @@ def test_bad_signatures_and_replayed_timestamps_are_refused(desk_server):
 def test_kyodo_export_uploads_a_csv_excel_can_open(desk_server):
     case = submit_case(desk_server)
     assert command(desk_server.url, "export", f"{desk_server.slack.url}/respond/1").status_code == 200
-    upload = wait(lambda: [r for r in desk_server.slack.requests if r.path.startswith("/upload/")])[0]
+    upload = wait_until(lambda: [r for r in desk_server.slack.requests if r.path.startswith("/upload/")])[0]
     desk_server.slack.wait_for("/files.completeUploadExternal")
     raw = upload.raw.decode("utf-8")
     assert raw.startswith("\ufeff")
@@ -214,7 +204,7 @@ def test_indicator_reminder_reaches_slack_and_the_report_button_records_a_figure
 
     desk = Desk(desk_server.db, kb, Settings())
     [post] = run_due(desk, registry_for(desk), datetime(2026, 12, 1, 9, 0, tzinfo=ZoneInfo("Asia/Tokyo")))
-    reminder = wait(lambda: [r for r in desk_server.slack.calls(POST) if "成果指標の報告のお願い" in texts([r])])[0]
+    reminder = wait_until(lambda: [r for r in desk_server.slack.calls(POST) if "成果指標の報告のお願い" in texts([r])])[0]
     buttons = [b["accessory"]["value"] for b in reminder.body["blocks"] if "accessory" in b]
     assert "share-web-posts|2026-11" in buttons and not any(v.startswith("matching-count") for v in buttons)
 
@@ -232,7 +222,7 @@ def test_indicator_reminder_reaches_slack_and_the_report_button_records_a_figure
     def stored():
         with Session(desk_server.db) as session:
             return figures.current(session, "share-web-posts", "2026-11")
-    row = wait(stored)
+    row = wait_until(stored)
     assert (row.value, row.reported_by) == (12.0, "USTAFF1")
 
 

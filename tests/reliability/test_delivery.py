@@ -16,7 +16,7 @@ from bot.server import create_app
 from bot.settings import Settings
 from store.models import Inbox, Outbox
 from tests.line_semantics import emulate_line
-from tests.live import LINE_SECRET, LINE_TOKEN, LiveServer, post_webhook, sign, text_event
+from tests.live import LINE_SECRET, LINE_TOKEN, LiveServer, post_webhook, settle, sign, text_event
 
 REPLY = "/v2/bot/message/reply"
 QUESTIONS = ["公民館の休館日は？", "区づくり推進事業の補助率は？", "協働推進委員会の委員は何人？"]
@@ -30,18 +30,6 @@ def server(db, kb, line_api):
     with LiveServer(create_app(settings, Desk(db, kb, settings), run_scheduler=False)) as live:
         live.db, live.line, live.delivered = db, line_api, state["delivered"]
         yield live
-
-
-def settle(server, timeout=60.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with Session(server.db) as session:
-            busy = session.exec(select(Inbox).where(Inbox.status == "pending")).first() or session.exec(
-                select(Outbox).where(Outbox.status == "pending", Outbox.channel == "line")).first()
-        if not busy:
-            return
-        time.sleep(0.1)
-    raise AssertionError("work still pending")
 
 
 def deliveries_per_event(server, events) -> Counter:
@@ -71,7 +59,7 @@ def test_line_errors_rate_limits_and_timeouts_still_deliver_each_message_once(se
     events = [text_event(QUESTIONS[i % 3], user=f"Uout{i}") for i in range(10)]
     for event in events:
         send_until_accepted(server.url, [event])
-    settle(server)
+    settle(server.db, 60)
     with Session(server.db) as session:
         rows = session.exec(select(Outbox).where(Outbox.channel == "line")).all()
     assert all(r.status == "sent" for r in rows) and len(rows) == 10
@@ -92,7 +80,7 @@ def test_a_thousand_redeliveries_count_once(server):
         t.start()
     for t in threads:
         t.join()
-    settle(server)
+    settle(server.db, 60)
     with Session(server.db) as session:
         assert len(session.exec(select(Inbox)).all()) == 10
     assert deliveries_per_event(server, events) == Counter({f"Udup{i}": 1 for i in range(10)})
@@ -135,13 +123,13 @@ def test_ten_thousand_fuzzed_webhook_bodies_never_get_a_server_error(server):
 
         post()
     assert sum(statuses.values()) >= examples * 0.9 and statuses[200] > 0 and statuses[401] > 0
-    settle(server, timeout=120)
+    settle(server.db, 120)
     with Session(server.db) as session:
         assert session.exec(select(Inbox).where(Inbox.status == "failed")).all() == []
     # and it still works
     event = text_event("公民館の休館日は？", user="Uafterfuzz")
     send_until_accepted(server.url, [event])
-    settle(server)
+    settle(server.db, 60)
     assert deliveries_per_event(server, [event])["Uafterfuzz"] == 1
 
 
@@ -163,7 +151,7 @@ def test_database_connections_dropped_under_load_lose_nothing(server, db, postgr
             drop()
         send_until_accepted(server.url, [event])
     admin.close()
-    settle(server, timeout=90)
+    settle(server.db, 90)
     with Session(server.db) as session:
         rows = session.exec(select(Inbox)).all()
     assert len(rows) == 60 and {r.status for r in rows} == {"done"}

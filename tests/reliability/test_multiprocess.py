@@ -1,9 +1,6 @@
 """Two `serve` processes on one PostgreSQL: one is killed with SIGKILL mid-conversation while the
 other runs on. Nothing is lost or sent twice, and the scheduler moves to the survivor."""
-import os
 import signal
-import subprocess
-import sys
 import time
 import uuid
 from collections import Counter
@@ -16,7 +13,7 @@ from sqlmodel import Session, select
 from store.db import make_engine
 from store.models import Case, Conversation, Inbox, Outbox
 from tests.line_semantics import emulate_line
-from tests.live import LINE_SECRET, LINE_TOKEN, free_port, post_webhook, text_event
+from tests.live import post_webhook, start_serve, text_event, wait_until
 
 STEPS = ["相談したい", "同意する", "個人", "山田", "空き家を地域の居場所にしたい", "なし", "LINE", "なし", "送信"]
 USERS = [f"Umulti{i}" for i in range(6)]
@@ -34,38 +31,11 @@ def schema_url(postgres_url):
     admin.dispose()
 
 
-def start(db_url, line_url, cache) -> tuple[subprocess.Popen, int]:
-    port = free_port()
-    env = dict(os.environ, DATABASE_URL=db_url, LINE_CHANNEL_SECRET=LINE_SECRET, LINE_CHANNEL_ACCESS_TOKEN=LINE_TOKEN,
-               LINE_API_BASE_URL=line_url, KYODO_CACHE_DIR=cache, KYODO_SCHEDULER_LEASE_SECONDS="3")
-    proc = subprocess.Popen([sys.executable, "-m", "bot", "serve", "--port", str(port)], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return proc, port
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    proc.kill()
-    raise RuntimeError("serve did not start")
-
-
-def wait_until(predicate, timeout=60.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError("condition not reached")
-
-
 def test_kill_9_of_one_process_while_another_runs(schema_url, line_api, tmp_path):
     state = emulate_line(line_api)
     cache = str(tmp_path / "cache")
-    a, port_a = start(schema_url, line_api.url, cache)
-    b, port_b = start(schema_url, line_api.url, cache)
+    a, port_a = start_serve(schema_url, line_api.url, cache, KYODO_SCHEDULER_LEASE_SECONDS="3")
+    b, port_b = start_serve(schema_url, line_api.url, cache, KYODO_SCHEDULER_LEASE_SECONDS="3")
     procs = {a.pid: (a, port_a), b.pid: (b, port_b)}
     engine = make_engine(schema_url)
 

@@ -7,7 +7,7 @@ import httpx
 from sqlmodel import Session, select
 
 from store.models import Case
-from tests.live import post_webhook, sign, text_event
+from tests.live import post_webhook, sign, text_event, wait_until
 from tests.slack_fake import button, event as slack_event, signed_headers, submit_view, STAFF_CHANNEL
 
 TEN_MB = 10 * 1024 * 1024
@@ -32,16 +32,17 @@ def test_ten_megabyte_bodies_are_refused_with_413_without_reading_them(desk_serv
 HOSTILE = "'); DROP TABLE \"case\"; -- <script>alert(1)</script> \x07\x1b[31m 𠮷野家 \u202e"
 
 
+def card_placed(db):
+    with Session(db) as session:
+        case = session.exec(select(Case)).first()
+    return case if case and case.slack_ts else None
+
+
 def test_sql_looking_and_control_text_is_stored_and_shown_verbatim(desk_server):
     steps = ["相談したい", "同意する", "個人", "Robert'); DROP TABLE students;--", HOSTILE + "\x00", "なし", "LINE", "なし", "送信"]
     for step in steps:
         assert post_webhook(desk_server.url, [text_event(step, user="Uhostile")]).status_code == 200
-    deadline = time.monotonic() + 15
-    case = None
-    while time.monotonic() < deadline and (case is None or not case.slack_ts):
-        with Session(desk_server.db) as session:
-            case = session.exec(select(Case)).first()
-        time.sleep(0.05)
+    case = wait_until(lambda: card_placed(desk_server.db), 15, "the case card")
     assert case.answers["name"] == "Robert'); DROP TABLE students;--"
     assert case.answers["content"] == HOSTILE  # only the NUL is gone
     thread = desk_server.slack.wait_for("/chat.postMessage", 2)[1]
@@ -57,12 +58,7 @@ def test_personal_data_never_reaches_the_logs_at_any_level(desk_server, caplog):
     steps = ["相談したい", "同意する", "個人", secrets["name"], secrets["content"], "なし", "電話", secrets["phone"], "なし", "送信"]
     for step in steps:
         post_webhook(desk_server.url, [text_event(step, user="Usecret")])
-    deadline = time.monotonic() + 15
-    case = None
-    while time.monotonic() < deadline and (case is None or not case.slack_ts):
-        with Session(desk_server.db) as session:
-            case = session.exec(select(Case)).first()
-        time.sleep(0.05)
+    case = wait_until(lambda: card_placed(desk_server.db), 15, "the case card")
     button(desk_server.url, "case_claim", case.id)
     preview = submit_view(desk_server.url, "reply_modal", str(case.id), {"message": {"text": {"value": secrets["staff_reply"]}}}).json()
     submit_view(desk_server.url, "reply_confirm", preview["view"]["private_metadata"], {})
