@@ -1,0 +1,103 @@
+"""Personal data over time: erasure on request, and retention of closed cases."""
+import os
+import subprocess
+import sys
+from datetime import date, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session, select
+
+from bot import casework
+from bot.case_status import CLOSED
+from bot.messages import Text
+from bot.runtime import Desk
+from bot.settings import Settings
+from store import indicators as figures, inbox, outbox, privacy
+from store.db import make_engine, migrate, session_scope
+from store.models import Case, CaseEvent, Contact, Conversation, Inbox, Outbox, PrivacyAudit
+
+JST = ZoneInfo("Asia/Tokyo")
+CONSULT = ["相談したい", "同意する", "個人", "山田花子", "空き家の活用を相談したい", "なし", "電話", "090-1111-2222", "なし", "送信"]
+
+
+def consult(desk: Desk, user_key: str) -> None:
+    for line in CONSULT:
+        desk.handle("line", user_key, Text(line))
+
+
+def test_erasing_one_person_removes_their_data_keeps_counts_and_leaves_an_audit(db, kb):
+    desk = Desk(db, kb, Settings())
+    consult(desk, "user:Uerase")
+    consult(desk, "user:Ukeep")
+    with session_scope(db) as session:
+        inbox.add(session, channel="line", event_id="E-erase", user_key="user:Uerase", payload={"text": "山田花子"})
+        outbox.enqueue(session, channel="line", target="Uerase", kind="push", payload={"messages": ["山田花子さんへ"]})
+        mine = session.exec(select(Case).where(Case.user_id == "user:Uerase")).one()
+        casework.reply_to_citizen(session, {}, mine, "USTAFF", "山田さん、来週お電話します", datetime.now(timezone.utc))
+    month = (date.today().replace(day=1), date.today().replace(day=1) + timedelta(days=32))
+    with Session(db) as session:
+        before = figures.derived_count(session, "received:consultation", month[0], month[1].replace(day=1), JST)
+
+    with session_scope(db) as session:
+        counts = privacy.erase_person(session, "line", "Uerase", "市民協働企画総務課 田中", datetime.now(timezone.utc))
+    assert counts["cases"] == 1 and counts["conversations"] == 1
+
+    with Session(db) as session:
+        erased = session.get(Case, mine.id)
+        assert erased.user_id == privacy.ERASED and erased.answers == {"applicant_type": "個人"}
+        assert all(e.text == "" for e in session.exec(select(CaseEvent).where(CaseEvent.case_id == mine.id)))
+        assert session.exec(select(Conversation).where(Conversation.user_id == "user:Uerase")).all() == []
+        assert session.exec(select(Contact).where(Contact.user_id == "user:Uerase")).all() == []
+        assert session.exec(select(Inbox).where(Inbox.user_key == "user:Uerase")).all() == []
+        assert session.exec(select(Outbox).where(Outbox.channel == "line", Outbox.target == "Uerase")).all() == []
+        kept = session.exec(select(Case).where(Case.user_id == "user:Ukeep")).one()
+        assert kept.answers["name"] == "山田花子"  # someone else's case is untouched
+        [audit] = session.exec(select(PrivacyAudit)).all()
+        assert audit.actor == "市民協働企画総務課 田中" and audit.action == "erase"
+        assert "Uerase" not in audit.subject and audit.subject == privacy.subject_of("line", "Uerase")
+        after = figures.derived_count(session, "received:consultation", month[0], month[1].replace(day=1), JST)
+    assert after == before == 2  # the indicator counts survive
+
+
+def test_retention_anonymises_closed_cases_past_the_period_only(db, kb):
+    desk = Desk(db, kb, Settings())
+    for user in ("old-closed", "old-open", "new-closed"):
+        consult(desk, f"user:{user}")
+    now = datetime.now(timezone.utc)
+    long_ago = now - timedelta(days=365 * 5 + 10)
+    with session_scope(db) as session:
+        for case in session.exec(select(Case)).all():
+            if case.user_id != "user:new-closed":
+                case.updated_at = long_ago
+            if case.user_id != "user:old-open":
+                case.status = "完了"
+            session.add(case)
+        old_sent = outbox.enqueue(session, channel="line", target="x", kind="push", payload={"messages": ["名前入り"]})
+        old_sent.status, old_sent.created_at = "sent", now - timedelta(days=40)
+        waiting = outbox.enqueue(session, channel="line", target="y", kind="push", payload={"messages": ["未送信"]})
+        waiting.created_at = now - timedelta(days=40)
+    with session_scope(db) as session:
+        counts = privacy.apply_retention(session, now, 5, CLOSED)
+    assert counts["cases"] == 1 and counts["messages"] == 1
+    with Session(db) as session:
+        by_user = {c.user_id: c for c in session.exec(select(Case)).all()}
+        assert privacy.ERASED in by_user and "user:old-open" in by_user and "user:new-closed" in by_user
+        assert by_user["user:new-closed"].answers["name"] == "山田花子"
+        assert [o.payload for o in session.exec(select(Outbox).where(Outbox.channel == "line")).all()] == [{"messages": ["未送信"]}]
+        assert session.exec(select(PrivacyAudit).where(PrivacyAudit.action == "retention")).one()
+
+
+def test_privacy_erase_cli(tmp_path, kb):
+    url = f"sqlite:///{tmp_path / 'erase.db'}"
+    db = make_engine(url)
+    migrate(db)
+    consult(Desk(db, kb, Settings()), "user:Ucli")
+    env = dict(os.environ, DATABASE_URL=url)
+    out = subprocess.run([sys.executable, "-m", "bot", "privacy", "erase", "--line-user", "Ucli", "--by", "窓口 佐藤"],
+                         env=env, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0 and "cases 1" in out.stdout
+    with Session(db) as session:
+        assert session.exec(select(Case)).one().user_id == privacy.ERASED
+    missing = subprocess.run([sys.executable, "-m", "bot", "privacy", "erase", "--line-user", "Ucli"], env=env,
+                             capture_output=True, text=True, timeout=60)
+    assert missing.returncode == 2  # --by is required: every erasure names who did it
