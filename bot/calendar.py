@@ -1,7 +1,7 @@
 """Japanese business days: weekends and national holidays (jpholiday) are not working days."""
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 import jpholiday
 
@@ -31,7 +31,3 @@ def add_business_days(day: date, count: int) -> date:
         day += timedelta(days=1)
         count -= is_business_day(day)
     return day
-
-
-def local_date(moment: datetime, tz) -> date:
-    return moment.astimezone(tz).date()

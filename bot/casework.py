@@ -16,7 +16,7 @@ from bot import case_status
 from bot.channels import Channel
 from bot.messages import Say
 from bot.replies import MENU_CHOICES
-from store import cases, outbox
+from store import cases, conversations, outbox
 from store.models import Case
 
 SLACK = "slack"
@@ -114,8 +114,8 @@ def _set_status(session: Session, channels: Mapping[str, Channel], case: Case, s
 
 def _to_citizen(session: Session, channels: Mapping[str, Channel], case: Case, text: str) -> bool:
     channel = channels.get(case.channel)
-    if channel is None or not case.user_id:
-        return False
+    if channel is None or not case.user_id or not conversations.is_contact_active(session, case.channel, case.user_id):
+        return False  # no way to reach them, or they unfollowed: nothing is sent
     channel.deliver(session, case.user_id, [Say(text, MENU_CHOICES)])
     return True
 

@@ -8,7 +8,6 @@ import pickle
 import re
 import tempfile
 from dataclasses import dataclass
-from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
 
@@ -88,11 +87,6 @@ def load_knowledge(folder: Path | str | None = None, use_cache: bool = True) -> 
         if cache_file:
             _write_cache(cache_file, index)
     return KnowledgeBase(folder=folder, profile=profile, analyzer=analyzer, index=index)
-
-
-@lru_cache(maxsize=4)
-def shared_knowledge(folder: str | None = None) -> KnowledgeBase:
-    return load_knowledge(folder)
 
 
 def _read_cache(path: Path) -> KnowledgeIndex | None:

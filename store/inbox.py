@@ -26,11 +26,6 @@ def add(session: Session, *, channel: str, event_id: str, user_key: str, payload
     return session.execute(statement).scalar_one_or_none() is not None
 
 
-def claim_next(session: Session) -> Inbox | None:
-    rows = claim_batch(session, 1)
-    return rows[0] if rows else None
-
-
 def claim_batch(session: Session, limit: int) -> list[Inbox]:
     """The oldest pending events whose people have no older pending event (so at most one per
     person), locked for this transaction.

@@ -67,13 +67,6 @@ def drop_reply_token(session: Session, row_id: int) -> None:
     session.add(row)
 
 
-def pending(session: Session, channel: str | None = None) -> list[Outbox]:
-    query = select(Outbox).where(Outbox.status == PENDING)
-    if channel:
-        query = query.where(Outbox.channel == channel)
-    return list(session.exec(query.order_by(Outbox.id)))
-
-
 def pending_for(session: Session, channel: str, target: str) -> list[Outbox]:
     """Messages waiting for one web-chat session (staff replies, notices), oldest first."""
     return list(session.exec(

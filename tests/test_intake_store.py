@@ -150,5 +150,5 @@ def test_inbox_stores_an_event_once_and_says_so(db):
         assert inbox.add(session, channel="line", event_id="E1", user_key="user:U1", payload={"n": 2}) is False
     with session_scope(db) as session:
         assert inbox.add(session, channel="line", event_id="E1", user_key="user:U1", payload={"n": 3}) is False
-        row = inbox.claim_next(session)
+        [row] = inbox.claim_batch(session, 5)
         assert row.payload == {"n": 1}

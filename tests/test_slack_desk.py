@@ -234,3 +234,17 @@ def test_kyodo_report_posts_the_chart_and_table(desk_server):
     assert sorted(r.raw[:8] == b"\x89PNG\r\n\x1a\n" for r in uploads) == [False, True]  # the chart and the CSV
     assert any(r.raw.startswith("\ufeff".encode()) for r in uploads)
     assert "2026年度" in texts(desk_server.slack.wait_for("/respond/9"))
+
+
+def test_a_citizen_who_unfollowed_is_sent_nothing(desk_server):
+    from tests.live import line_event
+
+    case = submit_case(desk_server)
+    post_webhook(desk_server.url, [line_event("unfollow", user="Ucitizen")])
+    time.sleep(1.0)
+    pushes = len(desk_server.line.calls(PUSH))
+    submit_view(desk_server.url, "status_modal", str(case.id), {"status": {"value": {"selected_option": {"value": "協議中"}}}})
+    wait_until(lambda: case_now(desk_server, case.id).status == "協議中")
+    wait_until(lambda: len([r for r in desk_server.slack.calls(UPDATE)]) >= 1)
+    time.sleep(1.0)
+    assert len(desk_server.line.calls(PUSH)) == pushes
