@@ -206,7 +206,8 @@ def webhook_router(settings: Settings, db, on_stored) -> APIRouter:
 
     def store(events: list[dict]) -> int:
         with session_scope(db) as session:
-            clean = [without_nul(e) for e in events]
+            # One order for every request, so concurrent redeliveries of the same events cannot deadlock.
+            clean = sorted((without_nul(e) for e in events), key=event_id)
             return sum(inbox.add(session, channel="line", event_id=event_id(e), user_key=user_key(e), payload=e)
                        for e in clean)
 

@@ -1,7 +1,6 @@
 """Indicators: the reminder schedule on a controllable clock, stored figures, derived counts,
 exactly-once posting, and the yearly report."""
 import threading
-import time
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -200,7 +199,7 @@ def test_serve_schedules_the_jobs_once_under_fixed_ids(tmp_path, kb):
 
     from bot.server import create_app
     from store.db import make_engine, migrate
-    from tests.live import LiveServer
+    from tests.live import LiveServer, wait_until
 
     db = make_engine(f"sqlite:///{tmp_path / 'desk.db'}")
     migrate(db)
@@ -213,10 +212,8 @@ def test_serve_schedules_the_jobs_once_under_fixed_ids(tmp_path, kb):
 
     for _ in range(2):  # a restart replaces the jobs rather than adding more
         with LiveServer(create_app(Settings(), Desk(db, kb, Settings()))):
-            deadline = time.monotonic() + 10
-            while not job_ids() and time.monotonic() < deadline:
-                time.sleep(0.05)
-            assert job_ids() == ["indicator-reminders", "overdue-cases", "retention"]
+            expected = ["indicator-reminders", "overdue-cases", "retention"]
+            wait_until(lambda: job_ids() == expected, 10, "the scheduled jobs")
 
 
 def test_the_scheduler_lease_has_one_holder_and_passes_on_when_it_lapses(db):
