@@ -9,13 +9,11 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, JSONResponse
 from sqlmodel import Session
 
-from bot.channels import SendResult
 from bot.fonts import JAPANESE_FONT
 from bot.messages import Card, Choice, Postback, Reply, Say, Text
 from bot.runtime import Desk
 from store import outbox
 from store.db import session_scope
-from store.models import Outbox
 
 STATIC = Path(__file__).parent / "static"
 COOKIE = "kyodo_sid"
@@ -46,9 +44,6 @@ class WebChannel:
 
     def deliver(self, session: Session, user_key: str, replies: list[Reply], reply_to: dict | None = None) -> None:
         outbox.enqueue(session, channel=self.name, target=user_key, kind="push", payload={"messages": render(replies)})
-
-    def send(self, row: Outbox) -> SendResult:
-        return SendResult("sent")
 
 
 def router(desk: Desk) -> APIRouter:

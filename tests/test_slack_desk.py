@@ -248,3 +248,26 @@ def test_a_citizen_who_unfollowed_is_sent_nothing(desk_server):
     wait_until(lambda: len([r for r in desk_server.slack.calls(UPDATE)]) >= 1)
     time.sleep(1.0)
     assert len(desk_server.line.calls(PUSH)) == pushes
+
+
+def test_a_staff_reply_reaches_a_web_chat_citizen_when_the_page_polls(desk_server):
+    import httpx
+
+    with httpx.Client(base_url=desk_server.url) as browser:
+        for text in ["相談したい", "同意する", "個人", "web太郎", "イベントの協力者を探しています", "なし", "LINE", "なし", "送信"]:
+            browser.post("/api/chat", json={"text": text})
+
+        def web_case():
+            with Session(desk_server.db) as session:
+                case = session.exec(select(Case).where(Case.channel == "web")).first()
+            return case if case and case.slack_ts else None
+        case = wait_until(web_case)
+        assert browser.get("/api/chat/poll").json() == {"messages": []}
+        preview = submit_view(desk_server.url, "reply_modal", str(case.id), {"message": {"text": {"value": "来週ご連絡します"}}}).json()
+        submit_view(desk_server.url, "reply_confirm", preview["view"]["private_metadata"], {})
+        messages = wait_until(lambda: browser.get("/api/chat/poll").json()["messages"])
+        assert "来週ご連絡します" in messages[0]["text"]
+        assert browser.get("/api/chat/poll").json() == {"messages": []}  # delivered once
+    with httpx.Client(base_url=desk_server.url) as stranger:
+        stranger.post("/api/chat", json={"text": "メニュー"})
+        assert stranger.get("/api/chat/poll").json() == {"messages": []}
