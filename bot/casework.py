@@ -16,7 +16,7 @@ from bot import case_status
 from bot.channels import Channel
 from bot.messages import Say
 from bot.replies import MENU_CHOICES
-from store import cases, conversations, outbox
+from store import cases, conversations, outbox, privacy
 from store.models import Case
 
 SLACK = "slack"
@@ -53,6 +53,8 @@ def reply_to_citizen(session: Session, channels: Mapping[str, Channel], case: Ca
     text = text.strip()
     if not text:
         raise CaseworkError("送る文章を入力してください。")
+    if case.status in case_status.CLOSED:
+        raise CaseworkError(f"{case.reference} は「{case.status}」のため、市民には送れません。")
     case.relay_open = True
     if case.assignee is None:
         case.assignee = staff_id
@@ -89,7 +91,7 @@ def release(session: Session, case: Case, actor: str, now: datetime) -> None:
 
 def relay_from_citizen(session: Session, case: Case, text: str, now: datetime) -> None:
     cases.record(session, case, actor="citizen", kind="citizen_message", text=text, now=now)
-    _thread(session, case, f"市民からのメッセージ:\n>{_quote(text)}")
+    _thread(session, case, f"市民からのメッセージ:\n>{_quote(text)}")  # quoted and escaped: no @channel, no disguised links
 
 
 def withdraw(session: Session, channels: Mapping[str, Channel], case: Case, now: datetime) -> None:
@@ -114,8 +116,9 @@ def _set_status(session: Session, channels: Mapping[str, Channel], case: Case, s
 
 def _to_citizen(session: Session, channels: Mapping[str, Channel], case: Case, text: str) -> bool:
     channel = channels.get(case.channel)
-    if channel is None or not case.user_id or not conversations.is_contact_active(session, case.channel, case.user_id):
-        return False  # no way to reach them, or they unfollowed: nothing is sent
+    if (channel is None or case.user_id in ("", privacy.ERASED)
+            or not conversations.is_contact_active(session, case.channel, case.user_id)):
+        return False  # no way to reach them, their data was erased, or they unfollowed: nothing is sent
     channel.deliver(session, case.user_id, [Say(text, MENU_CHOICES)])
     return True
 
@@ -129,4 +132,6 @@ def _slack(session: Session, case: Case, kind: str, dedupe: str | None = None) -
 
 
 def _quote(text: str) -> str:
-    return text.replace("\n", "\n>")
+    """Someone's own words inside a Slack message: escaped, so they cannot mention or link, and quoted."""
+    escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return escaped.replace("\n", "\n>")

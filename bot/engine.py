@@ -143,7 +143,7 @@ class _Conversation:
         if self.ctx.relay and intent is Intent.MENU:
             self.effects.append(CloseRelay(self.ctx.relay))
             self.replies.append(r.menu())
-        elif self.ctx.relay and intent is None:
+        elif self.ctx.relay and intent is not Intent.STATUS:  # a person has the case: they read everything else
             self.effects.append(RelayToCase(self.ctx.relay, text))
             self.replies.append(r.relayed(self.ctx.relay))
         elif intent is Intent.CONSULT:
@@ -210,6 +210,8 @@ class _Conversation:
         folded = _fold(text)
         if folded.startswith("確認"):
             return self._review()
+        if not folded:
+            return self._pick_edit()
         for f, _ in self.form.shown(self.state.draft.answers):
             if _fold(f.label) in folded or folded in _fold(f.label):
                 return self._edit(f.key)
@@ -382,7 +384,7 @@ class _Conversation:
 
     def _choose(self, index: str) -> None:
         current = self.form.field(self.state.draft.asking)
-        if index.isdigit() and int(index) < len(current.choices):
+        if index.isdecimal() and index.isascii() and int(index) < len(current.choices):
             self._set_answer(current, current.choices[int(index)])
         else:
             self.replies.append(r.stale_button())

@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 
 from sqlalchemy.engine import Engine
 
-from bot.channels import Channel
+from bot.channels import Channel, retry_later
 from bot.runtime import Desk
 from store import inbox, outbox
 from store.conversations import Conflict
@@ -15,6 +15,7 @@ from store.db import session_scope
 
 log = logging.getLogger(__name__)
 IDLE_WAIT = 0.5
+LEASED_AT_ONCE = 5  # × the 10 s send timeout stays inside the outbox lease
 
 
 class Loop:
@@ -85,7 +86,7 @@ class InboxWorker(Loop):
                     return
                 before = getattr(channel, "before_turn", None)
                 if before:
-                    before(incoming, datetime.now(timezone.utc) - _aware(row.received_at))
+                    before(incoming, datetime.now(timezone.utc) - row.received_at)
                 replies = self.desk.turn(session, row.channel, incoming.user_key, incoming.event, incoming.private)
                 channel.deliver(session, incoming.user_key, replies, reply_to=row.payload)
                 inbox.finish(session, row)
@@ -95,6 +96,10 @@ class InboxWorker(Loop):
             log.exception("inbox event %s failed", row.id)
             with session.begin_nested():
                 inbox.record_failure(session, row, exc.__class__.__name__)
+                if row.status == inbox.FAILED:  # never silently: staff are told (no personal data in it)
+                    outbox.enqueue(session, channel="slack", target="staff", kind="post", payload={
+                        "text": f"⚠️ {row.channel} のイベント（inbox {row.id}）を処理できませんでした。市民への返信が届いていない可能性があります。"
+                                f"原因: {row.last_error}", "blocks": None})
 
 
 class OutboxSender(Loop):
@@ -104,24 +109,28 @@ class OutboxSender(Loop):
 
     def step(self) -> bool:
         with session_scope(self.db) as session:
-            rows = outbox.lease_due(session, tuple(self.channels), datetime.now(timezone.utc))
+            rows = outbox.lease_due(session, tuple(self.channels), datetime.now(timezone.utc), limit=LEASED_AT_ONCE)
             session.expunge_all()
-        results = [(row, self.channels[row.channel].send(row)) for row in rows]
-        with session_scope(self.db) as session:  # one transaction records the whole batch
-            for row, result in results:
-                if result.outcome == "sent":
-                    outbox.mark_sent(session, row.id)
-                elif result.outcome == "retry_as_push":
-                    outbox.drop_reply_token(session, row.id)
-                    outbox.mark_retry(session, row.id, result.delay, result.error)
-                elif result.outcome == "retry":
-                    outbox.mark_retry(session, row.id, result.delay, result.error)
-                    log.warning("outbox %s: will retry (%s)", row.id, result.error)
-                else:
-                    outbox.mark_failed(session, row.id, result.error)
-                    log.error("outbox %s: failed for good (%s)", row.id, result.error)
+        for row in rows:
+            try:
+                result = self.channels[row.channel].send(row)
+            except Exception as exc:  # a bug in one send must not undo the record of the others
+                log.exception("outbox %s: send raised", row.id)
+                result = retry_later(row.attempts, exc.__class__.__name__)
+            self._record(row, result)
         return bool(rows)
 
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    def _record(self, row, result) -> None:
+        """Written right after the send, so a row LINE or Slack took is never sent again."""
+        with session_scope(self.db) as session:
+            if result.outcome == "sent":
+                outbox.mark_sent(session, row.id)
+            elif result.outcome == "retry_as_push":
+                outbox.drop_reply_token(session, row.id)
+                outbox.mark_retry(session, row.id, result.delay, result.error)
+            elif result.outcome == "retry":
+                outbox.mark_retry(session, row.id, result.delay, result.error)
+                log.warning("outbox %s: will retry (%s)", row.id, result.error)
+            else:
+                outbox.mark_failed(session, row.id, result.error)
+                log.error("outbox %s: failed for good (%s)", row.id, result.error)

@@ -180,8 +180,7 @@ class LineChannel:
 
 
 def _age(row: Outbox) -> timedelta:
-    created = row.created_at if row.created_at.tzinfo else row.created_at.replace(tzinfo=timezone.utc)
-    return datetime.now(timezone.utc) - created
+    return datetime.now(timezone.utc) - row.created_at
 
 
 def _classify(exc: ApiException, row: Outbox, used_reply: bool) -> SendResult:

@@ -10,6 +10,7 @@ from bot.forms import FORMS
 from store.models import Case
 
 SUMMARY_CHARS = 140
+REPLY_MAX = 1400  # the preview carries the reply in private_metadata (3000 characters), escaped as JSON
 MAX_TEXT = 2900  # a section's text must stay under 3000
 
 
@@ -85,7 +86,7 @@ def reply_modal(case: Case, draft: str = "") -> dict:
         "blocks": [
             {"type": "section", "text": {"type": "mrkdwn", "text": f"{case.reference}（{_escape(name_of(case))}）への返信です。"}},
             {"type": "input", "block_id": "message", "label": {"type": "plain_text", "text": "メッセージ"},
-             "element": {"type": "plain_text_input", "action_id": "text", "multiline": True, "max_length": 2000,
+             "element": {"type": "plain_text_input", "action_id": "text", "multiline": True, "max_length": REPLY_MAX,
                          **({"initial_value": draft} if draft else {})}},
         ],
     }

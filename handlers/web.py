@@ -1,6 +1,7 @@
 """The web chat: a page on `/` and a JSON API on the same engine, a session per browser (cookie)."""
 from __future__ import annotations
 
+import json
 import secrets
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from sqlmodel import Session
 from bot.fonts import JAPANESE_FONT
 from bot.messages import Card, Choice, Postback, Reply, Say, Text
 from bot.runtime import Desk
+from handlers.http import BodyTooLarge, read_limited
 from store import outbox
 from store.db import session_scope
 
@@ -66,11 +68,10 @@ def router(desk: Desk) -> APIRouter:
 
     @api.post("/api/chat")
     async def chat(request: Request) -> JSONResponse:
-        body = await request.body()
-        if len(body) > MAX_BODY:
-            return JSONResponse({"error": "メッセージが長すぎます。"}, status_code=413)
         try:
-            data = await request.json()
+            data = json.loads(await read_limited(request, MAX_BODY))
+        except BodyTooLarge:
+            return JSONResponse({"error": "メッセージが長すぎます。"}, status_code=413)
         except ValueError:
             return JSONResponse({"error": "JSON で送ってください。"}, status_code=400)
         event = _event(data)

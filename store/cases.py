@@ -8,10 +8,10 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
+from bot.case_status import RECEIVED
 from store.conversations import Conflict
 from store.models import Case, CaseEvent, ReferenceCounter
 
-RECEIVED = "受付"
 
 
 def fiscal_year(moment: datetime, tz: ZoneInfo) -> int:

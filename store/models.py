@@ -4,15 +4,27 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from sqlalchemy import JSON, Column, DateTime, Index, UniqueConstraint
+from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
+
+from bot.case_status import RECEIVED
 
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+class UTCDateTime(TypeDecorator):
+    """Timestamps come back aware (UTC) from every database; SQLite hands back naive ones."""
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_result_value(self, value, dialect):
+        return value.replace(tzinfo=timezone.utc) if value is not None and value.tzinfo is None else value
+
+
 def _ts(**kw) -> Column:
-    return Column(DateTime(timezone=True), **kw)
+    return Column(UTCDateTime(), **kw)
 
 
 class Conversation(SQLModel, table=True):
@@ -38,7 +50,7 @@ class Case(SQLModel, table=True):
     channel: str = Field(max_length=16)
     user_id: str = Field(index=True, max_length=128)
     answers: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    status: str = Field(default="受付", max_length=16)
+    status: str = Field(default=RECEIVED, max_length=16)
     assignee: str | None = Field(default=None, max_length=64)
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
     updated_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))

@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 from store.models import Outbox, utcnow
 
 PENDING, SENT, FAILED = "pending", "sent", "failed"
-LEASE = timedelta(seconds=20)  # longer than a send can take (10 s timeout)
+LEASE = timedelta(seconds=60)  # longer than a leased batch can take to send (5 × 10 s timeout)
 
 
 def enqueue(session: Session, *, channel: str, target: str, kind: str, payload: dict,

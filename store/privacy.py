@@ -56,7 +56,9 @@ def apply_retention(session: Session, now: datetime, years: int, closed: frozens
     transient = now - timedelta(days=transient_days)
     counts = {
         "cases": len(old),
-        "messages": session.execute(delete(Outbox).where(Outbox.status == "sent", Outbox.created_at < transient)).rowcount,
+        "messages": session.execute(delete(Outbox).where(
+            (Outbox.status == "sent") | ((Outbox.channel == "web") & (Outbox.status == "pending")),  # a page never polled again
+            Outbox.created_at < transient)).rowcount,
         "events": session.execute(delete(Inbox).where(Inbox.status != "pending", Inbox.received_at < transient)).rowcount,
         "conversations": session.execute(delete(Conversation).where(Conversation.updated_at < transient)).rowcount,
     }

@@ -116,6 +116,13 @@ def test_optional_fields_accept_none_words_and_the_skip_button(kb):
     assert chat.state.mode == "confirm"
 
 
+def test_an_empty_message_while_choosing_a_field_to_edit_edits_nothing(kb):
+    chat = EngineChat(kb)
+    run_script(chat, CONSULTATION_HAPPY)
+    chat.tap("修正する")
+    assert "どの項目" in chat.say("   ") and chat.state.mode == "pick_edit"
+
+
 def test_edit_one_field_from_the_summary_and_only_that_one(kb):
     chat = EngineChat(kb)
     run_script(chat, CONSULTATION_HAPPY)
@@ -233,15 +240,26 @@ def test_odd_events_mid_form_leave_the_draft_intact(kb, odd):
     assert chat.state.draft.answers == before and chat.state.draft.asking == "content"
 
 
-@pytest.mark.parametrize("odd", ["", "   ", "😀😀😀", "https://example.com/a?b=c"])
-def test_odd_text_mid_form_gets_a_reason_and_keeps_the_draft(kb, odd):
+@pytest.mark.parametrize("odd, reason", [("", "入力してください"), ("   ", "入力してください"),
+                                         ("https://example.com/a?b=c", "URL だけでは")])
+def test_odd_text_mid_form_gets_a_reason_and_keeps_the_draft(kb, odd, reason):
     chat = EngineChat(kb)
     run_script(chat, CONSULTATION_HAPPY[:3])
     before = dict(chat.state.draft.answers)
     out = chat.say(odd)
-    if chat.state.draft.asking == "name":
-        assert "団体名" in out
-    assert {k: v for k, v in chat.state.draft.answers.items() if k in before} == before
+    assert reason in out and "団体名" in out
+    assert chat.state.draft.answers == before and chat.state.draft.asking == "name"
+
+
+def test_emoji_is_a_name_like_any_other_text_and_a_superscript_index_is_a_stale_button(kb):
+    chat = EngineChat(kb)
+    run_script(chat, CONSULTATION_HAPPY[:3])
+    chat.say("😀😀😀")
+    assert chat.state.draft.answers["name"] == "😀😀😀"
+    chat.say("戻る")
+    chat.say("戻る")  # back at the applicant type, which has buttons
+    out = chat.send(Postback(chat.choice("個人").data.replace("i=0", "i=²")))
+    assert "以前のやり取り" in out and chat.state.draft.asking == "applicant_type"
 
 
 def test_a_button_of_a_finished_form_does_nothing_to_a_new_one(kb):

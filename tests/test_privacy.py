@@ -12,6 +12,7 @@ from bot.case_status import CLOSED
 from bot.messages import Text
 from bot.runtime import Desk
 from bot.settings import Settings
+from handlers.line import LineChannel
 from store import indicators as figures, inbox, outbox, privacy
 from store.db import make_engine, migrate, session_scope
 from store.models import Case, CaseEvent, Contact, Conversation, Inbox, Outbox, PrivacyAudit
@@ -33,7 +34,9 @@ def test_erasing_one_person_removes_their_data_keeps_counts_and_leaves_an_audit(
         inbox.add(session, channel="line", event_id="E-erase", user_key="user:Uerase", payload={"text": "山田花子"})
         outbox.enqueue(session, channel="line", target="Uerase", kind="push", payload={"messages": ["山田花子さんへ"]})
         mine = session.exec(select(Case).where(Case.user_id == "user:Uerase")).one()
-        casework.reply_to_citizen(session, {}, mine, "USTAFF", "山田さん、来週お電話します", datetime.now(timezone.utc))
+        line = LineChannel(Settings(line_channel_secret="s", line_channel_access_token="t"))
+        assert casework.reply_to_citizen(session, {"line": line}, mine, "USTAFF", "山田さん、来週お電話します",
+                                         datetime.now(timezone.utc))
     month = (date.today().replace(day=1), date.today().replace(day=1) + timedelta(days=32))
     with Session(db) as session:
         before = figures.derived_count(session, "received:consultation", month[0], month[1].replace(day=1), JST)
@@ -50,6 +53,14 @@ def test_erasing_one_person_removes_their_data_keeps_counts_and_leaves_an_audit(
         assert session.exec(select(Contact).where(Contact.user_id == "user:Uerase")).all() == []
         assert session.exec(select(Inbox).where(Inbox.user_key == "user:Uerase")).all() == []
         assert session.exec(select(Outbox).where(Outbox.channel == "line", Outbox.target == "Uerase")).all() == []
+        erased_case = session.get(Case, mine.id)
+    # Staff can still work the anonymised case; nothing is sent to anyone.
+    with session_scope(db) as session:
+        case = session.get(Case, mine.id)
+        casework.change_status(session, {"line": line}, case, "USTAFF", "完了", "", datetime.now(timezone.utc))
+    with Session(db) as session:
+        assert session.exec(select(Outbox).where(Outbox.channel == "line")).all() == []
+        assert erased_case.status == "受付" and session.get(Case, mine.id).status == "完了"
         kept = session.exec(select(Case).where(Case.user_id == "user:Ukeep")).one()
         assert kept.answers["name"] == "山田花子"  # someone else's case is untouched
         [audit] = session.exec(select(PrivacyAudit)).all()

@@ -4,6 +4,8 @@ import io
 import json
 import time
 
+import httpx
+
 from sqlmodel import Session, select
 
 from store.models import Case, CaseEvent
@@ -84,10 +86,16 @@ def test_citizen_messages_go_to_the_thread_while_staff_have_the_case_and_menu_en
     button(desk_server.url, "case_claim", case.id)
     wait_until(lambda: case_now(desk_server, case.id).relay_open)
     replies_before = len(desk_server.line.calls(REPLY))
-    post_webhook(desk_server.url, [text_event("土曜日なら都合がいいです", user="Ucitizen")])
+    post_webhook(desk_server.url, [text_event("<!channel> 土曜日なら都合がいいです <https://evil.example|市の公式サイト>", user="Ucitizen")])
     ack = desk_server.line.wait_for(REPLY, replies_before + 1)[-1]
     assert "担当者にお伝えしました" in texts([ack])
-    wait_until(lambda: "土曜日なら都合がいいです" in texts(desk_server.slack.calls(POST)))
+    relayed = wait_until(lambda: [r for r in desk_server.slack.calls(POST) if "土曜日なら都合がいいです" in texts([r])])[0]
+    assert "&lt;!channel&gt;" in relayed.body["text"] and "<!channel>" not in relayed.body["text"]
+    assert "<https://evil" not in relayed.body["text"]
+    # anything but the menu reaches the person, even words the bot would otherwise act on
+    post_webhook(desk_server.url, [text_event("担当者と話したい", user="Ucitizen")])
+    wait_until(lambda: "担当者と話したい" in texts(desk_server.slack.calls(POST)))
+    replies_before += 1
     post_webhook(desk_server.url, [text_event("メニュー", user="Ucitizen")])
     wait_until(lambda: not case_now(desk_server, case.id).relay_open)
     post_webhook(desk_server.url, [text_event("公民館の休館日は？", user="Ucitizen")])
@@ -127,6 +135,17 @@ def test_status_change_updates_card_and_tells_the_citizen_in_plain_japanese(desk
     assert change.actor == "USTAFF1" and "受付→協議中" in change.text
 
 
+def test_a_closed_case_cannot_be_replied_to(desk_server):
+    case = submit_case(desk_server)
+    submit_view(desk_server.url, "status_modal", str(case.id), {"status": {"value": {"selected_option": {"value": "取り下げ"}}}})
+    wait_until(lambda: case_now(desk_server, case.id).status == "取り下げ")
+    pushes = len(desk_server.line.wait_for(PUSH, 1))  # the withdrawal notice itself
+    submit_view(desk_server.url, "reply_confirm", json.dumps({"case_id": case.id, "text": "まだ話せますか"}), {})
+    refusal = desk_server.slack.wait_for(EPHEMERAL)[-1]
+    assert "市民には送れません" in refusal.body["text"]
+    assert len(desk_server.line.calls(PUSH)) == pushes
+
+
 def test_non_staff_are_refused_and_nothing_changes(desk_server):
     case = submit_case(desk_server)
     button(desk_server.url, "case_claim", case.id, user="UOUTSIDER")
@@ -148,12 +167,13 @@ def test_slack_429_is_retried_after_retry_after(desk_server):
 def test_bad_signatures_and_replayed_timestamps_are_refused(desk_server):
     body = b'{"type":"event_callback","event_id":"Ev1","event":{"type":"app_home_opened","user":"USTAFF1"}}'
     wrong = {"content-type": "application/json", **signed_headers(body, secret="not-the-secret")}
-    import httpx
 
     assert httpx.post(f"{desk_server.url}/slack/events", content=body, headers=wrong).status_code == 401
     old = {"content-type": "application/json", **signed_headers(body, timestamp=int(time.time()) - 600)}
     assert httpx.post(f"{desk_server.url}/slack/events", content=body, headers=old).status_code == 401
-    assert post(desk_server.url, b"x" * 10, "application/json").status_code in (400, 401, 404)
+    assert post(desk_server.url, b"x" * 10, "application/json").status_code == 400  # signed, but not JSON
+    assert httpx.post(f"{desk_server.url}/slack/events", content=b"x" * 10,
+                      headers={"content-type": "application/json"}).status_code == 401  # not signed
 
 
 def test_kyodo_export_uploads_a_csv_excel_can_open(desk_server):
@@ -251,7 +271,6 @@ def test_a_citizen_who_unfollowed_is_sent_nothing(desk_server):
 
 
 def test_a_staff_reply_reaches_a_web_chat_citizen_when_the_page_polls(desk_server):
-    import httpx
 
     with httpx.Client(base_url=desk_server.url) as browser:
         for text in ["相談したい", "同意する", "個人", "web太郎", "イベントの協力者を探しています", "なし", "LINE", "なし", "送信"]:
