@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlmodel import Session
 
 from bot import case_status
-from bot.channels import Channel
+from bot.channels import Channel, deliver
 from bot.messages import Say
 from bot.replies import MENU_CHOICES
 from store import cases, conversations, outbox, privacy
@@ -119,7 +119,7 @@ def _to_citizen(session: Session, channels: Mapping[str, Channel], case: Case, t
     if (channel is None or case.user_id in ("", privacy.ERASED)
             or not conversations.is_contact_active(session, case.channel, case.user_id)):
         return False  # no way to reach them, their data was erased, or they unfollowed: nothing is sent
-    channel.deliver(session, case.user_id, [Say(text, MENU_CHOICES)])
+    deliver(session, channel, case.user_id, [Say(text, MENU_CHOICES)])
     return True
 
 

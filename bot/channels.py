@@ -8,6 +8,7 @@ from typing import Protocol
 from sqlmodel import Session
 
 from bot.messages import Event, Reply
+from store import outbox
 from store.models import Outbox
 
 
@@ -32,8 +33,8 @@ class Channel(Protocol):
     def to_core(self, payload: dict) -> Incoming | None:
         """None: an event the desk ignores (it is still acknowledged and recorded)."""
 
-    def deliver(self, session: Session, user_key: str, replies: list[Reply], reply_to: dict | None = None) -> None:
-        """Queue replies to a person (outbox rows) in the caller's transaction; `reply_to` is the
+    def outbox_rows(self, user_key: str, replies: list[Reply], reply_to: dict | None = None) -> list[dict]:
+        """Replies to a person rendered as outbox rows (see store.outbox.row); `reply_to` is the
         platform event being answered, when there is one (its reply token)."""
 
     def send(self, row: Outbox) -> SendResult:
@@ -62,3 +63,8 @@ def http_outcome(status: int, attempts: int, retry_after: str | None, failure: s
     if status >= 500:
         return retry_later(attempts, f"{status} from the platform")
     return SendResult("failed", error=failure)
+
+
+def deliver(session: Session, channel: Channel, user_key: str, replies: list[Reply]) -> None:
+    """Queue replies to a person in the caller's transaction."""
+    outbox.enqueue_many(session, channel.outbox_rows(user_key, replies))

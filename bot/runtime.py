@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy.engine import Engine
@@ -22,13 +22,26 @@ from bot.replies import REFERENCE_SLOT
 from bot.settings import Settings
 from bot.state import State
 from knowledge.base import KnowledgeBase
-from store import cases, conversations
+from store import cases, conversations, outbox
 from store.conversations import Conflict
 from store.db import session_scope
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
-Deliver = Callable[[Session, list[Reply]], None]
+
+
+@dataclass(frozen=True)
+class TurnRequest:
+    """One event of one person; `outbox` renders the turn's replies to outbox rows (none: the
+    caller shows the replies itself, as the web chat does)."""
+    channel: str
+    user_id: str
+    event: Event
+    private: bool = True
+    outbox: Callable[[list[Reply]], list[dict]] = lambda replies: []
+
+
+Outcome = list[Reply] | Exception
 
 
 class Desk:
@@ -37,43 +50,75 @@ class Desk:
         self.db, self.knowledge, self.settings, self.clock = db, knowledge, settings, clock
         self.channels: dict[str, Channel] = {}  # how to reach citizens later (set by the server)
 
-    def handle(self, channel: str, user_id: str, event: Event, deliver: Deliver | None = None) -> list[Reply]:
-        """One turn for one person. `deliver` writes the replies (e.g. to the outbox) in the same transaction."""
+    def handle(self, channel: str, user_id: str, event: Event) -> list[Reply]:
+        """One turn for one person, in a transaction of its own."""
         for attempt in range(MAX_ATTEMPTS):
             try:
                 with session_scope(self.db) as session:
-                    replies = self.turn(session, channel, user_id, event)
-                    if deliver:
-                        deliver(session, replies)
-                    return replies
+                    [outcome] = self.turns(session, [TurnRequest(channel, user_id, event)])
             except Conflict:
                 log.info("turn conflict for a %s user; retrying (attempt %d)", channel, attempt + 1)
+                continue
+            if isinstance(outcome, Exception):
+                raise outcome
+            return outcome
         raise RuntimeError("conversation kept conflicting; giving up on this event")
 
-    def turn(self, session: Session, channel: str, user_id: str, event: Event, private: bool = True) -> list[Reply]:
-        """One turn inside the caller's transaction (raises Conflict when it must be redone)."""
+    def turns(self, session: Session, requests: list[TurnRequest]) -> list[Outcome]:
+        """Turns of different people inside the caller's transaction, read and written in bulk.
+
+        A turn that raises comes back as its exception and writes nothing. Conflict (someone's
+        state changed since it was read) propagates: the caller redoes the whole transaction.
+        """
         now = self.clock()
-        raw_state, version = conversations.load(session, channel, user_id)
-        relay = cases.open_relay_for(session, channel, user_id)
-        ctx = Context(
+        keys = [(r.channel, r.user_id) for r in requests]
+        states = conversations.load_many(session, keys, lock=True)
+        relays = cases.open_relays(session, keys)
+        outcomes: list[Outcome] = []
+        saves, messages = [], []
+        for request, key in zip(requests, keys):
+            state, version = states.get(key, ({}, 0))
+            try:
+                turn = conversation.handle(State.from_dict(state), request.event,
+                                           self._context(session, request, now, relays.get(key)))
+                if turn.effects:  # rare: carried out alone, so a failing effect undoes only its own turn
+                    with session.begin_nested():
+                        replies = self._carry_out(session, request, turn, now)
+                        outbox.enqueue_many(session, request.outbox(replies))
+                        conversations.save(session, *key, turn.state.to_dict(), version)
+                else:
+                    replies = [_fill(reply, "") for reply in turn.replies]
+                    messages.extend(request.outbox(replies))
+                    saves.append((key, turn.state.to_dict(), version))
+                outcomes.append(replies)
+            except Conflict:
+                raise
+            except Exception as exc:
+                outcomes.append(exc)
+        conversations.save_many(session, saves)
+        outbox.enqueue_many(session, messages)
+        return outcomes
+
+    def _context(self, session: Session, request: TurnRequest, now: datetime, relay: str | None) -> Context:
+        return Context(
             now=now, knowledge=self.knowledge,
             cases=lambda: [CaseView(c.reference, c.kind, c.status, c.updated_at.astimezone(self.settings.tz))
-                           for c in cases.for_user(session, channel, user_id)],
+                           for c in cases.for_user(session, request.channel, request.user_id)],
             draft_ttl=timedelta(days=self.settings.draft_ttl_days),
             retention_years=self.settings.retention_years,
-            private=private,
-            relay=relay.reference if relay else None,
+            private=request.private,
+            relay=relay,
         )
-        turn = conversation.handle(State.from_dict(raw_state), event, ctx)
-        conversations.save(session, channel, user_id, turn.state.to_dict(), version)
+
+    def _carry_out(self, session: Session, request: TurnRequest, turn, now: datetime) -> list[Reply]:
         reference = ""
         for effect in turn.effects:
             if isinstance(effect, SubmitCase):
-                reference = self._submit(session, channel, user_id, effect, now)
+                reference = self._submit(session, request.channel, request.user_id, effect, now)
             elif isinstance(effect, SetContactActive):
-                conversations.set_contact_active(session, channel, user_id, effect.active)
+                conversations.set_contact_active(session, request.channel, request.user_id, effect.active)
             else:
-                self._casework(session, channel, user_id, effect, now)
+                self._casework(session, request.channel, request.user_id, effect, now)
         return [_fill(reply, reference) for reply in turn.replies]
 
     def _submit(self, session: Session, channel: str, user_id: str, effect: SubmitCase, now: datetime) -> str:
@@ -83,7 +128,6 @@ class Desk:
         casework.announce_new_case(session, case)
         log.info("case %s submitted (%s)", case.reference, effect.kind)
         return case.reference
-
 
     def _casework(self, session: Session, channel: str, user_id: str, effect, now: datetime) -> None:
         """Effects on one of the person's own cases (the engine only names cases it was shown)."""

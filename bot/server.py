@@ -22,10 +22,12 @@ def create_app(settings: Settings, desk: Desk | None = None, run_scheduler: bool
     desk = desk or build_desk(settings)
     citizens: dict = {"web": web.WebChannel()}  # channels citizens are reached on
     senders: dict = {}  # channels the outbox sender delivers (the web chat polls instead)
+    writer = None
     if settings.line_enabled:
-        from handlers.line import LineChannel
+        from handlers.line import LineChannel, inbox_writer
 
         citizens["line"] = senders["line"] = LineChannel(settings)
+        writer = inbox_writer(desk.db)
     else:
         log.warning("LINE channel off: set LINE_CHANNEL_SECRET and LINE_CHANNEL_ACCESS_TOKEN to turn it on")
     bolt = None
@@ -47,11 +49,11 @@ def create_app(settings: Settings, desk: Desk | None = None, run_scheduler: bool
         from scheduler import jobs
 
         leader = jobs.SchedulerLeader(desk, on_queued=sender.wake) if run_scheduler else None
-        for loop in (worker, sender, leader):
+        for loop in (writer, worker, sender, leader):
             if loop:
                 loop.start()
         yield
-        for loop in (leader, worker, sender):  # the sender last: it sends what the worker finished
+        for loop in (writer, leader, worker, sender):  # the sender last: it sends what the worker finished
             if loop:
                 loop.stop()
 
@@ -64,7 +66,7 @@ def create_app(settings: Settings, desk: Desk | None = None, run_scheduler: bool
 
     from handlers.line import webhook_router
 
-    app.include_router(webhook_router(settings, desk.db, worker.wake))
+    app.include_router(webhook_router(settings, writer, worker.wake))
     app.include_router(web.router(desk))
     if bolt is not None:
         app.include_router(slack.router(bolt, settings.slack_signing_secret))

@@ -10,20 +10,18 @@ import uuid
 from datetime import datetime, timedelta, timezone
 
 from fastapi import APIRouter, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from linebot.v3 import SignatureValidator
-from linebot.v3.messaging import ApiClient, Configuration, MessagingApi, ShowLoadingAnimationRequest
+from linebot.v3.messaging import ApiClient, Configuration, MessagingApi
 from linebot.v3.messaging.exceptions import ApiException
-from sqlmodel import Session
 
 from bot.channels import Incoming, SendResult, http_outcome, retry_later
+from bot.intake import InboxWriter
 from bot.messages import Follow, Media, Postback, Reply, Text, Unfollow
 from bot.settings import Settings
 from handlers.http import BodyTooLarge, read_limited
 from handlers.line_render import render
-from store import inbox, outbox
-from store.db import session_scope
+from store import outbox
 from store.models import Outbox
 
 log = logging.getLogger(__name__)
@@ -135,23 +133,13 @@ class LineChannel:
             return Incoming(key, Unfollow(), private)
         return None
 
-    def deliver(self, session: Session, user_key: str, replies: list[Reply], reply_to: dict | None = None) -> None:
+    def outbox_rows(self, user_key: str, replies: list[Reply], reply_to: dict | None = None) -> list[dict]:
         target = user_key.split(":", 1)[1]
         token = _field((reply_to or {}).get("replyToken"), str, None)
-        for i, batch in enumerate(render(replies)):
-            outbox.enqueue(session, channel=self.name, target=target, kind="reply" if reply_to else "push",
+        return [outbox.row(channel=self.name, target=target, kind="reply" if reply_to else "push",
                            payload={"messages": batch}, reply_token=token if i == 0 else None,
                            dedupe_key=f"line:{event_id(reply_to)}:{i}" if reply_to else None)
-
-    def before_turn(self, incoming: Incoming, waited: timedelta) -> None:
-        """The loading animation, when an event has waited (a backlog) before its turn."""
-        if not incoming.private or waited < timedelta(seconds=1):
-            return
-        try:
-            self._api.show_loading_animation(ShowLoadingAnimationRequest(
-                chatId=incoming.user_key.split(":", 1)[1], loadingSeconds=5), _request_timeout=2)
-        except Exception as exc:  # cosmetic: never blocks the turn
-            log.info("loading animation not shown: %s", exc.__class__.__name__)
+                for i, batch in enumerate(render(replies))]
 
     # --- sending ----------------------------------------------------------------------------
 
@@ -199,16 +187,14 @@ def _classify(exc: ApiException, row: Outbox, used_reply: bool) -> SendResult:
 MAX_WEBHOOK_BODY = 1_000_000
 
 
-def webhook_router(settings: Settings, db, on_stored) -> APIRouter:
+def inbox_writer(db) -> InboxWriter:
+    # The events' own time, then id: a person's events are processed in the order they happened.
+    return InboxWriter(db, "line", order=lambda e: (_field(e[2].get("timestamp"), int, 0), e[0]))
+
+
+def webhook_router(settings: Settings, writer: InboxWriter, on_stored) -> APIRouter:
     """POST /line/webhook: verify, store each event once, answer 200 at once."""
     api = APIRouter()
-
-    def store(events: list[dict]) -> int:
-        with session_scope(db) as session:
-            # One order for every request, so concurrent redeliveries of the same events cannot deadlock.
-            clean = sorted((without_nul(e) for e in events), key=event_id)
-            return sum(inbox.add(session, channel="line", event_id=event_id(e), user_key=user_key(e), payload=e)
-                       for e in clean)
 
     @api.post("/line/webhook")
     async def webhook(request: Request) -> JSONResponse:
@@ -221,7 +207,7 @@ def webhook_router(settings: Settings, db, on_stored) -> APIRouter:
             return JSONResponse({"error": "body too large"}, status_code=413)
         except WebhookError as exc:
             return JSONResponse({"error": str(exc)}, status_code=exc.status)
-        if events and await run_in_threadpool(store, events):
+        if events and await writer.store([(event_id(e), user_key(e), e) for e in map(without_nul, events)]):
             on_stored()
         return JSONResponse({})
 

@@ -8,7 +8,6 @@ from pathlib import Path
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, JSONResponse
-from sqlmodel import Session
 
 from bot.fonts import JAPANESE_FONT
 from bot.messages import Card, Choice, Postback, Reply, Say, Text
@@ -44,8 +43,8 @@ class WebChannel:
     """Messages for a browser that arrive later (staff replies) wait in the outbox until it polls."""
     name = "web"
 
-    def deliver(self, session: Session, user_key: str, replies: list[Reply], reply_to: dict | None = None) -> None:
-        outbox.enqueue(session, channel=self.name, target=user_key, kind="push", payload={"messages": render(replies)})
+    def outbox_rows(self, user_key: str, replies: list[Reply], reply_to: dict | None = None) -> list[dict]:
+        return [outbox.row(channel=self.name, target=user_key, kind="push", payload={"messages": render(replies)})]
 
 
 def router(desk: Desk) -> APIRouter:
@@ -94,10 +93,7 @@ def router(desk: Desk) -> APIRouter:
         if not _valid_sid(sid):
             return JSONResponse({"messages": []})
         with session_scope(desk.db) as session:
-            rows = outbox.pending_for(session, WebChannel.name, sid)
-            for row in rows:
-                outbox.mark_sent(session, row.id)
-            messages = [m for row in rows for m in row.payload.get("messages", [])]
+            messages = [m for payload in outbox.collect_for(session, WebChannel.name, sid) for m in payload.get("messages", [])]
         return JSONResponse({"messages": messages})
 
     return api

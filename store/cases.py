@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import update
+from sqlalchemy import select as sa_select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -66,12 +66,17 @@ def by_id(session: Session, case_id: int) -> Case | None:
     return session.get(Case, case_id)
 
 
-def open_relay_for(session: Session, channel: str, user_id: str) -> Case | None:
-    """The case whose staff thread this person's messages currently go to."""
-    return session.exec(
-        select(Case).where(Case.channel == channel, Case.user_id == user_id, Case.relay_open == True)  # noqa: E712
-        .order_by(Case.updated_at.desc())
-    ).first()
+def open_relays(session: Session, keys: list[tuple[str, str]]) -> dict[tuple[str, str], str]:
+    """Per (channel, user id): the reference of the case whose staff thread the person's messages
+    currently go to (the latest, if several)."""
+    if not keys:
+        return {}
+    rows = session.execute(
+        sa_select(Case.channel, Case.user_id, Case.reference)
+        .where(tuple_(Case.channel, Case.user_id).in_(keys), Case.relay_open == True)  # noqa: E712
+        .order_by(Case.updated_at)
+    ).all()
+    return {(r.channel, r.user_id): r.reference for r in rows}
 
 
 def record(session: Session, case: Case, *, actor: str, kind: str, text: str = "", now: datetime,

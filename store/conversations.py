@@ -1,37 +1,60 @@
 """Conversation state per (channel, user), saved with optimistic concurrency."""
 from __future__ import annotations
 
-from sqlalchemy import update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import bindparam, tuple_, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, select
 
 from store.models import Contact, Conversation, utcnow
+
+Key = tuple[str, str]  # (channel, user id)
+_TABLE = Conversation.__table__
 
 
 class Conflict(Exception):
     """Another turn for the same person committed first; redo this turn on the new state."""
 
 
+def load_many(session: Session, keys: list[Key], lock: bool = False) -> dict[Key, tuple[dict, int]]:
+    """State and version per person (absent: never spoken). `lock` holds the rows on PostgreSQL
+    until the transaction ends, so no other turn can change them in between."""
+    if not keys:
+        return {}
+    query = select(_TABLE.c.channel, _TABLE.c.user_id, _TABLE.c.state, _TABLE.c.version).where(
+        tuple_(_TABLE.c.channel, _TABLE.c.user_id).in_(keys))
+    if lock and session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update()
+    return {(r.channel, r.user_id): (dict(r.state), r.version) for r in session.execute(query)}
+
+
 def load(session: Session, channel: str, user_id: str) -> tuple[dict, int]:
-    row = session.get(Conversation, (channel, user_id))
-    return (dict(row.state), row.version) if row else ({}, 0)
+    return load_many(session, [(channel, user_id)]).get((channel, user_id), ({}, 0))
+
+
+def save_many(session: Session, saves: list[tuple[Key, dict, int]]) -> None:
+    """Write (key, new state, version it was read at) for several people; Conflict when any of
+    them changed since it was read."""
+    now = utcnow()
+    new = [dict(channel=k[0], user_id=k[1], state=state, version=1, updated_at=now) for k, state, v in saves if v == 0]
+    seen = [dict(k_channel=k[0], k_user=k[1], k_version=v, new_state=state, new_version=v + 1)
+            for k, state, v in saves if v != 0]
+    if new:
+        insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+        created = session.execute(insert(_TABLE).values(new).on_conflict_do_nothing().returning(_TABLE.c.user_id)).all()
+        if len(created) != len(new):
+            raise Conflict
+    if seen:
+        statement = (update(_TABLE)
+                     .where(_TABLE.c.channel == bindparam("k_channel"), _TABLE.c.user_id == bindparam("k_user"),
+                            _TABLE.c.version == bindparam("k_version"))
+                     .values(state=bindparam("new_state"), version=bindparam("new_version"), updated_at=now))
+        if session.connection().execute(statement, seen).rowcount != len(seen):
+            raise Conflict
 
 
 def save(session: Session, channel: str, user_id: str, state: dict, version: int) -> None:
-    if version == 0:
-        session.add(Conversation(channel=channel, user_id=user_id, state=state, version=1))
-        try:
-            session.flush()
-        except IntegrityError as exc:
-            raise Conflict from exc
-        return
-    result = session.execute(
-        update(Conversation)
-        .where(Conversation.channel == channel, Conversation.user_id == user_id, Conversation.version == version)
-        .values(state=state, version=version + 1, updated_at=utcnow())
-    )
-    if result.rowcount != 1:
-        raise Conflict
+    save_many(session, [((channel, user_id), state, version)])
 
 
 def set_contact_active(session: Session, channel: str, user_id: str, active: bool) -> None:

@@ -2,59 +2,71 @@
 then processed in order per person by the worker."""
 from __future__ import annotations
 
-from sqlalchemy import exists
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import aliased
-from sqlmodel import Session, select
+from sqlalchemy.engine import Row
+
+from sqlmodel import Session
 
 from store.models import Inbox, utcnow
 
 PENDING, DONE, IGNORED, FAILED = "pending", "done", "ignored", "failed"
-_OLDER = aliased(Inbox)
 MAX_ATTEMPTS = 5
+_TABLE = Inbox.__table__
+
+
+def add_many(session: Session, channel: str, events: list[tuple[str, str, dict]], status: str = PENDING) -> set[str]:
+    """Store (event id, user key, payload) events in this order; returns the ids that were new
+    (the rest are redeliveries). An event handled on the spot is stored as done, only to
+    recognise its redelivery."""
+    if not events:
+        return set()
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    now = utcnow()
+    statement = insert(_TABLE).values([
+        dict(event_id=event_id, channel=channel, user_key=user_key, payload=payload, status=status, attempts=0,
+             received_at=now, processed_at=None if status == PENDING else now)
+        for event_id, user_key, payload in events
+    ]).on_conflict_do_nothing(index_elements=["event_id"]).returning(_TABLE.c.event_id)
+    return set(session.execute(statement).scalars())
 
 
 def add(session: Session, *, channel: str, event_id: str, user_key: str, payload: dict, status: str = PENDING) -> bool:
-    """Store an event; False when it was already stored (a redelivery). An event handled on the
-    spot is stored as done, only to recognise its redelivery."""
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    statement = insert(Inbox).values(
-        event_id=event_id, channel=channel, user_key=user_key, payload=payload, status=status, attempts=0,
-        received_at=utcnow(), processed_at=None if status == PENDING else utcnow(),
-    ).on_conflict_do_nothing(index_elements=["event_id"]).returning(Inbox.id)
-    return session.execute(statement).scalar_one_or_none() is not None
+    return event_id in add_many(session, channel, [(event_id, user_key, payload)], status)
 
 
-def claim_batch(session: Session, limit: int) -> list[Inbox]:
-    """The oldest pending events whose people have no older pending event (so at most one per
-    person), locked for this transaction.
+def claim_batch(session: Session, limit: int) -> list[Row]:
+    """The oldest pending events that are each their person's oldest pending event (so at most
+    one per person), locked for this transaction.
 
-    On PostgreSQL, rows another worker holds are skipped; an event waits while an older one of
-    the same person is still pending, so each person's events run in order.
+    The candidates come from one pass over the pending events (linear whatever the planner
+    knows). On PostgreSQL, rows another worker holds are skipped; an event waits while an older
+    one of the same person is still pending, so each person's events run in order.
     """
-    older = _OLDER
-    query = (
-        select(Inbox)
-        .where(Inbox.status == PENDING)
-        .where(~exists().where(older.user_key == Inbox.user_key, older.status == PENDING, older.id < Inbox.id))
-        .order_by(Inbox.id)
-        .limit(limit)
+    pending = _TABLE.c
+    first = (
+        select(pending.id, func.row_number().over(partition_by=pending.user_key, order_by=pending.id).label("n"))
+        .where(pending.status == PENDING)
+        .subquery()
     )
+    candidates = select(first.c.id).where(first.c.n == 1).order_by(first.c.id).limit(limit)
+    query = select(*_TABLE.c).where(pending.id.in_(candidates.scalar_subquery()), pending.status == PENDING).order_by(pending.id)
     if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True, of=Inbox)
-    return list(session.exec(query))
+        query = query.with_for_update(skip_locked=True)
+    return list(session.execute(query).all())
 
 
-def finish(session: Session, row: Inbox, status: str = DONE, error: str | None = None) -> None:
-    row.status, row.processed_at, row.last_error = status, utcnow(), error
-    session.add(row)
+def finish_many(session: Session, ids: list[int], status: str = DONE) -> None:
+    if ids:
+        session.execute(update(_TABLE).where(_TABLE.c.id.in_(ids)).values(status=status, processed_at=utcnow()))
 
 
-def record_failure(session: Session, row: Inbox, error: str) -> None:
-    """A turn that raised: counted, and given up (visible as failed) after MAX_ATTEMPTS."""
-    row.attempts += 1
-    row.last_error = error[:500]
-    if row.attempts >= MAX_ATTEMPTS:
-        row.status, row.processed_at = FAILED, utcnow()
-    session.add(row)
+def record_failure(session: Session, row: Row, error: str) -> bool:
+    """A turn that raised: counted, and given up (visible as failed) after MAX_ATTEMPTS. True when given up."""
+    attempts = row.attempts + 1
+    given_up = attempts >= MAX_ATTEMPTS
+    session.execute(update(_TABLE).where(_TABLE.c.id == row.id).values(
+        attempts=attempts, last_error=error[:500],
+        **({"status": FAILED, "processed_at": utcnow()} if given_up else {})))
+    return given_up

@@ -79,9 +79,9 @@ class ReferenceCounter(SQLModel, table=True):
 
 class Outbox(SQLModel, table=True):
     """A message to send: to a citizen (line/web) or to staff (slack). Sent at least once, deduplicated by key."""
-    __table_args__ = (UniqueConstraint("dedupe_key"),)
+    __table_args__ = (UniqueConstraint("dedupe_key"), Index("ix_outbox_target_status_id", "channel", "target", "status", "id"))
     id: int | None = Field(default=None, primary_key=True)
-    channel: str = Field(max_length=16, index=True)
+    channel: str = Field(max_length=16)
     target: str = Field(max_length=128)
     kind: str = Field(max_length=32)
     payload: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
@@ -102,7 +102,7 @@ class Inbox(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     event_id: str = Field(unique=True, max_length=128)
     channel: str = Field(max_length=16)
-    user_key: str = Field(max_length=160, index=True)
+    user_key: str = Field(max_length=160)
     payload: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     status: str = Field(default="pending", max_length=16, index=True)
     attempts: int = 0

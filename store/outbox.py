@@ -2,73 +2,90 @@
 
 A sender leases due rows for a short time, sends outside any transaction, then marks them sent,
 to retry (with backoff) or failed. A lease that runs out (the sender died) makes the row due again.
+Messages to one target go out in the order they were queued: a row is due only when no older
+row to the same target is still pending, so no two senders ever hold rows of one target.
 """
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_
-from sqlmodel import Session, select
+from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy.engine import Row
+from sqlmodel import Session
 
 from store.models import Outbox, utcnow
 
 PENDING, SENT, FAILED = "pending", "sent", "failed"
-LEASE = timedelta(seconds=60)  # longer than a leased batch can take to send (5 × 10 s timeout)
+LEASE = timedelta(seconds=60)  # longer than a leased row can take to send (10 s timeout)
+_TABLE = Outbox.__table__
 
 
-def enqueue(session: Session, *, channel: str, target: str, kind: str, payload: dict,
-            reply_token: str | None = None, dedupe_key: str | None = None) -> Outbox:
-    row = Outbox(channel=channel, target=target, kind=kind, payload=payload, reply_token=reply_token, dedupe_key=dedupe_key)
-    session.add(row)
-    return row
+def row(*, channel: str, target: str, kind: str, payload: dict, reply_token: str | None = None,
+        dedupe_key: str | None = None) -> dict:
+    """The values of one message to queue (see `enqueue_many`)."""
+    now = utcnow()
+    return dict(channel=channel, target=target, kind=kind, payload=payload, reply_token=reply_token,
+                dedupe_key=dedupe_key, status=PENDING, attempts=0, next_attempt_at=now, created_at=now)
 
 
-def lease_due(session: Session, channels: tuple[str, ...], now: datetime, limit: int = 20) -> list[Outbox]:
-    query = (
-        select(Outbox)
-        .where(Outbox.status == PENDING, Outbox.channel.in_(channels), Outbox.next_attempt_at <= now)
-        .where(or_(Outbox.lease_until.is_(None), Outbox.lease_until < now))
-        .order_by(Outbox.id)
-        .limit(limit)
+def enqueue_many(session: Session, rows: list[dict]) -> None:
+    if rows:
+        session.execute(insert(_TABLE), rows)
+
+
+def enqueue(session: Session, **values) -> None:
+    enqueue_many(session, [row(**values)])
+
+
+def lease_due(session: Session, channels: tuple[str, ...], now: datetime, limit: int) -> list[Row]:
+    """Lease the oldest due rows that are first in their target's queue.
+
+    The candidates come from one pass over the pending rows (linear whatever the planner knows);
+    the update re-checks each row, so of two senders choosing the same row only one leases it.
+    """
+    pending = _TABLE.c
+    first = (
+        select(pending.id, pending.next_attempt_at, pending.lease_until,
+               func.row_number().over(partition_by=(pending.channel, pending.target), order_by=pending.id).label("n"))
+        .where(pending.status == PENDING, pending.channel.in_(channels))
+        .subquery()
     )
-    if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
-    rows = list(session.exec(query))
-    for row in rows:
-        row.lease_until = now + LEASE
-        session.add(row)
-    return rows
+    due = (select(first.c.id).where(first.c.n == 1, first.c.next_attempt_at <= now)
+           .where(or_(first.c.lease_until.is_(None), first.c.lease_until < now))
+           .order_by(first.c.id).limit(limit))
+    ids = list(session.execute(due).scalars())
+    if not ids:
+        return []
+    statement = (update(_TABLE)
+                 .where(_TABLE.c.id.in_(ids), _TABLE.c.status == PENDING)
+                 .where(or_(_TABLE.c.lease_until.is_(None), _TABLE.c.lease_until < now))
+                 .values(lease_until=now + LEASE).returning(*_TABLE.c))
+    return sorted(session.execute(statement).all(), key=lambda r: r.id)
+
+
+def _finish(session: Session, row_id: int, **values) -> None:
+    session.execute(update(_TABLE).where(_TABLE.c.id == row_id)
+                       .values(attempts=_TABLE.c.attempts + 1, lease_until=None, **values))
 
 
 def mark_sent(session: Session, row_id: int) -> None:
-    row = session.get(Outbox, row_id)
-    row.status, row.sent_at, row.lease_until = SENT, utcnow(), None
-    row.attempts += 1
-    session.add(row)
+    _finish(session, row_id, status=SENT, sent_at=utcnow())
 
 
-def mark_retry(session: Session, row_id: int, delay: timedelta, error: str) -> None:
-    row = session.get(Outbox, row_id)
-    row.attempts += 1
-    row.next_attempt_at, row.lease_until, row.last_error = utcnow() + delay, None, error[:500]
-    session.add(row)
+def mark_retry(session: Session, row_id: int, delay: timedelta, error: str, drop_reply_token: bool = False) -> None:
+    extra = {"reply_token": None} if drop_reply_token else {}
+    _finish(session, row_id, next_attempt_at=utcnow() + delay, last_error=error[:500], **extra)
 
 
 def mark_failed(session: Session, row_id: int, error: str) -> None:
-    row = session.get(Outbox, row_id)
-    row.attempts += 1
-    row.status, row.lease_until, row.last_error = FAILED, None, error[:500]
-    session.add(row)
+    _finish(session, row_id, status=FAILED, last_error=error[:500])
 
 
-def drop_reply_token(session: Session, row_id: int) -> None:
-    row = session.get(Outbox, row_id)
-    row.reply_token = None
-    session.add(row)
-
-
-def pending_for(session: Session, channel: str, target: str) -> list[Outbox]:
-    """Messages waiting for one web-chat session (staff replies, notices), oldest first."""
-    return list(session.exec(
-        select(Outbox).where(Outbox.channel == channel, Outbox.target == target, Outbox.status == PENDING).order_by(Outbox.id)
-    ))
+def collect_for(session: Session, channel: str, target: str) -> list[dict]:
+    """Messages waiting for one web-chat session (staff replies, notices), oldest first; marked sent."""
+    taken = session.execute(
+        update(_TABLE).where(_TABLE.c.channel == channel, _TABLE.c.target == target, _TABLE.c.status == PENDING)
+        .values(status=SENT, sent_at=utcnow(), attempts=_TABLE.c.attempts + 1)
+        .returning(_TABLE.c.id, _TABLE.c.payload)
+    ).all()
+    return [r.payload for r in sorted(taken, key=lambda r: r.id)]

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, update
 from sqlmodel import Session, select
 
+from store import outbox
 from store.models import Case, CaseEvent, Contact, Conversation, Inbox, Outbox, PrivacyAudit
 
 ERASED = "erased"
@@ -32,7 +33,7 @@ def erase_person(session: Session, channel: str, user_id: str, actor: str, now: 
     for case in their_cases:
         _anonymize(session, case, now)
         if case.slack_ts:  # the staff card is redrawn without the person
-            session.add(Outbox(channel="slack", target=str(case.id), kind="card", payload={"case_id": case.id}))
+            outbox.enqueue(session, channel="slack", target=str(case.id), kind="card", payload={"case_id": case.id})
     counts = {
         "cases": len(their_cases),
         "conversations": session.execute(delete(Conversation).where(Conversation.channel == channel, Conversation.user_id == user_key)).rowcount,

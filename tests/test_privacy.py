@@ -83,10 +83,11 @@ def test_retention_anonymises_closed_cases_past_the_period_only(db, kb):
             if case.user_id != "user:old-open":
                 case.status = "完了"
             session.add(case)
-        old_sent = outbox.enqueue(session, channel="line", target="x", kind="push", payload={"messages": ["名前入り"]})
-        old_sent.status, old_sent.created_at = "sent", now - timedelta(days=40)
-        waiting = outbox.enqueue(session, channel="line", target="y", kind="push", payload={"messages": ["未送信"]})
-        waiting.created_at = now - timedelta(days=40)
+        old_sent = outbox.row(channel="line", target="x", kind="push", payload={"messages": ["名前入り"]})
+        waiting = outbox.row(channel="line", target="y", kind="push", payload={"messages": ["未送信"]})
+        old_sent.update(status="sent", created_at=now - timedelta(days=40))
+        waiting.update(created_at=now - timedelta(days=40))
+        outbox.enqueue_many(session, [old_sent, waiting])
     with session_scope(db) as session:
         counts = privacy.apply_retention(session, now, 5, CLOSED)
     assert counts["cases"] == 1 and counts["messages"] == 1
