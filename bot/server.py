@@ -87,6 +87,6 @@ def serve(settings: Settings, host: str, port: int, workers: int = 1) -> None:
         if settings.database_url.startswith("sqlite"):
             log.warning("several workers on SQLite share one file: use PostgreSQL (DATABASE_URL) to scale out")
         uvicorn.run("bot.server:app_from_env", factory=True, host=host, port=port, workers=workers,
-                    log_level="info", timeout_graceful_shutdown=10)
+                    log_level="info", access_log=False, timeout_graceful_shutdown=10)
         return
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info", timeout_graceful_shutdown=10)
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info", access_log=False, timeout_graceful_shutdown=10)

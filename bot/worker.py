@@ -17,7 +17,7 @@ from store.db import session_scope
 
 log = logging.getLogger(__name__)
 IDLE_WAIT = 0.5
-SENDS_IN_PARALLEL = 8
+SENDS_IN_PARALLEL = 16
 
 
 class Loop:
@@ -115,18 +115,27 @@ class InboxWorker(Loop):
 
 
 class OutboxSender(Loop):
-    """Leases due rows (one per target, so each person's messages keep their order) and sends
-    them in parallel: a platform that takes 100 ms per request still gets many per second."""
+    """Keeps up to `parallel` sends in flight: leases due rows (one per target, so each person's
+    messages keep their order) whenever a place is free, so a platform that takes 100 ms per
+    request still gets many per second and one slow send holds up no other."""
 
     def __init__(self, db: Engine, channels: dict[str, Channel], parallel: int = SENDS_IN_PARALLEL):
         super().__init__("outbox-sender")
         self.db, self.channels, self.parallel = db, channels, parallel
         self._pool = ThreadPoolExecutor(parallel, thread_name_prefix="outbox-send")
+        self._places = threading.Condition()
+        self._in_flight = 0
 
     def step(self) -> bool:
+        with self._places:
+            self._places.wait_for(lambda: self._in_flight < self.parallel)
+            free = self.parallel - self._in_flight
         with session_scope(self.db) as session:
-            rows = outbox.lease_due(session, tuple(self.channels), datetime.now(timezone.utc), limit=self.parallel)
-        list(self._pool.map(self._send, rows))
+            rows = outbox.lease_due(session, tuple(self.channels), datetime.now(timezone.utc), limit=free)
+        with self._places:
+            self._in_flight += len(rows)
+        for row in rows:
+            self._pool.submit(self._send, row)
         return bool(rows)
 
     def stop(self, timeout: float = 10) -> None:
@@ -135,11 +144,16 @@ class OutboxSender(Loop):
 
     def _send(self, row) -> None:
         try:
-            result = self.channels[row.channel].send(row)
-        except Exception as exc:  # a bug in one send must not undo the record of the others
-            log.exception("outbox %s: send raised", row.id)
-            result = retry_later(row.attempts, exc.__class__.__name__)
-        self._record(row, result)
+            try:
+                result = self.channels[row.channel].send(row)
+            except Exception as exc:  # a bug in one send must not undo the record of the others
+                log.exception("outbox %s: send raised", row.id)
+                result = retry_later(row.attempts, exc.__class__.__name__)
+            self._record(row, result)
+        finally:
+            with self._places:
+                self._in_flight -= 1
+                self._places.notify()
 
     def _record(self, row, result) -> None:
         """Written right after the send, so a row LINE or Slack took is never sent again."""

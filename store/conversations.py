@@ -41,7 +41,7 @@ def save_many(session: Session, saves: list[tuple[Key, dict, int]]) -> None:
             for k, state, v in saves if v != 0]
     if new:
         insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-        created = session.execute(insert(_TABLE).values(new).on_conflict_do_nothing().returning(_TABLE.c.user_id)).all()
+        created = session.execute(insert(_TABLE).on_conflict_do_nothing().returning(_TABLE.c.user_id), new).all()
         if len(created) != len(new):
             raise Conflict
     if seen:

@@ -35,7 +35,9 @@ def make_engine(url: str) -> Engine:
 
         return engine
     # hide_parameters: an error message never carries what a citizen typed into the logs.
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10, hide_parameters=True,
+    # No pre-ping (a round trip per transaction): a connection found dropped fails its transaction,
+    # which is redone (loops) or answered 500 and redelivered (webhooks), and the pool is refreshed.
+    return create_engine(url, pool_size=12, max_overflow=8, pool_recycle=1800, hide_parameters=True,
                          connect_args={"application_name": "kyodo-desk"})
 
 

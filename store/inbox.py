@@ -13,6 +13,7 @@ from store.models import Inbox, utcnow
 
 PENDING, DONE, IGNORED, FAILED = "pending", "done", "ignored", "failed"
 MAX_ATTEMPTS = 5
+CANDIDATES_PER_PLACE = 4  # so that workers claiming at once take different rows
 _TABLE = Inbox.__table__
 
 
@@ -24,12 +25,12 @@ def add_many(session: Session, channel: str, events: list[tuple[str, str, dict]]
         return set()
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     now = utcnow()
-    statement = insert(_TABLE).values([
+    statement = insert(_TABLE).on_conflict_do_nothing(index_elements=["event_id"]).returning(_TABLE.c.event_id)
+    return set(session.execute(statement, [
         dict(event_id=event_id, channel=channel, user_key=user_key, payload=payload, status=status, attempts=0,
              received_at=now, processed_at=None if status == PENDING else now)
         for event_id, user_key, payload in events
-    ]).on_conflict_do_nothing(index_elements=["event_id"]).returning(_TABLE.c.event_id)
-    return set(session.execute(statement).scalars())
+    ]).scalars())
 
 
 def add(session: Session, *, channel: str, event_id: str, user_key: str, payload: dict, status: str = PENDING) -> bool:
@@ -41,8 +42,9 @@ def claim_batch(session: Session, limit: int) -> list[Row]:
     one per person), locked for this transaction.
 
     The candidates come from one pass over the pending events (linear whatever the planner
-    knows). On PostgreSQL, rows another worker holds are skipped; an event waits while an older
-    one of the same person is still pending, so each person's events run in order.
+    knows), several times as many as wanted: on PostgreSQL, rows another worker holds are
+    skipped and the next ones taken. An event waits while an older one of the same person is
+    still pending, so each person's events run in order.
     """
     pending = _TABLE.c
     first = (
@@ -50,8 +52,9 @@ def claim_batch(session: Session, limit: int) -> list[Row]:
         .where(pending.status == PENDING)
         .subquery()
     )
-    candidates = select(first.c.id).where(first.c.n == 1).order_by(first.c.id).limit(limit)
-    query = select(*_TABLE.c).where(pending.id.in_(candidates.scalar_subquery()), pending.status == PENDING).order_by(pending.id)
+    candidates = select(first.c.id).where(first.c.n == 1).order_by(first.c.id).limit(limit * CANDIDATES_PER_PLACE)
+    query = (select(*_TABLE.c).where(pending.id.in_(candidates.scalar_subquery()), pending.status == PENDING)
+             .order_by(pending.id).limit(limit))
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
     return list(session.execute(query).all())

@@ -17,6 +17,7 @@ from store.models import Outbox, utcnow
 
 PENDING, SENT, FAILED = "pending", "sent", "failed"
 LEASE = timedelta(seconds=60)  # longer than a leased row can take to send (10 s timeout)
+CANDIDATES_PER_PLACE = 4  # so that senders leasing at once take different rows
 _TABLE = Outbox.__table__
 
 
@@ -38,10 +39,11 @@ def enqueue(session: Session, **values) -> None:
 
 
 def lease_due(session: Session, channels: tuple[str, ...], now: datetime, limit: int) -> list[Row]:
-    """Lease the oldest due rows that are first in their target's queue.
+    """Lease the oldest due rows that are first in their target's queue, in one statement.
 
-    The candidates come from one pass over the pending rows (linear whatever the planner knows);
-    the update re-checks each row, so of two senders choosing the same row only one leases it.
+    The candidates come from one pass over the pending rows (linear whatever the planner
+    knows), several times as many as wanted: on PostgreSQL, rows another sender is leasing are
+    skipped and the next ones taken, and a row leased meanwhile no longer qualifies.
     """
     pending = _TABLE.c
     first = (
@@ -50,15 +52,15 @@ def lease_due(session: Session, channels: tuple[str, ...], now: datetime, limit:
         .where(pending.status == PENDING, pending.channel.in_(channels))
         .subquery()
     )
-    due = (select(first.c.id).where(first.c.n == 1, first.c.next_attempt_at <= now)
-           .where(or_(first.c.lease_until.is_(None), first.c.lease_until < now))
-           .order_by(first.c.id).limit(limit))
-    ids = list(session.execute(due).scalars())
-    if not ids:
-        return []
-    statement = (update(_TABLE)
-                 .where(_TABLE.c.id.in_(ids), _TABLE.c.status == PENDING)
-                 .where(or_(_TABLE.c.lease_until.is_(None), _TABLE.c.lease_until < now))
+    candidates = (select(first.c.id).where(first.c.n == 1, first.c.next_attempt_at <= now)
+                  .where(or_(first.c.lease_until.is_(None), first.c.lease_until < now))
+                  .order_by(first.c.id).limit(limit * CANDIDATES_PER_PLACE))
+    chosen = (select(pending.id).where(pending.id.in_(candidates.scalar_subquery()), pending.status == PENDING)
+              .where(or_(pending.lease_until.is_(None), pending.lease_until < now))
+              .order_by(pending.id).limit(limit))
+    if session.get_bind().dialect.name == "postgresql":
+        chosen = chosen.with_for_update(skip_locked=True)
+    statement = (update(_TABLE).where(_TABLE.c.id.in_(chosen.correlate(None).scalar_subquery()))
                  .values(lease_until=now + LEASE).returning(*_TABLE.c))
     return sorted(session.execute(statement).all(), key=lambda r: r.id)
 
