@@ -1,11 +1,18 @@
-"""Webhook load benchmark: signed LINE text events at a steady rate against `kyodo-desk serve`
-on loopback, with the mock LINE API in this process.
+"""Webhook load benchmark: signed LINE text events against `kyodo-desk serve` on loopback, with a
+mock LINE API in a process of its own (bench/mock_line.py).
 
-Reports, per setup and rate: events/s sustained (all replies received), webhook ack p50/p99,
-and webhook-to-reply p99 (event posted → reply request at the mock). In the same run, the same
-stack's bare endpoint — signature check and 200, nothing stored — gives the ceiling.
+Per setup (bare endpoint, SQLite 1 process, PostgreSQL 1 and N processes):
+- at each steady rate (open loop: an event every 1/rate s, latency counted from when it was due,
+  so a slow server cannot slow the generator down and hide its own delay): events/s sustained
+  end to end (all replies received), webhook ack p50/p99, webhook-to-reply p99, lost, errors;
+- at saturation (closed loop: 64 connections sending back to back for a few seconds): acks/s.
+In the same run, the same stack's bare endpoint (signature check and 200, nothing stored, as
+many processes) gives the ceiling.
 
-    .venv/bin/python bench/load.py [--rates 100 200 300] [--seconds 10] [--postgres URL] [--workers 2]
+The generator writes pre-signed HTTP/1.1 requests on keep-alive sockets: httpx costs about 2 ms
+of CPU per request, which on a 2-core machine takes the CPU the server under test needs.
+
+    .venv/bin/python bench/load.py [--rates 100 300] [--seconds 10] [--postgres URL] [--workers 2]
 """
 from __future__ import annotations
 
@@ -18,6 +25,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections import Counter
 from pathlib import Path
 
 import httpx
@@ -26,16 +34,18 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tests.live import LINE_SECRET, LINE_TOKEN, free_port, sign  # noqa: E402
-from tests.mock_platform import MockPlatform  # noqa: E402
 
 QUESTIONS = ["公民館の休館日は？", "区づくり推進事業の補助率は？", "協働推進委員会の委員は何人？", "協働の提案はどこに出すの"]
+USERS = 200
+SATURATION_SECONDS = 5
+SATURATION_CONNECTIONS = 64
 
 BARE_APP = '''
 import sys
 from fastapi import FastAPI, Request, Response
 from linebot.v3 import SignatureValidator
 import uvicorn
-validator = SignatureValidator(sys.argv[2])
+validator = SignatureValidator(sys.argv[1])
 app = FastAPI()
 
 @app.post("/line/webhook")
@@ -49,7 +59,7 @@ async def webhook(request: Request):
 def health():
     return {}
 
-uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning")
+uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[2]), log_level="warning")
 '''
 
 
@@ -71,130 +81,259 @@ def wait_healthy(port: int, proc: subprocess.Popen) -> None:
     raise RuntimeError("server did not start")
 
 
-def start_desk(db_url: str, line_url: str, workers: int) -> tuple[list[subprocess.Popen], list[int]]:
-    env = dict(os.environ, DATABASE_URL=db_url, LINE_CHANNEL_SECRET=LINE_SECRET, LINE_CHANNEL_ACCESS_TOKEN=LINE_TOKEN,
-               LINE_API_BASE_URL=line_url)
+def start(commands: list[list[str]], env: dict | None = None) -> tuple[list[subprocess.Popen], list[int]]:
+    """One process per command (each given a free port as its last argument), all healthy."""
     procs, ports = [], []
-    for _ in range(workers):
+    for command in commands:
         port = free_port()
-        proc = subprocess.Popen([sys.executable, "-m", "bot", "serve", "--port", str(port)], env=env,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
+        proc = subprocess.Popen(command + [str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
         wait_healthy(port, proc)
         procs.append(proc)
         ports.append(port)
     return procs, ports
 
 
-def start_bare() -> tuple[list[subprocess.Popen], list[int]]:
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, "-c", BARE_APP, str(port), LINE_SECRET], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, cwd=ROOT)
-    wait_healthy(port, proc)
-    return [proc], [port]
+def start_desk(db_url: str, line_url: str, processes: int):
+    env = dict(os.environ, DATABASE_URL=db_url, LINE_CHANNEL_SECRET=LINE_SECRET, LINE_CHANNEL_ACCESS_TOKEN=LINE_TOKEN,
+               LINE_API_BASE_URL=line_url)
+    return start([[sys.executable, "-m", "bot", "serve", "--port"]] * processes, env)
 
 
-async def drive(ports: list[int], rate: int, seconds: float, users: int = 200) -> tuple[list[float], dict[str, float], int]:
-    """Send rate*seconds events on a fixed schedule; returns ack latencies, send times by reply token, errors."""
-    acks: list[float] = []
-    sent_at: dict[str, float] = {}
-    errors = 0
-    total = int(rate * seconds)
-    limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
-    async with httpx.AsyncClient(timeout=10, limits=limits) as client:
-        async def one(i: int):
-            nonlocal errors
-            token = uuid.uuid4().hex
-            event = {"type": "message", "mode": "active", "timestamp": int(time.time() * 1000),
-                     "source": {"type": "user", "userId": f"Ubench{i % users:04d}"},
-                     "webhookEventId": uuid.uuid4().hex, "deliveryContext": {"isRedelivery": False},
-                     "replyToken": token, "message": {"id": str(i), "type": "text", "text": QUESTIONS[i % len(QUESTIONS)]}}
-            body = json.dumps({"destination": "U0", "events": [event]}, ensure_ascii=False).encode()
-            port = ports[i % len(ports)]
-            start = time.monotonic()
+def start_bare(processes: int):
+    return start([[sys.executable, "-c", BARE_APP, LINE_SECRET]] * processes)
+
+
+def stop(procs: list[subprocess.Popen]) -> None:
+    for proc in procs:
+        proc.terminate()
+    for proc in procs:
+        proc.wait(30)
+
+
+class MockLine:
+    """bench/mock_line.py in its own process."""
+
+    def __init__(self):
+        self.port = free_port()
+        self.proc = subprocess.Popen([sys.executable, str(ROOT / "bench" / "mock_line.py"), str(self.port)])
+        deadline = time.monotonic() + 20
+        while True:
             try:
-                response = await client.post(f"http://127.0.0.1:{port}/line/webhook", content=body,
-                                             headers={"content-type": "application/json", "x-line-signature": sign(body)})
-                if response.status_code != 200:
-                    errors += 1
-                    return
-            except httpx.HTTPError:
-                errors += 1
+                httpx.get(f"{self.url}/__replies", timeout=1)
                 return
-            acks.append(time.monotonic() - start)
-            sent_at[token] = start
+            except httpx.HTTPError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
 
-        begin = time.monotonic()
-        tasks = []
-        for i in range(total):
-            delay = begin + i / rate - time.monotonic()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            tasks.append(asyncio.create_task(one(i)))
-        await asyncio.gather(*tasks)
-    return acks, sent_at, errors
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def replies(self) -> dict[str, float]:
+        return httpx.get(f"{self.url}/__replies", timeout=30).json()
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(10)
 
 
-def run(label: str, procs_ports, line: MockPlatform | None, rate: int, seconds: float) -> dict:
-    procs, ports = procs_ports
+def signed_requests(count: int, port: int) -> list[tuple[str, bytes]]:
+    """(reply token, raw HTTP request) per event, built before the clock starts."""
+    out = []
+    for i in range(count):
+        token = uuid.uuid4().hex
+        event = {"type": "message", "mode": "active", "timestamp": int(time.time() * 1000),
+                 "source": {"type": "user", "userId": f"Ubench{i % USERS:04d}"},
+                 "webhookEventId": uuid.uuid4().hex, "deliveryContext": {"isRedelivery": False},
+                 "replyToken": token, "message": {"id": str(i), "type": "text", "text": QUESTIONS[i % len(QUESTIONS)]}}
+        body = json.dumps({"destination": "U0", "events": [event]}, ensure_ascii=False).encode()
+        head = (f"POST /line/webhook HTTP/1.1\r\nhost: 127.0.0.1:{port}\r\ncontent-type: application/json\r\n"
+                f"content-length: {len(body)}\r\nx-line-signature: {sign(body)}\r\n\r\n")
+        out.append((token, head.encode() + body))
+    return out
+
+
+class Connections:
+    """Keep-alive connections to one port, reused; a new one is opened when all are busy."""
+
+    def __init__(self, port: int):
+        self.port, self.idle = port, []
+
+    async def exchange(self, request: bytes) -> int:
+        if self.idle:
+            try:
+                return await self._exchange(*self.idle.pop(), request)
+            except (OSError, asyncio.IncompleteReadError):
+                pass  # closed by the server while idle: like any client, try a new connection (the event id dedupes)
+        return await self._exchange(*await asyncio.open_connection("127.0.0.1", self.port), request)
+
+    async def _exchange(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: bytes) -> int:
+        try:
+            writer.write(request)
+            head = await reader.readuntil(b"\r\n\r\n")
+            status = int(head.split(b" ", 2)[1])
+            length = next((int(line.split(b":", 1)[1]) for line in head.split(b"\r\n")
+                           if line.lower().startswith(b"content-length:")), 0)
+            await reader.readexactly(length)
+        except Exception:
+            writer.close()
+            raise
+        self.idle.append((reader, writer))
+        return status
+
+    def close(self) -> None:
+        for _, writer in self.idle:
+            writer.close()
+
+
+async def open_loop(ports: list[int], requests: list[list[tuple[str, bytes]]], rate: int):
+    """Each event sent when it is due (i / rate s after the start); returns ack latencies (from
+    when due), the due time per reply token, and errors."""
+    pools = [Connections(port) for port in ports]
+    acks, due_at, errors = [], {}, Counter()
+    begin = time.monotonic() + 0.2
+
+    async def one(i: int, token: str, request: bytes, pool: Connections):
+        due = begin + i / rate
+        try:
+            status = await pool.exchange(request)
+        except (OSError, asyncio.IncompleteReadError, ValueError) as exc:
+            errors[exc.__class__.__name__] += 1
+            return
+        if status != 200:
+            errors[f"HTTP {status}"] += 1
+            return
+        acks.append(time.monotonic() - due)
+        due_at[token] = due
+
+    tasks = []
+    for i in range(len(requests[0])):
+        k = i % len(ports)
+        token, request = requests[k][i]
+        delay = begin + i / rate - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(one(i, token, request, pools[k])))
+    await asyncio.gather(*tasks)
+    for pool in pools:
+        pool.close()
+    return acks, due_at, errors
+
+
+async def closed_loop(ports: list[int], requests: list[list[tuple[str, bytes]]], seconds: float) -> float:
+    """Connections sending back to back; acks per second."""
+    end = time.monotonic() + seconds
+    acked = 0
+
+    async def connection(c: int):
+        nonlocal acked
+        pool, mine = Connections(ports[c % len(ports)]), requests[c % len(ports)][c::SATURATION_CONNECTIONS]
+        for _, request in mine:
+            if time.monotonic() >= end:
+                break
+            try:
+                if await pool.exchange(request) == 200:
+                    acked += 1
+            except (OSError, asyncio.IncompleteReadError, ValueError):
+                pass
+        pool.close()
+
+    begin = time.monotonic()
+    await asyncio.gather(*(connection(c) for c in range(SATURATION_CONNECTIONS)))
+    return acked / (time.monotonic() - begin)
+
+
+def measure_rate(label: str, started, line: MockLine | None, rate: int, seconds: float) -> dict:
+    procs, ports = started
     try:
-        start = time.monotonic()
-        acks, sent_at, errors = asyncio.run(drive(ports, rate, seconds))
+        count = int(rate * seconds)
+        requests = [signed_requests(count, port) for port in ports]
+        start_at = time.monotonic()
+        acks, due_at, errors = asyncio.run(open_loop(ports, requests, rate))
         replied: dict[str, float] = {}
         if line is not None:
             deadline = time.monotonic() + 120
-            while time.monotonic() < deadline and len(replied) < len(sent_at):
-                for request in line.calls("/v2/bot/message/reply"):
-                    token = request.body.get("replyToken")
-                    if token in sent_at and token not in replied:
-                        replied[token] = request.at
-                time.sleep(0.1)
+            while time.monotonic() < deadline and len(replied) < len(due_at):
+                replied = {t: at for t, at in line.replies().items() if t in due_at}
+                time.sleep(0.5)
         finished = max(replied.values(), default=time.monotonic()) if line else time.monotonic()
         done = len(replied) if line else len(acks)
-        elapsed = max(finished - start, seconds)
-        to_reply = [replied[t] - sent_at[t] for t in replied]
-        return {"setup": label, "rate": rate, "events": int(rate * seconds), "errors": errors,
+        elapsed = max(finished - start_at, seconds)
+        return {"setup": label, "rate": rate, "events": count, "errors": sum(errors.values()), "error_kinds": dict(errors),
                 "sustained": done / elapsed, "ack_p50": pct(acks, .5), "ack_p99": pct(acks, .99),
-                "reply_p99": pct(to_reply, .99) if line else float("nan"), "lost": (len(sent_at) - len(replied)) if line else 0}
+                "reply_p99": pct([replied[t] - due_at[t] for t in replied], .99) if line else float("nan"),
+                "lost": (len(due_at) - len(replied)) if line else 0}
     finally:
-        for proc in procs:
-            proc.terminate()
-        for proc in procs:
-            proc.wait(15)
+        stop(procs)
+
+
+def measure_saturation(started) -> float:
+    procs, ports = started
+    try:
+        requests = [signed_requests(3000 * SATURATION_SECONDS // len(ports), port) for port in ports]
+        return asyncio.run(closed_loop(ports, requests, SATURATION_SECONDS))
+    finally:
+        stop(procs)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--rates", type=int, nargs="*", default=[100])
+    parser.add_argument("--rates", type=int, nargs="*", default=[100, 300])
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--postgres", help="also run on this PostgreSQL URL (e.g. postgresql+psycopg://postgres@127.0.0.1/test)")
     parser.add_argument("--workers", type=int, default=2, help="processes for the PostgreSQL multi-process run")
     args = parser.parse_args()
-    results = []
-    with tempfile.TemporaryDirectory() as tmp:
-        for rate in args.rates:
-            results.append(run("bare endpoint (ceiling)", start_bare(), None, rate, args.seconds))
-            line = MockPlatform(default_body={"sentMessages": []}).start()
-            results.append(run("SQLite, 1 process", start_desk(f"sqlite:///{tmp}/bench-{rate}.db", line.url, 1),
-                               line, rate, args.seconds))
-            line.stop()
-            if args.postgres:
-                for workers in (1, args.workers):
-                    url, drop = _fresh_schema(args.postgres)
-                    line = MockPlatform(default_body={"sentMessages": []}).start()
-                    results.append(run(f"PostgreSQL, {workers} process(es)", start_desk(url, line.url, workers),
-                                       line, rate, args.seconds))
-                    line.stop()
-                    drop()
+    line = MockLine()
+    setups = [("SQLite, 1 process", 1, lambda tmp, rate: f"sqlite:///{tmp}/bench-{rate}.db")]
+    if args.postgres:
+        setups += [(f"PostgreSQL, {processes(n)}", n, lambda tmp, rate: args.postgres)
+                   for n in (1, args.workers)]
+    rows, saturation = [], {}
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            for n in sorted({n for _, n, _ in setups}):
+                label = bare_label(n)
+                saturation[label] = measure_saturation(start_bare(n))
+                rows += [measure_rate(label, start_bare(n), None, rate, args.seconds) for rate in args.rates]
+            for label, n, url_for in setups:
+                for rate in args.rates + ["saturation"]:
+                    url, drop = _database(url_for(tmp, rate))
+                    try:
+                        if rate == "saturation":
+                            saturation[label] = measure_saturation(start_desk(url, line.url, n))
+                        else:
+                            rows.append(measure_rate(label, start_desk(url, line.url, n), line, rate, args.seconds))
+                    finally:
+                        drop()
+    finally:
+        line.stop()
     print(f"{'setup':28} {'rate/s':>6} {'events':>6} {'sustained/s':>11} {'ack p50 ms':>10} {'ack p99 ms':>10} "
           f"{'reply p99 ms':>12} {'lost':>5} {'errors':>6}")
-    for r in results:
+    for r in rows:
         print(f"{r['setup']:28} {r['rate']:>6} {r['events']:>6} {r['sustained']:>11.1f} {r['ack_p50']:>10.1f} "
               f"{r['ack_p99']:>10.1f} {r['reply_p99']:>12.1f} {r['lost']:>5} {r['errors']:>6}")
-    for rate in args.rates:
-        bare = next(r for r in results if r["rate"] == rate and r["setup"].startswith("bare"))
-        for r in results:
-            if r["rate"] == rate and not r["setup"].startswith("bare"):
-                print(f"{r['setup']} at {rate}/s: ack throughput {r['sustained'] / bare['sustained']:.0%} of the bare endpoint's")
+    for r in rows:
+        if r["errors"]:
+            print(f"  errors of {r['setup']} at {r['rate']}/s: {r['error_kinds']}")
+    print(f"\n{'setup':28} {'acks/s at saturation':>20} {'of the bare endpoint':>21}")
+    for label, n in [(bare_label(n), n) for n in sorted({n for _, n, _ in setups})] + [(l, n) for l, n, _ in setups]:
+        print(f"{label:28} {saturation[label]:>20.0f} {saturation[label] / saturation[bare_label(n)]:>21.0%}")
+
+
+def processes(n: int) -> str:
+    return f"{n} process{'es' if n > 1 else ''}"
+
+
+def bare_label(n: int) -> str:
+    return f"bare endpoint, {processes(n)}"
+
+
+def _database(url: str):
+    """A PostgreSQL URL gets a schema of its own for one measurement (dropped afterwards)."""
+    if url.startswith("sqlite"):
+        return url, lambda: None
+    return _fresh_schema(url)
 
 
 def _fresh_schema(url: str):

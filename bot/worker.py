@@ -117,7 +117,9 @@ class InboxWorker(Loop):
 class OutboxSender(Loop):
     """Keeps up to `parallel` sends in flight: leases due rows (one per target, so each person's
     messages keep their order) whenever a place is free, so a platform that takes 100 ms per
-    request still gets many per second and one slow send holds up no other."""
+    request still gets many per second and one slow send holds up no other. Outcomes are
+    recorded together, a moment after the sends: a sent row stays leased until then, so it is
+    never sent again, and the next message to its target waits for the record."""
 
     def __init__(self, db: Engine, channels: dict[str, Channel], parallel: int = SENDS_IN_PARALLEL):
         super().__init__("outbox-sender")
@@ -125,46 +127,54 @@ class OutboxSender(Loop):
         self._pool = ThreadPoolExecutor(parallel, thread_name_prefix="outbox-send")
         self._places = threading.Condition()
         self._in_flight = 0
+        self._finished: list[tuple] = []  # (row, result) sent but not yet recorded
 
     def step(self) -> bool:
+        recorded = self._record_finished()
         with self._places:
-            self._places.wait_for(lambda: self._in_flight < self.parallel)
+            self._places.wait_for(lambda: self._in_flight < self.parallel or self._finished)
             free = self.parallel - self._in_flight
+        if not free:
+            return True
         with session_scope(self.db) as session:
             rows = outbox.lease_due(session, tuple(self.channels), datetime.now(timezone.utc), limit=free)
         with self._places:
             self._in_flight += len(rows)
         for row in rows:
             self._pool.submit(self._send, row)
-        return bool(rows)
+        return bool(rows or recorded)
 
     def stop(self, timeout: float = 10) -> None:
         super().stop(timeout)
         self._pool.shutdown(wait=True)
+        self._record_finished()
 
     def _send(self, row) -> None:
         try:
-            try:
-                result = self.channels[row.channel].send(row)
-            except Exception as exc:  # a bug in one send must not undo the record of the others
-                log.exception("outbox %s: send raised", row.id)
-                result = retry_later(row.attempts, exc.__class__.__name__)
-            self._record(row, result)
-        finally:
-            with self._places:
-                self._in_flight -= 1
-                self._places.notify()
+            result = self.channels[row.channel].send(row)
+        except Exception as exc:  # a bug in one send must not undo the record of the others
+            log.exception("outbox %s: send raised", row.id)
+            result = retry_later(row.attempts, exc.__class__.__name__)
+        with self._places:
+            self._in_flight -= 1
+            self._finished.append((row, result))
+            self._places.notify()
+        self.wake()
 
-    def _record(self, row, result) -> None:
-        """Written right after the send, so a row LINE or Slack took is never sent again."""
+    def _record_finished(self) -> int:
+        with self._places:
+            finished, self._finished = self._finished, []
+        if not finished:
+            return 0
         with session_scope(self.db) as session:
-            if result.outcome == "sent":
-                outbox.mark_sent(session, row.id)
-            elif result.outcome in ("retry", "retry_as_push"):
-                outbox.mark_retry(session, row.id, result.delay, result.error,
-                                  drop_reply_token=result.outcome == "retry_as_push")
-                if result.outcome == "retry":
-                    log.warning("outbox %s: will retry (%s)", row.id, result.error)
-            else:
-                outbox.mark_failed(session, row.id, result.error)
-                log.error("outbox %s: failed for good (%s)", row.id, result.error)
+            outbox.mark_sent(session, [row.id for row, result in finished if result.outcome == "sent"])
+            for row, result in finished:
+                if result.outcome in ("retry", "retry_as_push"):
+                    outbox.mark_retry(session, row.id, result.delay, result.error,
+                                      drop_reply_token=result.outcome == "retry_as_push")
+                    if result.outcome == "retry":
+                        log.warning("outbox %s: will retry (%s)", row.id, result.error)
+                elif result.outcome != "sent":
+                    outbox.mark_failed(session, row.id, result.error)
+                    log.error("outbox %s: failed for good (%s)", row.id, result.error)
+        return len(finished)

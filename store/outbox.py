@@ -65,22 +65,23 @@ def lease_due(session: Session, channels: tuple[str, ...], now: datetime, limit:
     return sorted(session.execute(statement).all(), key=lambda r: r.id)
 
 
-def _finish(session: Session, row_id: int, **values) -> None:
-    session.execute(update(_TABLE).where(_TABLE.c.id == row_id)
-                       .values(attempts=_TABLE.c.attempts + 1, lease_until=None, **values))
+def _finish(session: Session, row_ids: list[int], **values) -> None:
+    if row_ids:
+        session.execute(update(_TABLE).where(_TABLE.c.id.in_(row_ids))
+                        .values(attempts=_TABLE.c.attempts + 1, lease_until=None, **values))
 
 
-def mark_sent(session: Session, row_id: int) -> None:
-    _finish(session, row_id, status=SENT, sent_at=utcnow())
+def mark_sent(session: Session, row_ids: list[int]) -> None:
+    _finish(session, row_ids, status=SENT, sent_at=utcnow())
 
 
 def mark_retry(session: Session, row_id: int, delay: timedelta, error: str, drop_reply_token: bool = False) -> None:
     extra = {"reply_token": None} if drop_reply_token else {}
-    _finish(session, row_id, next_attempt_at=utcnow() + delay, last_error=error[:500], **extra)
+    _finish(session, [row_id], next_attempt_at=utcnow() + delay, last_error=error[:500], **extra)
 
 
 def mark_failed(session: Session, row_id: int, error: str) -> None:
-    _finish(session, row_id, status=FAILED, last_error=error[:500])
+    _finish(session, [row_id], status=FAILED, last_error=error[:500])
 
 
 def collect_for(session: Session, channel: str, target: str) -> list[dict]:

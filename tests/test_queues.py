@@ -34,7 +34,7 @@ def test_a_targets_second_message_waits_until_its_first_is_sent(db):
     assert [r.id for r in lease(db)] == [a1, b1]
     assert lease(db) == []  # leased rows are not handed out twice
     with session_scope(db) as session:
-        outbox.mark_sent(session, a1)
+        outbox.mark_sent(session, [a1])
     assert [r.id for r in lease(db)] == [a2]
 
 
