@@ -7,7 +7,6 @@ import asyncio
 import logging
 import queue
 import threading
-
 from collections.abc import Callable
 from typing import Any
 
