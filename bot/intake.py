@@ -84,11 +84,18 @@ class InboxWriter:
         except Exception as exc:
             if len(batch) > 1:
                 raise
-            events, stored, loop = batch[0]
-            loop.call_soon_threadsafe(_settle, stored, None, exc)
+            _answer(batch[0], None, exc)
             return
-        for events, stored, loop in batch:
-            loop.call_soon_threadsafe(_settle, stored, sum(event_id in news for event_id, _, _ in events), None)
+        for item in batch:
+            _answer(item, sum(event_id in news for event_id, _, _ in item[0]), None)
+
+
+def _answer(item, result, exc: BaseException | None) -> None:
+    _, stored, loop = item
+    try:
+        loop.call_soon_threadsafe(_settle, stored, result, exc)
+    except RuntimeError:  # the server's loop has closed: nobody is waiting any more
+        pass
 
 
 def _settle(future: asyncio.Future, result, exc: BaseException | None) -> None:
