@@ -28,10 +28,6 @@ def load_many(session: Session, keys: list[Key], lock: bool = False) -> dict[Key
     return {(r.channel, r.user_id): (dict(r.state), r.version) for r in session.execute(query)}
 
 
-def load(session: Session, channel: str, user_id: str) -> tuple[dict, int]:
-    return load_many(session, [(channel, user_id)]).get((channel, user_id), ({}, 0))
-
-
 def save_many(session: Session, saves: list[tuple[Key, dict, int]]) -> None:
     """Write (key, new state, version it was read at) for several people; Conflict when any of
     them changed since it was read."""

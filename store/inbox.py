@@ -2,7 +2,7 @@
 then processed in order per person by the worker."""
 from __future__ import annotations
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Row
@@ -10,10 +10,10 @@ from sqlalchemy.engine import Row
 from sqlmodel import Session
 
 from store.models import Inbox, utcnow
+from store.queues import CANDIDATES_PER_PLACE, heads
 
 PENDING, DONE, IGNORED, FAILED = "pending", "done", "ignored", "failed"
 MAX_ATTEMPTS = 5
-CANDIDATES_PER_PLACE = 4  # so that workers claiming at once take different rows
 _TABLE = Inbox.__table__
 
 
@@ -47,12 +47,8 @@ def claim_batch(session: Session, limit: int) -> list[Row]:
     still pending, so each person's events run in order.
     """
     pending = _TABLE.c
-    first = (
-        select(pending.id, func.row_number().over(partition_by=pending.user_key, order_by=pending.id).label("n"))
-        .where(pending.status == PENDING)
-        .subquery()
-    )
-    candidates = select(first.c.id).where(first.c.n == 1).order_by(first.c.id).limit(limit * CANDIDATES_PER_PLACE)
+    first = heads(_TABLE, (pending.user_key,), pending.status == PENDING)
+    candidates = select(first.c.id).order_by(first.c.id).limit(limit * CANDIDATES_PER_PLACE)
     query = (select(*_TABLE.c).where(pending.id.in_(candidates.scalar_subquery()), pending.status == PENDING)
              .order_by(pending.id).limit(limit))
     if session.get_bind().dialect.name == "postgresql":

@@ -9,15 +9,15 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import insert, or_, select, update
 from sqlalchemy.engine import Row
 from sqlmodel import Session
 
 from store.models import Outbox, utcnow
+from store.queues import CANDIDATES_PER_PLACE, heads
 
 PENDING, SENT, FAILED = "pending", "sent", "failed"
 LEASE = timedelta(seconds=60)  # longer than a leased row can take to send (10 s timeout)
-CANDIDATES_PER_PLACE = 4  # so that senders leasing at once take different rows
 _TABLE = Outbox.__table__
 
 
@@ -46,13 +46,9 @@ def lease_due(session: Session, channels: tuple[str, ...], now: datetime, limit:
     skipped and the next ones taken, and a row leased meanwhile no longer qualifies.
     """
     pending = _TABLE.c
-    first = (
-        select(pending.id, pending.next_attempt_at, pending.lease_until,
-               func.row_number().over(partition_by=(pending.channel, pending.target), order_by=pending.id).label("n"))
-        .where(pending.status == PENDING, pending.channel.in_(channels))
-        .subquery()
-    )
-    candidates = (select(first.c.id).where(first.c.n == 1, first.c.next_attempt_at <= now)
+    first = heads(_TABLE, (pending.channel, pending.target), pending.status == PENDING, pending.channel.in_(channels),
+                  also=(pending.next_attempt_at, pending.lease_until))
+    candidates = (select(first.c.id).where(first.c.next_attempt_at <= now)
                   .where(or_(first.c.lease_until.is_(None), first.c.lease_until < now))
                   .order_by(first.c.id).limit(limit * CANDIDATES_PER_PLACE))
     chosen = (select(pending.id).where(pending.id.in_(candidates.scalar_subquery()), pending.status == PENDING)
