@@ -79,7 +79,8 @@ class ReferenceCounter(SQLModel, table=True):
 
 class Outbox(SQLModel, table=True):
     """A message to send: to a citizen (line/web) or to staff (slack). Sent at least once, deduplicated by key."""
-    __table_args__ = (UniqueConstraint("dedupe_key"), Index("ix_outbox_target_status_id", "channel", "target", "status", "id"))
+    __table_args__ = (UniqueConstraint("dedupe_key"), Index("ix_outbox_target_status_id", "channel", "target", "status", "id"),
+                      Index("ix_outbox_status_id", "status", "id"))
     id: int | None = Field(default=None, primary_key=True)
     channel: str = Field(max_length=16)
     target: str = Field(max_length=128)
@@ -87,7 +88,7 @@ class Outbox(SQLModel, table=True):
     payload: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     reply_token: str | None = Field(default=None, max_length=256)
     dedupe_key: str | None = Field(default=None, max_length=200)
-    status: str = Field(default="pending", max_length=16, index=True)
+    status: str = Field(default="pending", max_length=16)
     attempts: int = 0
     next_attempt_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False, index=True))
     lease_until: datetime | None = Field(default=None, sa_column=_ts(nullable=True))  # while a sender holds it
@@ -98,13 +99,13 @@ class Outbox(SQLModel, table=True):
 
 class Inbox(SQLModel, table=True):
     """A platform event, stored before the webhook is answered; processed once, in order per person."""
-    __table_args__ = (Index("ix_inbox_user_status_id", "user_key", "status", "id"),)
+    __table_args__ = (Index("ix_inbox_user_status_id", "user_key", "status", "id"), Index("ix_inbox_status_id", "status", "id"))
     id: int | None = Field(default=None, primary_key=True)
     event_id: str = Field(unique=True, max_length=128)
     channel: str = Field(max_length=16)
     user_key: str = Field(max_length=160)
     payload: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    status: str = Field(default="pending", max_length=16, index=True)
+    status: str = Field(default="pending", max_length=16)
     attempts: int = 0
     received_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
     processed_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))

@@ -13,8 +13,9 @@ from sqlalchemy import insert, or_, select, update
 from sqlalchemy.engine import Row
 from sqlmodel import Session
 
+from store import signals
 from store.models import Outbox, utcnow
-from store.queues import CANDIDATES_PER_PLACE, heads
+from store.queues import CANDIDATES_PER_PLACE, WINDOW, heads, window_full
 
 PENDING, SENT, FAILED = "pending", "sent", "failed"
 LEASE = timedelta(seconds=60)  # longer than a leased row can take to send (10 s timeout)
@@ -32,6 +33,7 @@ def row(*, channel: str, target: str, kind: str, payload: dict, reply_token: str
 def enqueue_many(session: Session, rows: list[dict]) -> None:
     if rows:
         session.execute(insert(_TABLE), rows)
+        signals.notify(session, signals.OUTBOX)
 
 
 def enqueue(session: Session, **values) -> None:
@@ -41,13 +43,20 @@ def enqueue(session: Session, **values) -> None:
 def lease_due(session: Session, channels: tuple[str, ...], now: datetime, limit: int) -> list[Row]:
     """Lease the oldest due rows that are first in their target's queue, in one statement.
 
-    The candidates come from one pass over the pending rows (linear whatever the planner
-    knows), several times as many as wanted: on PostgreSQL, rows another sender is leasing are
-    skipped and the next ones taken, and a row leased meanwhile no longer qualifies.
+    The candidates are the heads among the oldest pending rows (see `queues.heads`), several
+    times as many as wanted: on PostgreSQL, rows another sender is leasing are skipped and the
+    next ones taken, and a row leased meanwhile no longer qualifies.
     """
+    rows = _lease(session, channels, now, limit, WINDOW)
+    if len(rows) < limit and window_full(session, _TABLE, _TABLE.c.status == PENDING, _TABLE.c.channel.in_(channels)):
+        rows = sorted(rows + _lease(session, channels, now, limit - len(rows), None), key=lambda r: r.id)
+    return rows
+
+
+def _lease(session: Session, channels: tuple[str, ...], now: datetime, limit: int, window: int | None) -> list[Row]:
     pending = _TABLE.c
     first = heads(_TABLE, (pending.channel, pending.target), pending.status == PENDING, pending.channel.in_(channels),
-                  also=(pending.next_attempt_at, pending.lease_until))
+                  also=(pending.next_attempt_at, pending.lease_until), window=window)
     candidates = (select(first.c.id).where(first.c.next_attempt_at <= now)
                   .where(or_(first.c.lease_until.is_(None), first.c.lease_until < now))
                   .order_by(first.c.id).limit(limit * CANDIDATES_PER_PLACE))
