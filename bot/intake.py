@@ -1,23 +1,28 @@
-"""Storing webhook events with group commit: concurrent requests hand their events to one writer
-thread, which stores everything waiting in one transaction and then answers each request. The
-webhook thus costs no thread per request and a share of one commit, not a commit of its own."""
+"""Storing webhook events with group commit, on the server's event loop: concurrent requests hand
+their events to one writer task, which stores everything waiting in one transaction and then
+answers each request. The webhook thus costs a share of one commit, not a commit of its own.
+
+On PostgreSQL the transaction runs on the event loop itself (an async connection), so storing
+never waits for a thread to get the interpreter lock while the loop is busy taking requests,
+which under load made a 2 ms commit take 10 ms. SQLite has no async driver here: its commit runs
+in a thread, one at a time."""
 from __future__ import annotations
 
 import asyncio
 import logging
-import queue
-import threading
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from sqlalchemy.engine import Engine
 
 from store import inbox
-from store.db import session_scope
+from store.db import make_async_engine, session_scope
 
 log = logging.getLogger(__name__)
 MOST_AT_ONCE = 500  # events per transaction
 Event = tuple[str, str, dict]  # (event id, user key, payload)
+Request = tuple[list[Event], asyncio.Future]
 
 
 class InboxWriter:
@@ -25,77 +30,86 @@ class InboxWriter:
         """`order`: the key events are stored in (and so processed in, per person), the same for
         every request, so that concurrent transactions storing the same events cannot deadlock."""
         self.db, self.channel, self.order = db, channel, order
-        self._waiting: queue.SimpleQueue = queue.SimpleQueue()
-        self._thread = threading.Thread(target=self._run, name=f"{channel}-inbox-writer", daemon=True)
+        self._waiting: deque[Request] = deque()
+        self._arrived: asyncio.Event | None = None
+        self._task: asyncio.Task | None = None
+        self._stopping = False
+        self._async_db = make_async_engine(db) if db.dialect.name == "postgresql" else None
 
-    def start(self) -> None:
-        self._thread.start()
+    async def start(self) -> None:
+        self._arrived = asyncio.Event()
+        self._task = asyncio.create_task(self._run(), name=f"{self.channel}-inbox-writer")
 
-    def stop(self, timeout: float = 10) -> None:
+    async def stop(self) -> None:
         """Store what is waiting, then stop."""
-        self._waiting.put(None)
-        self._thread.join(timeout)
+        self._stopping = True
+        if self._task:
+            self._arrived.set()
+            await self._task
+        if self._async_db:
+            await self._async_db.dispose()
 
     async def store(self, events: list[Event]) -> int:
         """Store (event id, user key, payload) events in order; returns how many were new.
         Raises what storing raised (the caller answers 500, and the platform redelivers)."""
-        loop = asyncio.get_running_loop()
-        stored = loop.create_future()
-        self._waiting.put((events, stored, loop))
+        if self._stopping:
+            raise RuntimeError("the inbox writer has stopped")
+        stored = asyncio.get_running_loop().create_future()
+        self._waiting.append((events, stored))
+        self._arrived.set()
         return await stored
 
-    def _run(self) -> None:
-        while True:
-            batch, stopping = self._take()
-            if batch:
-                self._store(batch)
-            if stopping:
-                return
+    async def _run(self) -> None:
+        while not self._stopping:
+            await self._arrived.wait()
+            self._arrived.clear()
+            await self._store_waiting()
 
-    def _take(self) -> tuple[list, bool]:
-        """What waits now: at least one request (waiting for it), up to MOST_AT_ONCE events;
-        True when asked to stop."""
-        batch, count = [], 0
-        item = self._waiting.get()
-        while True:
-            if item is None:
-                return batch, True
-            batch.append(item)
-            count += len(item[0])
-            if count >= MOST_AT_ONCE:
-                return batch, False
-            try:
-                item = self._waiting.get_nowait()
-            except queue.Empty:
-                return batch, False
+    async def _store_waiting(self) -> None:
+        while self._waiting:
+            batch, count = [], 0
+            while self._waiting and count < MOST_AT_ONCE:
+                batch.append(self._waiting.popleft())
+                count += len(batch[-1][0])
+            await self._store(batch)
 
-    def _store(self, batch: list) -> None:
+    async def _store(self, batch: list[Request]) -> None:
         try:
-            self._write(batch)
+            await self._write(batch)
         except Exception:  # one request's events must not fail the others': each alone
             log.warning("storing %d webhook requests together failed; storing each alone", len(batch))
-            for item in batch:
-                self._write([item])
+            for request in batch:
+                await self._write([request])
 
-    def _write(self, batch: list) -> None:
+    async def _write(self, batch: list[Request]) -> None:
+        events = sorted((e for events, _ in batch for e in events), key=self.order)
+        import time as _t, os as _o
+        _t0 = _t.perf_counter()
         try:
-            with session_scope(self.db) as session:
-                news = inbox.add_many(session, self.channel, sorted((e for events, _, _ in batch for e in events), key=self.order))
+            news = await self._add(events)
+            if _o.environ.get("WTRACE"):
+                with open(_o.environ["WTRACE"], "a") as _f:
+                    _f.write(f"{len(batch)} {(_t.perf_counter()-_t0)*1000:.2f} 0 {_t.time():.4f}\n")
         except Exception as exc:
             if len(batch) > 1:
                 raise
-            _answer(batch[0], None, exc)
+            _settle(batch[0][1], None, exc)
             return
-        for item in batch:
-            _answer(item, sum(event_id in news for event_id, _, _ in item[0]), None)
+        for events, stored in batch:
+            _settle(stored, sum(event_id in news for event_id, _, _ in events), None)
 
+    def _add(self, events: list[Event]) -> Awaitable[set[str]]:
+        if self._async_db:
+            return self._add_async(events)
+        return asyncio.to_thread(self._add_in_thread, events)
 
-def _answer(item, result, exc: BaseException | None) -> None:
-    _, stored, loop = item
-    try:
-        loop.call_soon_threadsafe(_settle, stored, result, exc)
-    except RuntimeError:  # the server's loop has closed: nobody is waiting any more
-        pass
+    async def _add_async(self, events: list[Event]) -> set[str]:
+        async with self._async_db.connect() as connection:
+            return await inbox.add_many_async(connection, self.channel, events)
+
+    def _add_in_thread(self, events: list[Event]) -> set[str]:
+        with session_scope(self.db) as session:
+            return inbox.add_many(session, self.channel, events)
 
 
 def _settle(future: asyncio.Future, result, exc: BaseException | None) -> None:

@@ -8,9 +8,11 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlmodel import Session, create_engine
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+_POSTGRES_OPTIONS = dict(pool_recycle=1800, hide_parameters=True, connect_args={"application_name": "kyodo-desk"})
 
 
 def make_engine(url: str) -> Engine:
@@ -37,8 +39,13 @@ def make_engine(url: str) -> Engine:
     # hide_parameters: an error message never carries what a citizen typed into the logs.
     # No pre-ping (a round trip per transaction): a connection found dropped fails its transaction,
     # which is redone (loops) or answered 500 and redelivered (webhooks), and the pool is refreshed.
-    return create_engine(url, pool_size=12, max_overflow=8, pool_recycle=1800, hide_parameters=True,
-                         connect_args={"application_name": "kyodo-desk"})
+    return create_engine(url, pool_size=12, max_overflow=8, **_POSTGRES_OPTIONS)
+
+
+def make_async_engine(engine: Engine) -> AsyncEngine:
+    """An async twin of a PostgreSQL engine, for work done on the server's event loop, in
+    autocommit: each statement is its own transaction."""
+    return create_async_engine(engine.url, pool_size=2, max_overflow=2, isolation_level="AUTOCOMMIT", **_POSTGRES_OPTIONS)
 
 
 def alembic_config(url: str) -> Config:

@@ -1,0 +1,67 @@
+"""Wake-ups across processes on PostgreSQL: the transaction that stores new work sends a NOTIFY
+(delivered only if it commits), and a listener thread in each process that runs the loops turns
+it into the loop's wake. Without it, a loop in another process would find the work only at its
+next idle poll. SQLite runs in one process, where the loops are woken directly."""
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+
+from sqlalchemy import TextClause, text
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+log = logging.getLogger(__name__)
+INBOX = "kyodo_inbox"
+OUTBOX = "kyodo_outbox"
+RECONNECT_WAIT = 1.0
+
+
+def notification(channel: str) -> TextClause:
+    return text(f"NOTIFY {channel}")
+
+
+def notify(session: Session, channel: str) -> None:
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(notification(channel))
+
+
+class Listener:
+    """LISTENs on its own connection (outside the pool) and calls the wake of each channel."""
+
+    def __init__(self, db: Engine, wakes: dict[str, Callable[[], None]]):
+        self.db, self.wakes = db, wakes
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="notify-listener", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self, timeout: float = 5) -> None:
+        self._stop.set()
+        self._thread.join(timeout)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self._listen()
+            except Exception as exc:  # a dropped connection: the loops still poll meanwhile
+                log.warning("notification listener lost its connection (%s); reconnecting", exc.__class__.__name__)
+                self._stop.wait(RECONNECT_WAIT)
+
+    def _listen(self) -> None:
+        pooled = self.db.raw_connection()
+        connection = pooled.driver_connection
+        pooled.detach()
+        try:
+            connection.autocommit = True
+            for channel in self.wakes:
+                connection.execute(f"LISTEN {channel}")
+            for wake in self.wakes.values():  # work stored while not listening
+                wake()
+            while not self._stop.is_set():
+                for note in connection.notifies(timeout=0.5):
+                    self.wakes[note.channel]()
+        finally:
+            pooled.close()
