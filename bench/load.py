@@ -93,10 +93,12 @@ def start(commands: list[list[str]], env: dict | None = None) -> tuple[list[subp
     return procs, ports
 
 
-def start_desk(db_url: str, line_url: str, processes: int):
+def start_desk(db_url: str, line_url: str, roles: tuple[str, ...]):
+    """One `serve` process per role; the load goes to those that serve the webhook."""
     env = dict(os.environ, DATABASE_URL=db_url, LINE_CHANNEL_SECRET=LINE_SECRET, LINE_CHANNEL_ACCESS_TOKEN=LINE_TOKEN,
                LINE_API_BASE_URL=line_url)
-    return start([[sys.executable, "-m", "bot", "serve", "--port"]] * processes, env)
+    procs, ports = start([[sys.executable, "-m", "bot", "serve", "--role", role, "--port"] for role in roles], env)
+    return procs, [port for port, role in zip(ports, roles) if role != "worker"]
 
 
 def start_bare(processes: int):
@@ -282,28 +284,33 @@ def main() -> None:
     parser.add_argument("--rates", type=int, nargs="*", default=[100, 300])
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--postgres", help="also run on this PostgreSQL URL (e.g. postgresql+psycopg://postgres@127.0.0.1/test)")
-    parser.add_argument("--workers", type=int, default=2, help="processes for the PostgreSQL multi-process run")
+    parser.add_argument("--workers", type=int, default=2, help="processes for the PostgreSQL multi-process runs")
+    parser.add_argument("--only", help="run only the setups whose label contains this")
     args = parser.parse_args()
     line = MockLine()
-    setups = [("SQLite, 1 process", 1, lambda tmp, rate: f"sqlite:///{tmp}/bench-{rate}.db")]
+    setups = [("SQLite, 1 process", ("all",), lambda tmp, rate: f"sqlite:///{tmp}/bench-{rate}.db")]
     if args.postgres:
-        setups += [(f"PostgreSQL, {processes(n)}", n, lambda tmp, rate: args.postgres)
-                   for n in (1, args.workers)]
+        on_postgres = lambda tmp, rate: args.postgres  # noqa: E731
+        setups += [("PostgreSQL, 1 process", ("all",), on_postgres),
+                   (f"PostgreSQL, {processes(args.workers)}", ("all",) * args.workers, on_postgres),
+                   (f"PostgreSQL, 1 web + {args.workers - 1} worker", ("web",) + ("worker",) * (args.workers - 1),
+                    on_postgres)]
+    setups = [(label, roles, url_for) for label, roles, url_for in setups if not args.only or args.only in label]
     rows, saturation = [], {}
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            for n in sorted({n for _, n, _ in setups}):
+            for n in sorted({len(roles) for _, roles, _ in setups}):
                 label = bare_label(n)
                 saturation[label] = measure_saturation(start_bare(n))
                 rows += [measure_rate(label, start_bare(n), None, rate, args.seconds) for rate in args.rates]
-            for label, n, url_for in setups:
+            for label, roles, url_for in setups:
                 for rate in args.rates + ["saturation"]:
                     url, drop = _database(url_for(tmp, rate))
                     try:
                         if rate == "saturation":
-                            saturation[label] = measure_saturation(start_desk(url, line.url, n))
+                            saturation[label] = measure_saturation(start_desk(url, line.url, roles))
                         else:
-                            rows.append(measure_rate(label, start_desk(url, line.url, n), line, rate, args.seconds))
+                            rows.append(measure_rate(label, start_desk(url, line.url, roles), line, rate, args.seconds))
                     finally:
                         drop()
     finally:
@@ -317,7 +324,8 @@ def main() -> None:
         if r["errors"]:
             print(f"  errors of {r['setup']} at {r['rate']}/s: {r['error_kinds']}")
     print(f"\n{'setup':28} {'acks/s at saturation':>20} {'of the bare endpoint':>21}")
-    for label, n in [(bare_label(n), n) for n in sorted({n for _, n, _ in setups})] + [(l, n) for l, n, _ in setups]:
+    counts = sorted({len(roles) for _, roles, _ in setups})
+    for label, n in [(bare_label(n), n) for n in counts] + [(label, len(roles)) for label, roles, _ in setups]:
         print(f"{label:28} {saturation[label]:>20.0f} {saturation[label] / saturation[bare_label(n)]:>21.0%}")
 
 

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from bot.numbers import parse_number
+from bot.settings import SERVE_ROLES
 
 THRESHOLDS = [round(0.30 + 0.05 * i, 2) for i in range(11)]
 
@@ -90,7 +91,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from bot.server import serve
     from bot.settings import Settings
 
-    serve(Settings.from_env(), args.host, args.port, args.workers)
+    serve(Settings.from_env(), args.host, args.port, args.workers, args.role)
     return 0
 
 
@@ -265,6 +266,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=1, help="processes (use PostgreSQL for more than one)")
+    serve.add_argument("--role", choices=SERVE_ROLES, default="all",
+                       help="all: everything in each process; web: endpoints only; worker: inbox worker, "
+                            "outbox sender and scheduler (run web and worker processes side by side on PostgreSQL)")
     serve.set_defaults(func=cmd_serve)
 
     chat = sub.add_parser("chat", help="talk to the desk in the terminal, as a citizen")

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import os
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
@@ -10,89 +11,138 @@ from fastapi.responses import JSONResponse
 
 from bot import logs
 from bot.app import build_desk
+from bot.intake import InboxWriter
 from bot.runtime import Desk
 from bot.settings import Settings
 from bot.worker import InboxWorker, OutboxSender
 from handlers import web
+from store import signals
 
 log = logging.getLogger("kyodo_desk")
 
 
-def create_app(settings: Settings, desk: Desk | None = None, run_scheduler: bool = True) -> FastAPI:
+ROLE_VARIABLE = "KYODO_SERVE_ROLE"  # hands --role to the processes of --workers N
+# A worker process sharing a machine with web processes yields the CPU to them: acks are due in
+# a second or two, replies can wait a moment, and under a burst the backlog drains afterwards.
+WORKER_NICENESS = 10
+
+
+def create_app(settings: Settings, desk: Desk | None = None, run_scheduler: bool = True, role: str = "all") -> FastAPI:
+    """`role`: "all" (one process does everything), "web" (endpoints and storing only) or
+    "worker" (the inbox worker, outbox sender and scheduler, with /healthz). Splitting them keeps
+    the webhook's acks from waiting on the worker's CPU; on PostgreSQL a NOTIFY wakes the loops."""
     logs.protect()
     desk = desk or build_desk(settings)
+    serves, loops = role in ("all", "web"), role in ("all", "worker")
     citizens: dict = {"web": web.WebChannel()}  # channels citizens are reached on
     senders: dict = {}  # channels the outbox sender delivers (the web chat polls instead)
-    writer = None
     if settings.line_enabled:
-        from handlers.line import LineChannel, inbox_writer
+        from handlers.line import LineChannel
 
         citizens["line"] = senders["line"] = LineChannel(settings)
-        writer = inbox_writer(desk.db)
     else:
         log.warning("LINE channel off: set LINE_CHANNEL_SECRET and LINE_CHANNEL_ACCESS_TOKEN to turn it on")
-    bolt = None
+    slack_client = None
     if settings.slack_enabled:
         from handlers import slack
 
-        client = slack.web_client(settings)
-        senders["slack"] = slack.SlackChannel(client, desk, settings)
+        slack_client = slack.web_client(settings)
+        senders["slack"] = slack.SlackChannel(slack_client, desk, settings)
     else:
         log.warning("Slack staff desk off: set SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET and SLACK_STAFF_CHANNEL to turn it on")
     desk.channels = citizens
-    sender = OutboxSender(desk.db, senders)
-    worker = InboxWorker(desk.db, desk, {k: v for k, v in citizens.items() if k != "web"}, on_queued=sender.wake)
-    if settings.slack_enabled:
-        bolt = slack.build_app(settings, desk, client, on_queued=sender.wake)
+    background = _background(desk, citizens, senders, run_scheduler) if loops else Background()
+    if role == "worker":
+        os.nice(WORKER_NICENESS)
+
+    app = FastAPI(title="kyodo-desk", lifespan=background.lifespan, docs_url=None, redoc_url=None)
+    app.state.desk = desk
+
+    @app.get("/healthz")
+    def healthz() -> JSONResponse:
+        return JSONResponse({"status": "ok", "role": role, "channels": sorted(set(citizens) | set(senders))})
+
+    if serves:
+        _add_endpoints(app, settings, desk, background, slack_client)
+    return app
+
+
+class Background:
+    """The threads a process runs besides its endpoints, started and stopped with the app."""
+
+    def __init__(self, worker: InboxWorker | None = None, sender: OutboxSender | None = None, others: tuple = ()):
+        self.worker, self.sender, self.others = worker, sender, list(others)
+        self.writer: InboxWriter | None = None  # on the event loop: started first, stopped first
+
+    def wake_worker(self) -> None:
+        if self.worker:
+            self.worker.wake()
+
+    def wake_sender(self) -> None:
+        if self.sender:
+            self.sender.wake()
 
     @asynccontextmanager
-    async def lifespan(_app: FastAPI):
-        from scheduler import jobs
-
-        leader = jobs.SchedulerLeader(desk, on_queued=sender.wake) if run_scheduler else None
+    async def lifespan(self, _app: FastAPI):
         # The knowledge base and dictionaries are loaded for good: kept out of the collector's
         # full passes, which otherwise stall every request for tens of milliseconds.
         gc.collect()
         gc.freeze()
-        for loop in (writer, worker, sender, leader):
-            if loop:
-                loop.start()
+        loops = [loop for loop in (*self.others, self.worker, self.sender) if loop]
+        if self.writer:
+            await self.writer.start()
+        for loop in loops:
+            loop.start()
         yield
-        for loop in (writer, leader, worker, sender):  # the sender last: it sends what the worker finished
-            if loop:
-                loop.stop()
+        if self.writer:
+            await self.writer.stop()
+        for loop in loops:  # the sender last: it sends what the worker finished
+            loop.stop()
         gc.unfreeze()
 
-    app = FastAPI(title="kyodo-desk", lifespan=lifespan, docs_url=None, redoc_url=None)
-    app.state.desk, app.state.worker, app.state.sender = desk, worker, sender
 
-    @app.get("/healthz")
-    def healthz() -> JSONResponse:
-        return JSONResponse({"status": "ok", "channels": sorted(set(citizens) | set(senders))})
+def _background(desk: Desk, citizens: dict, senders: dict, run_scheduler: bool) -> Background:
+    from scheduler import jobs
 
-    from handlers.line import webhook_router
+    sender = OutboxSender(desk.db, senders)
+    worker = InboxWorker(desk.db, desk, {k: v for k, v in citizens.items() if k != "web"}, on_queued=sender.wake)
+    others = []
+    if desk.db.dialect.name == "postgresql":
+        others.append(signals.Listener(desk.db, {signals.INBOX: worker.wake, signals.OUTBOX: sender.wake}))
+    if run_scheduler:
+        others.append(jobs.SchedulerLeader(desk, on_queued=sender.wake))
+    return Background(worker, sender, others)
 
-    app.include_router(webhook_router(settings, writer, worker.wake))
+
+def _add_endpoints(app: FastAPI, settings: Settings, desk: Desk, background: Background, slack_client) -> None:
+    from handlers.line import inbox_writer, webhook_router
+
+    writer = background.writer = inbox_writer(desk.db) if settings.line_enabled else None
+    app.include_router(webhook_router(settings, writer, background.wake_worker))
     app.include_router(web.router(desk))
-    if bolt is not None:
+    if slack_client is not None:
+        from handlers import slack
+
+        bolt = slack.build_app(settings, desk, slack_client, on_queued=background.wake_sender)
         app.include_router(slack.router(bolt, settings.slack_signing_secret))
-    return app
 
 
 def app_from_env() -> FastAPI:
     """The app factory each worker process of `serve --workers N` builds."""
     logs.setup()
-    return create_app(Settings.from_env())
+    return create_app(Settings.from_env(), role=os.environ.get(ROLE_VARIABLE, "all"))
 
 
-def serve(settings: Settings, host: str, port: int, workers: int = 1) -> None:
+def serve(settings: Settings, host: str, port: int, workers: int = 1, role: str = "all") -> None:
     import uvicorn
 
     logs.setup()
     if workers > 1:
         if settings.database_url.startswith("sqlite"):
             log.warning("several workers on SQLite share one file: use PostgreSQL (DATABASE_URL) to scale out")
+        os.environ[ROLE_VARIABLE] = role
         uvicorn.run("bot.server:app_from_env", factory=True, host=host, port=port, workers=workers,
                     log_level="info", access_log=False, timeout_graceful_shutdown=10)
         return
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info", access_log=False, timeout_graceful_shutdown=10)
+    uvicorn.run(create_app(settings, role=role), host=host, port=port, log_level="info", access_log=False,
+                timeout_graceful_shutdown=10)

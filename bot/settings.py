@@ -8,6 +8,10 @@ from zoneinfo import ZoneInfo
 from dotenv import load_dotenv
 
 
+# What one `serve` process runs: everything, the endpoints only, or the background loops only.
+SERVE_ROLES = ("all", "web", "worker")
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str = "sqlite:///kyodo-desk.db"

@@ -111,8 +111,8 @@ def settle(db, timeout: float = 30.0) -> None:
     wait_until(idle, timeout, "all work done")
 
 
-def start_serve(db_url: str, line_url: str, cache: str, port: int | None = None, **env_extra: str):
-    """`kyodo-desk serve` as a real process with LINE pointed at the mock; returns (process, port)."""
+def start_serve(db_url: str, line_url: str, cache: str, port: int | None = None, role: str = "all", **env_extra: str):
+    """`kyodo-desk serve --role ROLE` as a real process with LINE pointed at the mock; returns (process, port)."""
     import os
     import subprocess
     import sys
@@ -120,7 +120,7 @@ def start_serve(db_url: str, line_url: str, cache: str, port: int | None = None,
     port = port or free_port()
     env = dict(os.environ, DATABASE_URL=db_url, LINE_CHANNEL_SECRET=LINE_SECRET, LINE_CHANNEL_ACCESS_TOKEN=LINE_TOKEN,
                LINE_API_BASE_URL=line_url, KYODO_CACHE_DIR=cache, **env_extra)
-    proc = subprocess.Popen([sys.executable, "-m", "bot", "serve", "--port", str(port)], env=env,
+    proc = subprocess.Popen([sys.executable, "-m", "bot", "serve", "--role", role, "--port", str(port)], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
     def healthy():

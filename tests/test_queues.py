@@ -2,6 +2,7 @@
 messages keep their order, that concurrent claimers never share a row, and that a batch of
 turns isolates the one that fails."""
 import asyncio
+import threading
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -11,9 +12,10 @@ from bot.intake import InboxWriter
 from bot.messages import Text
 from bot.runtime import Desk, TurnRequest
 from bot.settings import Settings
-from store import inbox, outbox
+from store import inbox, outbox, signals
 from store.db import session_scope
 from store.models import Conversation, Inbox, Outbox
+from store.queues import WINDOW
 
 
 def queue(db, *targets: str) -> list[int]:
@@ -66,6 +68,17 @@ def test_inbox_claims_each_persons_oldest_pending_event_only(db):
         assert [r.event_id for r in inbox.claim_batch(session, 10)] == ["e2", "e3"]
 
 
+def test_a_flood_from_one_person_does_not_hide_everyone_queued_behind_it(db):
+    flood = [(f"f{i}", "group:G1", {}) for i in range(WINDOW + 10)]
+    with session_scope(db) as session:
+        inbox.add_many(session, "line", flood + [(f"p{i}", f"user:P{i}", {}) for i in range(5)])
+        outbox.enqueue_many(session, [outbox.row(channel="line", target="G1", kind="push", payload={}) for _ in flood]
+                            + [outbox.row(channel="line", target=f"P{i}", kind="push", payload={}) for i in range(5)])
+    with session_scope(db) as session:
+        assert [r.event_id for r in inbox.claim_batch(session, 8)] == ["f0", "p0", "p1", "p2", "p3", "p4"]
+    assert [r.target for r in lease(db, limit=8)] == ["G1", "P0", "P1", "P2", "P3", "P4"]
+
+
 def test_two_workers_claiming_at_once_take_different_events(db):
     if db.dialect.name != "postgresql":
         pytest.skip("SQLite serialises writers: one claim waits for the other")
@@ -80,17 +93,17 @@ def test_two_workers_claiming_at_once_take_different_events(db):
 
 def test_group_commit_stores_concurrent_requests_and_answers_each(db):
     writer = InboxWriter(db, "line", order=lambda e: e[0])
-    writer.start()
 
     async def deliver():
-        first = [writer.store([(f"r{r}-e{i}", f"user:U{r}", {"i": i}) for i in range(3)]) for r in range(20)]
-        again = [writer.store([("r0-e0", "user:U0", {}), ("fresh", "user:U0", {})])]
-        return await asyncio.gather(*first), await asyncio.gather(*again)
+        await writer.start()
+        try:
+            first = [writer.store([(f"r{r}-e{i}", f"user:U{r}", {"i": i}) for i in range(3)]) for r in range(20)]
+            again = [writer.store([("r0-e0", "user:U0", {}), ("fresh", "user:U0", {})])]
+            return await asyncio.gather(*first), await asyncio.gather(*again)
+        finally:
+            await writer.stop()
 
-    try:
-        stored, redelivered = asyncio.run(deliver())
-    finally:
-        writer.stop()
+    stored, redelivered = asyncio.run(deliver())
     assert stored == [3] * 20 and redelivered == [1]
     with Session(db) as session:
         assert len(session.exec(select(Inbox)).all()) == 61
@@ -98,17 +111,17 @@ def test_group_commit_stores_concurrent_requests_and_answers_each(db):
 
 def test_a_request_that_cannot_be_stored_fails_alone(db):
     writer = InboxWriter(db, "line", order=lambda e: e[0])
-    writer.start()
 
     async def deliver():
-        good = [writer.store([(f"ok{i}", "user:U1", {"i": i})]) for i in range(5)]
-        bad = writer.store([("bad", "user:U2", {"not json": {1, 2}})])
-        return await asyncio.gather(*good, bad, return_exceptions=True)
+        await writer.start()
+        try:
+            good = [writer.store([(f"ok{i}", "user:U1", {"i": i})]) for i in range(5)]
+            bad = writer.store([("bad", "user:U2", {"not json": {1, 2}})])
+            return await asyncio.gather(*good, bad, return_exceptions=True)
+        finally:
+            await writer.stop()
 
-    try:
-        outcomes = asyncio.run(deliver())
-    finally:
-        writer.stop()
+    outcomes = asyncio.run(deliver())
     assert outcomes[:5] == [1] * 5 and isinstance(outcomes[5], Exception)
     with Session(db) as session:
         assert {r.event_id for r in session.exec(select(Inbox))} == {f"ok{i}" for i in range(5)}
@@ -143,3 +156,50 @@ def test_migrations_build_exactly_the_tables_the_code_declares(db):
     with db.connect() as connection:
         differences = compare_metadata(MigrationContext.configure(connection), SQLModel.metadata)
     assert [d for d in differences if "apscheduler" not in str(d)] == []
+
+
+def test_work_stored_by_one_process_wakes_the_loops_of_another(db):
+    if db.dialect.name != "postgresql":
+        pytest.skip("SQLite runs in one process, where the loops are woken directly")
+    woken = {signals.INBOX: threading.Event(), signals.OUTBOX: threading.Event()}
+    listener = signals.Listener(db, {channel: event.set for channel, event in woken.items()})
+    listener.start()
+    try:
+        assert all(event.wait(10) for event in woken.values())  # on connecting: work stored while not listening
+        for event in woken.values():
+            event.clear()
+        with session_scope(db) as session:
+            inbox.add_many(session, "line", [("redelivered-later", "user:U1", {})], status=inbox.DONE)
+        assert not woken[signals.INBOX].wait(0.5)  # nothing to do: nobody woken
+        with session_scope(db) as session:
+            inbox.add_many(session, "line", [("e1", "user:U1", {})])
+        assert woken[signals.INBOX].wait(10) and not woken[signals.OUTBOX].is_set()
+        queue(db, "A")
+        assert woken[signals.OUTBOX].wait(10)
+    finally:
+        listener.stop()
+
+
+def test_the_webhook_writer_wakes_the_loops_of_another_process(db):
+    if db.dialect.name != "postgresql":
+        pytest.skip("SQLite runs in one process, where the loops are woken directly")
+    woken = threading.Event()
+    listener = signals.Listener(db, {signals.INBOX: woken.set})
+    listener.start()
+    writer = InboxWriter(db, "line", order=lambda e: e[0])
+
+    async def deliver():
+        await writer.start()
+        try:
+            return await writer.store([("w1", "user:U1", {"text": "こんにちは\\u0000"})])
+        finally:
+            await writer.stop()
+    try:
+        assert woken.wait(10)
+        woken.clear()
+        assert asyncio.run(deliver()) == 1
+        assert woken.wait(10)
+    finally:
+        listener.stop()
+    with Session(db) as session:
+        assert session.exec(select(Inbox)).one().payload == {"text": "こんにちは\\u0000"}

@@ -95,3 +95,30 @@ def test_kill_9_of_one_process_while_another_runs(schema_url, line_api, tmp_path
     token_user = {e["replyToken"]: u for u, evs in events.items() for e in evs}
     per_user = Counter(token_user.get(who, who) for _kind, who, _m in state["delivered"])
     assert per_user == Counter({u: len(STEPS) for u in USERS})
+
+
+def test_a_web_process_and_a_worker_process_side_by_side(schema_url, line_api, tmp_path):
+    """`serve --role web` only stores and acks; `serve --role worker` answers what it stored."""
+    state = emulate_line(line_api)
+    cache = str(tmp_path / "cache")
+    web, web_port = start_serve(schema_url, line_api.url, cache, role="web")
+    worker, worker_port = start_serve(schema_url, line_api.url, cache, role="worker")
+    users = USERS[:3]
+    try:
+        assert httpx.get(f"http://127.0.0.1:{web_port}/healthz").json()["role"] == "web"
+        assert httpx.get(f"http://127.0.0.1:{worker_port}/healthz").json()["role"] == "worker"
+        assert post_webhook(f"http://127.0.0.1:{worker_port}", [text_event("相談したい")]).status_code == 404
+        for step in STEPS:
+            for user in users:
+                assert post_webhook(f"http://127.0.0.1:{web_port}", [text_event(step, user=user)]).status_code == 200
+            wait_until(lambda: len(state["delivered"]) >= len(users) * (STEPS.index(step) + 1), 30, "replies")
+    finally:
+        for proc in (web, worker):
+            proc.kill()
+            proc.wait(10)
+    engine = make_engine(schema_url)
+    with Session(engine) as session:
+        cases = session.exec(select(Case)).all()
+    engine.dispose()
+    assert sorted(c.user_id for c in cases) == sorted(f"user:{u}" for u in users)
+    assert len(state["delivered"]) == len(users) * len(STEPS)
