@@ -19,7 +19,7 @@ from bot.channels import Incoming, SendResult, http_outcome, retry_later
 from bot.intake import InboxWriter
 from bot.messages import Follow, Media, Postback, Reply, Text, Unfollow
 from bot.settings import Settings
-from handlers.http import BodyTooLarge, read_limited
+from handlers.http import BodyTooLarge, read_limited, storable
 from handlers.line_render import render
 from store import outbox
 from store.models import Outbox
@@ -67,17 +67,6 @@ def _signature_ok(body: bytes, signature: str, secret: str) -> bool:
         return SignatureValidator(secret).validate(text, signature)
     except ValueError:
         return False
-
-
-def without_nul(value):
-    """NUL cannot be stored in a database text or JSON column, and never means anything in a message."""
-    if isinstance(value, str):
-        return value.replace("\x00", "")
-    if isinstance(value, list):
-        return [without_nul(v) for v in value]
-    if isinstance(value, dict):
-        return {without_nul(k): without_nul(v) for k, v in value.items()}
-    return value
 
 
 def _field(value, kind: type, default):
@@ -207,7 +196,7 @@ def webhook_router(settings: Settings, writer: InboxWriter, on_stored) -> APIRou
             return JSONResponse({"error": "body too large"}, status_code=413)
         except WebhookError as exc:
             return JSONResponse({"error": str(exc)}, status_code=exc.status)
-        if events and await writer.store([(event_id(e), user_key(e), e) for e in map(without_nul, events)]):
+        if events and await writer.store([(event_id(e), user_key(e), e) for e in map(storable, events)]):
             on_stored()
         return JSONResponse({})
 

@@ -12,7 +12,7 @@ from fastapi.responses import FileResponse, JSONResponse
 from bot.fonts import JAPANESE_FONT
 from bot.messages import Card, Choice, Postback, Reply, Say, Text
 from bot.runtime import Desk
-from handlers.http import BodyTooLarge, read_limited
+from handlers.http import BodyTooLarge, read_limited, storable
 from store import outbox
 from store.db import session_scope
 
@@ -68,7 +68,7 @@ def router(desk: Desk) -> APIRouter:
     @api.post("/api/chat")
     async def chat(request: Request) -> JSONResponse:
         try:
-            data = json.loads(await read_limited(request, MAX_BODY))
+            data = storable(json.loads(await read_limited(request, MAX_BODY)))
         except BodyTooLarge:
             return JSONResponse({"error": "メッセージが長すぎます。"}, status_code=413)
         except ValueError:

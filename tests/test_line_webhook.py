@@ -178,6 +178,8 @@ def test_web_chat_works_on_the_same_server(line_server):
         assert "どなたからのご相談" in json.dumps(second.json(), ensure_ascii=False)
         assert client.post("/api/chat", content=b"{bad").status_code == 400
         assert client.post("/api/chat", json={"other": 1}).status_code == 400
+        odd = client.post("/api/chat", content=b'{"text": "\\u516c\\u6c11\\u9928\\ud800\\u0000"}')  # lone surrogate, NUL
+        assert odd.status_code == 200 and odd.json()["messages"]
     assert httpx.get(f"{line_server.url}/healthz").json()["channels"] == ["line", "web"]
 
 

@@ -6,7 +6,7 @@ import time
 import httpx
 from sqlmodel import Session, select
 
-from store.models import Case
+from store.models import Case, Inbox
 from tests.live import post_webhook, sign, text_event, wait_until
 from tests.slack_fake import button, event as slack_event, signed_headers, submit_view, STAFF_CHANNEL
 
@@ -82,3 +82,16 @@ def test_signatures_are_checked_before_anything_is_stored(desk_server):
     replayed = signed_headers(slack_body, timestamp=int(time.time()) - 301)
     assert httpx.post(f"{desk_server.url}/slack/events", content=slack_body,
                       headers={"content-type": "application/json", **replayed}).status_code == 401
+
+
+def test_a_lone_surrogate_escape_is_stored_as_a_replacement_character_and_answered(desk_server):
+    """JSON may carry "\\ud800" alone, which no text column (nor UTF-8) can hold. Refusing the event
+    would make LINE redeliver it forever, so it is kept with U+FFFD in its place."""
+    event = text_event("公民館\ud800の休館日", user="Usurrogate")
+    body = json.dumps({"destination": "Uxxxxxxxx", "events": [event]}).encode()  # ASCII, with the escape
+    assert b"\\ud800" in body
+    assert post_webhook(desk_server.url, [], body=body).status_code == 200
+    desk_server.line.wait_for("/v2/bot/message/reply", 1)
+    with Session(desk_server.db) as session:
+        stored = session.exec(select(Inbox)).one()
+    assert stored.payload["message"]["text"] == "公民館\ufffdの休館日"
