@@ -21,6 +21,7 @@ from store.db import make_async_engine, session_scope
 
 log = logging.getLogger(__name__)
 MOST_AT_ONCE = 500  # events per transaction
+PILING_UP = 16  # requests waiting to be stored: more means the process cannot keep up with the webhooks
 Event = tuple[str, str, dict]  # (event id, user key, payload)
 Request = tuple[list[Event], asyncio.Future]
 
@@ -34,6 +35,7 @@ class InboxWriter:
         self._arrived: asyncio.Event | None = None
         self._task: asyncio.Task | None = None
         self._stopping = False
+        self._writing = 0  # requests in the transaction under way
         self._async_db = make_async_engine(db) if db.dialect.name == "postgresql" else None
 
     async def start(self) -> None:
@@ -48,6 +50,11 @@ class InboxWriter:
             await self._task
         if self._async_db:
             await self._async_db.dispose()
+
+    def piling_up(self) -> bool:
+        """Whether requests are arriving faster than they are stored and answered (safe to ask
+        from any thread)."""
+        return len(self._waiting) + self._writing >= PILING_UP
 
     async def store(self, events: list[Event]) -> int:
         """Store (event id, user key, payload) events in order; returns how many were new.
@@ -74,12 +81,15 @@ class InboxWriter:
             await self._store(batch)
 
     async def _store(self, batch: list[Request]) -> None:
+        self._writing = len(batch)
         try:
             await self._write(batch)
         except Exception:  # one request's events must not fail the others': each alone
             log.warning("storing %d webhook requests together failed; storing each alone", len(batch))
             for request in batch:
                 await self._write([request])
+        finally:
+            self._writing = 0
 
     async def _write(self, batch: list[Request]) -> None:
         events = sorted((e for events, _ in batch for e in events), key=self.order)
@@ -105,7 +115,7 @@ class InboxWriter:
 
     async def _add_async(self, events: list[Event]) -> set[str]:
         async with self._async_db.connect() as connection:
-            return await inbox.add_many_async(connection, self.channel, events)
+            return await inbox.add_many_async(connection, self.channel, events, under_pressure=self.piling_up())
 
     def _add_in_thread(self, events: list[Event]) -> set[str]:
         with session_scope(self.db) as session:

@@ -14,7 +14,7 @@ from bot.app import build_desk
 from bot.intake import InboxWriter
 from bot.runtime import Desk
 from bot.settings import Settings
-from bot.worker import InboxWorker, OutboxSender
+from bot.worker import InboxWorker, OutboxSender, Pressure
 from handlers import web
 from store import signals
 
@@ -70,8 +70,9 @@ def create_app(settings: Settings, desk: Desk | None = None, run_scheduler: bool
 class Background:
     """The threads a process runs besides its endpoints, started and stopped with the app."""
 
-    def __init__(self, worker: InboxWorker | None = None, sender: OutboxSender | None = None, others: tuple = ()):
-        self.worker, self.sender, self.others = worker, sender, list(others)
+    def __init__(self, worker: InboxWorker | None = None, sender: OutboxSender | None = None, others: tuple = (),
+                 pressure: Pressure | None = None):
+        self.worker, self.sender, self.others, self.pressure = worker, sender, list(others), pressure
         self.writer: InboxWriter | None = None  # on the event loop: started first, stopped first
 
     def wake_worker(self) -> None:
@@ -106,18 +107,22 @@ def _background(desk: Desk, citizens: dict, senders: dict, run_scheduler: bool) 
 
     sender = OutboxSender(desk.db, senders)
     worker = InboxWorker(desk.db, desk, {k: v for k, v in citizens.items() if k != "web"}, on_queued=sender.wake)
+    worker.give_way = sender.give_way = pressure = Pressure()
     others = []
     if desk.db.dialect.name == "postgresql":
-        others.append(signals.Listener(desk.db, {signals.INBOX: worker.wake, signals.OUTBOX: sender.wake}))
+        others.append(signals.Listener(desk.db, {signals.INBOX: worker.wake, signals.OUTBOX: sender.wake,
+                                                 signals.PRESSURE: pressure.felt}))
     if run_scheduler:
         others.append(jobs.SchedulerLeader(desk, on_queued=sender.wake))
-    return Background(worker, sender, others)
+    return Background(worker, sender, others, pressure)
 
 
 def _add_endpoints(app: FastAPI, settings: Settings, desk: Desk, background: Background, slack_client) -> None:
     from handlers.line import inbox_writer, webhook_router
 
     writer = background.writer = inbox_writer(desk.db) if settings.line_enabled else None
+    if writer and background.pressure:
+        background.pressure.local = writer.piling_up
     app.include_router(webhook_router(settings, writer, background.wake_worker))
     app.include_router(web.router(desk))
     if slack_client is not None:

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from functools import partial
@@ -17,11 +19,15 @@ from store.db import session_scope
 
 log = logging.getLogger(__name__)
 IDLE_WAIT = 0.5
+GIVE_WAY_PAUSE, GIVE_WAY_POLL = 0.2, 0.005
 SENDS_IN_PARALLEL = 16
 
 
 class Loop:
-    """A daemon thread that repeats `step` until stopped; `wake` cuts its idle wait short."""
+    """A daemon thread that repeats `step` until stopped; `wake` cuts its idle wait short.
+    With `give_way` set, it pauses between steps while webhook requests pile up (see Pressure)."""
+
+    give_way: Callable[[], bool] | None = None
 
     def __init__(self, name: str):
         self.name = name
@@ -53,9 +59,33 @@ class Loop:
             if not busy:
                 self._wake.wait(IDLE_WAIT)
                 self._wake.clear()
+            self._give_way()
+
+    def _give_way(self) -> None:
+        until = time.monotonic() + GIVE_WAY_PAUSE
+        while self.give_way and self.give_way() and time.monotonic() < until and not self._stop.is_set():
+            time.sleep(GIVE_WAY_POLL)
 
     def step(self) -> bool:
         raise NotImplementedError
+
+
+class Pressure:
+    """Whether webhook requests are piling up faster than they are stored: in this process
+    (`local`), or in a web process that said so by NOTIFY (`felt`). The loops then pause between
+    steps, for up to GIVE_WAY_PAUSE at a time, leaving the CPU (and this process's interpreter
+    lock) to the acks, which are due within seconds; the backlog of replies drains a little later,
+    and is never stopped for good."""
+
+    def __init__(self) -> None:
+        self._until = 0.0
+        self.local: Callable[[], bool] | None = None
+
+    def felt(self) -> None:
+        self._until = time.monotonic() + GIVE_WAY_PAUSE
+
+    def __call__(self) -> bool:
+        return time.monotonic() < self._until or bool(self.local and self.local())
 
 
 class InboxWorker(Loop):

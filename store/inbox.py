@@ -33,12 +33,15 @@ def add_many(session: Session, channel: str, events: list[tuple[str, str, dict]]
     return new
 
 
-async def add_many_async(connection: AsyncConnection, channel: str, events: list[tuple[str, str, dict]]) -> set[str]:
+async def add_many_async(connection: AsyncConnection, channel: str, events: list[tuple[str, str, dict]],
+                         under_pressure: bool = False) -> set[str]:
     """`add_many` of pending events on an async PostgreSQL connection in autocommit (the webhook's
-    group commit): one statement, so one round trip, inserts, notifies and commits. The events go
-    as one JSON parameter, serialised in one call."""
+    group commit): one statement, so one round trip, inserts, notifies (with `signals.PRESSURE`
+    too when `under_pressure`) and commits. The events go as one JSON parameter, serialised in
+    one call."""
     result = await connection.execute(_INSERT_AND_NOTIFY, dict(
-        channel=channel, now=utcnow(), events=json.dumps([[*e] for e in events], ensure_ascii=False)))
+        channel=channel, now=utcnow(), events=json.dumps([[*e] for e in events], ensure_ascii=False),
+        pressure=signals.PRESSURE if under_pressure else ""))
     return {row.event_id for row in result}
 
 
@@ -52,7 +55,8 @@ WITH new AS (
     ORDER BY given.n
     ON CONFLICT (event_id) DO NOTHING
     RETURNING event_id)
-SELECT event_id, pg_notify('{signals.INBOX}', '') FROM new""")
+SELECT event_id, pg_notify('{signals.INBOX}', ''), CASE WHEN :pressure <> '' THEN pg_notify(:pressure, '') END
+FROM new""")
 
 
 def _insert(dialect: str, channel: str, events: list[tuple[str, str, dict]], status: str) -> tuple:

@@ -15,6 +15,7 @@ from sqlmodel import Session
 log = logging.getLogger(__name__)
 INBOX = "kyodo_inbox"
 OUTBOX = "kyodo_outbox"
+PRESSURE = "kyodo_pressure"  # a web process cannot keep up with its webhooks
 RECONNECT_WAIT = 1.0
 
 
