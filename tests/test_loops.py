@@ -1,0 +1,72 @@
+"""The background loops give way to the webhooks under a burst: while requests pile up (in this
+process or, told by NOTIFY, in a web process) they pause, and they resume when it passes."""
+import asyncio
+import threading
+import time
+
+import pytest
+
+from bot import worker as worker_module
+from bot.worker import Loop, Pressure
+from store import inbox, signals
+from store.db import make_async_engine
+from tests.live import wait_until
+
+
+class Counting(Loop):
+    def __init__(self):
+        super().__init__("counting")
+        self.steps = 0
+
+    def step(self) -> bool:
+        self.steps += 1
+        return self.steps < 1000  # busy: only giving way slows it
+
+
+def test_a_loop_pauses_while_requests_pile_up_and_resumes_after(monkeypatch):
+    monkeypatch.setattr(worker_module, "GIVE_WAY_PAUSE", 30)
+    piling_up = threading.Event()
+    piling_up.set()
+    pressure = Pressure()
+    pressure.local = piling_up.is_set
+    loop = Counting()
+    loop.give_way = pressure
+    loop.start()
+    try:
+        time.sleep(0.5)
+        assert loop.steps == 1  # one step, then it waits for the pile to go
+        piling_up.clear()
+        wait_until(lambda: loop.steps > 100, 10, "steps after the pressure ends")
+    finally:
+        loop.stop()
+
+
+def test_pressure_felt_from_another_process_lasts_a_moment():
+    pressure = Pressure()
+    assert not pressure()
+    pressure.felt()
+    assert pressure()
+
+
+def test_a_web_process_under_pressure_tells_the_others(db):
+    if db.dialect.name != "postgresql":
+        pytest.skip("SQLite runs in one process")
+    felt, stored = threading.Event(), threading.Event()
+    listener = signals.Listener(db, {signals.PRESSURE: felt.set, signals.INBOX: stored.set})
+    listener.start()
+    engine = make_async_engine(db)
+
+    async def add(event_id: str, under_pressure: bool):
+        async with engine.connect() as connection:
+            await inbox.add_many_async(connection, "line", [(event_id, "user:U1", {})], under_pressure=under_pressure)
+
+    try:
+        assert stored.wait(10)  # listening
+        felt.clear(), stored.clear()
+        asyncio.run(add("calm", False))
+        assert stored.wait(10) and not felt.is_set()
+        asyncio.run(add("busy", True))
+        assert felt.wait(10)
+    finally:
+        listener.stop()
+        asyncio.run(engine.dispose())
