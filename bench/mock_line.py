@@ -2,6 +2,10 @@
 from the load generator): answers every request 200 on keep-alive connections and remembers when
 each reply token arrived. GET /__replies returns {reply token: time.monotonic()}.
 
+Each answer takes about 40 ms on loopback (headers and body are written apart, and Nagle's
+algorithm meets the client's delayed ACK), which is about a remote API's round trip: the sender
+needs its parallel sends to keep up, as it would with LINE.
+
     python bench/mock_line.py PORT
 """
 from __future__ import annotations
