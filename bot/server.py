@@ -68,7 +68,8 @@ def create_app(settings: Settings, desk: Desk | None = None, run_scheduler: bool
 
 
 class Background:
-    """The threads a process runs besides its endpoints, started and stopped with the app."""
+    """What a process runs besides its endpoints, started and stopped with the app: the loops
+    (threads) and the webhook writer (a task on the event loop)."""
 
     def __init__(self, worker: InboxWorker | None = None, sender: OutboxSender | None = None, others: tuple = (),
                  pressure: Pressure | None = None):
