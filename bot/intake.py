@@ -41,14 +41,19 @@ class InboxWriter:
         self._arrived = asyncio.Event()
         self._task = asyncio.create_task(self._run(), name=f"{self.channel}-inbox-writer")
 
-    async def stop(self) -> None:
-        """Store what is waiting, then stop."""
+    async def stop(self, timeout: float = 10) -> None:
+        """Store what is waiting, then stop (giving up after `timeout`: unanswered requests get
+        no 200, so the platform redelivers them)."""
         self._stopping = True
-        if self._task:
-            self._arrived.set()
-            await self._task
-        if self._async_db:
-            await self._async_db.dispose()
+        try:
+            if self._task:
+                self._arrived.set()
+                await asyncio.wait_for(self._task, timeout)
+        except asyncio.TimeoutError:
+            log.warning("the inbox writer did not finish storing within %s s", timeout)
+        finally:
+            if self._async_db:
+                await self._async_db.dispose()
 
     def piling_up(self) -> bool:
         """Whether requests are arriving faster than they are stored and answered (safe to ask

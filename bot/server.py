@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
+from sqlalchemy.engine import Engine
 
 from bot import logs
 from bot.app import build_desk
@@ -51,7 +52,7 @@ def create_app(settings: Settings, desk: Desk | None = None, run_scheduler: bool
     else:
         log.warning("Slack staff desk off: set SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET and SLACK_STAFF_CHANNEL to turn it on")
     desk.channels = citizens
-    background = _background(desk, citizens, senders, run_scheduler) if loops else Background()
+    background = _background(desk, citizens, senders, run_scheduler) if loops else Background(desk.db)
     if role == "worker":
         os.nice(WORKER_NICENESS)
 
@@ -71,9 +72,9 @@ class Background:
     """What a process runs besides its endpoints, started and stopped with the app: the loops
     (threads) and the webhook writer (a task on the event loop)."""
 
-    def __init__(self, worker: InboxWorker | None = None, sender: OutboxSender | None = None, others: tuple = (),
-                 pressure: Pressure | None = None):
-        self.worker, self.sender, self.others, self.pressure = worker, sender, list(others), pressure
+    def __init__(self, db: Engine, worker: InboxWorker | None = None, sender: OutboxSender | None = None,
+                 others: tuple = (), pressure: Pressure | None = None):
+        self.db, self.worker, self.sender, self.others, self.pressure = db, worker, sender, list(others), pressure
         self.writer: InboxWriter | None = None  # on the event loop: started first, stopped first
 
     def wake_worker(self) -> None:
@@ -81,8 +82,11 @@ class Background:
             self.worker.wake()
 
     def wake_sender(self) -> None:
+        """After queuing messages outside the worker: this process's sender, or another's."""
         if self.sender:
             self.sender.wake()
+        else:
+            signals.announce(self.db, signals.OUTBOX)
 
     @asynccontextmanager
     async def lifespan(self, _app: FastAPI):
@@ -96,11 +100,13 @@ class Background:
         for loop in loops:
             loop.start()
         yield
-        if self.writer:
-            await self.writer.stop()
-        for loop in loops:  # the sender last: it sends what the worker finished
-            loop.stop()
-        gc.unfreeze()
+        try:
+            if self.writer:
+                await self.writer.stop()
+        finally:
+            for loop in loops:  # the sender last: it sends what the worker finished
+                loop.stop()
+            gc.unfreeze()
 
 
 def _background(desk: Desk, citizens: dict, senders: dict, run_scheduler: bool) -> Background:
@@ -115,7 +121,7 @@ def _background(desk: Desk, citizens: dict, senders: dict, run_scheduler: bool) 
                                                  signals.PRESSURE: pressure.felt}))
     if run_scheduler:
         others.append(jobs.SchedulerLeader(desk, on_queued=sender.wake))
-    return Background(worker, sender, others, pressure)
+    return Background(desk.db, worker, sender, others, pressure)
 
 
 def _add_endpoints(app: FastAPI, settings: Settings, desk: Desk, background: Background, slack_client) -> None:
@@ -125,7 +131,7 @@ def _add_endpoints(app: FastAPI, settings: Settings, desk: Desk, background: Bac
     if writer and background.pressure:
         background.pressure.local = writer.piling_up
     app.include_router(webhook_router(settings, writer, background.wake_worker))
-    app.include_router(web.router(desk))
+    app.include_router(web.router(desk, on_queued=background.wake_sender))
     if slack_client is not None:
         from handlers import slack
 

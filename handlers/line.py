@@ -38,14 +38,15 @@ class WebhookError(Exception):
 
 
 def parse_webhook(body: bytes, signature: str | None, secret: str) -> list[dict]:
-    """The events of a signed webhook body; WebhookError 401 on a bad signature, 400 on a bad body."""
+    """The events of a signed webhook body, made storable; WebhookError 401 on a bad signature,
+    400 on a bad body."""
     if not signature:
         raise WebhookError(401, "missing x-line-signature")
     if not _signature_ok(body, signature, secret):
         raise WebhookError(401, "signature mismatch")
     try:
-        data = json.loads(body, parse_constant=_not_json)
-    except ValueError:
+        data = storable(json.loads(body, parse_constant=_not_json))
+    except (ValueError, RecursionError):  # not JSON, or nested too deep to be a LINE event
         raise WebhookError(400, "body is not JSON") from None
     if not isinstance(data, dict) or not isinstance(data.get("events"), list):
         raise WebhookError(400, "body has no events list")
@@ -196,7 +197,7 @@ def webhook_router(settings: Settings, writer: InboxWriter, on_stored) -> APIRou
             return JSONResponse({"error": "body too large"}, status_code=413)
         except WebhookError as exc:
             return JSONResponse({"error": str(exc)}, status_code=exc.status)
-        if events and await writer.store([(event_id(e), user_key(e), e) for e in map(storable, events)]):
+        if events and await writer.store([(event_id(e), user_key(e), e) for e in events]):
             on_stored()
         return JSONResponse({})
 

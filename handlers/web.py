@@ -47,7 +47,8 @@ class WebChannel:
         return [outbox.row(channel=self.name, target=user_key, kind="push", payload={"messages": render(replies)})]
 
 
-def router(desk: Desk) -> APIRouter:
+def router(desk: Desk, on_queued=lambda: None) -> APIRouter:
+    """`on_queued`: called after each turn, which may have queued messages for staff."""
     api = APIRouter()
 
     @api.get("/", include_in_schema=False)
@@ -65,13 +66,18 @@ def router(desk: Desk) -> APIRouter:
             return JSONResponse({"error": "not found"}, status_code=404)
         return FileResponse(path)
 
+    def _turn(sid: str, event):
+        replies = desk.handle("web", sid, event)
+        on_queued()
+        return replies
+
     @api.post("/api/chat")
     async def chat(request: Request) -> JSONResponse:
         try:
             data = storable(json.loads(await read_limited(request, MAX_BODY)))
         except BodyTooLarge:
             return JSONResponse({"error": "メッセージが長すぎます。"}, status_code=413)
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested too deep to be a message
             return JSONResponse({"error": "JSON で送ってください。"}, status_code=400)
         event = _event(data)
         if event is None:
@@ -80,7 +86,7 @@ def router(desk: Desk) -> APIRouter:
         fresh = not _valid_sid(sid)
         if fresh:
             sid = secrets.token_urlsafe(24)
-        replies = await run_in_threadpool(desk.handle, "web", sid, event)
+        replies = await run_in_threadpool(_turn, sid, event)
         response = JSONResponse({"messages": render(replies)})
         if fresh:
             response.set_cookie(COOKIE, sid, httponly=True, samesite="lax", max_age=60 * 60 * 24 * 30)

@@ -12,7 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlmodel import Session, create_engine
 
 MIGRATIONS = Path(__file__).parent / "migrations"
-_POSTGRES_OPTIONS = dict(pool_recycle=1800, hide_parameters=True, connect_args={"application_name": "kyodo-desk"})
+_POSTGRES_OPTIONS = dict(pool_recycle=1800, hide_parameters=True,
+                         connect_args={"application_name": "kyodo-desk", "connect_timeout": 10})
 
 
 def make_engine(url: str) -> Engine:

@@ -13,7 +13,6 @@ from sqlalchemy import insert, or_, select, update
 from sqlalchemy.engine import Row
 from sqlmodel import Session
 
-from store import signals
 from store.models import Outbox, utcnow
 from store.queues import CANDIDATES_PER_PLACE, WINDOW, heads, window_full
 
@@ -33,7 +32,6 @@ def row(*, channel: str, target: str, kind: str, payload: dict, reply_token: str
 def enqueue_many(session: Session, rows: list[dict]) -> None:
     if rows:
         session.execute(insert(_TABLE), rows)
-        signals.notify(session, signals.OUTBOX)
 
 
 def enqueue(session: Session, **values) -> None:

@@ -1,7 +1,9 @@
-"""Wake-ups across processes on PostgreSQL: the transaction that stores new work sends a NOTIFY
-(delivered only if it commits), and a listener thread in each process that runs the loops turns
-it into the loop's wake. Without it, a loop in another process would find the work only at its
-next idle poll. SQLite runs in one process, where the loops are woken directly."""
+"""Wake-ups across processes on PostgreSQL: work stored where no loop runs to take it (webhook
+events in a web process, a staff action's messages) is announced with a NOTIFY, and a listener
+thread in each process that runs the loops turns it into the loop's wake. Without it, a loop in
+another process would find the work only at its next idle poll. A process's own loops are woken
+directly (a NOTIFY in every transaction would serialise the commits: PostgreSQL holds a lock
+from a notifying transaction's commit to its end). SQLite runs in one process."""
 from __future__ import annotations
 
 import logging
@@ -24,8 +26,16 @@ def notification(channel: str) -> TextClause:
 
 
 def notify(session: Session, channel: str) -> None:
+    """Within the transaction that stored the work: delivered only if it commits."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(notification(channel))
+
+
+def announce(db: Engine, channel: str) -> None:
+    """For work already committed."""
+    if db.dialect.name == "postgresql":
+        with db.begin() as connection:
+            connection.execute(notification(channel))
 
 
 class Listener:
@@ -59,8 +69,9 @@ class Listener:
             connection.autocommit = True
             for channel in self.wakes:
                 connection.execute(f"LISTEN {channel}")
-            for wake in self.wakes.values():  # work stored while not listening
-                wake()
+            for channel in (INBOX, OUTBOX):  # work stored while not listening
+                if channel in self.wakes:
+                    self.wakes[channel]()
             while not self._stop.is_set():
                 for note in connection.notifies(timeout=0.5):
                     self.wakes[note.channel]()

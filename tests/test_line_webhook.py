@@ -27,7 +27,8 @@ def test_wrong_or_missing_signature_is_401_and_stores_nothing(line_server):
         assert session.exec(select(Inbox)).all() == []
 
 
-@pytest.mark.parametrize("body", [b"not json", b"[]", b'{"events": "x"}', b"\xff\xfe"])
+@pytest.mark.parametrize("body", [b"not json", b"[]", b'{"events": "x"}', b"\xff\xfe",
+                                  b'{"events": [{"type": "message", "x": ' + b"[" * 800 + b"]" * 800 + b"}]}"])
 def test_malformed_but_signed_body_is_400(line_server, body):
     assert post_webhook(line_server.url, [], body=body).status_code == 400
 
@@ -180,6 +181,7 @@ def test_web_chat_works_on_the_same_server(line_server):
         assert client.post("/api/chat", json={"other": 1}).status_code == 400
         odd = client.post("/api/chat", content=b'{"text": "\\u516c\\u6c11\\u9928\\ud800\\u0000"}')  # lone surrogate, NUL
         assert odd.status_code == 200 and odd.json()["messages"]
+        assert client.post("/api/chat", content=b'{"text": ' + b"[" * 800 + b"]" * 800 + b"}").status_code == 400
     assert httpx.get(f"{line_server.url}/healthz").json()["channels"] == ["line", "web"]
 
 

@@ -174,7 +174,9 @@ def test_work_stored_by_one_process_wakes_the_loops_of_another(db):
         with session_scope(db) as session:
             inbox.add_many(session, "line", [("e1", "user:U1", {})])
         assert woken[signals.INBOX].wait(10) and not woken[signals.OUTBOX].is_set()
-        queue(db, "A")
+        queue(db, "A")  # by a worker, whose own sender is woken directly: nobody else
+        assert not woken[signals.OUTBOX].wait(0.5)
+        signals.announce(db, signals.OUTBOX)  # by a web process (a staff action), which has no sender
         assert woken[signals.OUTBOX].wait(10)
     finally:
         listener.stop()
