@@ -14,7 +14,7 @@ from bot import logs
 from bot.app import build_desk
 from bot.intake import InboxWriter
 from bot.runtime import Desk
-from bot.settings import Settings
+from bot.settings import SERVE_ROLES, Settings
 from bot.worker import InboxWorker, OutboxSender, Pressure
 from handlers import web
 from store import signals
@@ -32,6 +32,8 @@ def create_app(settings: Settings, desk: Desk | None = None, run_scheduler: bool
     """`role`: "all" (one process does everything), "web" (endpoints and storing only) or
     "worker" (the inbox worker, outbox sender and scheduler, with /healthz). Splitting them keeps
     the webhook's acks from waiting on the worker's CPU; on PostgreSQL a NOTIFY wakes the loops."""
+    if role not in SERVE_ROLES:  # a process that would do nothing at all
+        raise ValueError(f"unknown serve role {role!r}: one of {', '.join(SERVE_ROLES)}")
     logs.protect()
     desk = desk or build_desk(settings)
     serves, loops = role in ("all", "web"), role in ("all", "worker")

@@ -72,3 +72,12 @@ def test_a_web_process_under_pressure_tells_the_others(db):
     finally:
         listener.stop()
         asyncio.run(engine.dispose())
+
+
+def test_an_unknown_serve_role_is_refused_rather_than_running_nothing(db, kb):
+    from bot.runtime import Desk
+    from bot.server import create_app
+    from bot.settings import Settings
+
+    with pytest.raises(ValueError, match="worker"):
+        create_app(Settings(), Desk(db, kb, Settings()), role="wrker")
