@@ -196,6 +196,15 @@ class OutboxSender(Loop):
             finished, self._finished = self._finished, []
         if not finished:
             return 0
+        try:
+            self._record(finished)
+        except Exception:  # a dropped connection, say: these were sent, so record them next step, never resend
+            with self._places:
+                self._finished[:0] = finished
+            raise
+        return len(finished)
+
+    def _record(self, finished: list[tuple]) -> None:
         with session_scope(self.db) as session:
             outbox.mark_sent(session, [row.id for row, result in finished if result.outcome == "sent"])
             for row, result in finished:
@@ -207,4 +216,3 @@ class OutboxSender(Loop):
                 elif result.outcome != "sent":
                     outbox.mark_failed(session, row.id, result.error)
                     log.error("outbox %s: failed for good (%s)", row.id, result.error)
-        return len(finished)

@@ -81,3 +81,43 @@ def test_an_unknown_serve_role_is_refused_rather_than_running_nothing(db, kb):
 
     with pytest.raises(ValueError, match="worker"):
         create_app(Settings(), Desk(db, kb, Settings()), role="wrker")
+
+
+def test_sends_whose_record_failed_are_recorded_later_not_sent_again(db, monkeypatch):
+    from sqlalchemy.exc import OperationalError
+    from sqlmodel import Session, select
+
+    from bot.channels import SendResult
+    from bot.worker import OutboxSender
+    from store import outbox
+    from store.db import session_scope
+    from store.models import Outbox
+
+    sent = []
+
+    class Counting:
+        def send(self, row):
+            sent.append(row.id)
+            return SendResult("sent")
+
+    real_mark_sent, failures = outbox.mark_sent, []
+
+    def mark_sent_once_failing(session, ids):
+        if not failures:
+            failures.append(ids)
+            raise OperationalError("UPDATE outbox", {}, Exception("connection dropped"))
+        real_mark_sent(session, ids)
+
+    monkeypatch.setattr(outbox, "mark_sent", mark_sent_once_failing)
+    with session_scope(db) as session:
+        outbox.enqueue(session, channel="line", target="U1", kind="push", payload={"messages": []})
+    sender = OutboxSender(db, {"line": Counting()})
+    sender.start()
+    try:
+        def recorded():
+            with Session(db) as session:
+                return session.exec(select(Outbox)).one().status == outbox.SENT
+        wait_until(recorded, 15, "the send recorded")
+    finally:
+        sender.stop()
+    assert failures and len(sent) == 1
