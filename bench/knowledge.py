@@ -77,7 +77,7 @@ def main() -> None:
     cold = []
     for _ in range(3):
         start = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "bot", "ask", "公民館の休館日は？"], capture_output=True, check=True)
+        subprocess.run([sys.executable, "-m", "app", "ask", "公民館の休館日は？"], capture_output=True, check=True)
         cold.append(time.perf_counter() - start)
     child_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 

@@ -97,7 +97,7 @@ def start_desk(db_url: str, line_url: str, roles: tuple[str, ...]):
     """One `serve` process per role; the load goes to those that serve the webhook."""
     env = dict(os.environ, DATABASE_URL=db_url, LINE_CHANNEL_SECRET=LINE_SECRET, LINE_CHANNEL_ACCESS_TOKEN=LINE_TOKEN,
                LINE_API_BASE_URL=line_url)
-    procs, ports = start([[sys.executable, "-m", "bot", "serve", "--role", role, "--port"] for role in roles], env)
+    procs, ports = start([[sys.executable, "-m", "app", "serve", "--role", role, "--port"] for role in roles], env)
     return procs, [port for port, role in zip(ports, roles) if role != "worker"]
 
 

@@ -1,1 +1,1 @@
-"""kyodo-desk core: conversation engine, message model, settings, app factory and CLI."""
+"""kyodo-desk conversation core: the engine, forms, replies, and the services it needs (runtime, cases, indicators, reports)."""

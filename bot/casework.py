@@ -12,10 +12,10 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from bot import case_status
+from store import case_status
 from bot.channels import Channel, deliver
 from bot.messages import Say
-from bot.replies import MENU_CHOICES
+from bot.replies import MENU_CHOICES, status_notice
 from store import cases, conversations, outbox, privacy
 from store.models import Case
 
@@ -111,7 +111,7 @@ def _set_status(session: Session, channels: Mapping[str, Channel], case: Case, s
     _thread(session, case, f"ステータス: {previous} → *{status}*（{by}）" + (f"\nメモ: {note}" if note else ""))
     _slack(session, case, "card")
     if notify:
-        _to_citizen(session, channels, case, case_status.citizen_message(status, case.reference))
+        _to_citizen(session, channels, case, status_notice(status, case.reference))
 
 
 def _to_citizen(session: Session, channels: Mapping[str, Channel], case: Case, text: str) -> bool:

@@ -16,8 +16,8 @@ from datetime import datetime, timedelta
 from bot import replies as r
 from bot.forms import FORMS, SKIPPED, Field, Form
 from bot.intents import Intent, detect, find_reference, looks_like_question
-from bot import case_status
-from bot.case_status import CLOSED
+from store import case_status
+from store.case_status import CLOSED
 from bot.messages import (Choice, CloseRelay, Event, Follow, Media, Postback, RelayToCase, SetContactActive, SubmitCase,
                           Text, Turn, Unfollow, WithdrawCase)
 from bot.state import Draft, State
@@ -312,7 +312,7 @@ class _Conversation:
             self.replies.append(r.case_not_found(reference))
             return
         self.effects.append(WithdrawCase(reference))
-        self.replies.append(r.Say(case_status.citizen_message(case_status.WITHDRAWN, reference), r.MENU_CHOICES))
+        self.replies.append(r.Say(r.status_notice(case_status.WITHDRAWN, reference), r.MENU_CHOICES))
 
     def _show(self, entry_id: str) -> None:
         answer = self.ctx.knowledge.show(entry_id)

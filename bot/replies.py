@@ -5,6 +5,7 @@ from urllib.parse import parse_qsl, urlencode
 
 from bot.forms import SKIPPED, Field, Form
 from bot.messages import Card, Choice, Say
+from store import case_status
 from knowledge.answers import Answer
 
 REFERENCE_SLOT = "{reference}"
@@ -205,3 +206,20 @@ def in_progress(form: Form, token: str) -> Say:
         f"入力中の{form.title}があります。続けますか？",
         (Choice("続ける", postback("resume", t=token)), Choice("やめる", postback("cancel", t=token))),
     )
+
+
+# What the citizen is told when their case reaches each status.
+STATUS_NOTICE = {
+    case_status.RECEIVED: "受付番号 {reference} のご相談・ご提案を受け付けました。",
+    case_status.IN_PROGRESS: "受付番号 {reference} は、担当者が対応を始めました。",
+    case_status.DISCUSSING: "受付番号 {reference} は、関係する部署や団体と協議を進めています。",
+    case_status.MATCHED: "受付番号 {reference} は、協働の相手が見つかりました（マッチング成立）。担当者から詳しくご連絡します。",
+    case_status.STARTED: "受付番号 {reference} は、協働の取組として動き出しました。ありがとうございます。",
+    case_status.DONE: "受付番号 {reference} の対応が完了しました。ご利用ありがとうございました。",
+    case_status.DECLINED: "受付番号 {reference} は、今回は見送りとなりました。詳しくは担当者からご説明します。",
+    case_status.WITHDRAWN: "受付番号 {reference} の取り下げを受け付けました。",
+}
+
+
+def status_notice(status: str, reference: str) -> str:
+    return STATUS_NOTICE[status].format(reference=reference)

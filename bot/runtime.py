@@ -15,11 +15,11 @@ from bot import engine as conversation
 from bot.engine import CaseView, Context
 from bot.forms import FORMS
 from bot import casework
-from bot.case_status import CLOSED
+from store.case_status import CLOSED
 from bot.channels import Channel
 from bot.messages import CloseRelay, Event, RelayToCase, Reply, Say, SetContactActive, SubmitCase, WithdrawCase
 from bot.replies import REFERENCE_SLOT
-from bot.settings import Settings
+from bot.config import DeskConfig
 from bot.state import State
 from knowledge.base import KnowledgeBase
 from store import cases, conversations, outbox
@@ -45,9 +45,9 @@ Outcome = list[Reply] | Exception
 
 
 class Desk:
-    def __init__(self, db: Engine, knowledge: KnowledgeBase, settings: Settings,
+    def __init__(self, db: Engine, knowledge: KnowledgeBase, config: DeskConfig,
                  clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)):
-        self.db, self.knowledge, self.settings, self.clock = db, knowledge, settings, clock
+        self.db, self.knowledge, self.config, self.clock = db, knowledge, config, clock
         self.channels: dict[str, Channel] = {}  # how to reach citizens later (set by the server)
 
     def handle(self, channel: str, user_id: str, event: Event) -> list[Reply]:
@@ -102,10 +102,10 @@ class Desk:
     def _context(self, session: Session, request: TurnRequest, now: datetime, relay: str | None) -> Context:
         return Context(
             now=now, knowledge=self.knowledge,
-            cases=lambda: [CaseView(c.reference, c.kind, c.status, c.updated_at.astimezone(self.settings.tz))
+            cases=lambda: [CaseView(c.reference, c.kind, c.status, c.updated_at.astimezone(self.config.tz))
                            for c in cases.for_user(session, request.channel, request.user_id)],
-            draft_ttl=timedelta(days=self.settings.draft_ttl_days),
-            retention_years=self.settings.retention_years,
+            draft_ttl=timedelta(days=self.config.draft_ttl_days),
+            retention_years=self.config.retention_years,
             private=request.private,
             relay=relay,
         )
@@ -124,7 +124,7 @@ class Desk:
     def _submit(self, session: Session, channel: str, user_id: str, effect: SubmitCase, now: datetime) -> str:
         form = FORMS[effect.kind]
         case = cases.create(session, kind=effect.kind, prefix=form.prefix, answers=dict(effect.answers),
-                            channel=channel, user_id=user_id, now=now, tz=self.settings.tz)
+                            channel=channel, user_id=user_id, now=now, tz=self.config.tz)
         casework.announce_new_case(session, case)
         log.info("case %s submitted (%s)", case.reference, effect.kind)
         return case.reference

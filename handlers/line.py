@@ -18,7 +18,7 @@ from linebot.v3.messaging.exceptions import ApiException
 from bot.channels import Incoming, SendResult, http_outcome, retry_later
 from bot.intake import InboxWriter
 from bot.messages import Follow, Media, Postback, Reply, Text, Unfollow
-from bot.settings import Settings
+from handlers.config import LineConfig
 from handlers.http import BodyTooLarge, read_limited, storable
 from handlers.line_render import render
 from store import outbox
@@ -92,10 +92,10 @@ def event_id(event: dict) -> str:
 class LineChannel:
     name = "line"
 
-    def __init__(self, settings: Settings):
-        self.timeout = settings.http_timeout_seconds
+    def __init__(self, config: LineConfig):
+        self.timeout = config.timeout_seconds
         self._api = MessagingApi(ApiClient(Configuration(
-            host=settings.line_api_base_url.rstrip("/"), access_token=settings.line_channel_access_token)))
+            host=config.api_base_url.rstrip("/"), access_token=config.access_token)))
 
     # --- translating ------------------------------------------------------------------------
 
@@ -182,17 +182,17 @@ def inbox_writer(db) -> InboxWriter:
     return InboxWriter(db, "line", order=lambda e: (_field(e[2].get("timestamp"), int, 0), e[0]))
 
 
-def webhook_router(settings: Settings, writer: InboxWriter, on_stored) -> APIRouter:
+def webhook_router(config: LineConfig, writer: InboxWriter | None, on_stored) -> APIRouter:
     """POST /line/webhook: verify, store each event once, answer 200 at once."""
     api = APIRouter()
 
     @api.post("/line/webhook")
     async def webhook(request: Request) -> JSONResponse:
-        if not settings.line_enabled:
+        if not config.enabled or writer is None:
             return JSONResponse({"error": "LINE channel is not configured"}, status_code=503)
         try:
             body = await read_limited(request, MAX_WEBHOOK_BODY)
-            events = parse_webhook(body, request.headers.get("x-line-signature"), settings.line_channel_secret)
+            events = parse_webhook(body, request.headers.get("x-line-signature"), config.channel_secret)
         except BodyTooLarge:
             return JSONResponse({"error": "body too large"}, status_code=413)
         except WebhookError as exc:

@@ -12,7 +12,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from bot.fonts import JAPANESE_FONT
 from bot.replies import postback
-from bot.settings import Settings
+from handlers.config import LineConfig
 
 WIDTH, HEIGHT = 2500, 843
 BUTTONS = (
@@ -58,11 +58,11 @@ def data_host(api_base: str) -> str:
     return api_base
 
 
-def install(settings: Settings) -> tuple[str, bool]:
+def install(config: LineConfig) -> tuple[str, bool]:
     """Create (if needed) and set the default rich menu; returns (rich menu id, created?)."""
     definition = menu_definition()
-    base = settings.line_api_base_url.rstrip("/")
-    token = settings.line_channel_access_token
+    base = config.api_base_url.rstrip("/")
+    token = config.access_token
     api = MessagingApi(ApiClient(Configuration(host=base, access_token=token)))
     blob = MessagingApiBlob(ApiClient(Configuration(host=data_host(base), access_token=token)))
     existing = api.get_rich_menu_list().richmenus or []

@@ -23,12 +23,12 @@ from bot import casework
 from bot.casework import CaseworkError
 from bot.channels import SendResult, http_outcome, retry_later
 from bot.runtime import Desk
-from bot.settings import Settings
+from handlers.config import SlackConfig
 from bot.staffdesk import export_csv, overdue, parse_period
 from bot.numbers import parse_number
 from handlers import slack_blocks as blocks
-from scheduler import report
-from scheduler.indicators import load_indicators
+from bot import report
+from bot.indicators import load_indicators
 from store import indicators as figures
 from handlers.http import BodyTooLarge, read_limited
 from store import cases, inbox
@@ -47,20 +47,20 @@ HELP = ("*/kyodo の使い方*\n• `/kyodo ask 質問` ナレッジの回答（
 class StaffDirectory:
     """Who may act: SLACK_STAFF_USER_IDS when set, otherwise the members of the staff channel."""
 
-    def __init__(self, client: WebClient, settings: Settings):
-        self.client, self.settings = client, settings
+    def __init__(self, client: WebClient, config: SlackConfig):
+        self.client, self.config = client, config
         self._members: frozenset[str] = frozenset()
         self._fetched = 0.0
         self._lock = threading.Lock()
 
     def is_staff(self, user_id: str) -> bool:
-        if self.settings.slack_staff_user_ids:
-            return user_id in self.settings.slack_staff_user_ids
+        if self.config.staff_user_ids:
+            return user_id in self.config.staff_user_ids
         with self._lock:
             if time.monotonic() - self._fetched > MEMBERS_TTL:
                 try:
                     members: list[str] = []
-                    for page in self.client.conversations_members(channel=self.settings.slack_staff_channel, limit=500):
+                    for page in self.client.conversations_members(channel=self.config.staff_channel, limit=500):
                         members.extend(page["members"])
                     self._members, self._fetched = frozenset(members), time.monotonic()
                 except SlackApiError:
@@ -73,13 +73,14 @@ class SlackChannel:
     """Sends the staff channel's outbox rows. Cards and threads are rendered from the case at send time."""
     name = "slack"
 
-    def __init__(self, client: WebClient, desk: Desk, settings: Settings):
-        self.client, self.desk, self.settings = client, desk, settings
+    def __init__(self, client: WebClient, desk: Desk, config: SlackConfig):
+        self.client, self.desk, self.config = client, desk, config
 
     def send(self, row: Outbox) -> SendResult:
         if row.kind == "post":  # a scheduled post to the staff channel (reminders, overdue cases)
             return self._call(row, lambda: self.client.chat_postMessage(
-                channel=self.settings.slack_staff_channel, text=row.payload["text"], blocks=row.payload.get("blocks")))
+                channel=self.config.staff_channel, text=row.payload["text"],
+                blocks=blocks.post_blocks(row.payload["text"], row.payload.get("sections", []))))
         # Read the case, call Slack outside any transaction (no database lock held while waiting
         # on the network), then record where the card went.
         with session_scope(self.desk.db) as session:
@@ -104,10 +105,10 @@ class SlackChannel:
     def _send_case_row(self, row: Outbox, case) -> None:
         if row.kind == "card" and case.slack_ts:
             self.client.chat_update(channel=case.slack_channel, ts=case.slack_ts,
-                                    blocks=blocks.card(case, self.settings.tz), text=blocks.card_text(case))
+                                    blocks=blocks.card(case, self.desk.config.tz), text=blocks.card_text(case))
         elif row.kind == "card":
-            response = self.client.chat_postMessage(channel=self.settings.slack_staff_channel,
-                                                    blocks=blocks.card(case, self.settings.tz), text=blocks.card_text(case))
+            response = self.client.chat_postMessage(channel=self.config.staff_channel,
+                                                    blocks=blocks.card(case, self.desk.config.tz), text=blocks.card_text(case))
             with session_scope(self.desk.db) as session:
                 cases.place_card(session, case.id, response["channel"], response["ts"])
         else:
@@ -122,22 +123,22 @@ def _classify(exc: SlackApiError, row: Outbox) -> SendResult:
                         f"Slack said {exc.response.get('error', exc.response.status_code)}")
 
 
-def web_client(settings: Settings) -> WebClient:
-    return WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url, timeout=int(max(1, settings.http_timeout_seconds)))
+def web_client(config: SlackConfig) -> WebClient:
+    return WebClient(token=config.bot_token, base_url=config.api_url, timeout=int(max(1, config.timeout_seconds)))
 
 
-def build_app(settings: Settings, desk: Desk, client: WebClient, on_queued) -> App:
-    app = App(token=settings.slack_bot_token, signing_secret=settings.slack_signing_secret, client=client,
+def build_app(config: SlackConfig, desk: Desk, client: WebClient, on_queued) -> App:
+    app = App(token=config.bot_token, signing_secret=config.signing_secret, client=client,
               token_verification_enabled=False, process_before_response=False)
-    staff = StaffDirectory(client, settings)
-    tz = settings.tz
+    staff = StaffDirectory(client, config)
+    tz = desk.config.tz
     registry = load_indicators(Path(desk.knowledge.folder))
 
     def now() -> datetime:
         return desk.clock()
 
     def refuse(body: dict, user: str) -> None:
-        channel = (body.get("channel") or {}).get("id") or body.get("channel_id") or settings.slack_staff_channel
+        channel = (body.get("channel") or {}).get("id") or body.get("channel_id") or config.staff_channel
         client.chat_postEphemeral(channel=channel, user=user, text=REFUSAL)
 
     def act(body: dict, work) -> None:
@@ -153,7 +154,7 @@ def build_app(settings: Settings, desk: Desk, client: WebClient, on_queued) -> A
                     raise CaseworkError("案件が見つかりません。")
                 work(session, case, user)
         except CaseworkError as exc:
-            client.chat_postEphemeral(channel=settings.slack_staff_channel, user=user, text=str(exc))
+            client.chat_postEphemeral(channel=config.staff_channel, user=user, text=str(exc))
             return
         on_queued()
 
@@ -178,7 +179,7 @@ def build_app(settings: Settings, desk: Desk, client: WebClient, on_queued) -> A
 
         def show(session, case, user):
             history = "\n".join(f"• {e.at.astimezone(tz):%m/%d %H:%M} {e.kind} {e.actor}" for e in cases.history(session, case.id))
-            client.chat_postEphemeral(channel=settings.slack_staff_channel, user=user,
+            client.chat_postEphemeral(channel=config.staff_channel, user=user,
                                       text=blocks.answers_text(case) + "\n\n*履歴*\n" + history)
         act(body, show)
 
@@ -239,7 +240,7 @@ def build_app(settings: Settings, desk: Desk, client: WebClient, on_queued) -> A
         note = (values.get("note", {}).get("text", {}) or {}).get("value") or ""
         with session_scope(desk.db) as session:
             figures.report(session, indicator_id, period, number, user, note, at=now())
-        client.chat_postEphemeral(channel=settings.slack_staff_channel, user=user,
+        client.chat_postEphemeral(channel=config.staff_channel, user=user,
                                   text=f"{indicator_id} の {period} の値 {number:g} を記録しました。")
 
     @app.event("message")
@@ -247,7 +248,7 @@ def build_app(settings: Settings, desk: Desk, client: WebClient, on_queued) -> A
         """A staff member writing in a case thread: an internal note, never sent to the citizen."""
         if event.get("subtype") or event.get("bot_id") or not event.get("thread_ts"):
             return
-        if event.get("channel") != settings.slack_staff_channel or not staff.is_staff(event.get("user", "")):
+        if event.get("channel") != config.staff_channel or not staff.is_staff(event.get("user", "")):
             return
         with session_scope(desk.db) as session:
             if not inbox.add(session, channel="slack", event_id=str(body.get("event_id")), user_key="slack",
@@ -266,8 +267,8 @@ def build_app(settings: Settings, desk: Desk, client: WebClient, on_queued) -> A
             return
         with session_scope(desk.db) as session:
             view = blocks.home(cases.listing(session, "mine", user), cases.listing(session, "unassigned"),
-                               overdue(session, now(), settings.overdue_business_days, tz),
-                               settings.overdue_business_days, tz)
+                               overdue(session, now(), desk.config.overdue_business_days, tz),
+                               desk.config.overdue_business_days, tz)
         client.views_publish(user_id=user, view=view)
 
     @app.command("/kyodo")
@@ -296,7 +297,7 @@ def build_app(settings: Settings, desk: Desk, client: WebClient, on_queued) -> A
         year = int(year_text) if year_text.isdigit() else (today.year if today.month >= 4 else today.year - 1) - 1
         with tempfile.TemporaryDirectory() as folder, session_scope(desk.db) as session:
             md, csv_path, png = report.write(session, registry, year, tz, Path(folder), desk.knowledge.profile.city)
-            client.files_upload_v2(channel=settings.slack_staff_channel, title=f"成果指標 {year}年度",
+            client.files_upload_v2(channel=config.staff_channel, title=f"成果指標 {year}年度",
                                    initial_comment=md.read_text(encoding="utf-8")[:3500],
                                    file_uploads=[{"file": str(png), "filename": png.name, "title": f"成果指標の推移 {year}年度"},
                                                  {"file": str(csv_path), "filename": csv_path.name, "title": "成果指標 CSV"}])
@@ -319,7 +320,7 @@ def build_app(settings: Settings, desk: Desk, client: WebClient, on_queued) -> A
                 return "期間は 2026（年度）、2026-04（月）、2026-04-01..2026-06-30 の形で指定してください。"
             start, end, label = period
             content, count = export_csv(session, start, end, tz)
-        client.files_upload_v2(channel=settings.slack_staff_channel, content=content, filename=f"kyodo-cases-{label}.csv",
+        client.files_upload_v2(channel=config.staff_channel, content=content, filename=f"kyodo-cases-{label}.csv",
                                title=f"案件一覧 {label}（{count}件）", initial_comment=f"<@{user}> の依頼で出力しました。")
         return f"{label} の案件 {count} 件の CSV をスタッフチャンネルにアップロードしました。"
 

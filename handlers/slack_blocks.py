@@ -5,13 +5,14 @@ import json
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from bot.case_status import FLOW
+from store.case_status import FLOW
 from bot.forms import FORMS
 from store.models import Case
 
 SUMMARY_CHARS = 140
 REPLY_MAX = 1400  # the preview carries the reply in private_metadata (3000 characters), escaped as JSON
 MAX_TEXT = 2900  # a section's text must stay under 3000
+MAX_POST_SECTIONS = 49  # a message holds at most 50 blocks, the header included
 
 
 def _jst(moment: datetime | None, tz: ZoneInfo) -> str:
@@ -168,3 +169,22 @@ def indicator_modal(indicator_id: str, name: str, period: str, unit: str) -> dic
              "element": {"type": "plain_text_input", "action_id": "text", "multiline": True, "max_length": 1000}},
         ],
     }
+
+
+def post_blocks(title: str, sections: list[dict]) -> list[dict]:
+    """A scheduled post (bot/reminders.py): a header, then each section with its 報告する button."""
+    blocks: list[dict] = [{"type": "header", "text": {"type": "plain_text", "text": title[:150]}}]
+    for section in sections[:MAX_POST_SECTIONS]:
+        text = "\n".join(_escape(line) for line in section["lines"])
+        if section.get("mentions"):
+            text += " — " + " ".join(mention(who) for who in section["mentions"])
+        block: dict = {"type": "section", "text": {"type": "mrkdwn", "text": _cut(text)}}
+        if section.get("report"):
+            block["accessory"] = _button(section["report_label"][:75], "indicator_report", section["report"])
+        blocks.append(block)
+    return blocks
+
+
+def mention(who: str) -> str:
+    """A staff member (U…) or a user group (S…) named in the indicator registry."""
+    return f"<!subteam^{who}>" if who.startswith("S") else f"<@{who}>"

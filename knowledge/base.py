@@ -58,11 +58,6 @@ class KnowledgeBase:
         return answer_from_entry(entry, self.profile) if entry else None
 
 
-def cache_dir() -> Path:
-    base = os.environ.get("KYODO_CACHE_DIR") or Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "kyodo-desk"
-    return Path(base)
-
-
 def _fingerprint(folder: Path) -> str:
     digest = hashlib.sha256()
     for module in (analysis, entries_module, index_module):
@@ -75,12 +70,13 @@ def _fingerprint(folder: Path) -> str:
     return digest.hexdigest()[:24]
 
 
-def load_knowledge(folder: Path | str | None = None, use_cache: bool = True) -> KnowledgeBase:
-    """Load a city's knowledge folder; the index is built once and cached until a file changes."""
-    folder = Path(folder or os.environ.get("KYODO_KNOWLEDGE_DIR") or DEFAULT_FOLDER).resolve()
+def load_knowledge(folder: Path | str | None = None, cache_dir: Path | str | None = None) -> KnowledgeBase:
+    """Load a city's knowledge folder (default: Okayama's); with `cache_dir`, the index is built
+    once and kept there until a file changes."""
+    folder = Path(folder or DEFAULT_FOLDER).resolve()
     analyzer = Analyzer(load_vocabulary(folder))
     profile = load_city(folder)
-    cache_file = cache_dir() / f"index-{_fingerprint(folder)}.pkl" if use_cache else None
+    cache_file = Path(cache_dir) / f"index-{_fingerprint(folder)}.pkl" if cache_dir else None
     index = _read_cache(cache_file) if cache_file else None
     if index is None:
         index = KnowledgeIndex.build(require_entries(folder), analyzer)

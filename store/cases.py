@@ -8,7 +8,7 @@ from sqlalchemy import select as sa_select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from bot.case_status import RECEIVED
+from store.case_status import RECEIVED
 from store.conversations import Conflict
 from store.models import Case, CaseEvent, ReferenceCounter
 
@@ -92,7 +92,7 @@ def record(session: Session, case: Case, *, actor: str, kind: str, text: str = "
 
 def listing(session: Session, scope: str, staff_id: str | None = None, limit: int = 50) -> list[Case]:
     """Cases for staff: mine (assigned to staff_id and open), open, unassigned, or all; newest first."""
-    from bot.case_status import CLOSED
+    from store.case_status import CLOSED
 
     query = select(Case)
     if scope in ("mine", "open", "unassigned"):

@@ -7,7 +7,7 @@ from sqlalchemy import JSON, Column, DateTime, Index, UniqueConstraint
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
-from bot.case_status import RECEIVED
+from store.case_status import RECEIVED
 
 
 def utcnow() -> datetime:

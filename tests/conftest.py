@@ -96,13 +96,13 @@ def line_api():
 def line_server(db, kb, line_api):
     """The real app (SQLite or PostgreSQL) with LINE switched on against the mock LINE API."""
     from bot.runtime import Desk
-    from bot.server import create_app
-    from bot.settings import Settings
+    from app.server import create_app
+    from app.settings import Settings
     from tests.live import LINE_SECRET, LINE_TOKEN, LiveServer
 
     settings = Settings(line_channel_secret=LINE_SECRET, line_channel_access_token=LINE_TOKEN,
                         line_api_base_url=line_api.url)
-    with LiveServer(create_app(settings, Desk(db, kb, settings), run_scheduler=False)) as server:
+    with LiveServer(create_app(settings, Desk(db, kb, settings.desk), run_scheduler=False)) as server:
         server.db, server.line = db, line_api
         yield server
 
@@ -122,8 +122,8 @@ def slack_api():
 def desk_server(db, kb, line_api, slack_api):
     """The real app with LINE and the Slack staff desk switched on, against both mocks."""
     from bot.runtime import Desk
-    from bot.server import create_app
-    from bot.settings import Settings
+    from app.server import create_app
+    from app.settings import Settings
     from tests.live import LINE_SECRET, LINE_TOKEN, LiveServer
     from tests.slack_fake import SLACK_SECRET, STAFF_CHANNEL
 
@@ -131,6 +131,6 @@ def desk_server(db, kb, line_api, slack_api):
                         line_api_base_url=line_api.url, slack_bot_token="xoxb-test", slack_signing_secret=SLACK_SECRET,
                         slack_api_url=slack_api.url + "/", slack_staff_channel=STAFF_CHANNEL,
                         slack_staff_user_ids=("USTAFF1", "USTAFF2"))
-    with LiveServer(create_app(settings, Desk(db, kb, settings), run_scheduler=False)) as server:
+    with LiveServer(create_app(settings, Desk(db, kb, settings.desk), run_scheduler=False)) as server:
         server.db, server.line, server.slack = db, line_api, slack_api
         yield server

@@ -120,7 +120,7 @@ def start_serve(db_url: str, line_url: str, cache: str, port: int | None = None,
     port = port or free_port()
     env = dict(os.environ, DATABASE_URL=db_url, LINE_CHANNEL_SECRET=LINE_SECRET, LINE_CHANNEL_ACCESS_TOKEN=LINE_TOKEN,
                LINE_API_BASE_URL=line_url, KYODO_CACHE_DIR=cache, **env_extra)
-    proc = subprocess.Popen([sys.executable, "-m", "bot", "serve", "--role", role, "--port", str(port)], env=env,
+    proc = subprocess.Popen([sys.executable, "-m", "app", "serve", "--role", role, "--port", str(port)], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
     def healthy():

@@ -12,7 +12,7 @@ HOLDOUT = ROOT / "tests" / "data" / "holdout-questions.jsonl"
 
 
 def run_cli(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "bot", *args], capture_output=True, text=True, input=stdin, timeout=120)
+    return subprocess.run([sys.executable, "-m", "app", *args], capture_output=True, text=True, input=stdin, timeout=120)
 
 
 def eval_figures(path) -> dict[str, float]:

@@ -31,14 +31,14 @@ def browser_page():
 @pytest.fixture
 def web_server(tmp_path, kb):
     from bot.runtime import Desk
-    from bot.server import create_app
-    from bot.settings import Settings
+    from app.server import create_app
+    from app.settings import Settings
     from store.db import make_engine, migrate
     from tests.live import LiveServer
 
     db = make_engine(f"sqlite:///{tmp_path / 'desk.db'}")
     migrate(db)
-    with LiveServer(create_app(Settings(), Desk(db, kb, Settings()), run_scheduler=False)) as server:
+    with LiveServer(create_app(Settings(), Desk(db, kb, Settings().desk), run_scheduler=False)) as server:
         yield server
 
 

@@ -11,10 +11,10 @@ from bot import casework
 from bot.calendar import add_business_days, business_days_between, first_business_day
 from bot.fonts import missing_glyphs
 from bot.runtime import Desk
-from bot.settings import Settings
-from scheduler import report
+from app.settings import Settings
+from bot import report
 from scheduler.jobs import registry_for, run_due
-from scheduler.reminders import due_period
+from bot.reminders import due_period
 from store import cases, indicators as figures
 from store.db import session_scope
 from store.models import Case, Outbox, ReminderLedger
@@ -28,7 +28,7 @@ def at(*args) -> datetime:
 
 @pytest.fixture
 def desk(db, kb):
-    return Desk(db, kb, Settings())
+    return Desk(db, kb, Settings().desk)
 
 
 @pytest.fixture
@@ -72,7 +72,7 @@ def test_a_restart_after_nine_on_the_due_day_still_posts_that_day(desk, registry
 
 
 def test_two_schedulers_on_one_database_post_exactly_once(db, kb):
-    desks = [Desk(db, kb, Settings()), Desk(db, kb, Settings())]
+    desks = [Desk(db, kb, Settings().desk), Desk(db, kb, Settings().desk)]
     registry = registry_for(desks[0])
     barrier, results = threading.Barrier(2), []
 
@@ -105,12 +105,12 @@ def test_a_value_reported_in_a_month_shows_in_the_next_months_reminder(desk, reg
         figures.report(session, "share-web-posts", "2026-11", 12, "U1")
         figures.report(session, "share-web-posts", "2026-11", 14, "U2", note="訂正")  # a correction
     [post] = run_due(desk, registry, at(2026, 12, 1, 9, 0))
-    text = str(post.blocks)
-    assert "今回（2026-11）: *14件*" in text
+    text = post.plain_text()
+    assert "今回（2026-11）: 14件" in text
     with Session(db) as session:
         assert [r.value for r in figures.history(session, "share-web-posts")] == [12, 14]  # history kept
     [january] = run_due(desk, registry, at(2027, 1, 4, 9, 0))
-    assert "前回（2026-11）: 14件" in str(january.blocks) and "年度累計: 14件" in str(january.blocks)
+    assert "前回（2026-11）: 14件" in january.plain_text() and "年度累計: 14件" in january.plain_text()
 
 
 def make_case(session, desk, kind: str, when: datetime) -> Case:
@@ -144,8 +144,8 @@ def test_nudge_three_business_days_later_names_the_missing_and_who_answers(desk,
     run_due(desk, registry, at(2027, 1, 4, 9, 0))
     assert [p.job for p in run_due(desk, registry, at(2027, 1, 6, 9, 0))] == []
     [nudge] = run_due(desk, registry, at(2027, 1, 7, 9, 0))
-    assert nudge.job == "indicator-nudge" and "おかやまシェア・ウェブ" in nudge.blocks[0]["text"]["text"]
-    assert "マッチング件数" not in nudge.blocks[0]["text"]["text"]  # derived: never asked
+    assert nudge.job == "indicator-nudge" and "おかやまシェア・ウェブ" in str(nudge.sections)
+    assert "マッチング件数" not in str(nudge.sections)  # derived: never asked
 
 
 def test_overdue_cases_are_listed_on_business_days_at_half_past_nine(desk, registry, db):
@@ -153,7 +153,7 @@ def test_overdue_cases_are_listed_on_business_days_at_half_past_nine(desk, regis
         make_case(session, desk, "consultation", at(2026, 11, 24, 10))
     assert run_due(desk, registry, at(2026, 11, 28, 9, 30)) == []  # Saturday
     [late] = run_due(desk, registry, at(2026, 11, 30, 9, 30))
-    assert late.job == "overdue-cases" and "S-2026-0001" in late.blocks[0]["text"]["text"]
+    assert late.job == "overdue-cases" and "S-2026-0001" in late.plain_text()
 
 
 def test_annual_report_writes_markdown_csv_and_a_japanese_chart(desk, registry, db, tmp_path):
@@ -180,7 +180,7 @@ def test_report_cli_and_remind_cli(tmp_path, monkeypatch):
     import sys
 
     env = {**__import__("os").environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}"}
-    run = lambda *a: subprocess.run([sys.executable, "-m", "bot", *a], env=env, capture_output=True, text=True, timeout=120)  # noqa: E731
+    run = lambda *a: subprocess.run([sys.executable, "-m", "app", *a], env=env, capture_output=True, text=True, timeout=120)  # noqa: E731
     assert run("indicators", "report", "share-web-posts", "2026-11", "１２件").returncode == 0
     assert run("indicators", "report", "share-web-posts", "2026-11", "many").returncode == 2
     assert run("indicators", "set-target", "matching-count", "40").returncode == 0
@@ -194,26 +194,22 @@ def test_report_cli_and_remind_cli(tmp_path, monkeypatch):
     assert out.returncode == 0 and len(list((tmp_path / "r").iterdir())) == 3
 
 
-def test_serve_schedules_the_jobs_once_under_fixed_ids(tmp_path, kb):
-    from sqlalchemy import text
-
-    from bot.server import create_app
+def test_serve_schedules_the_jobs_under_fixed_ids_at_nine_in_tokyo(tmp_path, kb):
+    from app.server import create_app
+    from scheduler.jobs import SchedulerLeader
     from store.db import make_engine, migrate
     from tests.live import LiveServer, wait_until
 
     db = make_engine(f"sqlite:///{tmp_path / 'desk.db'}")
     migrate(db)
-    def job_ids():
-        with db.connect() as conn:
-            try:
-                return sorted(row[0] for row in conn.execute(text("SELECT id FROM apscheduler_jobs")))
-            except Exception:  # the job store's table is created when the scheduler starts
-                return []
-
-    for _ in range(2):  # a restart replaces the jobs rather than adding more
-        with LiveServer(create_app(Settings(), Desk(db, kb, Settings()))):
-            expected = ["indicator-reminders", "overdue-cases", "retention"]
-            wait_until(lambda: job_ids() == expected, 10, "the scheduled jobs")
+    app = create_app(Settings(), Desk(db, kb, Settings().desk))
+    [leader] = [loop for loop in app.state.background.others if isinstance(loop, SchedulerLeader)]
+    with LiveServer(app):
+        scheduler = wait_until(lambda: leader.scheduler, 10, "the scheduler")
+        jobs = {job.id: job for job in scheduler.get_jobs()}
+        assert sorted(jobs) == ["indicator-reminders", "overdue-cases", "retention"]
+        reminder = jobs["indicator-reminders"].next_run_time
+        assert (reminder.utcoffset(), reminder.hour, reminder.minute) == (timedelta(hours=9), 9, 0)
 
 
 def test_the_scheduler_lease_has_one_holder_and_passes_on_when_it_lapses(db):

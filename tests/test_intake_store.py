@@ -7,7 +7,7 @@ from sqlmodel import Session, select
 
 from bot.messages import Postback, Text
 from bot.runtime import Desk
-from bot.settings import Settings
+from app.settings import Settings
 from store.models import Case, CaseEvent, Conversation, Outbox
 from tests.chat import reply_choices, reply_text
 
@@ -26,7 +26,7 @@ class Clock:
 
 
 def make_desk(db, kb, clock=None) -> Desk:
-    return Desk(db, kb, Settings(), clock=clock or Clock(datetime(2026, 11, 30, 1, 0, tzinfo=timezone.utc)))
+    return Desk(db, kb, Settings().desk, clock=clock or Clock(datetime(2026, 11, 30, 1, 0, tzinfo=timezone.utc)))
 
 
 def talk(desk: Desk, user: str, lines: list[str], channel: str = "line") -> str:

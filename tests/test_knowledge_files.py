@@ -37,7 +37,7 @@ def make_folder(tmp_path: Path, text: str) -> Path:
 
 
 def lint(folder: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "bot", "kb", "lint", str(folder)], capture_output=True, text=True)
+    return subprocess.run([sys.executable, "-m", "app", "kb", "lint", str(folder)], capture_output=True, text=True)
 
 
 def test_shipped_knowledge_lints_clean_and_covers_every_category():
@@ -88,7 +88,7 @@ def test_broken_files_stop_the_index_build_with_the_same_messages(tmp_path):
     folder = make_folder(tmp_path, GOOD.replace("related: [a-2]", "related: [a-9]"))
     with pytest.raises(KnowledgeError, match=r"entries\.yaml:1: a-1: related id a-9"):
         load_knowledge(folder)
-    ask = subprocess.run([sys.executable, "-m", "bot", "ask", "一つ目"], capture_output=True, text=True,
+    ask = subprocess.run([sys.executable, "-m", "app", "ask", "一つ目"], capture_output=True, text=True,
                          env={**__import__("os").environ, "KYODO_KNOWLEDGE_DIR": str(folder)})
     assert ask.returncode == 2 and "related id a-9" in ask.stderr and "Traceback" not in ask.stderr
 

@@ -14,7 +14,7 @@ LIST, CREATE = "/v2/bot/richmenu/list", "/v2/bot/richmenu"
 
 def run(line_api) -> subprocess.CompletedProcess:
     env = dict(os.environ, LINE_CHANNEL_ACCESS_TOKEN="t", LINE_CHANNEL_SECRET="s", LINE_API_BASE_URL=line_api.url)
-    return subprocess.run([sys.executable, "-m", "bot", "line", "richmenu"], env=env, capture_output=True, text=True, timeout=60)
+    return subprocess.run([sys.executable, "-m", "app", "line", "richmenu"], env=env, capture_output=True, text=True, timeout=60)
 
 
 def test_richmenu_is_created_with_image_then_reused(line_api):

@@ -76,11 +76,11 @@ def test_a_web_process_under_pressure_tells_the_others(db):
 
 def test_an_unknown_serve_role_is_refused_rather_than_running_nothing(db, kb):
     from bot.runtime import Desk
-    from bot.server import create_app
-    from bot.settings import Settings
+    from app.server import create_app
+    from app.settings import Settings
 
     with pytest.raises(ValueError, match="worker"):
-        create_app(Settings(), Desk(db, kb, Settings()), role="wrker")
+        create_app(Settings(), Desk(db, kb, Settings().desk), role="wrker")
 
 
 def test_sends_whose_record_failed_are_recorded_later_not_sent_again(db, monkeypatch):

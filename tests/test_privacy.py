@@ -8,10 +8,10 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, select
 
 from bot import casework
-from bot.case_status import CLOSED
+from store.case_status import CLOSED
 from bot.messages import Text
 from bot.runtime import Desk
-from bot.settings import Settings
+from app.settings import Settings
 from handlers.line import LineChannel
 from store import indicators as figures, inbox, outbox, privacy
 from store.db import make_engine, migrate, session_scope
@@ -27,7 +27,7 @@ def consult(desk: Desk, user_key: str) -> None:
 
 
 def test_erasing_one_person_removes_their_data_keeps_counts_and_leaves_an_audit(db, kb):
-    desk = Desk(db, kb, Settings())
+    desk = Desk(db, kb, Settings().desk)
     consult(desk, "user:Uerase")
     consult(desk, "user:Ukeep")
     with session_scope(db) as session:
@@ -71,7 +71,7 @@ def test_erasing_one_person_removes_their_data_keeps_counts_and_leaves_an_audit(
 
 
 def test_retention_anonymises_closed_cases_past_the_period_only(db, kb):
-    desk = Desk(db, kb, Settings())
+    desk = Desk(db, kb, Settings().desk)
     for user in ("old-closed", "old-open", "new-closed"):
         consult(desk, f"user:{user}")
     now = datetime.now(timezone.utc)
@@ -103,13 +103,13 @@ def test_privacy_erase_cli(tmp_path, kb):
     url = f"sqlite:///{tmp_path / 'erase.db'}"
     db = make_engine(url)
     migrate(db)
-    consult(Desk(db, kb, Settings()), "user:Ucli")
+    consult(Desk(db, kb, Settings().desk), "user:Ucli")
     env = dict(os.environ, DATABASE_URL=url)
-    out = subprocess.run([sys.executable, "-m", "bot", "privacy", "erase", "--line-user", "Ucli", "--by", "窓口 佐藤"],
+    out = subprocess.run([sys.executable, "-m", "app", "privacy", "erase", "--line-user", "Ucli", "--by", "窓口 佐藤"],
                          env=env, capture_output=True, text=True, timeout=60)
     assert out.returncode == 0 and "cases 1" in out.stdout
     with Session(db) as session:
         assert session.exec(select(Case)).one().user_id == privacy.ERASED
-    missing = subprocess.run([sys.executable, "-m", "bot", "privacy", "erase", "--line-user", "Ucli"], env=env,
+    missing = subprocess.run([sys.executable, "-m", "app", "privacy", "erase", "--line-user", "Ucli"], env=env,
                              capture_output=True, text=True, timeout=60)
     assert missing.returncode == 2  # --by is required: every erasure names who did it

@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 from bot.intake import InboxWriter
 from bot.messages import Text
 from bot.runtime import Desk, TurnRequest
-from bot.settings import Settings
+from app.settings import Settings
 from store import inbox, outbox, signals
 from store.db import session_scope
 from store.models import Conversation, Inbox, Outbox
@@ -128,7 +128,7 @@ def test_a_request_that_cannot_be_stored_fails_alone(db):
 
 
 def test_a_failing_turn_in_a_batch_writes_nothing_and_spares_the_others(db, kb):
-    desk = Desk(db, kb, Settings())
+    desk = Desk(db, kb, Settings().desk)
 
     def broken(replies):
         raise ValueError("rendering failed")

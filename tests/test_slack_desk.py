@@ -218,11 +218,11 @@ def test_indicator_reminder_reaches_slack_and_the_report_button_records_a_figure
     from zoneinfo import ZoneInfo
 
     from bot.runtime import Desk
-    from bot.settings import Settings
+    from app.settings import Settings
     from scheduler.jobs import registry_for, run_due
     from store import indicators as figures
 
-    desk = Desk(desk_server.db, kb, Settings())
+    desk = Desk(desk_server.db, kb, Settings().desk)
     [post] = run_due(desk, registry_for(desk), datetime(2026, 12, 1, 9, 0, tzinfo=ZoneInfo("Asia/Tokyo")))
     reminder = wait_until(lambda: [r for r in desk_server.slack.calls(POST) if "成果指標の報告のお願い" in texts([r])])[0]
     buttons = [b["accessory"]["value"] for b in reminder.body["blocks"] if "accessory" in b]

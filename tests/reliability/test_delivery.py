@@ -12,8 +12,8 @@ from hypothesis import HealthCheck, given, settings as hyp_settings, strategies 
 from sqlmodel import Session, select
 
 from bot.runtime import Desk
-from bot.server import create_app
-from bot.settings import Settings
+from app.server import create_app
+from app.settings import Settings
 from store.models import Inbox, Outbox
 from tests.line_semantics import emulate_line
 from tests.live import LINE_SECRET, LINE_TOKEN, LiveServer, post_webhook, settle, sign, text_event
@@ -27,7 +27,7 @@ def server(db, kb, line_api):
     state = emulate_line(line_api)
     settings = Settings(line_channel_secret=LINE_SECRET, line_channel_access_token=LINE_TOKEN,
                         line_api_base_url=line_api.url, http_timeout_seconds=1.0)
-    with LiveServer(create_app(settings, Desk(db, kb, settings), run_scheduler=False)) as live:
+    with LiveServer(create_app(settings, Desk(db, kb, settings.desk), run_scheduler=False)) as live:
         live.db, live.line, live.delivered = db, line_api, state["delivered"]
         yield live
 

@@ -12,7 +12,7 @@ from sqlmodel import Session
 
 from bot.calendar import add_business_days, first_business_day, is_business_day
 from bot.staffdesk import overdue
-from scheduler.indicators import (MONTHLY, Indicator, fiscal_period, fiscal_year_of, month_period,
+from bot.indicators import (MONTHLY, Indicator, fiscal_period, fiscal_year_of, month_period,
                                   months_of_fiscal_year, period_bounds, previous_month)
 from store import indicators as figures
 from store import outbox
@@ -21,12 +21,29 @@ REMIND_AT, OVERDUE_AT = time(9, 0), time(9, 30)
 NUDGE_AFTER_BUSINESS_DAYS = 3
 
 
+@dataclass(frozen=True)
+class Section:
+    """One part of a staff-channel post: lines of text, people to mention, and the indicator
+    (with its period, "id|period") that a 報告する button next to it reports."""
+    lines: tuple[str, ...]
+    mentions: tuple[str, ...] = ()
+    report: str | None = None
+    report_label: str = "報告する"
+
+    def as_payload(self) -> dict:
+        return {"lines": list(self.lines), "mentions": list(self.mentions), "report": self.report,
+                "report_label": self.report_label}
+
+
 @dataclass
 class Post:
     job: str
     period: str
     text: str
-    blocks: list[dict] = field(default_factory=list)
+    sections: list[Section] = field(default_factory=list)
+
+    def plain_text(self) -> str:
+        return "\n".join(line for section in self.sections for line in section.lines)
 
 
 @dataclass(frozen=True)
@@ -94,29 +111,21 @@ def _progress(line: Line) -> str:
     return "—" if basis is None else f"目標 {line.indicator.format(line.target)} に対し {basis / line.target:.0%}"
 
 
-def reminder_blocks(items: list[Line], label: str) -> list[dict]:
-    blocks: list[dict] = [
-        {"type": "header", "text": {"type": "plain_text", "text": f"成果指標の報告のお願い（{label}）"}},
-        {"type": "context", "elements": [{"type": "mrkdwn", "text": "自動で数えられる指標は記入不要です。その他は「報告する」から入力してください。"}]},
-    ]
+def reminder_sections(items: list[Line]) -> list[Section]:
+    sections = [Section(("自動で数えられる指標は記入不要です。その他は「報告する」から入力してください。",))]
     for line in items:
         ind = line.indicator
-        now_text = (f"今回（{line.period}）: *{ind.format(line.value)}*" + ("（案件記録から集計）" if ind.derived else "")
-                    if line.value is not None else f"今回（{line.period}）: *未報告*")
-        text = "\n".join([
-            f"*{ind.name}*（{ind.policy}・{ind.source}）",
+        now_text = (f"今回（{line.period}）: {ind.format(line.value)}" + ("（案件記録から集計）" if ind.derived else "")
+                    if line.value is not None else f"今回（{line.period}）: 未報告")
+        sections.append(Section((
+            f"{ind.name}（{ind.policy}・{ind.source}）",
             now_text,
             f"前回（{line.previous_period}）: {ind.format(line.previous)}"
             + (f" ／ 年度累計: {ind.format(line.year_to_date)}" if line.year_to_date is not None else ""),
             f"基準値: {ind.format(ind.baseline_value)}" + (f"（{ind.baseline_year}）" if ind.baseline_year else "")
             + f" ／ {_progress(line)}",
-        ])
-        section: dict = {"type": "section", "text": {"type": "mrkdwn", "text": text[:2900]}}
-        if not ind.derived:
-            section["accessory"] = {"type": "button", "text": {"type": "plain_text", "text": "報告する"},
-                                    "action_id": "indicator_report", "value": f"{ind.id}|{line.period}"}
-        blocks.append(section)
-    return blocks[:50]
+        ), report=None if ind.derived else f"{ind.id}|{line.period}"))
+    return sections
 
 
 def monthly_reminder(session: Session, registry: list[Indicator], now: datetime, tz: ZoneInfo) -> Post | None:
@@ -130,7 +139,7 @@ def monthly_reminder(session: Session, registry: list[Indicator], now: datetime,
     year, month = previous_month(today)
     label = f"{year}年{month}月分" + ("・前年度分" if today.month == 4 else "")
     return Post("indicator-reminder", month_period(today.year, today.month), f"成果指標の報告のお願い（{label}）",
-                reminder_blocks(items, label))
+                reminder_sections(items))
 
 
 def nudge(session: Session, registry: list[Indicator], now: datetime, tz: ZoneInfo) -> Post | None:
@@ -142,16 +151,13 @@ def nudge(session: Session, registry: list[Indicator], now: datetime, tz: ZoneIn
     missing = [line for line in lines(session, registry, today, tz) if line.missing]
     if not missing:
         return None
-    rows = []
+    sections = [Section(("成果指標の報告がまだの項目があります。お手数ですが入力をお願いします。",))]
     for line in missing:
-        who = " ".join(_mention(r) for r in line.indicator.responsible) or "（担当未設定）"
-        rows.append(f"• {line.indicator.name}（{line.period}） — {who}")
-    text = "成果指標の報告がまだの項目があります。お手数ですが入力をお願いします。\n" + "\n".join(rows)
-    blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": text[:2900]}}]
-    for line in missing[:20]:
-        blocks.append({"type": "actions", "elements": [{"type": "button", "text": {"type": "plain_text", "text": f"報告する: {line.indicator.name}"[:75]},
-                                                        "action_id": "indicator_report", "value": f"{line.indicator.id}|{line.period}"}]})
-    return Post("indicator-nudge", month_period(today.year, today.month), "成果指標の未報告のお知らせ", blocks[:50])
+        who = "" if line.indicator.responsible else " — （担当未設定）"
+        sections.append(Section((f"{line.indicator.name}（{line.period}）{who}",), tuple(line.indicator.responsible),
+                                report=f"{line.indicator.id}|{line.period}",
+                                report_label=f"報告する: {line.indicator.name}"))
+    return Post("indicator-nudge", month_period(today.year, today.month), "成果指標の未報告のお知らせ", sections)
 
 
 def overdue_cases(session: Session, now: datetime, tz: ZoneInfo, days: int) -> Post | None:
@@ -161,14 +167,10 @@ def overdue_cases(session: Session, now: datetime, tz: ZoneInfo, days: int) -> P
     late = overdue(session, now, days, tz)
     if not late:
         return None
-    rows = "\n".join(f"• *{c.reference}* {c.status} — 担当 {('<@' + c.assignee + '>') if c.assignee else '未定'}" for c in late[:40])
-    text = f"{days}営業日以上、職員の対応が記録されていない案件が {len(late)} 件あります。\n{rows}"
-    return Post("overdue-cases", local.date().isoformat(), f"対応が止まっている案件 {len(late)} 件",
-                [{"type": "section", "text": {"type": "mrkdwn", "text": text[:2900]}}])
-
-
-def _mention(who: str) -> str:
-    return f"<!subteam^{who}>" if who.startswith("S") else f"<@{who}>"
+    lead = Section((f"{days}営業日以上、職員の対応が記録されていない案件が {len(late)} 件あります。",))
+    rows = [Section((f"{c.reference} {c.status}" + ("" if c.assignee else " — 担当未定"),),
+                    (c.assignee,) if c.assignee else ()) for c in late[:40]]
+    return Post("overdue-cases", local.date().isoformat(), f"対応が止まっている案件 {len(late)} 件", [lead, *rows])
 
 
 def due_posts(session: Session, registry: list[Indicator], now: datetime, tz: ZoneInfo, overdue_days: int) -> list[Post]:
@@ -181,6 +183,6 @@ def publish(session: Session, post: Post, now: datetime) -> bool:
     """Claim the post in the ledger and queue it for the staff channel, in the caller's transaction."""
     if not figures.claim_post(session, post.job, post.period, now):
         return False
-    outbox.enqueue(session, channel="slack", target="staff", kind="post", payload={"text": post.text, "blocks": post.blocks},
+    outbox.enqueue(session, channel="slack", target="staff", kind="post", payload={"text": post.text, "sections": [section.as_payload() for section in post.sections]},
                    dedupe_key=f"post:{post.job}:{post.period}")
     return True

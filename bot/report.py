@@ -17,8 +17,8 @@ from matplotlib import pyplot as plt  # noqa: E402
 from sqlmodel import Session  # noqa: E402
 
 from bot.fonts import JAPANESE_FONT  # noqa: E402
-from scheduler.indicators import Indicator, fiscal_period  # noqa: E402
-from scheduler.reminders import value_for  # noqa: E402
+from bot.indicators import Indicator, fiscal_period  # noqa: E402
+from bot.reminders import value_for  # noqa: E402
 from store import indicators as figures  # noqa: E402
 
 PLAN_FIRST_YEAR = 2016  # 平成28年度

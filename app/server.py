@@ -10,11 +10,11 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from sqlalchemy.engine import Engine
 
-from bot import logs
-from bot.app import build_desk
+from app import logs
+from app.wiring import build_desk
 from bot.intake import InboxWriter
 from bot.runtime import Desk
-from bot.settings import SERVE_ROLES, Settings
+from app.settings import SERVE_ROLES, Settings
 from bot.worker import InboxWorker, OutboxSender, Pressure
 from handlers import web
 from store import signals
@@ -22,7 +22,6 @@ from store import signals
 log = logging.getLogger("kyodo_desk")
 
 
-ROLE_VARIABLE = "KYODO_SERVE_ROLE"  # hands --role to the processes of --workers N
 # A worker process sharing a machine with web processes yields the CPU to them: acks are due in
 # a second or two, replies can wait a moment, and under a burst the backlog drains afterwards.
 WORKER_NICENESS = 10
@@ -42,24 +41,24 @@ def create_app(settings: Settings, desk: Desk | None = None, run_scheduler: bool
     if settings.line_enabled:
         from handlers.line import LineChannel
 
-        citizens["line"] = senders["line"] = LineChannel(settings)
+        citizens["line"] = senders["line"] = LineChannel(settings.line)
     else:
         log.warning("LINE channel off: set LINE_CHANNEL_SECRET and LINE_CHANNEL_ACCESS_TOKEN to turn it on")
     slack_client = None
     if settings.slack_enabled:
         from handlers import slack
 
-        slack_client = slack.web_client(settings)
-        senders["slack"] = slack.SlackChannel(slack_client, desk, settings)
+        slack_client = slack.web_client(settings.slack)
+        senders["slack"] = slack.SlackChannel(slack_client, desk, settings.slack)
     else:
         log.warning("Slack staff desk off: set SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET and SLACK_STAFF_CHANNEL to turn it on")
     desk.channels = citizens
-    background = _background(desk, citizens, senders, run_scheduler) if loops else Background(desk.db)
+    background = _background(desk, citizens, senders, settings.scheduler_lease_seconds if run_scheduler else None) if loops else Background(desk.db)
     if role == "worker":
         os.nice(WORKER_NICENESS)
 
     app = FastAPI(title="kyodo-desk", lifespan=background.lifespan, docs_url=None, redoc_url=None)
-    app.state.desk = desk
+    app.state.desk, app.state.background = desk, background
 
     @app.get("/healthz")
     def healthz() -> JSONResponse:
@@ -111,7 +110,8 @@ class Background:
             gc.unfreeze()
 
 
-def _background(desk: Desk, citizens: dict, senders: dict, run_scheduler: bool) -> Background:
+def _background(desk: Desk, citizens: dict, senders: dict, scheduler_lease: int | None) -> Background:
+    """The loops; `scheduler_lease`: seconds of the scheduler's lease (None: no scheduler here)."""
     from scheduler import jobs
 
     sender = OutboxSender(desk.db, senders)
@@ -121,8 +121,8 @@ def _background(desk: Desk, citizens: dict, senders: dict, run_scheduler: bool) 
     if desk.db.dialect.name == "postgresql":
         others.append(signals.Listener(desk.db, {signals.INBOX: worker.wake, signals.OUTBOX: sender.wake,
                                                  signals.PRESSURE: pressure.felt}))
-    if run_scheduler:
-        others.append(jobs.SchedulerLeader(desk, on_queued=sender.wake))
+    if scheduler_lease is not None:
+        others.append(jobs.SchedulerLeader(desk, scheduler_lease, on_queued=sender.wake))
     return Background(desk.db, worker, sender, others, pressure)
 
 
@@ -132,31 +132,44 @@ def _add_endpoints(app: FastAPI, settings: Settings, desk: Desk, background: Bac
     writer = background.writer = inbox_writer(desk.db) if settings.line_enabled else None
     if writer and background.pressure:
         background.pressure.local = writer.piling_up
-    app.include_router(webhook_router(settings, writer, background.wake_worker))
+    app.include_router(webhook_router(settings.line, writer, background.wake_worker))
     app.include_router(web.router(desk, on_queued=background.wake_sender))
     if slack_client is not None:
         from handlers import slack
 
-        bolt = slack.build_app(settings, desk, slack_client, on_queued=background.wake_sender)
+        bolt = slack.build_app(settings.slack, desk, slack_client, on_queued=background.wake_sender)
         app.include_router(slack.router(bolt, settings.slack_signing_secret))
 
 
-def app_from_env() -> FastAPI:
-    """The app factory each worker process of `serve --workers N` builds."""
+def _from_env(role: str) -> FastAPI:
     logs.setup()
-    return create_app(Settings.from_env(), role=os.environ.get(ROLE_VARIABLE, "all"))
+    return create_app(Settings.from_env(), role=role)
+
+
+# The app factories of `serve --workers N`, one per role: each process builds its own app, and
+# uvicorn can only name a factory, not call it with arguments.
+def all_role_app() -> FastAPI:
+    return _from_env("all")
+
+
+def web_role_app() -> FastAPI:
+    return _from_env("web")
+
+
+def worker_role_app() -> FastAPI:
+    return _from_env("worker")
 
 
 def serve(settings: Settings, host: str, port: int, workers: int = 1, role: str = "all") -> None:
     import uvicorn
 
     logs.setup()
+    if role not in SERVE_ROLES:
+        raise ValueError(f"unknown serve role {role!r}: one of {', '.join(SERVE_ROLES)}")
+    options = dict(host=host, port=port, log_level="info", access_log=False, timeout_graceful_shutdown=10)
     if workers > 1:
         if settings.database_url.startswith("sqlite"):
             log.warning("several workers on SQLite share one file: use PostgreSQL (DATABASE_URL) to scale out")
-        os.environ[ROLE_VARIABLE] = role
-        uvicorn.run("bot.server:app_from_env", factory=True, host=host, port=port, workers=workers,
-                    log_level="info", access_log=False, timeout_graceful_shutdown=10)
+        uvicorn.run(f"app.server:{role}_role_app", factory=True, workers=workers, **options)
         return
-    uvicorn.run(create_app(settings, role=role), host=host, port=port, log_level="info", access_log=False,
-                timeout_graceful_shutdown=10)
+    uvicorn.run(create_app(settings, role=role), **options)

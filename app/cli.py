@@ -6,8 +6,9 @@ import json
 import sys
 from pathlib import Path
 
+from app import wiring
+from app.settings import SERVE_ROLES, Settings, SettingsError
 from bot.numbers import parse_number
-from bot.settings import SERVE_ROLES
 
 THRESHOLDS = [round(0.30 + 0.05 * i, 2) for i in range(11)]
 
@@ -17,9 +18,7 @@ def _print_json(obj: dict) -> None:
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
-    from knowledge.base import load_knowledge
-
-    kb = load_knowledge()
+    kb = wiring.knowledge(Settings.from_env())
     if args.batch:
         from knowledge.evaluate import load_questions
 
@@ -43,10 +42,9 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 
 def cmd_kb_eval(args: argparse.Namespace) -> int:
-    from knowledge.base import load_knowledge
     from knowledge.evaluate import evaluate, load_questions
 
-    kb = load_knowledge()
+    kb = wiring.knowledge(Settings.from_env())
     report = evaluate(kb, load_questions(Path(args.file)))
     answerable, out_of_scope = report.answerable, report.out_of_scope
     top1, declined = report.at_threshold(kb.threshold)
@@ -65,21 +63,17 @@ def cmd_kb_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_kb_dump(args: argparse.Namespace) -> int:
-    from knowledge.base import load_knowledge
-
-    for entry in load_knowledge().entries:
+    for entry in wiring.knowledge(Settings.from_env()).entries:
         _print_json({"id": entry.id, "title": entry.title, "text": entry.body, "source": entry.source,
                      "as_of": entry.as_of, "category": entry.category})
     return 0
 
 
 def cmd_kb_lint(args: argparse.Namespace) -> int:
-    import os
-
     from knowledge.base import DEFAULT_FOLDER
     from knowledge.entries import load_entries
 
-    folder = Path(args.folder or os.environ.get("KYODO_KNOWLEDGE_DIR") or DEFAULT_FOLDER)
+    folder = Path(args.folder or Settings.from_env().knowledge_dir or DEFAULT_FOLDER)
     result = load_entries(folder)
     for problem in result.problems:
         print(problem)
@@ -88,15 +82,13 @@ def cmd_kb_lint(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from bot.server import serve
-    from bot.settings import Settings
+    from app.server import serve
 
     serve(Settings.from_env(), args.host, args.port, args.workers, args.role)
     return 0
 
 
 def cmd_line_richmenu(args: argparse.Namespace) -> int:
-    from bot.settings import Settings
     from handlers.line_richmenu import install
 
     settings = Settings.from_env()
@@ -104,7 +96,7 @@ def cmd_line_richmenu(args: argparse.Namespace) -> int:
         print("kyodo-desk: set LINE_CHANNEL_ACCESS_TOKEN first", file=sys.stderr)
         return 2
     try:
-        menu_id, created = install(settings)
+        menu_id, created = install(settings.line)
     except Exception as exc:  # the LINE API said no, or could not be reached
         print(f"kyodo-desk: LINE rich menu not set: {getattr(exc, 'status', '') or exc.__class__.__name__}", file=sys.stderr)
         return 1
@@ -113,23 +105,22 @@ def cmd_line_richmenu(args: argparse.Namespace) -> int:
 
 
 def _desk_and_registry():
-    from bot.app import build_desk
-    from bot.settings import Settings
     from scheduler.jobs import registry_for
 
-    desk = build_desk(Settings.from_env())
+    desk = wiring.build_desk(Settings.from_env())
     return desk, registry_for(desk)
 
 
 def _flush_slack(desk) -> None:
     """Send queued staff-channel posts now, when Slack is configured (otherwise `serve` sends them)."""
-    if not desk.settings.slack_enabled:
+    settings = Settings.from_env()
+    if not settings.slack_enabled:
         print("Slack is not configured: the posts wait in the outbox for `kyodo-desk serve`.")
         return
     from bot.worker import OutboxSender
     from handlers.slack import SlackChannel, web_client
 
-    sender = OutboxSender(desk.db, {"slack": SlackChannel(web_client(desk.settings), desk, desk.settings)})
+    sender = OutboxSender(desk.db, {"slack": SlackChannel(web_client(settings.slack), desk, settings.slack)})
     while sender.step():
         pass
 
@@ -142,14 +133,11 @@ def cmd_remind_run(args: argparse.Namespace) -> int:
     desk, registry = _desk_and_registry()
     now = datetime.fromisoformat(args.now) if args.now else desk.clock()
     if now.tzinfo is None:
-        now = now.replace(tzinfo=desk.settings.tz)
+        now = now.replace(tzinfo=desk.config.tz)
     posts = run_due(desk, registry, now, dry_run=args.dry_run)
     for post in posts:
         print(f"== {post.job} {post.period}: {post.text}")
-        for block in post.blocks:
-            text = (block.get("text") or {}).get("text")
-            if text:
-                print(text)
+        print(post.plain_text())
     if not posts:
         print(f"nothing is due at {now.isoformat()}")
     elif not args.dry_run:
@@ -219,12 +207,12 @@ def cmd_indicators_report(args: argparse.Namespace) -> int:
 
 
 def cmd_report_annual(args: argparse.Namespace) -> int:
-    from scheduler import report
+    from bot import report
     from store.db import session_scope
 
     desk, registry = _desk_and_registry()
     with session_scope(desk.db) as session:
-        paths = report.write(session, registry, args.fiscal_year, desk.settings.tz, Path(args.out),
+        paths = report.write(session, registry, args.fiscal_year, desk.config.tz, Path(args.out),
                              desk.knowledge.profile.city)
     for path in paths:
         print(path)
@@ -244,11 +232,9 @@ def cmd_privacy_erase(args: argparse.Namespace) -> int:
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
-    from bot.app import build_desk
-    from bot.settings import Settings
-    from bot.terminal import run
+    from handlers.terminal import run
 
-    desk = build_desk(Settings.from_env())
+    desk = wiring.build_desk(Settings.from_env())
     return run(lambda event: desk.handle("cli", args.user, event))
 
 
@@ -330,6 +316,9 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         return args.func(args)
+    except SettingsError as exc:
+        print(f"kyodo-desk: a setting is wrong: {exc}", file=sys.stderr)
+        return 2
     except KnowledgeError as exc:
         print(f"kyodo-desk: the knowledge files have problems:\n{exc}", file=sys.stderr)
         return 2

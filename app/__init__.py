@@ -1,0 +1,1 @@
+"""The composition root: CLI, server factory, settings, and the wiring of channels, loops and the scheduler."""
