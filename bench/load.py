@@ -33,7 +33,7 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.live import LINE_SECRET, LINE_TOKEN, free_port, sign  # noqa: E402
+from tests.support.live import LINE_SECRET, LINE_TOKEN, free_port, sign  # noqa: E402
 
 QUESTIONS = ["公民館の休館日は？", "区づくり推進事業の補助率は？", "協働推進委員会の委員は何人？", "協働の提案はどこに出すの"]
 USERS = 200

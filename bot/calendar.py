@@ -1,4 +1,5 @@
-"""Japanese business days: weekends and national holidays (jpholiday) are not working days."""
+"""The office calendar: business days (weekends and national holidays, by jpholiday, are not
+working days) and the Japanese fiscal year (April to March)."""
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -31,3 +32,8 @@ def add_business_days(day: date, count: int) -> date:
         day += timedelta(days=1)
         count -= is_business_day(day)
     return day
+
+
+def fiscal_year_of(day: date) -> int:
+    """The fiscal year a day belongs to, named by the year it starts in (2027-03-31 → 2026)."""
+    return day.year if day.month >= 4 else day.year - 1

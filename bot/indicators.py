@@ -65,10 +65,6 @@ def fiscal_period(fiscal_year: int) -> str:
     return f"FY{fiscal_year}"
 
 
-def fiscal_year_of(day: date) -> int:
-    return day.year if day.month >= 4 else day.year - 1
-
-
 def previous_month(day: date) -> tuple[int, int]:
     return (day.year, day.month - 1) if day.month > 1 else (day.year - 1, 12)
 

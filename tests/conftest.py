@@ -18,7 +18,7 @@ def _isolated_cache(tmp_path_factory):
 def kb():
     from knowledge.base import load_knowledge
 
-    return load_knowledge()
+    return load_knowledge(cache_dir=os.environ["KYODO_CACHE_DIR"])
 
 
 PG_URL = os.environ.get("KYODO_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -85,7 +85,7 @@ def db(request, tmp_path):
 
 @pytest.fixture
 def line_api():
-    from tests.mock_platform import MockPlatform
+    from tests.support.mock_platform import MockPlatform
 
     mock = MockPlatform(default_body={"sentMessages": [{"id": "1", "quoteToken": "q"}]}).start()
     yield mock
@@ -98,7 +98,7 @@ def line_server(db, kb, line_api):
     from bot.runtime import Desk
     from app.server import create_app
     from app.settings import Settings
-    from tests.live import LINE_SECRET, LINE_TOKEN, LiveServer
+    from tests.support.live import LINE_SECRET, LINE_TOKEN, LiveServer
 
     settings = Settings(line_channel_secret=LINE_SECRET, line_channel_access_token=LINE_TOKEN,
                         line_api_base_url=line_api.url)
@@ -109,8 +109,8 @@ def line_server(db, kb, line_api):
 
 @pytest.fixture
 def slack_api():
-    from tests.mock_platform import MockPlatform
-    from tests.slack_fake import slack_api_answers
+    from tests.support.mock_platform import MockPlatform
+    from tests.support.slack_fake import slack_api_answers
 
     mock = MockPlatform(default_body={"ok": True}).start()
     slack_api_answers(mock)
@@ -124,8 +124,8 @@ def desk_server(db, kb, line_api, slack_api):
     from bot.runtime import Desk
     from app.server import create_app
     from app.settings import Settings
-    from tests.live import LINE_SECRET, LINE_TOKEN, LiveServer
-    from tests.slack_fake import SLACK_SECRET, STAFF_CHANNEL
+    from tests.support.live import LINE_SECRET, LINE_TOKEN, LiveServer
+    from tests.support.slack_fake import SLACK_SECRET, STAFF_CHANNEL
 
     settings = Settings(line_channel_secret=LINE_SECRET, line_channel_access_token=LINE_TOKEN,
                         line_api_base_url=line_api.url, slack_bot_token="xoxb-test", slack_signing_secret=SLACK_SECRET,

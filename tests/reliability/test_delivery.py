@@ -15,8 +15,8 @@ from bot.runtime import Desk
 from app.server import create_app
 from app.settings import Settings
 from store.models import Inbox, Outbox
-from tests.line_semantics import emulate_line
-from tests.live import LINE_SECRET, LINE_TOKEN, LiveServer, post_webhook, settle, sign, text_event
+from tests.support.line_semantics import emulate_line
+from tests.support.live import LINE_SECRET, LINE_TOKEN, LiveServer, post_webhook, settle, sign, text_event
 
 REPLY = "/v2/bot/message/reply"
 QUESTIONS = ["公民館の休館日は？", "区づくり推進事業の補助率は？", "協働推進委員会の委員は何人？"]

@@ -12,8 +12,8 @@ from sqlmodel import Session, select
 
 from store.db import make_engine
 from store.models import Case, Conversation, Inbox, Outbox
-from tests.line_semantics import emulate_line
-from tests.live import post_webhook, start_serve, text_event, wait_until
+from tests.support.line_semantics import emulate_line
+from tests.support.live import post_webhook, start_serve, text_event, wait_until
 
 STEPS = ["相談したい", "同意する", "個人", "山田", "空き家を地域の居場所にしたい", "なし", "LINE", "なし", "送信"]
 USERS = [f"Umulti{i}" for i in range(6)]

@@ -7,8 +7,8 @@ import httpx
 from sqlmodel import Session, select
 
 from store.models import Case, Inbox
-from tests.live import post_webhook, sign, text_event, wait_until
-from tests.slack_fake import button, event as slack_event, signed_headers, submit_view, STAFF_CHANNEL
+from tests.support.live import post_webhook, sign, text_event, wait_until
+from tests.support.slack_fake import button, event as slack_event, signed_headers, submit_view, STAFF_CHANNEL
 
 TEN_MB = 10 * 1024 * 1024
 

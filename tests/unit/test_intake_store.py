@@ -9,7 +9,7 @@ from bot.messages import Postback, Text
 from bot.runtime import Desk
 from app.settings import Settings
 from store.models import Case, CaseEvent, Conversation, Outbox
-from tests.chat import reply_choices, reply_text
+from tests.support.chat import reply_choices, reply_text
 
 CONSULT = ["相談したい", "同意する", "個人", "山田花子", "地域の清掃活動を企業と一緒にしたい", "なし", "LINE", "なし"]
 PROPOSE = ["提案したい", "同意する", "NPOです", "NPO法人ももたろう", "岡山太郎", "同じ", "086-111-2222",

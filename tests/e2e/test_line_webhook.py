@@ -8,7 +8,7 @@ import pytest
 from sqlmodel import Session, select
 
 from store.models import Case, Inbox, Outbox
-from tests.live import line_event, post_webhook, postback_event, settle, sign, text_event
+from tests.support.live import line_event, post_webhook, postback_event, settle, sign, text_event
 
 REPLY, PUSH, LOADING = "/v2/bot/message/reply", "/v2/bot/message/push", "/v2/bot/chat/loading/start"
 
@@ -202,7 +202,7 @@ def test_rendered_messages_are_valid_for_the_line_sdk(kb):
     from bot.messages import Text
     from bot.state import State
     from handlers.line_render import render
-    from tests.chat import JST
+    from tests.support.chat import JST
     from datetime import datetime
 
     state, now = State(), datetime(2026, 11, 30, 10, tzinfo=JST)

@@ -7,7 +7,7 @@ from sqlmodel import Session, select
 
 from store.db import make_engine
 from store.models import Case, Conversation, Inbox, Outbox
-from tests.live import free_port, post_webhook, start_serve, text_event, wait_until
+from tests.support.live import free_port, post_webhook, start_serve, text_event, wait_until
 
 REPLY, PUSH = "/v2/bot/message/reply", "/v2/bot/message/push"
 STEPS = ["相談したい", "同意する", "個人", "山田", "空き家を地域の居場所にしたい", "なし", "LINE", "なし", "送信"]

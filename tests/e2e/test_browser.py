@@ -34,7 +34,7 @@ def web_server(tmp_path, kb):
     from app.server import create_app
     from app.settings import Settings
     from store.db import make_engine, migrate
-    from tests.live import LiveServer
+    from tests.support.live import LiveServer
 
     db = make_engine(f"sqlite:///{tmp_path / 'desk.db'}")
     migrate(db)

@@ -198,7 +198,7 @@ def test_serve_schedules_the_jobs_under_fixed_ids_at_nine_in_tokyo(tmp_path, kb)
     from app.server import create_app
     from scheduler.jobs import SchedulerLeader
     from store.db import make_engine, migrate
-    from tests.live import LiveServer, wait_until
+    from tests.support.live import LiveServer, wait_until
 
     db = make_engine(f"sqlite:///{tmp_path / 'desk.db'}")
     migrate(db)

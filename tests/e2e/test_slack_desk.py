@@ -9,8 +9,8 @@ import httpx
 from sqlmodel import Session, select
 
 from store.models import Case, CaseEvent
-from tests.live import post_webhook, text_event, wait_until
-from tests.slack_fake import STAFF_CHANNEL, button, command, event, interact, post, signed_headers, submit_view
+from tests.support.live import post_webhook, text_event, wait_until
+from tests.support.slack_fake import STAFF_CHANNEL, button, command, event, interact, post, signed_headers, submit_view
 
 POST, UPDATE, EPHEMERAL = "/chat.postMessage", "/chat.update", "/chat.postEphemeral"
 PUSH, REPLY = "/v2/bot/message/push", "/v2/bot/message/reply"
@@ -257,7 +257,7 @@ def test_kyodo_report_posts_the_chart_and_table(desk_server):
 
 
 def test_a_citizen_who_unfollowed_is_sent_nothing(desk_server):
-    from tests.live import line_event
+    from tests.support.live import line_event
 
     case = submit_case(desk_server)
     post_webhook(desk_server.url, [line_event("unfollow", user="Ucitizen")])

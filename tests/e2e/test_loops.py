@@ -10,7 +10,7 @@ from bot import worker as worker_module
 from bot.worker import Loop, Pressure
 from store import inbox, signals
 from store.db import make_async_engine
-from tests.live import wait_until
+from tests.support.live import wait_until
 
 
 class Counting(Loop):

@@ -6,7 +6,7 @@ import pytest
 from bot.engine import CaseView
 from bot.forms import SKIPPED
 from bot.messages import Follow, Media, Postback, SetContactActive, SubmitCase, Unfollow
-from tests.chat import JST, EngineChat
+from tests.support.chat import JST, EngineChat
 
 CONSULTATION_HAPPY = [
     ("say", "協働の相談がしたいです", "個人情報の取り扱い"),
