@@ -34,7 +34,7 @@ def test_erasing_one_person_removes_their_data_keeps_counts_and_leaves_an_audit(
         inbox.add(session, channel="line", event_id="E-erase", user_key="user:Uerase", payload={"text": "山田花子"})
         outbox.enqueue(session, channel="line", target="Uerase", kind="push", payload={"messages": ["山田花子さんへ"]})
         mine = session.exec(select(Case).where(Case.user_id == "user:Uerase")).one()
-        line = LineChannel(Settings(line_channel_secret="s", line_channel_access_token="t"))
+        line = LineChannel(Settings(line_channel_secret="s", line_channel_access_token="t").line)
         assert casework.reply_to_citizen(session, {"line": line}, mine, "USTAFF", "山田さん、来週お電話します",
                                          datetime.now(timezone.utc))
     month = (date.today().replace(day=1), date.today().replace(day=1) + timedelta(days=32))
