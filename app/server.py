@@ -11,10 +11,10 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.engine import Engine
 
 from app import logs
+from app.settings import SERVE_ROLES, Settings
 from app.wiring import build_desk
 from bot.intake import InboxWriter
 from bot.runtime import Desk
-from app.settings import SERVE_ROLES, Settings
 from bot.worker import InboxWorker, OutboxSender, Pressure
 from handlers import web
 from store import signals

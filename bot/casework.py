@@ -12,11 +12,10 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from store import case_status
 from bot.channels import Channel, deliver
 from bot.messages import Say
 from bot.replies import MENU_CHOICES, status_notice
-from store import cases, conversations, outbox, privacy
+from store import case_status, cases, conversations, outbox, privacy
 from store.models import Case
 
 SLACK = "slack"

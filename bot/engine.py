@@ -16,13 +16,26 @@ from datetime import datetime, timedelta
 from bot import replies as r
 from bot.forms import FORMS, SKIPPED, Field, Form
 from bot.intents import Intent, detect, find_reference, looks_like_question
-from store import case_status
-from store.case_status import CLOSED
-from bot.messages import (Choice, CloseRelay, Event, Follow, Media, Postback, RelayToCase, SetContactActive, SubmitCase,
-                          Text, Turn, Unfollow, WithdrawCase)
+from bot.messages import (
+    Choice,
+    CloseRelay,
+    Event,
+    Follow,
+    Media,
+    Postback,
+    RelayToCase,
+    SetContactActive,
+    SubmitCase,
+    Text,
+    Turn,
+    Unfollow,
+    WithdrawCase,
+)
 from bot.state import Draft, State
 from bot.validators import Valid
 from knowledge.base import KnowledgeBase
+from store import case_status
+from store.case_status import CLOSED
 
 MAX_TRIES = 3
 _YES = re.compile(r"^(同意(する|します)?|はい|ok|オッケー|おっけー|いいよ|いいです|大丈夫です?|了解|承知しました|送信(する|します)?|お願いします)[。!]*$")

@@ -49,7 +49,7 @@ class InboxWriter:
             if self._task:
                 self._arrived.set()
                 await asyncio.wait_for(self._task, timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             log.warning("the inbox writer did not finish storing within %s s", timeout)
         finally:
             if self._async_db:

@@ -8,7 +8,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Union
 
-
 # --- incoming events ---------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -107,6 +106,6 @@ Effect = Union[SubmitCase, SetContactActive, RelayToCase, CloseRelay, WithdrawCa
 
 @dataclass
 class Turn:
-    state: "object"
+    state: object
     replies: list[Reply] = field(default_factory=list)
     effects: list[Effect] = field(default_factory=list)

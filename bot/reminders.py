@@ -11,9 +11,16 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session
 
 from bot.calendar import add_business_days, first_business_day, fiscal_year_of, is_business_day
+from bot.indicators import (
+    MONTHLY,
+    Indicator,
+    fiscal_period,
+    month_period,
+    months_of_fiscal_year,
+    period_bounds,
+    previous_month,
+)
 from bot.staffdesk import overdue
-from bot.indicators import (MONTHLY, Indicator, fiscal_period, month_period,
-                                  months_of_fiscal_year, period_bounds, previous_month)
 from store import indicators as figures
 from store import outbox
 

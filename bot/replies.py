@@ -5,8 +5,8 @@ from urllib.parse import parse_qsl, urlencode
 
 from bot.forms import SKIPPED, Field, Form
 from bot.messages import Card, Choice, Say
-from store import case_status
 from knowledge.answers import Answer
+from store import case_status
 
 REFERENCE_SLOT = "{reference}"
 POSTBACK_LIMIT = 300

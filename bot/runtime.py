@@ -6,23 +6,32 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from bot import casework
 from bot import engine as conversation
+from bot.channels import Channel
+from bot.config import DeskConfig
 from bot.engine import CaseView, Context
 from bot.forms import FORMS
-from bot import casework
-from store.case_status import CLOSED
-from bot.channels import Channel
-from bot.messages import CloseRelay, Event, RelayToCase, Reply, Say, SetContactActive, SubmitCase, WithdrawCase
+from bot.messages import (
+    CloseRelay,
+    Event,
+    RelayToCase,
+    Reply,
+    Say,
+    SetContactActive,
+    SubmitCase,
+    WithdrawCase,
+)
 from bot.replies import REFERENCE_SLOT
-from bot.config import DeskConfig
 from bot.state import State
 from knowledge.base import KnowledgeBase
 from store import cases, conversations, outbox
+from store.case_status import CLOSED
 from store.conversations import Conflict
 from store.db import session_scope
 
@@ -46,7 +55,7 @@ Outcome = list[Reply] | Exception
 
 class Desk:
     def __init__(self, db: Engine, knowledge: KnowledgeBase, config: DeskConfig,
-                 clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)):
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)):
         self.db, self.knowledge, self.config, self.clock = db, knowledge, config, clock
         self.channels: dict[str, Channel] = {}  # how to reach citizens later (set by the server)
 

@@ -30,14 +30,14 @@ class State:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any] | None) -> "State":
+    def from_dict(cls, data: dict[str, Any] | None) -> State:
         if not data:
             return cls()
         draft = data.get("draft")
         known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__ and k != "draft"}
         return cls(**known, draft=Draft(**draft) if draft else None)
 
-    def touched(self, now: datetime) -> "State":
+    def touched(self, now: datetime) -> State:
         self.updated_at = now.isoformat()
         return self
 

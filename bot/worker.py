@@ -6,7 +6,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import partial
 
 from sqlalchemy.engine import Engine
@@ -167,7 +167,7 @@ class OutboxSender(Loop):
         if not free:
             return True
         with session_scope(self.db) as session:
-            rows = outbox.lease_due(session, tuple(self.channels), datetime.now(timezone.utc), limit=free)
+            rows = outbox.lease_due(session, tuple(self.channels), datetime.now(UTC), limit=free)
         with self._places:
             self._in_flight += len(rows)
         for row in rows:

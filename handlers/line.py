@@ -7,7 +7,7 @@ import hmac
 import json
 import logging
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
@@ -158,7 +158,7 @@ class LineChannel:
 
 
 def _age(row: Outbox) -> timedelta:
-    return datetime.now(timezone.utc) - row.created_at
+    return datetime.now(UTC) - row.created_at
 
 
 def _classify(exc: ApiException, row: Outbox, used_reply: bool) -> SendResult:

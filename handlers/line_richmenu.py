@@ -7,7 +7,7 @@ import io
 import json
 from urllib.parse import urlparse
 
-from linebot.v3.messaging import (ApiClient, Configuration, MessagingApi, MessagingApiBlob, RichMenuRequest)
+from linebot.v3.messaging import ApiClient, Configuration, MessagingApi, MessagingApiBlob, RichMenuRequest
 from PIL import Image, ImageDraw, ImageFont
 
 from bot.fonts import JAPANESE_FONT

@@ -6,10 +6,10 @@ import json
 import logging
 import tempfile
 import threading
-from urllib.parse import parse_qs
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
+from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
@@ -19,19 +19,18 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.signature import SignatureVerifier
 
-from bot import casework
+from bot import casework, report
 from bot.casework import CaseworkError
 from bot.channels import SendResult, http_outcome, retry_later
-from bot.runtime import Desk
-from handlers.config import SlackConfig
-from bot.staffdesk import export_csv, overdue, parse_period
-from bot.numbers import parse_number
-from handlers import slack_blocks as blocks
-from bot import report
 from bot.indicators import load_indicators
-from store import indicators as figures
+from bot.numbers import parse_number
+from bot.runtime import Desk
+from bot.staffdesk import export_csv, overdue, parse_period
+from handlers import slack_blocks as blocks
+from handlers.config import SlackConfig
 from handlers.http import BodyTooLarge, read_limited
 from store import cases, inbox
+from store import indicators as figures
 from store.db import session_scope
 from store.models import Outbox
 

@@ -5,8 +5,8 @@ import json
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from store.case_status import FLOW
 from bot.forms import FORMS
+from store.case_status import FLOW
 from store.models import Case
 
 SUMMARY_CHARS = 140

@@ -11,7 +11,9 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
-from knowledge import analysis, entries as entries_module, index as index_module
+from knowledge import analysis
+from knowledge import entries as entries_module
+from knowledge import index as index_module
 from knowledge.analysis import Analyzer
 from knowledge.answers import ANSWER_THRESHOLD, Answer, answer_from_entry, compose, decline
 from knowledge.entries import Entry, require_entries

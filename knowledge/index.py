@@ -97,7 +97,7 @@ class KnowledgeIndex:
         self._idf_unknown = _idf(n, 0)
 
     @classmethod
-    def build(cls, entries: list[Entry], analyzer: Analyzer) -> "KnowledgeIndex":
+    def build(cls, entries: list[Entry], analyzer: Analyzer) -> KnowledgeIndex:
         return cls(entries, [analyze_entry(e, analyzer) for e in entries])
 
     def search(self, query: Analysis, k: int = 5) -> SearchResult:

@@ -12,18 +12,18 @@ import socket
 import time
 import uuid
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 
-from bot.runtime import Desk
-from bot.worker import Loop
 from bot.indicators import Indicator, load_indicators
 from bot.reminders import Post, due_posts, publish
-from store.case_status import CLOSED
+from bot.runtime import Desk
+from bot.worker import Loop
 from store import leases, privacy
+from store.case_status import CLOSED
 from store.db import session_scope
 
 log = logging.getLogger(__name__)
@@ -103,7 +103,7 @@ class SchedulerLeader(Loop):
             return False
         self._last = time.monotonic()
         with session_scope(self.desk.db) as session:
-            leading = leases.acquire(session, LEASE_NAME, self.holder, datetime.now(timezone.utc), self.ttl)
+            leading = leases.acquire(session, LEASE_NAME, self.holder, datetime.now(UTC), self.ttl)
         if leading and self.scheduler is None:
             log.info("this process now runs the scheduler")
             self.scheduler = DeskJobs(self.desk, self.on_queued).start()

@@ -4,14 +4,14 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select as sa_select, tuple_, update
+from sqlalchemy import select as sa_select
+from sqlalchemy import tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from store.case_status import RECEIVED
 from store.conversations import Conflict
 from store.models import Case, CaseEvent, ReferenceCounter
-
 
 
 def fiscal_year(moment: datetime, tz: ZoneInfo) -> int:

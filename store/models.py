@@ -1,7 +1,7 @@
 """The tables. Timestamps are timezone-aware UTC; JSON columns are replaced whole, never mutated."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import JSON, Column, DateTime, Index, UniqueConstraint
 from sqlalchemy.types import TypeDecorator
@@ -11,7 +11,7 @@ from store.case_status import RECEIVED
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class UTCDateTime(TypeDecorator):
@@ -20,7 +20,7 @@ class UTCDateTime(TypeDecorator):
     cache_ok = True
 
     def process_result_value(self, value, dialect):
-        return value.replace(tzinfo=timezone.utc) if value is not None and value.tzinfo is None else value
+        return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
 
 
 def _ts(**kw) -> Column:

@@ -95,9 +95,9 @@ def line_api():
 @pytest.fixture
 def line_server(db, kb, line_api):
     """The real app (SQLite or PostgreSQL) with LINE switched on against the mock LINE API."""
-    from bot.runtime import Desk
     from app.server import create_app
     from app.settings import Settings
+    from bot.runtime import Desk
     from tests.support.live import LINE_SECRET, LINE_TOKEN, LiveServer
 
     settings = Settings(line_channel_secret=LINE_SECRET, line_channel_access_token=LINE_TOKEN,
@@ -121,9 +121,9 @@ def slack_api():
 @pytest.fixture
 def desk_server(db, kb, line_api, slack_api):
     """The real app with LINE and the Slack staff desk switched on, against both mocks."""
-    from bot.runtime import Desk
     from app.server import create_app
     from app.settings import Settings
+    from bot.runtime import Desk
     from tests.support.live import LINE_SECRET, LINE_TOKEN, LiveServer
     from tests.support.slack_fake import SLACK_SECRET, STAFF_CHANNEL
 

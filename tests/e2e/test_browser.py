@@ -30,9 +30,9 @@ def browser_page():
 
 @pytest.fixture
 def web_server(tmp_path, kb):
-    from bot.runtime import Desk
     from app.server import create_app
     from app.settings import Settings
+    from bot.runtime import Desk
     from store.db import make_engine, migrate
     from tests.support.live import LiveServer
 

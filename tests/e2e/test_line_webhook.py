@@ -196,6 +196,8 @@ def test_an_accepted_message_is_never_sent_again_whatever_line_answers(line_serv
 
 def test_rendered_messages_are_valid_for_the_line_sdk(kb):
     """Everything the desk sends parses as LINE Messaging API messages (the SDK's own models)."""
+    from datetime import datetime
+
     from linebot.v3.messaging import Message
 
     from bot.engine import Context, handle
@@ -203,7 +205,6 @@ def test_rendered_messages_are_valid_for_the_line_sdk(kb):
     from bot.state import State
     from handlers.line_render import render
     from tests.support.chat import JST
-    from datetime import datetime
 
     state, now = State(), datetime(2026, 11, 30, 10, tzinfo=JST)
     for text in ["メニュー", "公民館の休館日は？", "相談したい", "同意する", "個人", "山田" * 60, "あ" * 1990, "なし", "LINE", "なし", "状況確認", "ごみの日"]:

@@ -75,9 +75,9 @@ def test_a_web_process_under_pressure_tells_the_others(db):
 
 
 def test_an_unknown_serve_role_is_refused_rather_than_running_nothing(db, kb):
-    from bot.runtime import Desk
     from app.server import create_app
     from app.settings import Settings
+    from bot.runtime import Desk
 
     with pytest.raises(ValueError, match="worker"):
         create_app(Settings(), Desk(db, kb, Settings().desk), role="wrker")

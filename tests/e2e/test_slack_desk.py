@@ -5,12 +5,20 @@ import json
 import time
 
 import httpx
-
 from sqlmodel import Session, select
 
 from store.models import Case, CaseEvent
 from tests.support.live import post_webhook, text_event, wait_until
-from tests.support.slack_fake import STAFF_CHANNEL, button, command, event, interact, post, signed_headers, submit_view
+from tests.support.slack_fake import (
+    STAFF_CHANNEL,
+    button,
+    command,
+    event,
+    interact,
+    post,
+    signed_headers,
+    submit_view,
+)
 
 POST, UPDATE, EPHEMERAL = "/chat.postMessage", "/chat.update", "/chat.postEphemeral"
 PUSH, REPLY = "/v2/bot/message/push", "/v2/bot/message/reply"
@@ -217,8 +225,8 @@ def test_indicator_reminder_reaches_slack_and_the_report_button_records_a_figure
     from datetime import datetime
     from zoneinfo import ZoneInfo
 
-    from bot.runtime import Desk
     from app.settings import Settings
+    from bot.runtime import Desk
     from scheduler.jobs import registry_for, run_due
     from store import indicators as figures
 

@@ -8,12 +8,14 @@ from collections import Counter
 
 import httpx
 import pytest
-from hypothesis import HealthCheck, given, settings as hyp_settings, strategies as st
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hyp_settings
+from hypothesis import strategies as st
 from sqlmodel import Session, select
 
-from bot.runtime import Desk
 from app.server import create_app
 from app.settings import Settings
+from bot.runtime import Desk
 from store.models import Inbox, Outbox
 from tests.support.line_semantics import emulate_line
 from tests.support.live import LINE_SECRET, LINE_TOKEN, LiveServer, post_webhook, settle, sign, text_event

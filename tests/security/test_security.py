@@ -8,7 +8,8 @@ from sqlmodel import Session, select
 
 from store.models import Case, Inbox
 from tests.support.live import post_webhook, sign, text_event, wait_until
-from tests.support.slack_fake import button, event as slack_event, signed_headers, submit_view, STAFF_CHANNEL
+from tests.support.slack_fake import STAFF_CHANNEL, button, signed_headers, submit_view
+from tests.support.slack_fake import event as slack_event
 
 TEN_MB = 10 * 1024 * 1024
 

@@ -45,7 +45,7 @@ class MockPlatform:
     def url(self) -> str:
         return f"http://127.0.0.1:{self._server.server_address[1]}"
 
-    def start(self) -> "MockPlatform":
+    def start(self) -> MockPlatform:
         self._thread.start()
         return self
 

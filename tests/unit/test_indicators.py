@@ -1,21 +1,21 @@
 """Indicators: the reminder schedule on a controllable clock, stored figures, derived counts,
 exactly-once posting, and the yearly report."""
 import threading
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 from sqlmodel import Session, select
 
-from bot import casework
+from app.settings import Settings
+from bot import casework, report
 from bot.calendar import add_business_days, business_days_between, first_business_day
 from bot.fonts import missing_glyphs
-from bot.runtime import Desk
-from app.settings import Settings
-from bot import report
-from scheduler.jobs import registry_for, run_due
 from bot.reminders import due_period
-from store import cases, indicators as figures
+from bot.runtime import Desk
+from scheduler.jobs import registry_for, run_due
+from store import cases
+from store import indicators as figures
 from store.db import session_scope
 from store.models import Case, Outbox, ReminderLedger
 
@@ -215,7 +215,7 @@ def test_serve_schedules_the_jobs_under_fixed_ids_at_nine_in_tokyo(tmp_path, kb)
 def test_the_scheduler_lease_has_one_holder_and_passes_on_when_it_lapses(db):
     from store import leases
 
-    now = datetime(2026, 12, 1, tzinfo=timezone.utc)
+    now = datetime(2026, 12, 1, tzinfo=UTC)
     ttl = timedelta(seconds=30)
     with session_scope(db) as session:
         assert leases.acquire(session, "scheduler", "a", now, ttl)

@@ -1,13 +1,13 @@
 """Intake through the runtime and a real database (SQLite and PostgreSQL): what is stored, and
 that nothing is lost or duplicated."""
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlmodel import Session, select
 
+from app.settings import Settings
 from bot.messages import Postback, Text
 from bot.runtime import Desk
-from app.settings import Settings
 from store.models import Case, CaseEvent, Conversation, Outbox
 from tests.support.chat import reply_choices, reply_text
 
@@ -26,7 +26,7 @@ class Clock:
 
 
 def make_desk(db, kb, clock=None) -> Desk:
-    return Desk(db, kb, Settings().desk, clock=clock or Clock(datetime(2026, 11, 30, 1, 0, tzinfo=timezone.utc)))
+    return Desk(db, kb, Settings().desk, clock=clock or Clock(datetime(2026, 11, 30, 1, 0, tzinfo=UTC)))
 
 
 def talk(desk: Desk, user: str, lines: list[str], channel: str = "line") -> str:
@@ -52,12 +52,12 @@ def test_submitted_case_and_staff_notice_are_stored_together(db, kb):
 
 
 def test_reference_numbers_count_per_kind_and_restart_each_fiscal_year(db, kb):
-    clock = Clock(datetime(2027, 3, 31, 14, 50, tzinfo=timezone.utc))  # 23:50 JST, FY2026
+    clock = Clock(datetime(2027, 3, 31, 14, 50, tzinfo=UTC))  # 23:50 JST, FY2026
     desk = make_desk(db, kb, clock)
     assert "S-2026-0001" in talk(desk, "A", CONSULT + ["送信"])
     assert "P-2026-0001" in talk(desk, "B", PROPOSE + ["送信"])
     assert "S-2026-0002" in talk(desk, "C", CONSULT + ["送信"])
-    clock.now = datetime(2027, 3, 31, 15, 0, 1, tzinfo=timezone.utc)  # 00:00 JST on 1 April: FY2027
+    clock.now = datetime(2027, 3, 31, 15, 0, 1, tzinfo=UTC)  # 00:00 JST on 1 April: FY2027
     assert "S-2027-0001" in talk(desk, "D", CONSULT + ["送信"])
 
 

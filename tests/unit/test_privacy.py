@@ -2,18 +2,19 @@
 import os
 import subprocess
 import sys
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, select
 
+from app.settings import Settings
 from bot import casework
-from store.case_status import CLOSED
 from bot.messages import Text
 from bot.runtime import Desk
-from app.settings import Settings
 from handlers.line import LineChannel
-from store import indicators as figures, inbox, outbox, privacy
+from store import inbox, outbox, privacy
+from store import indicators as figures
+from store.case_status import CLOSED
 from store.db import make_engine, migrate, session_scope
 from store.models import Case, CaseEvent, Contact, Conversation, Inbox, Outbox, PrivacyAudit
 
@@ -36,13 +37,13 @@ def test_erasing_one_person_removes_their_data_keeps_counts_and_leaves_an_audit(
         mine = session.exec(select(Case).where(Case.user_id == "user:Uerase")).one()
         line = LineChannel(Settings(line_channel_secret="s", line_channel_access_token="t").line)
         assert casework.reply_to_citizen(session, {"line": line}, mine, "USTAFF", "山田さん、来週お電話します",
-                                         datetime.now(timezone.utc))
+                                         datetime.now(UTC))
     month = (date.today().replace(day=1), date.today().replace(day=1) + timedelta(days=32))
     with Session(db) as session:
         before = figures.derived_count(session, "received:consultation", month[0], month[1].replace(day=1), JST)
 
     with session_scope(db) as session:
-        counts = privacy.erase_person(session, "line", "Uerase", "市民協働企画総務課 田中", datetime.now(timezone.utc))
+        counts = privacy.erase_person(session, "line", "Uerase", "市民協働企画総務課 田中", datetime.now(UTC))
     assert counts["cases"] == 1 and counts["conversations"] == 1
 
     with Session(db) as session:
@@ -57,7 +58,7 @@ def test_erasing_one_person_removes_their_data_keeps_counts_and_leaves_an_audit(
     # Staff can still work the anonymised case; nothing is sent to anyone.
     with session_scope(db) as session:
         case = session.get(Case, mine.id)
-        casework.change_status(session, {"line": line}, case, "USTAFF", "完了", "", datetime.now(timezone.utc))
+        casework.change_status(session, {"line": line}, case, "USTAFF", "完了", "", datetime.now(UTC))
     with Session(db) as session:
         assert session.exec(select(Outbox).where(Outbox.channel == "line")).all() == []
         assert erased_case.status == "受付" and session.get(Case, mine.id).status == "完了"
@@ -74,7 +75,7 @@ def test_retention_anonymises_closed_cases_past_the_period_only(db, kb):
     desk = Desk(db, kb, Settings().desk)
     for user in ("old-closed", "old-open", "new-closed"):
         consult(desk, f"user:{user}")
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     long_ago = now - timedelta(days=365 * 5 + 10)
     with session_scope(db) as session:
         for case in session.exec(select(Case)).all():

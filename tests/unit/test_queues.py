@@ -3,15 +3,15 @@ messages keep their order, that concurrent claimers never share a row, and that 
 turns isolates the one that fails."""
 import asyncio
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlmodel import Session, select
 
+from app.settings import Settings
 from bot.intake import InboxWriter
 from bot.messages import Text
 from bot.runtime import Desk, TurnRequest
-from app.settings import Settings
 from store import inbox, outbox, signals
 from store.db import session_scope
 from store.models import Conversation, Inbox, Outbox
@@ -28,7 +28,7 @@ def queue(db, *targets: str) -> list[int]:
 
 def lease(db, limit: int = 10) -> list:
     with session_scope(db) as session:
-        return outbox.lease_due(session, ("line",), datetime.now(timezone.utc), limit)
+        return outbox.lease_due(session, ("line",), datetime.now(UTC), limit)
 
 
 def test_a_targets_second_message_waits_until_its_first_is_sent(db):
