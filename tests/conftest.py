@@ -134,3 +134,13 @@ def desk_server(db, kb, line_api, slack_api):
     with LiveServer(create_app(settings, Desk(db, kb, settings.desk), run_scheduler=False)) as server:
         server.db, server.line, server.slack = db, line_api, slack_api
         yield server
+
+
+SLOW_FOLDERS = ("e2e", "reliability", "security")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests that start servers, browsers or processes are `slow`: `pytest -m "not slow"` is the quick loop."""
+    for item in items:
+        if Path(str(item.fspath)).parent.name in SLOW_FOLDERS:
+            item.add_marker(pytest.mark.slow)
