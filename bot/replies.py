@@ -168,7 +168,7 @@ def human_note(centre: str, phone: str, in_form: bool) -> Say:
 def answer_replies(answer: Answer, extra: tuple[Choice, ...] = ()) -> list:
     if answer.abstained:
         return [Say(answer.text, extra + (TO_STAFF, TO_MENU))]
-    related = tuple(Choice(r.title[:20], postback("show", e=r.id)) for r in answer.related)
+    related = tuple(Choice(r.label, postback("show", e=r.id)) for r in answer.related)
     footer = "\n".join(part for part in (answer.caution, f"出典: {answer.source}（{answer.as_of} 時点）") if part)
     return [Card(title=answer.title, body=answer.body, footer=footer, buttons=related,
                  choices=extra + related + (TO_STAFF, TO_MENU), kind="answer")]

@@ -19,6 +19,7 @@ BUBBLE_CHARS = 400
 class Related:
     id: str
     title: str
+    label: str  # for a button: the entry's short title (whole words) or its title
 
 
 @dataclass(frozen=True)
@@ -89,7 +90,7 @@ def _related(result: SearchResult, lookup: Callable[[str], Entry | None]) -> tup
     picks: dict[str, Related] = {}
     for entry in [lookup(i) for i in top.entry.related] + close:
         if entry is not None and entry.id != top.entry.id:
-            picks.setdefault(entry.id, Related(entry.id, entry.title))
+            picks.setdefault(entry.id, Related(entry.id, entry.title, entry.label))
     return tuple(picks.values())[:RELATED_LIMIT]
 
 

@@ -14,8 +14,9 @@ import yaml
 
 CATEGORIES = ("ordinance", "plan", "program", "place", "faq")
 MAX_BODY_CHARS = 400
+MAX_LABEL_CHARS = 20  # a button label on a phone; a longer title needs a `short:` one
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]*$")
-RESERVED_FILES = {"city.yaml", "synonyms.yaml", "indicators.yaml"}
+RESERVED_FILES = {"city.yaml", "synonyms.yaml", "indicators.yaml", "partner-fields.yaml"}
 REQUIRED = ("id", "title", "category", "source", "as_of", "body")
 
 
@@ -31,6 +32,12 @@ class Entry:
     related: tuple[str, ...] = ()
     check_with_centre: bool = False
     location: str = ""  # file:line, for messages
+    short: str = ""  # the title on a button, when the title is longer than MAX_LABEL_CHARS
+
+    @property
+    def label(self) -> str:
+        """The title as a button shows it: whole words, never cut."""
+        return self.short or self.title
 
 
 @dataclass(frozen=True)
@@ -129,14 +136,24 @@ def _entry_from(raw: dict, location: str, problems: list[Problem]) -> Entry | No
     related = _string_list(raw.get("related"), "related", entry_id, location, problems)
     if category == "faq" and not questions:
         problems.append(Problem(location, f"{entry_id}: a faq entry needs questions (how citizens ask)"))
-    unknown = set(raw) - set(REQUIRED) - {"questions", "related", "check_with_centre"}
+    unknown = set(raw) - set(REQUIRED) - {"questions", "related", "check_with_centre", "short"}
     if unknown:
         problems.append(Problem(location, f"{entry_id}: unknown field(s) {', '.join(sorted(unknown))}"))
+    title, short = _text(raw["title"]), _text(raw.get("short"))
+    problems.extend(Problem(location, f"{entry_id}: {message}") for message in _label_problems(title, short))
     return Entry(
-        id=entry_id, title=_text(raw["title"]), category=category, source=_text(raw["source"]),
+        id=entry_id, title=title, category=category, source=_text(raw["source"]),
         as_of=as_of, body=body, questions=questions, related=related,
-        check_with_centre=bool(raw.get("check_with_centre", False)), location=location,
+        check_with_centre=bool(raw.get("check_with_centre", False)), location=location, short=short,
     )
+
+
+def _label_problems(title: str, short: str) -> list[str]:
+    if len(short) > MAX_LABEL_CHARS:
+        return [f"short is {len(short)} characters; a button takes {MAX_LABEL_CHARS}"]
+    if len(title) > MAX_LABEL_CHARS and not short:
+        return [f"title is {len(title)} characters; add short: (up to {MAX_LABEL_CHARS}) for buttons"]
+    return []
 
 
 def _string_list(value: object, name: str, entry_id: str, location: str, problems: list[Problem]) -> tuple[str, ...]:

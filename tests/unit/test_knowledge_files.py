@@ -68,6 +68,8 @@ def test_good_folder_passes(tmp_path):
     (GOOD.replace("本文です。\n  questions", "長" * 401 + "\n  questions"), "401 characters"),
     (GOOD.replace("category: plan", "category: news"), "category 'news'"),
     (GOOD.replace("  questions: [一つ目って何]\n", ""), "needs questions"),
+    (GOOD.replace("title: 一つ目", "title: " + "長" * 21), "add short: (up to 20) for buttons"),
+    (GOOD.replace("title: 一つ目", "title: 一つ目\n  short: " + "短" * 21), "short is 21 characters"),
 ])
 def test_lint_names_file_line_and_problem(tmp_path, broken, message):
     out = lint(make_folder(tmp_path, broken))
