@@ -44,16 +44,19 @@ def create_app(settings: Settings, desk: Desk | None = None, run_scheduler: bool
         citizens["line"] = senders["line"] = LineChannel(settings.line)
     else:
         log.warning("LINE channel off: set LINE_CHANNEL_SECRET and LINE_CHANNEL_ACCESS_TOKEN to turn it on")
-    slack_client = None
+    slack_client = staff_desk = None
     if settings.slack_enabled:
+        from bot.staffdesk import StaffDesk
         from handlers import slack
 
-        slack_client = slack.web_client(settings.slack)
-        senders["slack"] = slack.SlackChannel(slack_client, desk, settings.slack)
+        slack_client, staff_desk = slack.web_client(settings.slack), StaffDesk(desk)
+        senders["slack"] = slack.SlackChannel(slack_client, staff_desk, settings.slack)
     else:
-        log.warning("Slack staff desk off: set SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET and SLACK_STAFF_CHANNEL to turn it on")
+        log.warning("Slack staff desk off (set SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET and SLACK_STAFF_CHANNEL to turn it on): "
+                    "cases are seen and answered with `kyodo-desk cases list`; staff-channel posts wait unsent")
     desk.channels = citizens
-    background = _background(desk, citizens, senders, settings.scheduler_lease_seconds if run_scheduler else None) if loops else Background(desk.db)
+    lease = settings.scheduler_lease_seconds if run_scheduler else None
+    background = _background(desk, citizens, senders, lease) if loops else Background(desk.db)
     if role == "worker":
         os.nice(WORKER_NICENESS)
 
@@ -65,7 +68,7 @@ def create_app(settings: Settings, desk: Desk | None = None, run_scheduler: bool
         return JSONResponse({"status": "ok", "role": role, "channels": sorted(set(citizens) | set(senders))})
 
     if serves:
-        _add_endpoints(app, settings, desk, background, slack_client)
+        _add_endpoints(app, settings, desk, background, slack_client, staff_desk)
     return app
 
 
@@ -81,6 +84,10 @@ class Background:
     def wake_worker(self) -> None:
         if self.worker:
             self.worker.wake()
+
+    def wake_all(self) -> None:
+        self.wake_worker()
+        self.wake_sender()
 
     def wake_sender(self) -> None:
         """After queuing messages outside the worker: this process's sender, or another's."""
@@ -126,7 +133,8 @@ def _background(desk: Desk, citizens: dict, senders: dict, scheduler_lease: int 
     return Background(desk.db, worker, sender, others, pressure)
 
 
-def _add_endpoints(app: FastAPI, settings: Settings, desk: Desk, background: Background, slack_client) -> None:
+def _add_endpoints(app: FastAPI, settings: Settings, desk: Desk, background: Background, slack_client,
+                   staff_desk) -> None:
     from handlers.line import inbox_writer, webhook_router
 
     writer = background.writer = inbox_writer(desk.db) if settings.line_enabled else None
@@ -137,7 +145,8 @@ def _add_endpoints(app: FastAPI, settings: Settings, desk: Desk, background: Bac
     if slack_client is not None:
         from handlers import slack
 
-        bolt = slack.build_app(settings.slack, desk, slack_client, on_queued=background.wake_sender)
+        staff_desk.on_stored = background.wake_all  # a staff action stored, or a message queued
+        bolt = slack.build_app(settings.slack, staff_desk, slack_client)
         app.include_router(slack.router(bolt, settings.slack_signing_secret))
 
 

@@ -116,3 +116,8 @@ def place_card(session: Session, case_id: int, channel: str, ts: str) -> None:
     case = session.get(Case, case_id)
     case.slack_channel, case.slack_ts = channel, ts
     session.add(case)
+
+
+def with_status(session: Session, status: str, limit: int = 50) -> list[Case]:
+    """Cases in one status, newest first."""
+    return list(session.exec(select(Case).where(Case.status == status).order_by(Case.created_at.desc()).limit(limit)))
