@@ -115,7 +115,8 @@ def _flush_slack(desk) -> None:
     """Send queued staff-channel posts now, when Slack is configured (otherwise `serve` sends them)."""
     settings = Settings.from_env()
     if not settings.slack_enabled:
-        print("Slack is not configured: the posts wait in the outbox for `kyodo-desk serve`.")
+        print("Slack is not configured: nothing was posted (the text is above); the posts wait in the outbox "
+              "until Slack is set up.")
         return
     from bot.worker import OutboxSender
     from handlers.slack import SlackChannel, web_client
@@ -231,6 +232,126 @@ def cmd_privacy_erase(args: argparse.Namespace) -> int:
     return 0
 
 
+def _iso_date(text: str):
+    from datetime import date
+
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: 日付は 2026-04-01 の形で指定してください") from None
+
+
+def _console(action) -> int:
+    """Run one staff-console action on the desk's database: a refused action (unknown reference or
+    status, a closed case) is one line on stderr and exit code 2."""
+    from bot.casework import CaseworkError
+    from store.db import make_engine, migrate, session_scope
+
+    settings = Settings.from_env()
+    db = make_engine(settings.database_url)
+    migrate(db)
+    try:
+        with session_scope(db) as session:
+            return action(session, settings)
+    except CaseworkError as exc:
+        print(f"kyodo-desk: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        db.dispose()
+
+
+def _citizen_channels(settings: Settings) -> dict:
+    """The channels a staff message reaches citizens on, as `serve` has them: the web chat always
+    (its next poll), LINE when configured (the server's sender pushes it)."""
+    from handlers.web import WebChannel
+
+    channels: dict = {"web": WebChannel()}
+    if settings.line_enabled:
+        from handlers.line import LineChannel
+
+        channels["line"] = LineChannel(settings.line)
+    return channels
+
+
+def cmd_cases_list(args: argparse.Namespace) -> int:
+    from bot import console
+
+    def show(session, settings: Settings) -> int:
+        rows = [console.overview(case, settings.desk.tz) for case in console.listing(session, args.status, args.limit)]
+        if args.json:
+            print(json.dumps(rows, ensure_ascii=False, indent=1))
+            return 0
+        for row in rows:
+            print(f"{row['reference']:12} {row['status']:8} {row['kind']:14} 担当: {row['assignee'] or '—':10} "
+                  f"受付 {row['received']}  {row['summary']}")
+        print(f"{len(rows)} 件（{args.status}）" if rows else f"該当する案件はありません（{args.status}）。")
+        return 0
+    return _console(show)
+
+
+def cmd_cases_show(args: argparse.Namespace) -> int:
+    from bot import console
+
+    def show(session, settings: Settings) -> int:
+        print("\n".join(console.details(session, console.find(session, args.reference), settings.desk.tz)))
+        return 0
+    return _console(show)
+
+
+def _delivery(done, verb: str) -> str:
+    if not done.reached:
+        return f"{done.case.reference}: {verb}。市民には届けられません（連絡手段がありません）。`cases show` の連絡先をご利用ください。"
+    where = "次にウェブチャットを開いたときに" if done.case.channel == "web" else f"{done.case.channel} で"
+    return f"{done.case.reference}: {verb}。市民には{where}届きます。"
+
+
+def cmd_cases_reply(args: argparse.Namespace) -> int:
+    from bot import console
+
+    def reply(session, settings: Settings) -> int:
+        done = console.reply(session, _citizen_channels(settings), args.reference, args.text, args.by,
+                             _now())
+        print(_delivery(done, "返信を記録しました"))
+        return 0
+    return _console(reply)
+
+
+def cmd_cases_status(args: argparse.Namespace) -> int:
+    from bot import console
+
+    def change(session, settings: Settings) -> int:
+        done = console.set_status(session, _citizen_channels(settings), args.reference, args.status, args.note,
+                                  args.by, _now())
+        print(_delivery(done, f"ステータスを「{done.case.status}」にしました"))
+        return 0
+    return _console(change)
+
+
+def cmd_cases_export(args: argparse.Namespace) -> int:
+    from datetime import timedelta
+
+    from bot import console, staffdesk
+
+    def export(session, settings: Settings) -> int:
+        tz = settings.desk.tz
+        start, end = console.export_range(args.first, args.last, _now().astimezone(tz).date())
+        data, count = staffdesk.export_csv(session, start, end, tz)
+        try:
+            Path(args.out).write_bytes(data)
+        except OSError as exc:
+            print(f"kyodo-desk: {args.out} に書き込めません: {exc.strerror}", file=sys.stderr)
+            return 2
+        print(f"{count} 件（{start}〜{end - timedelta(days=1)} の受付）を {args.out} に書き出しました。")
+        return 0
+    return _console(export)
+
+
+def _now():
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC)
+
+
 def cmd_chat(args: argparse.Namespace) -> int:
     from handlers.terminal import run
 
@@ -286,6 +407,8 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--by", default="cli")
     rep.set_defaults(func=cmd_indicators_report)
 
+    _add_cases_parser(sub)
+
     privacy = sub.add_parser("privacy", help="personal data").add_subparsers(dest="privacy_command", required=True)
     erase = privacy.add_parser("erase", help="remove one person's personal data (an audit record is kept)")
     erase.add_argument("--line-user", required=True, help="the person's LINE user id")
@@ -308,6 +431,36 @@ def build_parser() -> argparse.ArgumentParser:
     lint.add_argument("folder", nargs="?", help="knowledge folder (default: KYODO_KNOWLEDGE_DIR or Okayama)")
     lint.set_defaults(func=cmd_kb_lint)
     return parser
+
+
+def _add_cases_parser(sub) -> None:
+    cases = sub.add_parser("cases", help="the staff console: cases without Slack").add_subparsers(
+        dest="cases_command", required=True)
+    listing = cases.add_parser("list", help="cases to pick from, newest first (no contact data)")
+    listing.add_argument("--status", default="open",
+                         help="open (default), unassigned, all, or one status (受付, 対応中, 協議中, …)")
+    listing.add_argument("--limit", type=int, default=50)
+    listing.add_argument("--json", action="store_true", help="print a JSON array")
+    listing.set_defaults(func=cmd_cases_list)
+    show = cases.add_parser("show", help="one case in full: answers, contact data, history")
+    show.add_argument("reference", help="the reference number, e.g. S-2026-0001")
+    show.set_defaults(func=cmd_cases_show)
+    reply = cases.add_parser("reply", help="send a message to the case's citizen")
+    reply.add_argument("reference")
+    reply.add_argument("text")
+    reply.add_argument("--by", required=True, help="your name (recorded in the case's history)")
+    reply.set_defaults(func=cmd_cases_reply)
+    status = cases.add_parser("status", help="move the case to another status (the citizen is told)")
+    status.add_argument("reference")
+    status.add_argument("status", help="受付, 対応中, 協議中, マッチング成立, 取組化, 完了, 見送り or 取り下げ")
+    status.add_argument("--note", default="", help="an internal note on the change (not sent to the citizen)")
+    status.add_argument("--by", required=True, help="your name (recorded in the case's history)")
+    status.set_defaults(func=cmd_cases_status)
+    export = cases.add_parser("export", help="cases received in a period as CSV (Excel opens it)")
+    export.add_argument("--from", dest="first", type=_iso_date, help="first day (default: start of the fiscal year)")
+    export.add_argument("--to", dest="last", type=_iso_date, help="last day, included (default: today)")
+    export.add_argument("--out", required=True, help="the CSV file to write")
+    export.set_defaults(func=cmd_cases_export)
 
 
 def main(argv: list[str] | None = None) -> int:
