@@ -1,7 +1,7 @@
 """The tables. Timestamps are timezone-aware UTC; JSON columns are replaced whole, never mutated."""
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy import JSON, Column, DateTime, Index, UniqueConstraint
 from sqlalchemy.types import TypeDecorator
@@ -153,3 +153,45 @@ class PrivacyAudit(SQLModel, table=True):
     action: str = Field(max_length=32)  # erase | retention
     subject: str = Field(default="", max_length=128)
     detail: str = ""
+
+
+class PartnerGroup(SQLModel, table=True):
+    """A group in the directory (団体名簿). Fields and areas hold the controlled names (partner-fields.yaml)."""
+    __tablename__ = "partner_group"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True, max_length=200)
+    kind: str = Field(max_length=32)
+    activity_fields: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    areas: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    offers: str = ""  # できること
+    seeks: str = ""  # さがしていること
+    contact: str = ""
+    contact_public: bool = False  # False: citizens reach the group through the centre only
+    url: str = Field(default="", max_length=500)
+    confirmed_on: date | None = None  # when the centre last confirmed the entry
+    status: str = Field(default="申請中", max_length=8)  # 申請中 | 公開 | 非公開 | 終了
+    updated_by: str = Field(default="", max_length=128)
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False, index=True))
+
+
+class Introduction(SQLModel, table=True):
+    """Staff introduced a group to a case (a マッチング)."""
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="case.id", index=True)
+    group_id: int = Field(foreign_key="partner_group.id", index=True)
+    staff: str = Field(max_length=128)
+    at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False, index=True))
+    note: str = ""
+
+
+class Erasure(SQLModel, table=True):
+    """A person whose data was erased, by keyed hash: their events from before `erased_at`, replayed
+    by the platform, are dropped unread."""
+    subject: str = Field(primary_key=True, max_length=64)
+    erased_at: datetime = Field(sa_column=_ts(nullable=False))
+
+
+class DeskSecret(SQLModel, table=True):
+    """A secret the desk generated for itself (the audit key, when KYODO_AUDIT_KEY is not set)."""
+    name: str = Field(primary_key=True, max_length=64)
+    value: str = Field(max_length=128)

@@ -1,0 +1,100 @@
+"""The directory of groups (団体名簿) and the introductions staff make between cases and groups."""
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from datetime import date, datetime, time
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from store.models import Introduction, PartnerGroup
+
+GROUP_STATUSES = ("申請中", "公開", "非公開", "終了")
+PUBLIC = "公開"
+_IN_CHUNK = 500  # names per IN (...) list
+_PERIOD = re.compile(r"(\d{4})-(\d{2})|FY(\d{4})")
+
+
+def upsert(session: Session, rows: Iterable[dict[str, Any]], by: str, now: datetime,
+           new_defaults: dict[str, Any] | None = None) -> tuple[int, int]:
+    """Add each group (with `new_defaults` under its values), or update the one of the same name;
+    (added, updated). Nothing is committed here."""
+    rows = list(rows)
+    existing: dict[str, PartnerGroup] = {}
+    names = [row["name"] for row in rows]
+    for start in range(0, len(names), _IN_CHUNK):
+        chunk = names[start:start + _IN_CHUNK]
+        existing.update((g.name, g) for g in session.exec(select(PartnerGroup).where(PartnerGroup.name.in_(chunk))))
+    added = 0
+    for row in rows:
+        group = existing.get(row["name"])
+        if group is None:
+            group = existing[row["name"]] = PartnerGroup(**{**(new_defaults or {}), **row})
+            added += 1
+        else:
+            for key, value in row.items():
+                setattr(group, key, value)
+        group.updated_by, group.updated_at = by, now
+        session.add(group)
+    session.flush()
+    return added, len(rows) - added
+
+
+def all_groups(session: Session) -> list[PartnerGroup]:
+    return list(session.exec(select(PartnerGroup).order_by(PartnerGroup.id)))
+
+
+def get(session: Session, group_id: int) -> PartnerGroup | None:
+    return session.get(PartnerGroup, group_id)
+
+
+def set_status(session: Session, group_id: int, status: str, by: str, now: datetime) -> PartnerGroup | None:
+    if status not in GROUP_STATUSES:
+        raise ValueError(f"status {status!r} is not one of {', '.join(GROUP_STATUSES)}")
+    group = session.get(PartnerGroup, group_id)
+    if group is not None:
+        group.status, group.updated_by, group.updated_at = status, by, now
+        session.add(group)
+    return group
+
+
+def stamp(session: Session) -> tuple[int | None, datetime | None]:
+    """Changes whenever a group is added or changed (newest id, newest change): an index compares it."""
+    return tuple(session.exec(select(func.max(PartnerGroup.id), func.max(PartnerGroup.updated_at))).one())  # type: ignore[return-value]
+
+
+def record_introduction(session: Session, case_id: int, group_id: int, staff: str, at: datetime,
+                        note: str = "") -> Introduction:
+    row = Introduction(case_id=case_id, group_id=group_id, staff=staff, at=at, note=note)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def introductions_in(session: Session, period: str, tz: ZoneInfo) -> list[Introduction]:
+    """Introductions made in a month (2026-10) or a fiscal year (FY2026, April to March), local time."""
+    start, end = period_bounds(period)
+    begin, finish = datetime.combine(start, time(), tz), datetime.combine(end, time(), tz)
+    return list(session.exec(select(Introduction).where(Introduction.at >= begin, Introduction.at < finish)
+                             .order_by(Introduction.at, Introduction.id)))
+
+
+def introductions_for_case(session: Session, case_id: int) -> list[Introduction]:
+    return list(session.exec(select(Introduction).where(Introduction.case_id == case_id).order_by(Introduction.id)))
+
+
+def period_bounds(period: str) -> tuple[date, date]:
+    """[first day, first day after) of a month (2026-10) or a fiscal year (FY2026)."""
+    match = _PERIOD.fullmatch(period.strip())
+    if not match:
+        raise ValueError(f"period {period!r}: use a month (2026-10) or a fiscal year (FY2026)")
+    if match.group(3):
+        year = int(match.group(3))
+        return date(year, 4, 1), date(year + 1, 4, 1)
+    year, month = int(match.group(1)), int(match.group(2))
+    if not 1 <= month <= 12:
+        raise ValueError(f"period {period!r}: no month {month}")
+    return date(year, month, 1), date(year + month // 12, month % 12 + 1, 1)
