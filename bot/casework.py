@@ -107,7 +107,8 @@ def _set_status(session: Session, channels: Mapping[str, Channel], case: Case, s
     cases.record(session, case, actor=actor, kind="status", text=f"{previous}→{status}" + (f" {note}" if note else ""),
                  now=now, staff=actor != "citizen", status=status)
     by = "市民" if actor == "citizen" else f"<@{actor}>"
-    _thread(session, case, f"ステータス: {previous} → *{status}*（{by}）" + (f"\nメモ: {note}" if note else ""))
+    memo = f"\nメモ: {slack_escape(note)}" if note else ""  # staff-typed: cannot mention or link
+    _thread(session, case, f"ステータス: {previous} → *{status}*（{by}）{memo}")
     _slack(session, case, "card")
     if notify:
         _to_citizen(session, channels, case, status_notice(status, case.reference))
@@ -130,7 +131,12 @@ def _slack(session: Session, case: Case, kind: str, dedupe: str | None = None) -
     outbox.enqueue(session, channel=SLACK, target=str(case.id), kind=kind, payload={"case_id": case.id}, dedupe_key=dedupe)
 
 
+def slack_escape(text: str) -> str:
+    """Someone's own words inside a Slack message: &, < and > escaped as Slack asks, so that
+    `<!channel>` or `<https://…|label>` show as typed instead of pinging or linking."""
+    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def _quote(text: str) -> str:
-    """Someone's own words inside a Slack message: escaped, so they cannot mention or link, and quoted."""
-    escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return escaped.replace("\n", "\n>")
+    """Someone's own words, escaped and quoted."""
+    return slack_escape(text).replace("\n", "\n>")

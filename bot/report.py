@@ -2,8 +2,6 @@
 as Markdown, CSV and a chart (PNG, drawn with the bundled Japanese font)."""
 from __future__ import annotations
 
-import csv
-import io
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +14,7 @@ from matplotlib import font_manager  # noqa: E402
 from matplotlib import pyplot as plt  # noqa: E402
 from sqlmodel import Session  # noqa: E402
 
+from bot import csvsafe  # noqa: E402
 from bot.fonts import JAPANESE_FONT  # noqa: E402
 from bot.indicators import Indicator, fiscal_period  # noqa: E402
 from bot.reminders import value_for  # noqa: E402
@@ -66,15 +65,12 @@ def markdown(rows: list[Row], fiscal_year: int, city: str) -> str:
 
 
 def csv_bytes(rows: list[Row]) -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
     years = rows[0].years if rows else ()
-    writer.writerow(["id", "基本方針", "指標", "単位", "基準値", "基準年", *(f"{y}年度" for y in years), "目標値", "出典"])
-    for row in rows:
-        ind = row.indicator
-        writer.writerow([ind.id, ind.policy, ind.name, ind.unit, _cell(ind.baseline_value), ind.baseline_year,
-                         *(_cell(v) for v in row.values), _cell(row.target), ind.source])
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
+    header = ["id", "基本方針", "指標", "単位", "基準値", "基準年", *(f"{y}年度" for y in years), "目標値", "出典"]
+    return csvsafe.to_bytes([header, *([row.indicator.id, row.indicator.policy, row.indicator.name, row.indicator.unit,
+                                        _cell(row.indicator.baseline_value), row.indicator.baseline_year,
+                                        *(_cell(v) for v in row.values), _cell(row.target), row.indicator.source]
+                                       for row in rows)])
 
 
 def _cell(value: float | None) -> str:

@@ -1,18 +1,25 @@
-"""Queries the staff desk needs beyond single cases: overdue cases and the CSV export."""
+"""The staff desk's services for the Slack listeners: lookups, overdue cases, the CSV export, the
+yearly report, reported figures, and staff actions handed to the inbox worker."""
 from __future__ import annotations
 
-import csv
-import io
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
-from bot.calendar import business_days_between
+from bot import casework, csvsafe, staffactions
+from bot.calendar import business_days_between, fiscal_year_of
 from bot.forms import FORMS
+from bot.indicators import Indicator, load_indicators
+from bot.runtime import Desk
 from store import cases
-from store.models import Case
+from store import indicators as figures
+from store.db import session_scope
+from store.models import Case, CaseEvent
 
 EXPORT_COLUMNS = ["受付番号", "種別", "ステータス", "受付日時", "更新日時", "担当", "相談者区分", "名前・団体", "地域",
                   "連絡方法", "連絡先", "内容"]
@@ -55,20 +62,134 @@ def parse_period(text: str, today: date) -> tuple[date, date, str] | None:
 
 
 def export_csv(session: Session, start: date, end: date, tz: ZoneInfo) -> tuple[bytes, int]:
-    """Cases received in [start, end) as CSV, UTF-8 with a BOM so that Excel reads it as such."""
+    """Cases received in [start, end) as CSV (bot/csvsafe.py: UTF-8 with a BOM, no formulas)."""
     rows = cases.created_between(session, datetime.combine(start, time(), tz), datetime.combine(end, time(), tz))
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(EXPORT_COLUMNS)
-    for case in rows:
-        answers = case.answers
-        form = FORMS.get(case.kind)
-        writer.writerow([
-            case.reference, form.title if form else case.kind, case.status,
-            case.created_at.astimezone(tz).strftime("%Y-%m-%d %H:%M"), case.updated_at.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
-            case.assignee or "", answers.get("applicant_type", ""), answers.get("name") or answers.get("group_name", ""),
-            answers.get("area", ""), answers.get("contact_method", ""),
-            answers.get("contact") or " / ".join(v for v in (answers.get("phone"), answers.get("email")) if v),
-            answers.get("content", ""),
-        ])
-    return ("\ufeff" + out.getvalue()).encode("utf-8"), len(rows)
+    return csvsafe.to_bytes([EXPORT_COLUMNS, *(_export_row(case, tz) for case in rows)]), len(rows)
+
+
+def _export_row(case: Case, tz: ZoneInfo) -> list[str]:
+    answers = case.answers
+    form = FORMS.get(case.kind)
+    return [
+        case.reference, form.title if form else case.kind, case.status,
+        case.created_at.astimezone(tz).strftime("%Y-%m-%d %H:%M"), case.updated_at.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
+        case.assignee or "", answers.get("applicant_type", ""), answers.get("name") or answers.get("group_name", ""),
+        answers.get("area", ""), answers.get("contact_method", ""),
+        answers.get("contact") or " / ".join(v for v in (answers.get("phone"), answers.get("email")) if v),
+        answers.get("content", ""),
+    ]
+
+
+@dataclass(frozen=True)
+class Home:
+    mine: list[Case]
+    unassigned: list[Case]
+    overdue: list[Case]
+    overdue_days: int
+
+
+@dataclass(frozen=True)
+class Export:
+    content: bytes
+    count: int
+    label: str
+
+
+@dataclass(frozen=True)
+class AnnualReport:
+    fiscal_year: int
+    markdown: str
+    csv: Path
+    chart: Path
+
+
+class StaffDesk:
+    """What the Slack listeners ask of the desk, each call in a transaction of its own: lookups
+    for cards, modals, App Home and /kyodo, the exports, and staff actions to store (carried out
+    by the inbox worker, bot/staffactions.py). `on_stored` wakes the worker."""
+
+    def __init__(self, desk: Desk, on_stored: Callable[[], None] = lambda: None):
+        self.desk, self.on_stored = desk, on_stored
+        self.tz = desk.config.tz
+        self.registry = load_indicators(Path(desk.knowledge.folder))
+
+    def today(self) -> date:
+        return self.desk.clock().astimezone(self.tz).date()
+
+    def case(self, case_id: object) -> Case | None:
+        """The case a button or modal names; None for a missing case or an id that is no id."""
+        text = str(case_id).strip()
+        if not (text.isascii() and text.isdigit() and len(text) < 12):
+            return None
+        with session_scope(self.desk.db) as session:
+            return cases.by_id(session, int(text))
+
+    def case_by_reference(self, reference: str) -> Case | None:
+        with session_scope(self.desk.db) as session:
+            return cases.by_reference(session, reference.strip().upper())
+
+    def place_card(self, case_id: int, channel: str, ts: str) -> None:
+        """Where the case's card went (its thread holds the history)."""
+        with session_scope(self.desk.db) as session:
+            cases.place_card(session, case_id, channel, ts)
+
+    def history(self, case_id: int) -> list[CaseEvent]:
+        with session_scope(self.desk.db) as session:
+            return cases.history(session, case_id)
+
+    def listing(self, scope: str, staff_id: str) -> list[Case]:
+        with session_scope(self.desk.db) as session:
+            return cases.listing(session, scope, staff_id)
+
+    def home(self, staff_id: str) -> Home:
+        days = self.desk.config.overdue_business_days
+        with session_scope(self.desk.db) as session:
+            return Home(cases.listing(session, "mine", staff_id), cases.listing(session, "unassigned"),
+                        overdue(session, self.desk.clock(), days, self.tz), days)
+
+    def export(self, period_text: str) -> Export | None:
+        """The cases of a period as CSV; None when the period cannot be read."""
+        period = parse_period(period_text, self.today())
+        if period is None:
+            return None
+        start, end, label = period
+        with session_scope(self.desk.db) as session:
+            content, count = export_csv(session, start, end, self.tz)
+        return Export(content, count, label)
+
+    def annual_report(self, year_text: str, folder: Path) -> AnnualReport:
+        """The yearly indicator report written to `folder`; by default the last finished fiscal year."""
+        from bot import report  # matplotlib, and bot.report reads bot.reminders, which reads this module
+
+        year_text = year_text.strip()
+        year = int(year_text) if year_text.isascii() and year_text.isdigit() else fiscal_year_of(self.today()) - 1
+        with session_scope(self.desk.db) as session:
+            md, csv_path, png = report.write(session, self.registry, year, self.tz, folder,
+                                             self.desk.knowledge.profile.city)
+        return AnnualReport(year, md.read_text(encoding="utf-8"), csv_path, png)
+
+    def indicator(self, indicator_id: str) -> Indicator | None:
+        return next((i for i in self.registry if i.id == indicator_id), None)
+
+    def record_figure(self, indicator_id: str, period: str, value: float, staff_id: str, note: str) -> bool:
+        """Store a reported figure and queue its confirmation to the staff member, in one
+        transaction (done before Slack is answered); False for an unknown indicator or period."""
+        if self.indicator(indicator_id) is None or not _PERIOD.fullmatch(period):
+            return False
+        with session_scope(self.desk.db) as session:
+            figures.report(session, indicator_id, period, value, staff_id, note, at=self.desk.clock())
+            memo = f"\n備考: {casework.slack_escape(note)}" if note else ""
+            staffactions.tell_staff(session, staff_id, f"{indicator_id} の {period} の値 {value:g} を記録しました。{memo}")
+        self.on_stored()
+        return True
+
+    def submit(self, action_id: str, action: staffactions.StaffAction) -> None:
+        """Keep a staff action for the worker (call before answering Slack)."""
+        if staffactions.store(self.desk.db, action_id, action):
+            self.on_stored()
+
+    def ask(self, question: str) -> str:
+        return self.desk.knowledge.ask(question).text
+
+
+_PERIOD = re.compile(r"FY\d{4}|\d{4}-(0[1-9]|1[0-2])")

@@ -11,6 +11,7 @@ from functools import partial
 
 from sqlalchemy.engine import Engine
 
+from bot import staffactions
 from bot.channels import Channel, retry_later
 from bot.runtime import Desk, TurnRequest
 from store import inbox, outbox
@@ -113,8 +114,9 @@ class InboxWorker(Loop):
         return bool(rows)
 
     def _process(self, session, rows) -> None:
+        self._staff_actions(session, [row for row in rows if row.channel == staffactions.CHANNEL])
         requests, taken, ignored = [], [], []
-        for row in rows:
+        for row in (row for row in rows if row.channel != staffactions.CHANNEL):
             channel = self.channels.get(row.channel)
             try:
                 incoming = channel.to_core(row.payload) if channel else None
@@ -133,6 +135,17 @@ class InboxWorker(Loop):
         for row, outcome in zip(taken, outcomes):
             if isinstance(outcome, Exception):
                 self._failed(session, row, outcome)
+
+    def _staff_actions(self, session, rows) -> None:
+        """Slack staff actions (bot/staffactions.py): each done, and marked done, in this transaction."""
+        for row in rows:
+            try:
+                with session.begin_nested():
+                    staffactions.carry_out(session, self.desk, row.payload)
+            except Exception as exc:  # a bug in one action fails it alone
+                self._failed(session, row, exc)
+                continue
+            inbox.finish_many(session, [row.id])
 
     @staticmethod
     def _failed(session, row, exc: Exception) -> None:

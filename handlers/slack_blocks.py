@@ -5,14 +5,16 @@ import json
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from bot.casework import slack_escape
 from bot.forms import FORMS
 from store.case_status import FLOW
-from store.models import Case
+from store.models import Case, CaseEvent
 
 SUMMARY_CHARS = 140
 REPLY_MAX = 1400  # the preview carries the reply in private_metadata (3000 characters), escaped as JSON
 MAX_TEXT = 2900  # a section's text must stay under 3000
-MAX_POST_SECTIONS = 49  # a message holds at most 50 blocks, the header included
+MAX_POST_SECTIONS = 49
+REFUSAL = "この操作は協働担当の職員だけができます。"  # a message holds at most 50 blocks, the header included
 
 
 def _jst(moment: datetime | None, tz: ZoneInfo) -> str:
@@ -54,9 +56,9 @@ def card(case: Case, tz: ZoneInfo) -> list[dict]:
     ]
     return [
         {"type": "header", "text": {"type": "plain_text", "text": f"{kind_title(case)} {case.reference}"[:150]}},
-        {"type": "section", "fields": [{"type": "mrkdwn", "text": f"*{k}*\n{_escape(v) if k != 'ステータス' and k != '担当' else v}"}
+        {"type": "section", "fields": [{"type": "mrkdwn", "text": f"*{k}*\n{escape(v) if k != 'ステータス' and k != '担当' else v}"}
                                        for k, v in fields[:10]]},
-        {"type": "section", "text": {"type": "mrkdwn", "text": f"*概要*\n{_escape(summary_of(case)) or '-'}"}},
+        {"type": "section", "text": {"type": "mrkdwn", "text": f"*概要*\n{escape(summary_of(case)) or '-'}"}},
         {"type": "actions", "block_id": f"case_actions:{value}", "elements": [
             _button("担当する", "case_claim", value, "primary"),
             _button("市民に返信", "case_reply", value),
@@ -75,8 +77,19 @@ def answers_text(case: Case) -> str:
     form = FORMS.get(case.kind)
     labels = {f.key: f.label for f in form.fields} if form else {}
     lines = [f"*{case.reference} の受付内容*"]
-    lines += [f"*{labels.get(key, key)}*: {_escape(value)}" for key, value in case.answers.items()]
+    lines += [f"*{labels.get(key, key)}*: {escape(value)}" for key, value in case.answers.items()]
     return _cut("\n".join(lines))
+
+
+def case_detail(case: Case, history: list[CaseEvent], tz: ZoneInfo) -> str:
+    """The 詳細 button's answer: the answers and the case's history."""
+    lines = [f"• {_jst(e.at, tz)} {escape(e.kind)} {escape(e.actor)}" for e in history]
+    return _cut(answers_text(case) + "\n\n*履歴*\n" + "\n".join(lines))
+
+
+def refusal_home() -> dict:
+    """App Home for someone who is not staff."""
+    return {"type": "home", "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": REFUSAL}}]}
 
 
 def reply_modal(case: Case, draft: str = "") -> dict:
@@ -85,7 +98,7 @@ def reply_modal(case: Case, draft: str = "") -> dict:
         "title": {"type": "plain_text", "text": "市民に返信"},
         "submit": {"type": "plain_text", "text": "確認へ"}, "close": {"type": "plain_text", "text": "やめる"},
         "blocks": [
-            {"type": "section", "text": {"type": "mrkdwn", "text": f"{case.reference}（{_escape(name_of(case))}）への返信です。"}},
+            {"type": "section", "text": {"type": "mrkdwn", "text": f"{case.reference}（{escape(name_of(case))}）への返信です。"}},
             {"type": "input", "block_id": "message", "label": {"type": "plain_text", "text": "メッセージ"},
              "element": {"type": "plain_text_input", "action_id": "text", "multiline": True, "max_length": REPLY_MAX,
                          **({"initial_value": draft} if draft else {})}},
@@ -148,8 +161,9 @@ def _button(text: str, action_id: str, value: str, style: str | None = None) -> 
     return button
 
 
-def _escape(text: str) -> str:
-    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+def escape(text: object) -> str:
+    """Text someone typed, shown as typed in mrkdwn: no mentions, no links (Slack's &, <, > rule)."""
+    return slack_escape(str(text))
 
 
 def _cut(text: str) -> str:
@@ -162,7 +176,7 @@ def indicator_modal(indicator_id: str, name: str, period: str, unit: str) -> dic
         "title": {"type": "plain_text", "text": "成果指標の報告"},
         "submit": {"type": "plain_text", "text": "報告する"}, "close": {"type": "plain_text", "text": "やめる"},
         "blocks": [
-            {"type": "section", "text": {"type": "mrkdwn", "text": f"*{_escape(name)}*\n対象期間: {period}"}},
+            {"type": "section", "text": {"type": "mrkdwn", "text": f"*{escape(name)}*\n対象期間: {escape(period)}"}},
             {"type": "input", "block_id": "value", "label": {"type": "plain_text", "text": f"値（{unit}）"},
              "element": {"type": "plain_text_input", "action_id": "text"}},
             {"type": "input", "block_id": "note", "optional": True, "label": {"type": "plain_text", "text": "備考"},
@@ -175,7 +189,7 @@ def post_blocks(title: str, sections: list[dict]) -> list[dict]:
     """A scheduled post (bot/reminders.py): a header, then each section with its 報告する button."""
     blocks: list[dict] = [{"type": "header", "text": {"type": "plain_text", "text": title[:150]}}]
     for section in sections[:MAX_POST_SECTIONS]:
-        text = "\n".join(_escape(line) for line in section["lines"])
+        text = "\n".join(escape(line) for line in section["lines"])
         if section.get("mentions"):
             text += " — " + " ".join(mention(who) for who in section["mentions"])
         block: dict = {"type": "section", "text": {"type": "mrkdwn", "text": _cut(text)}}

@@ -50,7 +50,8 @@ def test_new_case_gets_a_card_and_its_answers_in_the_thread(desk_server):
     [card] = desk_server.slack.calls(POST)[:1]
     assert card.body["channel"] == STAFF_CHANNEL
     card_json = json.dumps(card.body["blocks"], ensure_ascii=False)
-    for expected in (case.reference, "町内会・自治会", "岡山東町内会", "中区", "LINE", "受付", "担当する", "市民に返信", "ステータス変更", "詳細"):
+    for expected in (case.reference, "町内会・自治会", "岡山東町内会", "中区", "LINE", "受付",
+                     "担当する", "市民に返信", "ステータス変更", "詳細"):
         assert expected in card_json
     assert "岡山東町内会" not in card.body["text"]  # the notification text carries no personal data
     thread = desk_server.slack.wait_for(POST, 2)[1]
@@ -94,7 +95,8 @@ def test_citizen_messages_go_to_the_thread_while_staff_have_the_case_and_menu_en
     button(desk_server.url, "case_claim", case.id)
     wait_until(lambda: case_now(desk_server, case.id).relay_open)
     replies_before = len(desk_server.line.calls(REPLY))
-    post_webhook(desk_server.url, [text_event("<!channel> 土曜日なら都合がいいです <https://evil.example|市の公式サイト>", user="Ucitizen")])
+    hostile = "<!channel> 土曜日なら都合がいいです <https://evil.example|市の公式サイト>"
+    post_webhook(desk_server.url, [text_event(hostile, user="Ucitizen")])
     ack = desk_server.line.wait_for(REPLY, replies_before + 1)[-1]
     assert "担当者にお伝えしました" in texts([ack])
     relayed = wait_until(lambda: [r for r in desk_server.slack.calls(POST) if "土曜日なら都合がいいです" in texts([r])])[0]
@@ -118,7 +120,8 @@ def test_thread_messages_are_internal_notes_never_sent_to_the_citizen(desk_serve
             "ts": "1700000999.000001", "thread_ts": case.slack_ts}
     assert event(desk_server.url, note, event_id="EvNOTE1").status_code == 200
     # Slack retries the same event: recorded once
-    assert event(desk_server.url, note, event_id="EvNOTE1", **{"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"}).status_code == 200
+    retry = {"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"}
+    assert event(desk_server.url, note, event_id="EvNOTE1", **retry).status_code == 200
 
     def notes():
         with Session(desk_server.db) as session:
@@ -188,7 +191,8 @@ def test_kyodo_export_uploads_a_csv_excel_can_open(desk_server):
     case = submit_case(desk_server)
     assert command(desk_server.url, "export", f"{desk_server.slack.url}/respond/1").status_code == 200
     upload = wait_until(lambda: [r for r in desk_server.slack.requests if r.path.startswith("/upload/")])[0]
-    desk_server.slack.wait_for("/files.completeUploadExternal")
+    [shared] = desk_server.slack.wait_for("/files.completeUploadExternal")
+    assert shared.body["channel_id"] == "DUSTAFF1"  # the requester's DM with the bot, never the channel
     raw = upload.raw.decode("utf-8")
     assert raw.startswith("\ufeff")
     rows = list(csv.reader(io.StringIO(raw.lstrip("\ufeff"))))

@@ -28,6 +28,7 @@ def slack_api_answers(mock) -> None:
         return {"ok": True, "upload_url": f"{mock.url}/upload/F{n}", "file_id": f"F{n}"}
     mock.answer("/files.getUploadURLExternal", upload_url)
     mock.answer("/files.completeUploadExternal", {"ok": True, "files": [{"id": "F1"}]})
+    mock.answer("/conversations.open", lambda r: {"ok": True, "channel": {"id": "D" + str(r.body.get("users", "X"))}})
     mock.answer("/conversations.members", {"ok": True, "members": ["USTAFF1", "USTAFF2"], "response_metadata": {"next_cursor": ""}})
 
 
@@ -60,7 +61,8 @@ def button(url: str, action_id: str, case_id: int, user: str = "USTAFF1") -> htt
 def submit_view(url: str, callback_id: str, private_metadata: str, values: dict, user: str = "USTAFF1") -> httpx.Response:
     return interact(url, {
         "type": "view_submission", "user": {"id": user}, "team": {"id": "T1"}, "api_app_id": "A1",
-        "view": {"id": "V1", "type": "modal", "team_id": "T1", "hash": "h", "callback_id": callback_id, "private_metadata": private_metadata, "state": {"values": values}},
+        "view": {"id": "V1", "type": "modal", "team_id": "T1", "hash": "h", "callback_id": callback_id,
+                 "private_metadata": private_metadata, "state": {"values": values}},
     })
 
 

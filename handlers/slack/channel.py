@@ -1,0 +1,74 @@
+"""Sending the staff channel's outbox rows: case cards (rendered from the case at send time), their
+threads, scheduled posts, and ephemeral messages to one staff member."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.channels import SendResult, http_outcome, retry_later
+from bot.staffactions import EPHEMERAL
+from bot.staffdesk import StaffDesk
+from handlers import slack_blocks as blocks
+from handlers.config import SlackConfig
+from store.models import Case, Outbox
+
+
+def web_client(config: SlackConfig) -> WebClient:
+    return WebClient(token=config.bot_token, base_url=config.api_url, timeout=int(max(1, config.timeout_seconds)))
+
+
+class SlackChannel:
+    """Sends the staff channel's outbox rows. Slack is called outside any transaction (no
+    database lock held while waiting on the network)."""
+    name = "slack"
+
+    def __init__(self, client: WebClient, desk: StaffDesk, config: SlackConfig):
+        self.client, self.desk, self.config = client, desk, config
+
+    def send(self, row: Outbox) -> SendResult:
+        payload = row.payload
+        if row.kind == "post":  # a scheduled post to the staff channel (reminders, overdue cases)
+            return self._call(row, lambda: self.client.chat_postMessage(
+                channel=self.config.staff_channel, text=payload["text"],
+                blocks=blocks.post_blocks(payload["text"], payload.get("sections", []))))
+        if row.kind == EPHEMERAL:
+            return self._call(row, lambda: self.client.chat_postEphemeral(
+                channel=self.config.staff_channel, user=payload["user"], text=payload["text"]))
+        case = self.desk.case(payload["case_id"])
+        if case is None:
+            return SendResult("failed", error="case not found")
+        if row.kind != "card" and case.slack_ts is None:
+            return SendResult("retry", delay=timedelta(seconds=2), error="waiting for the card")
+        return self._call(row, lambda: self._send_case_row(row, case))
+
+    def _call(self, row: Outbox, call: Callable[[], object]) -> SendResult:
+        try:
+            call()
+        except SlackApiError as exc:
+            return _classify(exc, row)
+        except Exception as exc:  # timeouts, connection errors
+            return retry_later(row.attempts, exc.__class__.__name__)
+        return SendResult("sent")
+
+    def _send_case_row(self, row: Outbox, case: Case) -> None:
+        tz = self.desk.tz
+        if row.kind == "card" and case.slack_ts:
+            self.client.chat_update(channel=case.slack_channel, ts=case.slack_ts,
+                                    blocks=blocks.card(case, tz), text=blocks.card_text(case))
+        elif row.kind == "card":
+            response = self.client.chat_postMessage(channel=self.config.staff_channel,
+                                                    blocks=blocks.card(case, tz), text=blocks.card_text(case))
+            self.desk.place_card(case.id, response["channel"], response["ts"])
+        else:
+            text = blocks.answers_text(case) if row.kind == "thread_answers" else row.payload["text"]
+            self.client.chat_postMessage(channel=case.slack_channel, thread_ts=case.slack_ts, text=text,
+                                         unfurl_links=False)
+
+
+def _classify(exc: SlackApiError, row: Outbox) -> SendResult:
+    headers = exc.response.headers or {}
+    return http_outcome(exc.response.status_code, row.attempts, headers.get("Retry-After") or headers.get("retry-after"),
+                        f"Slack said {exc.response.get('error', exc.response.status_code)}")

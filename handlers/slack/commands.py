@@ -1,0 +1,80 @@
+"""The /kyodo slash command. Answers go to the staff member alone (ephemeral); exports and the
+yearly report are uploaded to their direct messages with the bot, never to a channel."""
+from __future__ import annotations
+
+import tempfile
+from functools import partial
+from pathlib import Path
+
+from slack_bolt import Ack, App, Respond
+
+from handlers import slack_blocks as blocks
+from handlers.slack.services import REFUSAL, Services
+
+STAFF_VERBS = ("cases", "case", "export", "report")
+SCOPES = ("mine", "open", "all")
+HELP = ("*/kyodo の使い方*\n• `/kyodo ask 質問` ナレッジの回答（自分だけに表示）\n• `/kyodo cases [mine|open|all]` 案件一覧\n"
+        "• `/kyodo case 受付番号` 案件の詳細\n• `/kyodo report [年度]` 成果指標のレポート（グラフと表、DM に届きます）\n"
+        "• `/kyodo export [2026 | 2026-04 | 2026-04-01..2026-06-30]` 案件の CSV（DM に届きます）\n"
+        "• `/kyodo help` この説明")
+
+
+def register(app: App, services: Services) -> None:
+    app.command("/kyodo")(partial(kyodo, services))
+
+
+def kyodo(services: Services, ack: Ack, command: dict, respond: Respond) -> None:
+    ack()
+    words = str(command.get("text") or "").strip().split(maxsplit=1)
+    verb, rest = (words[0].lower() if words else "help"), (words[1].strip() if len(words) > 1 else "")
+    user = str(command.get("user_id") or "")
+    if verb == "ask" and rest:
+        text = services.desk.ask(rest)
+    elif verb not in STAFF_VERBS:
+        text = HELP
+    elif not services.staff.is_staff(user):
+        text = REFUSAL
+    else:
+        text = staff_answer(services, verb, rest, user)
+    respond(response_type="ephemeral", text=text)
+
+
+def staff_answer(services: Services, verb: str, rest: str, user: str) -> str:
+    if verb == "cases":
+        scope = rest.lower() or "open"
+        if scope not in SCOPES:
+            return "`/kyodo cases mine`・`open`・`all` のどれかを指定してください。"
+        return blocks.case_lines(services.desk.listing(scope, user), services.desk.tz)
+    if verb == "case":
+        case = services.desk.case_by_reference(rest)
+        if case is None:
+            return f"受付番号 {blocks.escape(rest)} の案件は見つかりません。"
+        return f"{blocks.answers_text(case)}\n*ステータス*: {case.status}"
+    if verb == "export":
+        return export(services, rest, user)
+    return annual_report(services, rest, user)
+
+
+def export(services: Services, period: str, user: str) -> str:
+    found = services.desk.export(period)
+    if found is None:
+        return "期間は 2026（年度）、2026-04（月）、2026-04-01..2026-06-30 の形で指定してください。"
+    services.client.files_upload_v2(channel=direct_channel(services, user), content=found.content,
+                                    filename=f"kyodo-cases-{found.label}.csv", title=f"案件一覧 {found.label}（{found.count}件）")
+    return f"{found.label} の案件 {found.count} 件の CSV をあなたの DM に送りました。"
+
+
+def annual_report(services: Services, year: str, user: str) -> str:
+    with tempfile.TemporaryDirectory() as folder:
+        made = services.desk.annual_report(year, Path(folder))
+        services.client.files_upload_v2(
+            channel=direct_channel(services, user), title=f"成果指標 {made.fiscal_year}年度",
+            initial_comment=made.markdown[:3500],
+            file_uploads=[{"file": str(made.chart), "filename": made.chart.name, "title": f"成果指標の推移 {made.fiscal_year}年度"},
+                          {"file": str(made.csv), "filename": made.csv.name, "title": "成果指標 CSV"}])
+    return f"{made.fiscal_year}年度の成果指標レポートをあなたの DM に送りました。"
+
+
+def direct_channel(services: Services, user: str) -> str:
+    """The staff member's direct messages with the bot: what is exported there is theirs alone."""
+    return services.client.conversations_open(users=user)["channel"]["id"]

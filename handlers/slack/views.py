@@ -1,0 +1,91 @@
+"""Modal submissions. Whatever is wrong with one is answered in the ack itself
+(response_action=errors, shown under the field); an accepted staff action is stored for the inbox
+worker (or, for a reported figure, stored outright) before Slack is answered."""
+from __future__ import annotations
+
+import json
+from functools import partial
+
+from slack_bolt import Ack, App
+
+from bot.numbers import parse_number
+from bot.staffactions import REPLY, STATUS, StaffAction
+from handlers import slack_blocks as blocks
+from handlers.slack.services import REFUSAL, Services, request_id, user_of
+from store.case_status import FLOW
+
+EMPTY_REPLY = "メッセージを入力してください。"
+NOT_A_NUMBER = "数値で入力してください（例: 12、39.9）。"
+NOT_RECORDABLE = "この成果指標・期間には記録できません。リマインダーのボタンから開き直してください。"
+
+
+def register(app: App, services: Services) -> None:
+    app.view("reply_modal")(partial(preview_reply, services))
+    app.view("reply_confirm")(partial(send_reply, services))
+    app.view("status_modal")(partial(set_status, services))
+    app.view("indicator_report_modal")(partial(save_indicator, services))
+
+
+def field(view: dict, block: str, action: str = "text") -> dict:
+    """One input's state; {} when the submission lacks it."""
+    values = (view.get("state") or {}).get("values") or {}
+    found = (values.get(block) or {}).get(action)
+    return found if isinstance(found, dict) else {}
+
+
+def text_of(view: dict, block: str) -> str:
+    return str(field(view, block).get("value") or "").strip()
+
+
+def preview_reply(services: Services, ack: Ack, body: dict, view: dict) -> None:
+    case, problem = services.staff_case(user_of(body), view.get("private_metadata"))
+    text = text_of(view, "message")
+    if case is None or not text:
+        ack(response_action="errors", errors={"message": problem or EMPTY_REPLY})
+        return
+    ack(response_action="update", view=blocks.reply_preview(case, text))
+
+
+def send_reply(services: Services, ack: Ack, body: dict, view: dict) -> None:
+    """The confirmed reply (its text rides in the preview's private_metadata)."""
+    user = user_of(body)
+    try:
+        meta = json.loads(view.get("private_metadata") or "")
+        case_id, text = meta["case_id"], str(meta["text"])
+    except (ValueError, TypeError, KeyError):
+        case_id, text = None, ""
+    case, problem = services.staff_case(user, case_id)
+    if case is not None and text.strip():
+        services.desk.submit(request_id(body), StaffAction(REPLY, user, case.id, text=text))
+    ack()
+    if case is None or not text.strip():
+        services.tell(user, problem or EMPTY_REPLY)
+
+
+def set_status(services: Services, ack: Ack, body: dict, view: dict) -> None:
+    user = user_of(body)
+    case, problem = services.staff_case(user, view.get("private_metadata"))
+    status = str((field(view, "status", "value").get("selected_option") or {}).get("value") or "")
+    if case is not None and status not in FLOW:
+        problem = "ステータスを選んでください。"
+    elif case is not None and status == case.status:
+        problem = f"{case.reference} はすでに「{status}」です。"
+    if problem or case is None:
+        ack(response_action="errors", errors={"status": problem})
+        return
+    services.desk.submit(request_id(body), StaffAction(STATUS, user, case.id, text=text_of(view, "note"), status=status))
+    ack()
+
+
+def save_indicator(services: Services, ack: Ack, body: dict, view: dict) -> None:
+    user = user_of(body)
+    number = parse_number(text_of(view, "value"))
+    indicator_id, _, period = str(view.get("private_metadata") or "").partition("|")
+    if not services.staff.is_staff(user):
+        ack(response_action="errors", errors={"value": REFUSAL})
+    elif number is None:
+        ack(response_action="errors", errors={"value": NOT_A_NUMBER})
+    elif not services.desk.record_figure(indicator_id, period, number, user, text_of(view, "note")):
+        ack(response_action="errors", errors={"value": NOT_RECORDABLE})
+    else:
+        ack()
