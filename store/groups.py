@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from store.models import Introduction, PartnerGroup
 
@@ -27,7 +27,7 @@ def upsert(session: Session, rows: Iterable[dict[str, Any]], by: str, now: datet
     names = [row["name"] for row in rows]
     for start in range(0, len(names), _IN_CHUNK):
         chunk = names[start:start + _IN_CHUNK]
-        existing.update((g.name, g) for g in session.exec(select(PartnerGroup).where(PartnerGroup.name.in_(chunk))))
+        existing.update((g.name, g) for g in session.exec(select(PartnerGroup).where(col(PartnerGroup.name).in_(chunk))))
     added = 0
     for row in rows:
         group = existing.get(row["name"])
@@ -44,7 +44,7 @@ def upsert(session: Session, rows: Iterable[dict[str, Any]], by: str, now: datet
 
 
 def all_groups(session: Session) -> list[PartnerGroup]:
-    return list(session.exec(select(PartnerGroup).order_by(PartnerGroup.id)))
+    return list(session.exec(select(PartnerGroup).order_by(col(PartnerGroup.id))))
 
 
 def get(session: Session, group_id: int) -> PartnerGroup | None:
@@ -77,13 +77,14 @@ def record_introduction(session: Session, case_id: int, group_id: int, staff: st
 def introductions_in(session: Session, period: str, tz: ZoneInfo) -> list[Introduction]:
     """Introductions made in a month (2026-10) or a fiscal year (FY2026, April to March), local time."""
     start, end = period_bounds(period)
-    begin, finish = datetime.combine(start, time(), tz), datetime.combine(end, time(), tz)
+    # In UTC: SQLite compares the stored UTC text, not the instants.
+    begin, finish = (datetime.combine(day, time(), tz).astimezone(UTC) for day in (start, end))
     return list(session.exec(select(Introduction).where(Introduction.at >= begin, Introduction.at < finish)
-                             .order_by(Introduction.at, Introduction.id)))
+                             .order_by(col(Introduction.at), col(Introduction.id))))
 
 
 def introductions_for_case(session: Session, case_id: int) -> list[Introduction]:
-    return list(session.exec(select(Introduction).where(Introduction.case_id == case_id).order_by(Introduction.id)))
+    return list(session.exec(select(Introduction).where(Introduction.case_id == case_id).order_by(col(Introduction.id))))
 
 
 def period_bounds(period: str) -> tuple[date, date]:
