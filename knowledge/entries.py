@@ -12,11 +12,16 @@ from pathlib import Path
 
 import yaml
 
+from knowledge import facts as facts_module
+from knowledge.facts import EntryFacts
+from knowledge.sources import SOURCES_FILE, load_sources
+
 CATEGORIES = ("ordinance", "plan", "program", "place", "faq")
 MAX_BODY_CHARS = 400
 MAX_LABEL_CHARS = 20  # a button label on a phone; a longer title needs a `short:` one
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]*$")
-RESERVED_FILES = {"city.yaml", "synonyms.yaml", "indicators.yaml", "partner-fields.yaml"}
+RESERVED_FILES = {"city.yaml", "synonyms.yaml", "indicators.yaml", "partner-fields.yaml", SOURCES_FILE,
+                  "routing.yaml"}
 REQUIRED = ("id", "title", "category", "source", "as_of", "body")
 
 
@@ -33,6 +38,7 @@ class Entry:
     check_with_centre: bool = False
     location: str = ""  # file:line, for messages
     short: str = ""  # the title on a button, when the title is longer than MAX_LABEL_CHARS
+    facts: EntryFacts = EntryFacts()  # cited sources, kinds of question, dated facts, review date
 
     @property
     def label(self) -> str:
@@ -78,6 +84,7 @@ def load_entries(folder: Path) -> LoadResult:
     for path in files:
         _load_file(path, result)
     _check_across(result)
+    _check_citations(folder, result)
     return result
 
 
@@ -103,7 +110,11 @@ def _load_file(path: Path, result: LoadResult) -> None:
         if not isinstance(node, yaml.MappingNode):
             result.problems.append(Problem(location, "an entry must be a mapping (id:, title:, …)"))
             continue
-        raw = yaml.safe_load(yaml.serialize(node))
+        try:
+            raw = yaml.safe_load(yaml.serialize(node))
+        except ValueError as exc:  # a date-like value that is no date (2026-13-01)
+            result.problems.append(Problem(location, f"not a valid value: {exc}"))
+            continue
         entry = _entry_from(raw, location, result.problems)
         if entry is not None:
             result.entries.append(entry)
@@ -136,15 +147,18 @@ def _entry_from(raw: dict, location: str, problems: list[Problem]) -> Entry | No
     related = _string_list(raw.get("related"), "related", entry_id, location, problems)
     if category == "faq" and not questions:
         problems.append(Problem(location, f"{entry_id}: a faq entry needs questions (how citizens ask)"))
-    unknown = set(raw) - set(REQUIRED) - {"questions", "related", "check_with_centre", "short"}
+    unknown = set(raw) - set(REQUIRED) - {"questions", "related", "check_with_centre", "short", *facts_module.FIELDS}
     if unknown:
         problems.append(Problem(location, f"{entry_id}: unknown field(s) {', '.join(sorted(unknown))}"))
     title, short = _text(raw["title"]), _text(raw.get("short"))
     problems.extend(Problem(location, f"{entry_id}: {message}") for message in _label_problems(title, short))
+    facts, fact_problems = facts_module.parse_facts(raw, entry_id)
+    problems.extend(Problem(location, message) for message in fact_problems)
     return Entry(
         id=entry_id, title=title, category=category, source=_text(raw["source"]),
         as_of=as_of, body=body, questions=questions, related=related,
         check_with_centre=bool(raw.get("check_with_centre", False)), location=location, short=short,
+        facts=facts,
     )
 
 
@@ -178,6 +192,18 @@ def _check_across(result: LoadResult) -> None:
                 result.problems.append(Problem(entry.location, f"{entry.id}: related id {target} does not exist"))
             elif target == entry.id:
                 result.problems.append(Problem(entry.location, f"{entry.id}: relates to itself"))
+
+
+def _check_citations(folder: Path, result: LoadResult) -> None:
+    """With a sources.yaml in the folder, every entry cites at least one of its ids, and no other."""
+    sources, problems = load_sources(folder)
+    result.problems.extend(Problem(location, message) for location, message in problems)
+    for entry in result.entries:
+        if sources and not entry.facts.cites:
+            result.problems.append(Problem(entry.location, f"{entry.id}: cites no source (ids in {SOURCES_FILE})"))
+        for source_id in entry.facts.cites:
+            if source_id not in sources:
+                result.problems.append(Problem(entry.location, f"{entry.id}: unknown source id {source_id}"))
 
 
 def require_entries(folder: Path) -> list[Entry]:

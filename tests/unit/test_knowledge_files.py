@@ -104,3 +104,48 @@ def test_index_is_cached_and_rebuilt_when_a_file_changes(tmp_path):
     second = load_knowledge(folder, tmp_path / "cache")
     assert second.ask("新しい項目").title == "新しい項目"
     assert len(list((tmp_path / "cache").glob("index-*.pkl"))) == 2
+
+
+SOURCES = """\
+- id: test-doc
+  title: テスト資料
+  issuer: テスト市
+  date: 2016-04-01
+  primary: true
+"""
+
+
+def cite(text: str, *ids: str) -> str:
+    return text.replace("  source: テスト資料\n", f"  source: テスト資料\n  cites: [{', '.join(ids)}]\n")
+
+
+def test_entries_cite_sources_of_the_registry(tmp_path):
+    folder = make_folder(tmp_path, cite(GOOD, "test-doc"))
+    (folder / "sources.yaml").write_text(SOURCES, encoding="utf-8")
+    assert lint(folder).returncode == 0
+    (folder / "entries.yaml").write_text(cite(GOOD, "test-doc", "web-page"), encoding="utf-8")
+    out = lint(folder)
+    assert out.returncode == 1 and "unknown source id web-page" in out.stdout and "entries.yaml:1" in out.stdout
+    (folder / "entries.yaml").write_text(GOOD, encoding="utf-8")
+    assert "a-1: cites no source" in lint(folder).stdout
+
+
+@pytest.mark.parametrize("field, message", [
+    ("closes: {label: 受付, ends: 2026-13-01}", "not a valid value: month must be in 1..12"),
+    ("closes: {label: 受付, ends: soon}", "closes.ends 'soon' is not a date"),
+    ("period: {ends: 2021-03-31}", "period needs label: and ends:"),
+    ("kinds: [price]", "kind 'price' is not one of"),
+    ("review_by: someday", "review_by 'someday' is not a date"),
+])
+def test_dated_facts_and_kinds_are_checked(tmp_path, field, message):
+    out = lint(make_folder(tmp_path, GOOD.replace("  body: 本文です。\n  questions", f"  {field}\n  body: 本文です。\n  questions")))
+    assert out.returncode == 1 and message in out.stdout
+
+
+def test_shipped_entries_cite_the_registry_and_date_what_ends():
+    entries = {e.id: e for e in load_entries(DEFAULT_FOLDER).entries}
+    assert all(e.facts.cites for e in entries.values())
+    assert "kominkan" in entries["place-kominkan"].facts.cites  # 37館: the plan gives no count
+    assert entries["prog-teian-junbi"].facts.cites == ("other-cities-forms",)
+    assert [f.ends.isoformat() for f in entries["prog-kuzukuri-schedule"].facts.dated] == ["2026-06-30"]
+    assert [f.ends.isoformat() for f in entries["plan-period"].facts.dated] == ["2021-03-31"]
