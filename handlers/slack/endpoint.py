@@ -53,6 +53,16 @@ def well_formed(body: bytes, content_type: str) -> bool:
         if "json" in content_type:
             return isinstance(json.loads(text), dict)
         fields = parse_qs(text, strict_parsing=True)
-        return "payload" not in fields or isinstance(json.loads(fields["payload"][0]), dict)
+        return "payload" not in fields or interaction_shaped(json.loads(fields["payload"][0]))
     except (UnicodeDecodeError, ValueError, RecursionError):
         return False
+
+
+def interaction_shaped(payload: object) -> bool:
+    """The parts of an interactivity payload that bolt reads before any listener runs."""
+    if not isinstance(payload, dict) or not isinstance(payload.get("type"), str):
+        return False
+    view, user, actions = payload.get("view"), payload.get("user"), payload.get("actions")
+    return ((view is None or (isinstance(view, dict) and isinstance(view.get("type"), str)))
+            and (user is None or isinstance(user, dict))
+            and (actions is None or (isinstance(actions, list) and all(isinstance(a, dict) for a in actions))))
