@@ -17,6 +17,7 @@ from bot.intake import InboxWriter
 from bot.runtime import Desk
 from bot.worker import InboxWorker, OutboxSender, Pressure
 from handlers import web
+from handlers.http import SecurityHeaders
 from store import signals
 
 log = logging.getLogger("kyodo_desk")
@@ -60,7 +61,10 @@ def create_app(settings: Settings, desk: Desk | None = None, run_scheduler: bool
     if role == "worker":
         os.nice(WORKER_NICENESS)
 
-    app = FastAPI(title="kyodo-desk", lifespan=background.lifespan, docs_url=None, redoc_url=None)
+    app = FastAPI(title="kyodo-desk", lifespan=background.lifespan, redoc_url=None,
+                  docs_url="/docs" if settings.api_docs else None,
+                  openapi_url="/openapi.json" if settings.api_docs else None)
+    app.add_middleware(SecurityHeaders, docs_path=app.docs_url)
     app.state.desk, app.state.background = desk, background
 
     @app.get("/healthz")
@@ -141,7 +145,7 @@ def _add_endpoints(app: FastAPI, settings: Settings, desk: Desk, background: Bac
     if writer and background.pressure:
         background.pressure.local = writer.piling_up
     app.include_router(webhook_router(settings.line, writer, background.wake_worker))
-    app.include_router(web.router(desk, on_queued=background.wake_sender))
+    app.include_router(web.router(desk, settings.web, on_queued=background.wake_sender))
     if slack_client is not None:
         from handlers import slack
 

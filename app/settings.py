@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from dotenv import dotenv_values
 
 from bot.config import DeskConfig
-from handlers.config import LineConfig, SlackConfig
+from handlers.config import LineConfig, SlackConfig, WebConfig
 
 # What one `serve` process runs: everything, the endpoints only, or the background loops only.
 SERVE_ROLES = ("all", "web", "worker")
@@ -44,6 +44,9 @@ class Settings:
     overdue_business_days: int = 3
     scheduler_lease_seconds: int = 30
     http_timeout_seconds: float = 10.0
+    session_secret: str = ""  # signs web chat session ids (empty: a key kept in cache_dir)
+    cookie_secure: bool = False  # the web chat cookie only over HTTPS (set when served behind HTTPS)
+    api_docs: bool = False  # serve /docs and /openapi.json
 
     @property
     def tz(self) -> ZoneInfo:
@@ -62,6 +65,10 @@ class Settings:
     def slack(self) -> SlackConfig:
         return SlackConfig(self.slack_bot_token, self.slack_signing_secret, self.slack_api_url,
                            self.slack_staff_channel, self.slack_staff_user_ids, self.http_timeout_seconds)
+
+    @property
+    def web(self) -> WebConfig:
+        return WebConfig(self.session_secret, self.cache_dir, self.cookie_secure)
 
     @property
     def line_enabled(self) -> bool:
@@ -107,6 +114,12 @@ def _number(kind: type, low: float, high: float) -> Callable[[str, str], Any]:
     return parse
 
 
+def _flag(variable: str, raw: str) -> bool:
+    if raw.lower() not in ("1", "true", "yes", "0", "false", "no"):
+        raise SettingsError(f"{variable}={raw!r}: expected true or false")
+    return raw.lower() in ("1", "true", "yes")
+
+
 def _zone(variable: str, raw: str) -> str:
     try:
         ZoneInfo(raw)
@@ -145,5 +158,8 @@ _VARIABLES: dict[str, tuple[str, Callable[[str, str], Any]]] = {
     "overdue_business_days": ("KYODO_OVERDUE_DAYS", _number(int, 1, 60)),
     "scheduler_lease_seconds": ("KYODO_SCHEDULER_LEASE_SECONDS", _number(int, 3, 3600)),
     "http_timeout_seconds": ("KYODO_HTTP_TIMEOUT_SECONDS", _number(float, 0.1, 120)),
+    "session_secret": ("KYODO_SESSION_SECRET", _text),
+    "cookie_secure": ("KYODO_COOKIE_SECURE", _flag),
+    "api_docs": ("KYODO_API_DOCS", _flag),
 }
 assert set(_VARIABLES) == {f.name for f in fields(Settings)}, "every setting has its variable"

@@ -28,3 +28,18 @@ class SlackConfig:
     @property
     def enabled(self) -> bool:
         return bool(self.bot_token and self.signing_secret and self.staff_channel)
+
+
+@dataclass(frozen=True)
+class WebConfig:
+    """The web chat: how its session cookie is signed and sent, and how much one session or one
+    client address may ask (a token bucket for messages, a daily cap on submitted cases)."""
+    session_secret: str = ""  # empty: a random key kept in `key_dir` (shared by the processes of one host)
+    key_dir: str = ""
+    cookie_secure: bool = False  # behind HTTPS: the cookie is never sent over plain HTTP
+    messages_per_minute: float = 30.0  # per session
+    message_burst: int = 20
+    address_messages_per_minute: float = 120.0  # per client address (many people may share one)
+    address_message_burst: int = 60
+    cases_per_day: int = 3  # per session
+    address_cases_per_day: int = 10

@@ -1,15 +1,28 @@
 "use strict";
 const log = document.getElementById("log");
+const dock = document.getElementById("dock");
 const choicesBox = document.getElementById("choices");
 const form = document.getElementById("send");
 const input = document.getElementById("text");
+const shownIds = new Set();  // waiting messages already shown (acknowledged or about to be)
+const FAILED = "送信できませんでした。時間をおいてもう一度お試しください。";
+
+/* The newest message stays in view above the composer: after every turn, and whenever the
+   composer changes height (new choices, a taller text box, the phone's keyboard). */
+function keepNewestInView() {
+  log.scrollTop = log.scrollHeight;
+  const last = log.lastElementChild;
+  if (last) last.scrollIntoView({ block: "end" });
+}
+new ResizeObserver(keepNewestInView).observe(dock);
+window.addEventListener("resize", keepNewestInView);
 
 function add(node, who) {
   const item = document.createElement("li");
   item.className = "msg " + who;
   item.appendChild(node);
   log.appendChild(item);
-  item.scrollIntoView({ block: "end" });
+  keepNewestInView();
 }
 
 function text(value) {
@@ -18,77 +31,99 @@ function text(value) {
   return span;
 }
 
+function element(tag, className, value) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  node.textContent = value;
+  return node;
+}
+
 function card(message) {
-  const box = document.createElement("div");
-  box.className = "card";
-  const title = document.createElement("h2");
-  title.textContent = message.title;
-  box.appendChild(title);
+  const box = element("div", "card", "");
+  box.appendChild(element("h2", "", message.title));
   if (message.body) box.appendChild(text(message.body));
   if (message.fields.length) {
     const list = document.createElement("dl");
-    for (const [label, value] of message.fields) {
-      const dt = document.createElement("dt");
-      dt.textContent = label;
-      const dd = document.createElement("dd");
-      dd.textContent = value;
-      list.append(dt, dd);
-    }
+    for (const [label, value] of message.fields) list.append(element("dt", "", label), element("dd", "", value));
     box.appendChild(list);
   }
-  if (message.footer) {
-    const foot = document.createElement("p");
-    foot.className = "footer";
-    foot.textContent = message.footer;
-    box.appendChild(foot);
-  }
+  if (message.footer) box.appendChild(element("p", "footer", message.footer));
   return box;
 }
 
 function showChoices(choices) {
+  const hadFocus = choicesBox.contains(document.activeElement);
   choicesBox.replaceChildren();
+  choicesBox.classList.toggle("two-rows", choices.length > 2);
   for (const choice of choices) {
-    const button = document.createElement("button");
+    const button = element("button", "", choice.label);
     button.type = "button";
-    button.textContent = choice.label;
-    button.addEventListener("click", () => send({ postback: choice.data }, choice.label));
+    button.addEventListener("click", () => send({ postback: choice.data, label: choice.label }, choice.label));
     choicesBox.appendChild(button);
   }
+  choicesBox.scrollLeft = 0;
+  if (hadFocus || document.activeElement === document.body) (choicesBox.firstElementChild || input).focus();
+}
+
+function offered(message) {
+  const all = message.type === "card" ? [...message.buttons, ...message.choices] : message.choices;
+  return all.filter((c, i) => all.findIndex((d) => d.data === c.data) === i);
 }
 
 function show(messages) {
   let choices = null;
   for (const message of messages) {
     add(message.type === "card" ? card(message) : text(message.text), "bot");
-    const offered = message.type === "card" ? [...message.buttons, ...message.choices] : message.choices;
-    const unique = offered.filter((c, i) => offered.findIndex((d) => d.data === c.data) === i);
-    if (unique.length) choices = unique;
+    if (offered(message).length) choices = offered(message);
   }
   if (choices) showChoices(choices);
+}
+
+async function call(path, options) {
+  const response = await fetch(path, options);
+  const data = await response.json().catch(() => ({}));
+  if (!response.ok) throw new Error(data.error || FAILED);
+  return data;
+}
+
+function post(path, payload) {
+  return call(path, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(payload) });
 }
 
 async function send(payload, shown) {
   if (shown) add(text(shown), "me");
   choicesBox.replaceChildren();
   try {
-    const response = await fetch("/api/chat", {
-      method: "POST",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify(payload),
-    });
-    const data = await response.json();
-    if (!response.ok) throw new Error(data.error || response.statusText);
-    show(data.messages);
+    show((await post("/api/chat", payload)).messages);
   } catch (error) {
-    add(text("送信できませんでした。時間をおいてもう一度お試しください。"), "bot");
+    add(text(error.message || FAILED), "bot");
+    input.focus();
   }
 }
 
 async function poll() {
   try {
-    const response = await fetch("/api/chat/poll");
-    if (response.ok) show((await response.json()).messages);
-  } catch (error) { /* try again later */ }
+    const items = (await call("/api/chat/poll")).items.filter((item) => !shownIds.has(item.id));
+    if (!items.length) return;
+    for (const item of items) {
+      shownIds.add(item.id);
+      show(item.messages);
+    }
+    await post("/api/chat/ack", { ids: items.map((item) => item.id) });
+  } catch (error) { /* offered again at the next poll */ }
+}
+
+/* A reloaded page shows the conversation so far, and says so when a form is half filled in. */
+async function restore() {
+  let history = { turns: [], draft: null };
+  try { history = await call("/api/chat/history"); } catch (error) { /* start afresh */ }
+  if (!history.turns.length && !history.draft) return send({ postback: "a=menu" });
+  for (const turn of history.turns) {
+    if (turn.me) add(text(turn.me), "me");
+    show(turn.messages);
+  }
+  if (history.turns.length) add(text("ここまでが前回の会話です。"), "note");
+  if (history.draft) show([history.draft]);  // 「入力中の…があります。続けますか？」 with 続ける・やめる
 }
 
 form.addEventListener("submit", (event) => {
@@ -105,5 +140,5 @@ input.addEventListener("keydown", (event) => {
   }
 });
 
-send({ postback: "a=menu" });
+restore();
 setInterval(poll, 5000);
