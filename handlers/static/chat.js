@@ -5,6 +5,7 @@ const choicesBox = document.getElementById("choices");
 const form = document.getElementById("send");
 const input = document.getElementById("text");
 const shownIds = new Set();  // waiting messages already shown (acknowledged or about to be)
+let focusOnChoices = false;  // a keyboard user picked a suggestion: the next ones get the focus
 const FAILED = "送信できませんでした。時間をおいてもう一度お試しください。";
 
 /* The newest message stays in view above the composer: after every turn, and whenever the
@@ -52,7 +53,6 @@ function card(message) {
 }
 
 function showChoices(choices) {
-  const hadFocus = choicesBox.contains(document.activeElement);
   choicesBox.replaceChildren();
   choicesBox.classList.toggle("two-rows", choices.length > 2);
   for (const choice of choices) {
@@ -62,7 +62,8 @@ function showChoices(choices) {
     choicesBox.appendChild(button);
   }
   choicesBox.scrollLeft = 0;
-  if (hadFocus || document.activeElement === document.body) (choicesBox.firstElementChild || input).focus();
+  if (focusOnChoices) (choicesBox.firstElementChild || input).focus();
+  focusOnChoices = false;
 }
 
 function offered(message) {
@@ -92,6 +93,7 @@ function post(path, payload) {
 
 async function send(payload, shown) {
   if (shown) add(text(shown), "me");
+  focusOnChoices = choicesBox.contains(document.activeElement);
   choicesBox.replaceChildren();
   try {
     show((await post("/api/chat", payload)).messages);

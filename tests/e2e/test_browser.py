@@ -1,15 +1,22 @@
-"""The web chat page in a real browser (headless Chromium driven by Playwright): ask a question,
-then complete a consultation by buttons and typing."""
+"""The web chat page in a real browser (headless Chromium driven by Playwright), on a desktop and
+on a phone-sized screen: ask a question, complete a consultation by buttons and typing, reload in
+the middle of one, use it with the keyboard only. After every turn the newest message is in view
+above the composer; suggestions take at most two rows, their labels whole.
+
+`KYODO_SCREENSHOTS=docs` saves docs/webchat-desktop.png and docs/webchat-phone.png."""
 import os
 import shutil
+from pathlib import Path
 
 import pytest
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+ROOT = Path(__file__).resolve().parents[2]
+DESKTOP, PHONE = {"width": 1280, "height": 800}, {"width": 390, "height": 844}
 
 
-@pytest.fixture
-def browser_page():
+@pytest.fixture(scope="module")
+def browser():
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
@@ -23,9 +30,17 @@ def browser_page():
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=[
             "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
             "--disable-background-networking", "--disable-component-update", "--disable-sync"])
-        page = browser.new_page(locale="ja-JP")
-        yield page
+        yield browser
         browser.close()
+
+
+def open_page(browser, viewport: dict):
+    """A page that records what went wrong: console errors (a CSP refusal among them) and 4xx/5xx."""
+    page = browser.new_page(locale="ja-JP", viewport=viewport)
+    page.problems = []
+    page.on("console", lambda m: page.problems.append(m.text) if m.type == "error" else None)
+    page.on("response", lambda r: page.problems.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+    return page
 
 
 @pytest.fixture
@@ -42,37 +57,76 @@ def web_server(tmp_path, kb):
         yield server
 
 
+def settled(page) -> None:
+    """Wait until the page has answered (no request in flight) and laid out."""
+    page.wait_for_load_state("networkidle")
+    page.evaluate("() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))")
+
+
+def assert_newest_in_view(page) -> None:
+    settled(page)
+    last = page.locator(".msg").last.bounding_box()
+    log, dock = page.locator("#log").bounding_box(), page.locator("#dock").bounding_box()
+    assert last["y"] + last["height"] <= dock["y"] + 0.5, "the newest message is hidden behind the composer"
+    assert last["y"] + last["height"] > log["y"], "the newest message is scrolled out of view"
+
+
+def assert_suggestions_fit(page) -> None:
+    buttons = page.locator("#choices button")
+    if not buttons.count():
+        return
+    rows = {round(buttons.nth(i).bounding_box()["y"]) for i in range(buttons.count())}
+    assert len(rows) <= 2, f"suggestions take {len(rows)} rows"
+    cut = page.evaluate("() => [...document.querySelectorAll('#choices button')]"
+                        ".filter((b) => b.scrollWidth > b.clientWidth).map((b) => b.textContent)")
+    assert cut == [], f"labels cut: {cut}"
+
+
+def turn(page, action) -> None:
+    action()
+    assert_newest_in_view(page)
+    assert_suggestions_fit(page)
+
+
 def tap(page, label: str) -> None:
-    page.locator("#choices button", has_text=label).first.click()
-
-
-def wait_for(page, text: str) -> None:
-    page.locator(".msg.bot", has_text=text).wait_for()
+    turn(page, lambda: page.locator("#choices button", has_text=label).first.click())
 
 
 def type_in(page, text: str) -> None:
-    page.fill("#text", text)
-    page.press("#text", "Enter")
+    def send():
+        page.fill("#text", text)
+        page.press("#text", "Enter")
+    turn(page, send)
 
 
-def last_bot_message(page) -> str:
-    return page.locator(".msg.bot").last.inner_text()
+def wait_for(page, text: str) -> None:
+    page.locator(".msg.bot", has_text=text).last.wait_for()
 
 
-def test_web_chat_answers_and_takes_a_consultation(browser_page, web_server, tmp_path):
-    page = browser_page
+def ask_and_screenshot(page, name: str) -> None:
+    type_in(page, "公民館の休館日はいつ？")
+    wait_for(page, "水曜")
+    assert_newest_in_view(page)
+    source = page.locator(".msg.bot .footer", has_text="出典").last.bounding_box()
+    assert source["y"] >= page.locator("#log").bounding_box()["y"]  # the whole source line is in view
+    folder = os.environ.get("KYODO_SCREENSHOTS")
+    if folder:
+        page.screenshot(path=str(ROOT / folder / f"webchat-{name}.png"))
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_web_chat_answers_and_takes_a_consultation(browser, web_server, viewport):
+    page = open_page(browser, viewport)
     page.goto(web_server.url)
     page.locator("#choices button", has_text="相談する").wait_for()
     assert page.locator("html").get_attribute("lang") == "ja"
-
-    page.fill("#text", "公民館の休館日はいつ？")
-    page.press("#text", "Enter")
-    page.locator(".msg.bot", has_text="水曜").wait_for()
+    assert page.locator("#log").get_attribute("aria-live") == "polite"
+    ask_and_screenshot(page, "desktop" if viewport is DESKTOP else "phone")
 
     tap(page, "相談する")
-    page.locator(".msg.bot", has_text="個人情報の取り扱い").wait_for()
+    wait_for(page, "個人情報の取り扱い")
     tap(page, "同意する")
-    page.locator(".msg.bot", has_text="どなたからのご相談").wait_for()
+    wait_for(page, "どなたからのご相談")
     tap(page, "NPO・市民活動団体")
     wait_for(page, "（2/6）")
     type_in(page, "NPO法人ももたろう")
@@ -87,7 +141,69 @@ def test_web_chat_answers_and_takes_a_consultation(browser_page, web_server, tmp
     wait_for(page, "（7/7）")
     tap(page, "スキップ")
     wait_for(page, "内容確認")
-    assert "info@momotaro.example.jp" in last_bot_message(page)
+    assert "info@momotaro.example.jp" in page.locator(".msg.bot").last.inner_text()
     tap(page, "送信する")
-    page.locator(".msg.bot", has_text="受付番号は S-").wait_for()
-    page.screenshot(path=str(tmp_path / "web-chat.png"), full_page=True)
+    wait_for(page, "受付番号は S-")
+    assert_newest_in_view(page)
+    assert page.problems == []
+
+
+def test_the_bundled_font_draws_the_title_and_bold_text(browser, web_server):
+    page = open_page(browser, PHONE)
+    page.goto(web_server.url)
+    page.locator("#choices button").first.wait_for()
+    page.evaluate("() => document.fonts.ready")
+    assert page.evaluate("() => document.fonts.check('bold 20px \"Kyodo Gothic\"', '協働のまちづくり窓口')")
+    for selector in ("h1", "#send button"):
+        family = page.locator(selector).evaluate("(e) => getComputedStyle(e).fontFamily")
+        assert family.startswith('"Kyodo Gothic"'), f"{selector}: {family}"
+    assert sample(page, "協働の窓口", "bold") != sample(page, "協働の窓口", "normal"), "bold is drawn as regular"
+    notdef = sample(page, "\U0010fffd", "normal")  # no font has it: the empty box
+    for emoji in ("😀", "🙏", "☎"):
+        assert sample(page, emoji, "normal") != notdef, f"{emoji} is drawn as an empty box"
+    assert page.problems == []
+
+
+def sample(page, text: str, weight: str) -> bytes:
+    """A screenshot of `text` set in the page's font at `weight`."""
+    page.evaluate("""([text, weight]) => {
+        const probe = document.getElementById("probe") || document.body.appendChild(document.createElement("p"));
+        probe.id = "probe"; probe.textContent = text; probe.style.fontWeight = weight; probe.style.fontSize = "32px";
+        probe.style.display = "inline-block";
+    }""", [text, weight])
+    return page.locator("#probe").screenshot()
+
+
+def test_reload_brings_back_the_conversation_and_offers_to_continue_the_draft(browser, web_server):
+    page = open_page(browser, PHONE)
+    page.goto(web_server.url)
+    page.locator("#choices button", has_text="相談する").wait_for()
+    tap(page, "相談する")
+    tap(page, "同意する")
+    wait_for(page, "どなたからのご相談")
+    page.reload()
+    wait_for(page, "続けますか")
+    assert page.locator(".msg.me", has_text="同意する").count() == 1  # the turns so far are back
+    assert_newest_in_view(page)
+    tap(page, "続ける")
+    wait_for(page, "どなたからのご相談")
+    assert page.problems == []
+
+
+def test_keyboard_only_tab_order_enter_sends_and_shift_enter_breaks_the_line(browser, web_server):
+    page = open_page(browser, DESKTOP)
+    page.goto(web_server.url)
+    page.locator("#choices button", has_text="相談する").wait_for()
+    page.locator("#text").focus()
+    page.keyboard.press("Shift+Tab")
+    assert page.evaluate("() => document.activeElement.closest('#choices') !== null")  # suggestions before the box
+    page.keyboard.press("Tab")
+    page.keyboard.type("公民館の")
+    page.keyboard.press("Shift+Enter")
+    page.keyboard.type("休館日は？")
+    assert page.input_value("#text") == "公民館の\n休館日は？"
+    page.keyboard.press("Enter")
+    wait_for(page, "水曜")
+    assert page.locator(".msg.me").last.inner_text() == "公民館の\n休館日は？"
+    page.keyboard.press("Tab")
+    assert page.evaluate("() => document.activeElement.textContent") == "送信"
