@@ -176,9 +176,9 @@ class WebChat:
             return webchat.acknowledge(session, CHANNEL, sid, row_ids)
 
 
-def _blank(state: State) -> bool:
+def _blank(state: object) -> bool:
     """Nothing worth a row: the state of someone who never started anything."""
-    return replace(state, updated_at=None) == State()
+    return isinstance(state, State) and replace(state, updated_at=None) == State()
 
 
 def router(desk: Desk, config: WebConfig | None = None, on_queued=lambda: None) -> APIRouter:

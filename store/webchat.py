@@ -19,17 +19,17 @@ _TABLE = Outbox.__table__
 
 def waiting_for(session: Session, channel: str, target: str, limit: int = 50) -> list[Row]:
     """Pending messages for one session, oldest first: (id, payload)."""
-    return session.execute(
+    return list(session.execute(
         select(_TABLE.c.id, _TABLE.c.payload)
         .where(_TABLE.c.channel == channel, _TABLE.c.target == target, _TABLE.c.status == PENDING)
-        .order_by(_TABLE.c.id).limit(limit)).all()
+        .order_by(_TABLE.c.id).limit(limit)).all())
 
 
 def acknowledge(session: Session, channel: str, target: str, row_ids: list[int]) -> int:
     """Mark the session's own pending rows among `row_ids` as shown; how many were."""
     if not row_ids:
         return 0
-    return session.execute(
+    return session.connection().execute(
         update(_TABLE)
         .where(_TABLE.c.channel == channel, _TABLE.c.target == target, _TABLE.c.status == PENDING,
                _TABLE.c.id.in_(row_ids))
@@ -49,4 +49,4 @@ def recent_for(session: Session, channel: str, target: str, limit: int) -> list[
         select(_TABLE.c.id, _TABLE.c.kind, _TABLE.c.payload)
         .where(_TABLE.c.channel == channel, _TABLE.c.target == target, _TABLE.c.status == SENT)
         .order_by(_TABLE.c.id.desc()).limit(limit)).all()
-    return rows[::-1]
+    return list(rows[::-1])
