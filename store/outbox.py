@@ -86,12 +86,3 @@ def mark_retry(session: Session, row_id: int, delay: timedelta, error: str, drop
 def mark_failed(session: Session, row_id: int, error: str) -> None:
     _finish(session, [row_id], status=FAILED, last_error=error[:500])
 
-
-def collect_for(session: Session, channel: str, target: str) -> list[dict]:
-    """Messages waiting for one web-chat session (staff replies, notices), oldest first; marked sent."""
-    taken = session.execute(
-        update(_TABLE).where(_TABLE.c.channel == channel, _TABLE.c.target == target, _TABLE.c.status == PENDING)
-        .values(status=SENT, sent_at=utcnow(), attempts=_TABLE.c.attempts + 1)
-        .returning(_TABLE.c.id, _TABLE.c.payload)
-    ).all()
-    return [r.payload for r in sorted(taken, key=lambda r: r.id)]
