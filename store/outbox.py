@@ -85,4 +85,3 @@ def mark_retry(session: Session, row_id: int, delay: timedelta, error: str, drop
 
 def mark_failed(session: Session, row_id: int, error: str) -> None:
     _finish(session, [row_id], status=FAILED, last_error=error[:500])
-
