@@ -8,6 +8,7 @@ from pathlib import Path
 import yaml
 
 MONTHLY, YEARLY = "monthly", "yearly"
+COUNT_UNITS = ("件", "票", "人", "回", "団体", "か所")  # whole numbers: a chart's axis has no 0.5 steps
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,10 @@ class Indicator:
     frequency: str
     responsible: tuple[str, ...]
     derived: str | None  # "reached:<status>" or "received:<kind>"
+
+    @property
+    def is_count(self) -> bool:
+        return self.unit in COUNT_UNITS
 
     def format(self, value: float | None) -> str:
         if value is None:

@@ -57,6 +57,11 @@ def derived_count(session: Session, rule: str, start: date, end: date, tz: ZoneI
     raise ValueError(f"unknown derivation rule {rule!r}")
 
 
+def first_case_at(session: Session) -> datetime | None:
+    """When the desk's case records begin (the first case received), or None with no case yet."""
+    return session.exec(select(Case.created_at).order_by(Case.created_at).limit(1)).first()
+
+
 def claim_post(session: Session, job: str, period: str, now: datetime) -> bool:
     """Record that `job` posts for `period`; False when it already did (here or in another process)."""
     try:

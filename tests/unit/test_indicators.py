@@ -171,8 +171,44 @@ def test_annual_report_writes_markdown_csv_and_a_japanese_chart(desk, registry, 
     assert "| 6件 |" in text  # monthly reports summed over the fiscal year
     assert csv_path.read_bytes().startswith("\ufeff".encode())
     assert png.stat().st_size > 30_000
-    labels = "".join(ind.name for ind in registry) + "協働推進計画 成果指標の推移年度まで基準目標未報告"
+    labels = "".join(ind.name for ind in registry) + "協働推進計画 成果指標の推移年度まで基準目標未報告" + report.NO_TARGET
     assert missing_glyphs(labels) == set()
+
+
+def panel(figure, indicator):
+    return next(ax for ax in figure.axes if ax.get_title().replace("\n", "") == indicator.name)
+
+
+def test_annual_report_leaves_years_before_the_first_case_empty_counts_in_whole_numbers_and_shows_targets(
+        desk, registry, db):
+    matching = next(i for i in registry if i.id == "matching-count")
+    participation = next(i for i in registry if i.id == "participation-rate")
+    with session_scope(db) as session:
+        case = make_case(session, desk, "consultation", at(2025, 6, 1, 10))  # the desk's first case: FY2025
+        casework.change_status(session, {}, case, "USTAFF", "マッチング成立", "", at(2026, 5, 1, 10))
+        figures.set_target(session, "participation-rate", 50, "U1")
+        rows = report.build(session, registry, 2026, JST, first_year=2023)
+    by_id = {row.indicator.id: row for row in rows}
+    assert by_id["matching-count"].values == (None, None, 0, 1)  # FY2023–24 before the desk; FY2025 counted
+    text = report.markdown(rows, 2026, "岡山市")
+    [matching_line] = [line for line in text.splitlines() if matching.name in line]
+    assert "| — | — | 0件 | 1件 | 目標未設定 |" in matching_line
+    [participation_line] = [line for line in text.splitlines() if participation.name in line]
+    assert "| 50.0% |" in participation_line and "目標未設定" not in participation_line
+
+    figure = report.draw(rows, 2026)
+    counts = panel(figure, matching)
+    heights = sorted(bar.get_height() for bar in counts.patches)
+    assert heights == [0, 1, matching.baseline_value]  # the baseline, FY2025, FY2026: no bar before the desk
+    assert all(float(tick).is_integer() for tick in counts.get_yticks())
+    assert report.NO_TARGET in [t.get_text() for t in counts.texts]
+    percent = panel(figure, participation)
+    assert [t.get_text() for t in percent.get_legend().get_texts()] == ["目標 50.0%"]
+    assert report.NO_TARGET not in [t.get_text() for t in percent.texts]
+    assert {t.get_text() for t in percent.texts} >= {"未報告"}  # a figure that was due and is missing
+    import matplotlib.pyplot as plt
+
+    plt.close(figure)
 
 
 def test_report_cli_and_remind_cli(tmp_path, monkeypatch):
@@ -190,6 +226,8 @@ def test_report_cli_and_remind_cli(tmp_path, monkeypatch):
     assert "2026年11月分" in dry.stdout and "12件" in dry.stdout
     again = run("remind", "run", "--now", "2026-12-01T09:00:00+09:00", "--dry-run")
     assert "2026年11月分" in again.stdout  # a dry run posts nothing, so it is still due
+    posted = run("remind", "run", "--now", "2026-12-01T09:00:00+09:00")  # no Slack here
+    assert "nothing was posted" in posted.stdout and "kyodo-desk serve" not in posted.stdout
     out = run("report", "annual", "--fiscal-year", "2026", "--out", str(tmp_path / "r"))
     assert out.returncode == 0 and len(list((tmp_path / "r").iterdir())) == 3
 
