@@ -53,6 +53,8 @@ def cmd_kb_eval(args: argparse.Namespace) -> int:
     print(f"top-3 hit rate: {report.rate(answerable, lambda c: c.top3):.1%}")
     print(f"abstention accuracy: {declined:.1%} of out-of-scope declined; "
           f"{report.rate(answerable, lambda c: c.abstained):.1%} of answerable declined")
+    reliability, given = report.reliability(kb.threshold)
+    print(f"reliability: {reliability:.1%} of {given} answers given are right")
     if args.verbose:
         for case in report.cases:
             mark = "ok " if (case.top1 and not case.abstained) or (case.expect is None and case.abstained) else "NG "
@@ -121,9 +123,9 @@ def _flush_slack(desk) -> None:
     from bot.worker import OutboxSender
     from handlers.slack import SlackChannel, web_client
 
-    sender = OutboxSender(desk.db, {"slack": SlackChannel(web_client(settings.slack), desk, settings.slack)})
-    while sender.step():
-        pass
+    # take_back=False: a `serve` may be running beside this command, holding rows of its own.
+    OutboxSender(desk.db, {"slack": SlackChannel(web_client(settings.slack), desk, settings.slack)},
+                 take_back=False).drain()
 
 
 def cmd_remind_run(args: argparse.Namespace) -> int:

@@ -105,7 +105,7 @@ def main() -> None:
         for q in answerable:
             scores = score_fn(analyses[q["q"]])
             best = kb.entries[int(np.argmax(scores))]
-            hits += satisfies(answer_text(answer_from_entry(best, kb.profile)), q["expect"])
+            hits += satisfies(answer_text(answer_from_entry(best, kb.context())), q["expect"])
         return hits / len(answerable)
 
     start = time.perf_counter()

@@ -1,16 +1,26 @@
-"""Shaping a search result into an answer for a chat bubble, or an honest decline."""
+"""Shaping a search result into an answer for a chat bubble, or an honest decline.
+
+An answer leads with what has ended by the day of the question (a closed round, an ended plan
+period), then with the sentence that answers the kind of question asked; it cites its source
+and date, and points to the centre where a figure may change, the source is secondary, or the
+entry is past its review date. A decline says where to go instead when the routing table knows.
+"""
 from __future__ import annotations
 
-from collections.abc import Callable
+import datetime as dt
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
+from knowledge import calibration
 from knowledge.entries import Entry
+from knowledge.facts import japanese_date
 from knowledge.index import SearchResult
+from knowledge.kinds import lead_with
 from knowledge.profile import CityProfile
+from knowledge.routing import Route
+from knowledge.sources import Source
 
-# Chosen with `kyodo-desk kb eval` (it prints the sweep) on the development set and on
-# tests/data/holdout-questions.jsonl, written independently of the knowledge files.
-ANSWER_THRESHOLD = 0.45
+ANSWER_THRESHOLD = calibration.THRESHOLD
 RELATED_LIMIT = 3
 BUBBLE_CHARS = 400
 
@@ -26,16 +36,24 @@ class Related:
 class Answer:
     text: str
     abstained: bool
-    confidence: float
+    confidence: float  # calibrated: the probability that this answer is right
     reason: str  # answered | out_of_scope | empty | not_japanese
     entry_id: str | None = None
     title: str = ""
-    body: str = ""
+    body: str = ""  # what ended first, then the part asked for, then the rest
     source: str = ""
     as_of: str = ""
     caution: str = ""
     related: tuple[Related, ...] = ()
     sources: tuple[dict, ...] = field(default_factory=tuple)
+    kind: str | None = None  # the kind of question (where, when, how_much, who, how, what, can)
+    notes: tuple[str, ...] = ()  # dated facts compared with the day of the question
+    route: Route | None = None  # with a decline: where to go instead
+    route_text: str = ""  # the route as one sentence for the reply
+
+    @property
+    def declined(self) -> bool:
+        return self.abstained
 
     def as_json(self, question_id: str | None, question: str) -> dict:
         return {
@@ -44,26 +62,48 @@ class Answer:
         }
 
 
-def compose(result: SearchResult, lookup: Callable[[str], Entry | None], profile: CityProfile,
-            threshold: float = ANSWER_THRESHOLD) -> Answer:
+@dataclass(frozen=True)
+class Context:
+    """What an answer needs besides its entry: the city, its sources and the day of the question."""
+    profile: CityProfile
+    today: dt.date
+    registry: Mapping[str, Source] = field(default_factory=dict)
+
+
+def compose(result: SearchResult, lookup: Callable[[str], Entry | None], context: Context,
+            confidence: float, threshold: float = ANSWER_THRESHOLD) -> Answer:
     sources = tuple({"id": h.entry.id, "title": h.entry.title, "score": round(h.score, 4)} for h in result.hits[:3])
-    if not result.hits or result.confidence < threshold:
-        return decline(profile, "out_of_scope", result.confidence, sources)
+    if not result.hits or confidence < threshold:
+        return decline(context.profile, "out_of_scope", confidence, sources)
     top = result.hits[0].entry
-    return answer_from_entry(top, profile, result.confidence, _related(result, lookup), sources)
+    return answer_from_entry(top, context, confidence, _related(result, lookup), sources, result.kind)
 
 
-def answer_from_entry(entry: Entry, profile: CityProfile, confidence: float = 1.0,
-                      related: tuple[Related, ...] = (), sources: tuple[dict, ...] = ()) -> Answer:
-    caution = centre_pointer(profile) if entry.check_with_centre else ""
+def answer_from_entry(entry: Entry, context: Context, confidence: float = 1.0,
+                      related: tuple[Related, ...] = (), sources: tuple[dict, ...] = (),
+                      kind: str | None = None) -> Answer:
+    notes = entry.facts.notes(context.today)
+    body = _fit("".join(notes) + lead_with(entry.body, kind), BUBBLE_CHARS)
+    caution = _caution(entry, context)
     source_line = f"出典: {entry.source}（{entry.as_of} 時点）"
-    body = _fit(entry.body, BUBBLE_CHARS)
     text = "\n\n".join(part for part in (f"【{entry.title}】\n{body}", caution, source_line) if part)
     return Answer(
         text=text, abstained=False, confidence=confidence, reason="answered", entry_id=entry.id,
         title=entry.title, body=body, source=entry.source, as_of=entry.as_of, caution=caution,
         related=related, sources=sources or ({"id": entry.id, "title": entry.title, "score": 0.0},),
+        kind=kind, notes=notes,
     )
+
+
+def _caution(entry: Entry, context: Context) -> str:
+    secondary = any(not source.primary for c in entry.facts.cites if (source := context.registry.get(c)))
+    stale = ""
+    if entry.facts.overdue(context.today) and entry.facts.review_by:
+        stale = (f"この情報は{entry.as_of}時点のもので、見直しの時期（{japanese_date(entry.facts.review_by)}）"
+                 "を過ぎています。")
+    if stale or secondary or entry.check_with_centre:
+        return stale + centre_pointer(context.profile)
+    return ""
 
 
 def centre_pointer(profile: CityProfile) -> str:
@@ -72,15 +112,26 @@ def centre_pointer(profile: CityProfile) -> str:
 
 
 DECLINE_TEXT = {
-    "out_of_scope": "申し訳ありません。このご質問には、この窓口ではお答えできません。{contact}でご確認いただくか、職員への相談をご利用ください。",
+    "out_of_scope": ("申し訳ありません。このご質問には、この窓口ではお答えできません。"
+                     "{contact}でご確認いただくか、職員への相談をご利用ください。"),
+    "routed": ("申し訳ありません。{topic}については、この窓口ではお答えできません。{contact}でご確認ください。"
+               "協働のことなら、職員への相談もご利用いただけます。"),
     "empty": "ご質問の内容を文字でお送りください。協働のまちづくり、補助制度、協働の提案・相談についてお答えします。",
-    "not_japanese": "申し訳ありません。日本語でご質問ください。(Sorry, this desk answers questions in Japanese.) 職員への相談もご利用いただけます。",
+    "not_japanese": ("申し訳ありません。日本語でご質問ください。(Sorry, this desk answers questions in Japanese.) "
+                     "職員への相談もご利用いただけます。"),
 }
 
 
-def decline(profile: CityProfile, reason: str, confidence: float = 0.0, sources: tuple[dict, ...] = ()) -> Answer:
-    text = DECLINE_TEXT[reason].format(contact=profile.general_contact or "市の担当窓口")
-    return Answer(text=text, abstained=True, confidence=confidence, reason=reason, sources=sources)
+def decline(profile: CityProfile, reason: str, confidence: float = 0.0, sources: tuple[dict, ...] = (),
+            route: Route | None = None) -> Answer:
+    general = profile.general_contact or "市の担当窓口"
+    if route is None:
+        text = DECLINE_TEXT[reason].format(contact=general)
+        return Answer(text=text, abstained=True, confidence=confidence, reason=reason, sources=sources)
+    where = route.where(general)
+    text = DECLINE_TEXT["routed"].format(topic=route.topic, contact=where)
+    return Answer(text=text, abstained=True, confidence=confidence, reason=reason, sources=sources,
+                  route=route, route_text=f"{route.topic}: {where}")
 
 
 def _related(result: SearchResult, lookup: Callable[[str], Entry | None]) -> tuple[Related, ...]:

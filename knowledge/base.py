@@ -1,30 +1,44 @@
 """The knowledge base a desk answers from: one city's folder, its index (cached) and `ask`."""
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import logging
+import math
 import os
 import pickle
 import re
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 
-from knowledge import analysis
+from knowledge import analysis, calibration, facts, kinds
 from knowledge import entries as entries_module
 from knowledge import index as index_module
-from knowledge.analysis import Analyzer
-from knowledge.answers import ANSWER_THRESHOLD, Answer, answer_from_entry, compose, decline
+from knowledge.analysis import Analysis, Analyzer, normalize
+from knowledge.answers import ANSWER_THRESHOLD, Answer, Context, answer_from_entry, compose, decline
+from knowledge.calibration import Features
 from knowledge.entries import Entry, require_entries
 from knowledge.index import KnowledgeIndex, SearchResult
 from knowledge.profile import CityProfile, load_city, load_vocabulary
+from knowledge.routing import Route, RoutingTable, load_routing
+from knowledge.sources import Source, load_sources
 
 log = logging.getLogger(__name__)
 
 DEFAULT_FOLDER = Path(__file__).parent / "okayama"
 _JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uff66-\uff9f]")
 _LATIN = re.compile(r"[A-Za-zＡ-Ｚａ-ｚ]")
+
+
+@dataclass(frozen=True)
+class Assessment:
+    result: SearchResult
+    features: Features
+    confidence: float  # calibrated; 0 for a routed topic the knowledge base does not answer
+    route: Route | None  # the routing table's topic the question names
+    outside: bool  # a routed topic the best entry does not speak of: declined whatever the score
 
 
 @dataclass
@@ -34,6 +48,9 @@ class KnowledgeBase:
     analyzer: Analyzer
     index: KnowledgeIndex
     threshold: float = ANSWER_THRESHOLD
+    routing: RoutingTable = field(default_factory=RoutingTable)
+    registry: dict[str, Source] = field(default_factory=dict)
+    _texts: dict[str, str] = field(default_factory=dict)  # normalized title, body and questions by id
 
     @property
     def entries(self) -> list[Entry]:
@@ -42,27 +59,63 @@ class KnowledgeBase:
     def entry(self, entry_id: str) -> Entry | None:
         return self.index.by_id.get(entry_id)
 
-    def ask(self, question: str) -> Answer:
+    def context(self, today: dt.date | None = None) -> Context:
+        return Context(self.profile, today or dt.date.today(), self.registry)
+
+    def ask(self, question: str, today: dt.date | None = None) -> Answer:
+        """The answer to a question on the day `today` (default: the machine's date)."""
         text = (question or "").strip()
         if not text or not (_JAPANESE.search(text) or _LATIN.search(text) or any(c.isdigit() for c in text)):
             return decline(self.profile, "empty")
-        result = self.search(text)
-        if not _JAPANESE.search(text) and result.confidence < self.threshold:
-            return decline(self.profile, "not_japanese", result.confidence)
-        return compose(result, self.entry, self.profile, self.threshold)
+        assessed = self.assess(text)
+        result, confidence, route = assessed.result, assessed.confidence, assessed.route
+        if not _JAPANESE.search(text) and confidence < self.threshold:
+            return decline(self.profile, "not_japanese", confidence)
+        if route and (confidence < self.threshold or assessed.outside):
+            sources = tuple({"id": h.entry.id, "title": h.entry.title, "score": round(h.score, 4)} for h in result.hits[:3])
+            return decline(self.profile, "out_of_scope", confidence, sources, route)
+        return compose(result, self.entry, self.context(today), confidence, self.threshold)
+
+    def assess(self, text: str) -> Assessment:
+        """The search for a question and what the desk makes of it, before any wording."""
+        query = self.analyzer.analyze(text)
+        result = self.index.search(query, k=5, kind=kinds.question_kind(text), term=kinds.asked_term(text))
+        routed = self.routing.match(text)
+        features = self.features(result, routed is not None)
+        outside = bool(routed) and self._outside(result, query, *routed)
+        confidence = 0.0 if outside else calibration.probability(features)
+        return Assessment(result, features, confidence, routed[0] if routed else None, outside)
 
     def search(self, text: str, k: int = 5) -> SearchResult:
-        return self.index.search(self.analyzer.analyze(text), k=k)
+        return self.index.search(self.analyzer.analyze(text), k=k, kind=kinds.question_kind(text),
+                                 term=kinds.asked_term(text))
 
-    def show(self, entry_id: str) -> Answer | None:
+    @staticmethod
+    def features(result: SearchResult, routed: bool) -> Features:
+        asked = result.kind is not None
+        return Features(
+            coverage=result.confidence, margin=result.margin,
+            kind_match=float(asked and result.kind_match), kind_miss=float(asked and not result.kind_match),
+            routed=float(routed), strength=math.log1p(result.hits[0].score) if result.hits else 0.0,
+            defines=float(result.defines), foreign=float(result.foreign),
+        )
+
+    def _outside(self, result: SearchResult, query: Analysis, route: Route, word: str) -> bool:
+        """A question on a routed topic (ごみ, 人口) the best entry does not speak of, or that asks
+        nothing more than the topic (「岡山市の人口は？」)."""
+        if not result.hits or word not in self._texts.get(result.hits[0].entry.id, ""):
+            return True
+        return not self.routing.remainder(query, word)
+
+    def show(self, entry_id: str, today: dt.date | None = None) -> Answer | None:
         """An entry as an answer, for a tapped related topic."""
         entry = self.entry(entry_id)
-        return answer_from_entry(entry, self.profile) if entry else None
+        return answer_from_entry(entry, self.context(today)) if entry else None
 
 
 def _fingerprint(folder: Path) -> str:
     digest = hashlib.sha256()
-    for module in (analysis, entries_module, index_module):
+    for module in (analysis, entries_module, index_module, kinds, facts):
         digest.update(Path(module.__file__).read_bytes())
     for dist in ("sudachidict-core", "bm25s"):
         digest.update(metadata.version(dist).encode())
@@ -84,7 +137,11 @@ def load_knowledge(folder: Path | str | None = None, cache_dir: Path | str | Non
         index = KnowledgeIndex.build(require_entries(folder), analyzer)
         if cache_file:
             _write_cache(cache_file, index)
-    return KnowledgeBase(folder=folder, profile=profile, analyzer=analyzer, index=index)
+    routing, _ = load_routing(folder)  # its problems are `kb lint`'s to report
+    registry, _ = load_sources(folder)
+    texts = {e.id: normalize("\n".join((e.title, e.body, *e.questions))) for e in index.entries}
+    return KnowledgeBase(folder=folder, profile=profile, analyzer=analyzer, index=index, routing=routing,
+                         registry=registry, _texts=texts)
 
 
 def _read_cache(path: Path) -> KnowledgeIndex | None:

@@ -14,6 +14,7 @@ import yaml
 
 from knowledge import facts as facts_module
 from knowledge.facts import EntryFacts
+from knowledge.routing import ROUTING_FILE, load_routing
 from knowledge.sources import SOURCES_FILE, load_sources
 
 CATEGORIES = ("ordinance", "plan", "program", "place", "faq")
@@ -21,7 +22,7 @@ MAX_BODY_CHARS = 400
 MAX_LABEL_CHARS = 20  # a button label on a phone; a longer title needs a `short:` one
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 RESERVED_FILES = {"city.yaml", "synonyms.yaml", "indicators.yaml", "partner-fields.yaml", SOURCES_FILE,
-                  "routing.yaml"}
+                  ROUTING_FILE}
 REQUIRED = ("id", "title", "category", "source", "as_of", "body")
 
 
@@ -204,6 +205,11 @@ def _check_citations(folder: Path, result: LoadResult) -> None:
         for source_id in entry.facts.cites:
             if source_id not in sources:
                 result.problems.append(Problem(entry.location, f"{entry.id}: unknown source id {source_id}"))
+    routing, route_problems = load_routing(folder)
+    result.problems.extend(Problem(str(folder / ROUTING_FILE), message) for message in route_problems)
+    for route in routing.routes:
+        if route.source and route.source not in sources:
+            result.problems.append(Problem(str(folder / ROUTING_FILE), f"route {route.topic}: unknown source id {route.source}"))
 
 
 def require_entries(folder: Path) -> list[Entry]:

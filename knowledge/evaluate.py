@@ -2,24 +2,17 @@
 from __future__ import annotations
 
 import json
-import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from knowledge.analysis import fold
 from knowledge.answers import Answer, answer_from_entry
 from knowledge.base import KnowledgeBase
 
 
-def _fold(text: str) -> str:
-    text = unicodedata.normalize("NFKC", text)
-    for char in (" ", "\u3000", "・", "･", ",", "、", "\n"):
-        text = text.replace(char, "")
-    return text
-
-
 def satisfies(text: str, expect: list[list[str]]) -> bool:
-    folded = _fold(text)
-    return all(any(_fold(alt) in folded for alt in group) for group in expect)
+    folded = fold(text)
+    return all(any(fold(alt) in folded for alt in group) for group in expect)
 
 
 @dataclass
@@ -55,6 +48,12 @@ class Report:
         declined = self.rate(self.out_of_scope, lambda c: c.confidence < threshold)
         return top1, declined
 
+    def reliability(self, threshold: float) -> tuple[float, int]:
+        """(share of the answers given that are right, number of answers given) at this threshold:
+        an answer to a question outside the desk counts as wrong."""
+        given = [c for c in self.cases if c.confidence >= threshold]
+        return self.rate(given, lambda c: c.top1), len(given)
+
 
 def load_questions(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
@@ -71,7 +70,7 @@ def evaluate(kb: KnowledgeBase, questions: list[dict]) -> Report:
         expect = None if item.get("abstain") else item["expect"]
         answer = kb.ask(item["q"])
         hits = kb.search(item["q"], k=3).hits
-        passing = [expect is not None and satisfies(answer_text(answer_from_entry(h.entry, kb.profile)), expect) for h in hits]
+        passing = [expect is not None and satisfies(answer_text(answer_from_entry(h.entry, kb.context())), expect) for h in hits]
         report.cases.append(Case(
             item["id"], item["q"], expect, answer.confidence,
             top1=bool(passing and passing[0]), top3=any(passing), abstained=answer.abstained,

@@ -6,6 +6,10 @@ confidence says how much of the question the best entry actually covers: the sha
 question's term weight (IDF) found in it, with bigram coverage as a second opinion for words
 the dictionary does not know. A question about something the knowledge base never mentions
 (ごみ, 印鑑) leaves most of its weight uncovered, so the desk declines instead of guessing.
+
+Ranking prefers, among the close candidates, an entry that answers the kind of question asked
+(knowledge/kinds.py): 「いつ」 favours the entry with the dates. The confidence here is the
+coverage; knowledge/calibration.py turns it, with the margin and the kind, into a probability.
 """
 from __future__ import annotations
 
@@ -17,6 +21,7 @@ import numpy as np
 
 from knowledge.analysis import Analysis, Analyzer, Unit, bigrams
 from knowledge.entries import Entry
+from knowledge.kinds import defined_term, entry_kinds
 
 FIELD_WEIGHTS = {"text": 1.0, "title": 0.6, "questions": 0.8, "source": 0.15, "pairs": 0.5, "bigram": 0.15,
                  "title_bigram": 0.3, "reading_bigram": 0.3}
@@ -27,8 +32,11 @@ TERM_COVERAGE_SHARE = 0.75
 FOREIGN_TOPIC_WEIGHT = 2.0
 PREDICATE_WEIGHT = 0.35  # verbs and adjectives: people paraphrase them (閉まる / 休館)
 SHORT_WORD_WEIGHT = 0.3  # one-character words (前, 元, め) say little
-PART_CREDIT = 0.7
-KANA_CREDIT = 0.8  # a word in kana whose reading the entry has (こうみんかん / 公民館)  # a compound the entry lacks, whose parts it has (専門学校 / 専修学校)
+PART_CREDIT = 0.7  # a compound the entry lacks, whose parts it has (専門学校 / 専修学校)
+KANA_CREDIT = 0.8  # a word in kana whose reading the entry has (こうみんかん / 公民館)
+KIND_BONUS = 0.25  # score bonus for an entry that answers the kind of question asked
+RERANK_POOL = 10  # candidates the kind bonus may reorder
+DEFINITION_BONUS = 1.0  # for the entry that defines the term a 'what is' question asks about
 
 
 @dataclass(frozen=True)
@@ -40,8 +48,20 @@ class Hit:
 @dataclass(frozen=True)
 class SearchResult:
     hits: list[Hit]
-    confidence: float
+    confidence: float  # coverage of the question by the top entry (0..1)
     query_terms: tuple[str, ...]
+    kind: str | None = None  # the kind of question (knowledge/kinds.py)
+    kind_match: bool = False  # the top entry answers that kind
+    defines: bool = False  # the top entry defines the term asked about (「協働とは」 for 「協働ってなに」)
+    foreign: bool = False  # the question names a topic (a dictionary noun) no entry mentions
+
+    @property
+    def margin(self) -> float:
+        """How far the top entry leads the runner-up, as a share of its score."""
+        if not self.hits:
+            return 0.0
+        second = self.hits[1].score if len(self.hits) > 1 else 0.0
+        return (self.hits[0].score - second) / self.hits[0].score
 
 
 @dataclass(frozen=True)
@@ -88,6 +108,12 @@ class KnowledgeIndex:
         self._doc_terms = [frozenset(d.text) | frozenset(d.questions) for d in documents]
         self._doc_bigrams = [frozenset(d.bigram) for d in documents]
         self._doc_readings = [d.reading for d in documents]
+        self._kinds = [entry_kinds(e) for e in entries]
+        self._definitions: dict[str, list[int]] = {}
+        for i, entry in enumerate(entries):
+            term = defined_term(entry)
+            if term:
+                self._definitions.setdefault(term, []).append(i)
         n = len(documents)
         df: dict[str, int] = {}
         for terms in self._doc_terms:
@@ -100,7 +126,7 @@ class KnowledgeIndex:
     def build(cls, entries: list[Entry], analyzer: Analyzer) -> KnowledgeIndex:
         return cls(entries, [analyze_entry(e, analyzer) for e in entries])
 
-    def search(self, query: Analysis, k: int = 5) -> SearchResult:
+    def search(self, query: Analysis, k: int = 5, kind: str | None = None, term: str | None = None) -> SearchResult:
         terms = tuple(dict.fromkeys(query.terms))
         grams = list(dict.fromkeys(query.bigrams))
         if not terms and not grams:
@@ -114,12 +140,35 @@ class KnowledgeIndex:
         if identifiers:  # 第10条 names one article: entries titled or sourced by it come first
             for name in ("title", "source"):
                 scores += IDENTIFIER_WEIGHT * self._bm25[name].get_scores(identifiers)
-        k = min(k, len(self.entries))
-        top = np.argpartition(-scores, k - 1)[:k]
-        top = top[np.argsort(-scores[top], kind="stable")]
+        defining = self._definitions.get(term or "", [])
+        top = self._ranked(scores, k, kind, defining)
         hits = [Hit(self.entries[i], float(scores[i])) for i in top if scores[i] > 0]
-        confidence = self._confidence(int(top[0]), query) if hits else 0.0
-        return SearchResult(hits, confidence, terms)
+        first = int(top[0])
+        return SearchResult(
+            hits, self._confidence(first, query) if hits else 0.0, terms, kind,
+            kind_match=bool(hits) and kind in self._kinds[first], defines=bool(hits) and first in defining,
+            foreign=any(self._foreign(unit) for unit in query.units),
+        )
+
+    def _ranked(self, scores: np.ndarray, k: int, kind: str | None, defining: list[int]) -> np.ndarray:
+        """The best k documents, best first: an entry answering the kind asked gets a bonus, and
+        the entry defining the term asked about a larger one."""
+        pool = min(max(k, RERANK_POOL), len(self.entries))
+        top = np.union1d(np.argpartition(-scores, pool - 1)[:pool], np.asarray(defining, dtype=int))
+        best = float(scores[top].max())
+        for i in top:
+            if kind and kind in self._kinds[i]:
+                scores[i] *= 1 + KIND_BONUS
+            if i in defining:
+                scores[i] += best * DEFINITION_BONUS
+        top = top[np.argsort(-scores[top], kind="stable")]
+        return top[:min(k, len(self.entries))]
+
+    def _foreign(self, unit: Unit) -> bool:
+        """A dictionary noun of two or more characters that no entry uses, nor its parts (図書館)."""
+        if unit.form in self._idf or not unit.content or not unit.in_dictionary or unit.kana_only:
+            return False
+        return len(unit.surface) > 1 and not any(len(p) > 1 and p in self._idf for p in unit.parts)
 
     @staticmethod
     def _query_tokens(field: str, query: Analysis, terms: tuple[str, ...], grams: list[str]) -> list[str]:
@@ -162,7 +211,7 @@ class KnowledgeIndex:
 
 
 def word_pairs(units: list[str]) -> list[str]:
-    return [f"{a}_{b}" for a, b in zip(units, units[1:])]
+    return [f"{a}_{b}" for a, b in zip(units, units[1:], strict=False)]
 
 
 def _idf(n_docs: int, df: int) -> float:

@@ -98,11 +98,11 @@ def test_broken_files_stop_the_index_build_with_the_same_messages(tmp_path):
 def test_index_is_cached_and_rebuilt_when_a_file_changes(tmp_path):
     folder = make_folder(tmp_path, GOOD)
     first = load_knowledge(folder, tmp_path / "cache")
-    assert first.ask("一つ目って何").entry_id == "a-1"
+    assert first.search("一つ目って何").hits[0].entry.id == "a-1"
     assert len(list((tmp_path / "cache").glob("index-*.pkl"))) == 1
     (folder / "entries.yaml").write_text(GOOD.replace("一つ目", "新しい項目"), encoding="utf-8")
     second = load_knowledge(folder, tmp_path / "cache")
-    assert second.ask("新しい項目").title == "新しい項目"
+    assert second.search("新しい項目").hits[0].entry.title == "新しい項目"
     assert len(list((tmp_path / "cache").glob("index-*.pkl"))) == 2
 
 

@@ -1,0 +1,68 @@
+"""Fit the calibrated confidence (knowledge/calibration.py) and its decline threshold.
+
+Fits a logistic model of "the top answer is right" on the tuning sets (by default the phone-style
+tuning questions, the development set and the first held-out set), chooses the threshold that
+maximises right answers minus 1.5 times the wrong ones, and prints the constants to paste into
+knowledge/calibration.py, with the reliability and top-1 per set. Never pass a set whose
+figures are reported as held out (tests/data/holdout-citizen.jsonl).
+
+    .venv/bin/python bench/calibrate.py [FILE ...]
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from knowledge import calibration  # noqa: E402
+from knowledge.base import load_knowledge  # noqa: E402
+from knowledge.evaluate import answer_text, load_questions, satisfies  # noqa: E402
+
+TUNING = [ROOT / "tests" / "data" / "tune-questions.jsonl", ROOT.parent / "shared" / "eval" / "dev-questions.jsonl",
+          ROOT / "tests" / "data" / "holdout-questions.jsonl"]
+FORBIDDEN = "holdout-citizen"
+
+
+def labelled(kb, path: Path) -> list[tuple[tuple[float, ...], bool, bool]]:
+    """(features, top answer right, decided by the routing rule) for each question of a file."""
+    rows = []
+    for item in load_questions(path):
+        assessed = kb.assess(item["q"])
+        hits = assessed.result.hits
+        right = bool(not item.get("abstain") and hits and satisfies(
+            answer_text(kb.show(hits[0].entry.id)), item["expect"]))
+        rows.append((assessed.features.vector(), right, assessed.outside))
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("files", nargs="*", type=Path, default=TUNING)
+    parser.add_argument("--wrong-cost", type=float, default=1.5, help="a wrong answer costs this many right ones")
+    args = parser.parse_args()
+    if any(FORBIDDEN in str(f) for f in args.files):
+        sys.exit(f"{FORBIDDEN}: a held-out set is never used for fitting")
+    kb = load_knowledge()
+    data = {path: labelled(kb, path) for path in args.files if path.exists()}
+    pool = [row for rows in data.values() for row in rows if not row[2]]
+    weights, bias = calibration.fit([r[0] for r in pool], [int(r[1]) for r in pool])
+    scored = [(calibration.probability(calibration.Features(*r[0]), weights, bias), r[1]) for r in pool]
+    threshold = calibration.choose_threshold(scored, args.wrong_cost)
+    print(f"# fitted on {sum(len(r) for r in data.values())} questions: "
+          + ", ".join(f"{p.name} ({len(r)})" for p, r in data.items()))
+    print(f"WEIGHTS = ({', '.join(f'{w:.3f}' for w in weights)})  # {', '.join(calibration.FEATURES)}")
+    print(f"BIAS = {bias:.3f}")
+    print(f"THRESHOLD = {threshold:.3f}")
+    for path, rows in data.items():
+        answered = [r for r in rows if not r[2]
+                    and calibration.probability(calibration.Features(*r[0]), weights, bias) >= threshold]
+        right = sum(r[1] for r in answered)
+        print(f"{path.name}: answered {len(answered)}/{len(rows)}, reliability "
+              f"{right / len(answered) if answered else 0:.1%}, top-1 {sum(r[1] for r in rows) / len(rows):.1%}")
+
+
+if __name__ == "__main__":
+    main()

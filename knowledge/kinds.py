@@ -1,0 +1,82 @@
+"""The kind of a question (where / when / how much / who / how / what is / can I) and the kinds
+an entry answers, so that ranking prefers an entry that answers what was asked, and the answer
+puts the sentence that answers it first.
+
+Recognised from the wording of normalized text (NFKC, lower case): a question says its kind in
+a few stock phrases (いつ, いくら, どこ, 誰, どうやって, とは, できる). An entry shows it in its
+text (an amount in 円, a date, an address, a phone number) or says it with `kinds:`.
+"""
+from __future__ import annotations
+
+import re
+
+from knowledge.analysis import normalize
+from knowledge.entries import Entry
+
+# In order of precedence: 「いつまでにいくら」 asks for an amount first.
+QUESTION_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple((kind, re.compile(pattern)) for kind, pattern in (
+    ("how_much", r"いくら|何円|何万|金額|上限|補助率|何割|費用|お金|賞金|補助額|負担|自己負担"),
+    ("when", r"いつ|何日|何月|何年|締め?切|〆切|期限|期間|時期|何時|開館時間|休館|休み|曜日|説明会"),
+    ("who", r"誰|だれ|どなた|どこの課|どの課|担当|連絡先|電話|問い?合わせ先|審査するの|決めるの|運営"),
+    ("where", r"どこ|場所|住所|所在地|何階|アクセス|行き方|窓口"),
+    ("how", r"どうやって|どうすれば|どうしたら|方法|手続|やり方|仕方|流れ|進め方|申し?込み?方|書き方|始めたい|始め方|探し方"),
+    ("can", r"できる|できます|でき(ない|ません)|対象|条件|資格|使える|もらえる|受けられ|大丈夫|参加でき|いいの|いいですか"),
+    ("what", r"とは|って(何|なに|なん)|ってどんな|意味|どういう|どんな(もの|制度|こと)|目的|何のため"),
+))
+
+# What an entry's text shows it can answer.
+ENTRY_PATTERNS: dict[str, re.Pattern[str]] = {kind: re.compile(pattern) for kind, pattern in {
+    "how_much": r"\d+万円|\d+円|\d分の\d|\d/\d|補助率|上限",
+    "when": r"\d+月\d+日|\d+時|締切|期間|曜日|休館|から施行|年度から|年度まで",
+    "who": r"\d{2,4}-\d{2,4}-\d{4}|担当|審査します|委員会が|運営",
+    "where": r"\d+階|所在地|大供|区役所|本庁舎",
+    "how": r"まず|手続|流れ|進め方|ご相談ください|申し込|応募する",
+    "can": r"対象|条件|できます|なり得|応募できる|満たす",
+}.items()}
+# An entry defines a term when its title says so: 「協働とは」「「協働」の意味（第2条 定義）」.
+_DEFINES = re.compile(r"^[「『\"]?(.+?)[」』\"]?(?:とは|の意味)")
+_ASKS_DEFINITION = re.compile(r"^(.+?)(?:って(?:何|なに|なん|どういう)|とは|の意味|ってどんな|は何)")
+_BRACKETS = re.compile(r"[「」『』\"（）()]")
+LEADS = ("how_much", "when", "who", "where")  # kinds whose answering sentence moves to the front
+_SENTENCE = re.compile(r"[^。]*。|[^。]+$")
+_CONTINUATION = re.compile(r"^(この|その|これ|それ|ただし|また|なお|さらに|そのため)")
+
+
+def question_kind(text: str) -> str | None:
+    folded = normalize(text)
+    return next((kind for kind, pattern in QUESTION_PATTERNS if pattern.search(folded)), None)
+
+
+def entry_kinds(entry: Entry) -> frozenset[str]:
+    folded = normalize(f"{entry.title}\n{entry.body}")
+    shown = {kind for kind, pattern in ENTRY_PATTERNS.items() if pattern.search(folded)}
+    if defined_term(entry):
+        shown.add("what")
+    return frozenset(shown | set(entry.facts.kinds))
+
+
+def defined_term(entry: Entry) -> str | None:
+    """The term an entry defines, by its title (「協働とは」 → 協働), or None."""
+    match = _DEFINES.match(normalize(entry.title))
+    return _BRACKETS.sub("", match.group(1)) if match else None
+
+
+def asked_term(question: str) -> str | None:
+    """The term a 'what is' question asks about (「協働ってなに？」 → 協働), or None."""
+    match = _ASKS_DEFINITION.match(normalize(question).strip())
+    return _BRACKETS.sub("", match.group(1)).strip() if match else None
+
+
+def lead_with(body: str, kind: str | None) -> str:
+    """The body with the first sentence that answers `kind` moved to the front, when that
+    sentence stands on its own (does not start with この, ただし …)."""
+    if kind not in LEADS:
+        return body
+    sentences = [s for s in _SENTENCE.findall(body) if s]
+    pattern = ENTRY_PATTERNS[kind]
+    for i, sentence in enumerate(sentences):
+        if pattern.search(normalize(sentence)):
+            if i == 0 or _CONTINUATION.match(sentence):
+                return body
+            return "".join([sentence, *sentences[:i], *sentences[i + 1:]])
+    return body
