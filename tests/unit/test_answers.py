@@ -118,3 +118,96 @@ def test_kb_dump_lists_every_passage():
     assert len(rows) >= 200
     assert {"id", "title", "text", "source"} <= set(rows[0])
     assert len({r["id"] for r in rows}) == len(rows)
+
+
+# --- what was asked, what has ended, where to go instead -------------------------------------
+
+import datetime as dt  # noqa: E402
+
+from knowledge import calibration  # noqa: E402
+from knowledge.kinds import question_kind  # noqa: E402
+
+AFTER_ROUND = dt.date(2026, 11, 28)
+
+
+def test_a_closed_round_is_never_presented_as_open(kb):
+    closed = kb.ask("区づくりの締め切りはいつ？", today=AFTER_ROUND)
+    assert closed.body.startswith("2026年度第2回の応募受付は2026年6月30日で終了しました。")
+    open_round = kb.ask("区づくりの締め切りはいつ？", today=dt.date(2026, 6, 10))
+    assert open_round.body.startswith("2026年度第2回の応募受付は2026年6月30日までです。")
+    assert "終了しました" not in open_round.body
+
+
+def test_an_ended_plan_period_is_said_to_have_ended(kb):
+    assert "この計画の期間（2016〜2020年度）は終了しています。" in kb.ask("協働推進計画っていつまで？", today=AFTER_ROUND).body
+    assert "終了しています" not in kb.ask("協働推進計画っていつまで？", today=dt.date(2018, 4, 1)).body
+
+
+def test_an_entry_past_its_review_date_says_so(kb):
+    assert "見直しの時期" in kb.show("faq-npo-teian-gaku", today=dt.date(2027, 4, 1)).caution
+    assert "見直しの時期" not in kb.show("faq-npo-teian-gaku", today=dt.date(2026, 12, 1)).caution
+
+
+def test_figures_from_a_secondary_source_point_to_the_centre(kb):
+    answer = kb.show("place-kominkan", today=AFTER_ROUND)  # 37館: from the city's page, not the plan
+    assert "37館" in answer.body and "ESD・市民協働推進センター" in answer.caution
+
+
+@pytest.mark.parametrize("question, kind", [
+    ("区づくりの補助はいくらまで？", "how_much"), ("公民館の休館日は？", "when"), ("センターはどこにある？", "where"),
+    ("区づくり推進事業の担当はどこの課？", "who"), ("協働提案はどうやって進めるの", "how"),
+    ("できたばかりの団体でも応募できる？", "can"), ("協働ってなに？", "what"), ("協働", None),
+])
+def test_the_kind_of_question_is_recognised(question, kind):
+    assert question_kind(question) == kind
+
+
+def test_the_answer_leads_with_the_part_asked_for(kb):
+    answer = kb.ask("区づくり推進事業はどの課が担当していて上限はいくら？", today=AFTER_ROUND)
+    assert answer.kind == "how_much" and "万円" in answer.body.split("。")[0]
+
+
+@pytest.mark.parametrize("question, entry_ids", [
+    ("協働ってなに？", {"jorei-02-kyodo", "faq-kyodo-toha", "gen-kyodo-imi"}),
+    ("協働の意味を教えて", {"jorei-02-kyodo", "faq-kyodo-toha", "gen-kyodo-imi"}),
+    ("ボランティアを始めたい", {"gen-volunteer-start"}),
+    ("NPOってなに", {"gen-npo-toha"}),
+])
+def test_general_questions_find_general_entries(kb, question, entry_ids):
+    answer = kb.ask(question, today=AFTER_ROUND)
+    assert not answer.declined and answer.entry_id in entry_ids
+
+
+@pytest.mark.parametrize("question", ["岡山市の人口は？", "岡山市の面積は？", "市役所の駐車場はどこ？", "投票所はどこ？",
+                                      "ゴミの収集日を知りたい", "住民票がほしい", "公民館に駐車場はある？"])
+def test_generic_words_outside_the_desk_are_declined_with_a_way_forward(kb, question):
+    answer = kb.ask(question, today=AFTER_ROUND)
+    assert answer.declined and answer.route is not None
+    assert "岡山市のホームページ、または市役所の担当課" in answer.text and "職員への相談" in answer.text
+    assert answer.route.topic in answer.text
+
+
+def test_a_routed_word_inside_a_real_question_is_still_answered(kb):
+    answer = kb.ask("人口あたりのNPO法人数は政令市で何番目？", today=AFTER_ROUND)
+    assert not answer.declined and "5番目" in answer.text
+
+
+def test_confidence_is_a_probability_that_rises_with_coverage():
+    base = calibration.Features(coverage=0.3, margin=0.2, kind_match=1, kind_miss=0, routed=0, strength=2.5,
+                                defines=0, foreign=0)
+    covered = calibration.Features(**{**base.__dict__, "coverage": 1.0})
+    assert 0.0 < calibration.probability(base) < calibration.probability(covered) < 1.0
+
+
+def test_the_fit_learns_which_feature_predicts_a_right_answer():
+    rows = [(c / 10, 0.5) for c in range(11)] * 4
+    weights, _ = calibration.fit(rows, [int(c >= 0.5) for c, _ in rows])
+    assert weights[0] > 1.0 and abs(weights[1]) < weights[0]
+    assert 0.3 <= calibration.choose_threshold([(c, c >= 0.5) for c, _ in rows]) <= 0.5
+
+
+@pytest.mark.skipif(not DEV_QUESTIONS.exists(), reason="shared/eval not present")
+def test_answers_above_the_threshold_are_reliable():
+    out = run_cli("kb", "eval", str(DEV_QUESTIONS))
+    reliability = float(re.search(r"reliability: ([\d.]+)%", out.stdout).group(1))
+    assert reliability >= 95.0

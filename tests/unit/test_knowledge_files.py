@@ -149,3 +149,14 @@ def test_shipped_entries_cite_the_registry_and_date_what_ends():
     assert entries["prog-teian-junbi"].facts.cites == ("other-cities-forms",)
     assert [f.ends.isoformat() for f in entries["prog-kuzukuri-schedule"].facts.dated] == ["2026-06-30"]
     assert [f.ends.isoformat() for f in entries["plan-period"].facts.dated] == ["2021-03-31"]
+
+
+def test_a_route_naming_an_office_needs_a_known_source(tmp_path):
+    folder = make_folder(tmp_path, cite(GOOD, "test-doc"))
+    (folder / "sources.yaml").write_text(SOURCES, encoding="utf-8")
+    (folder / "routing.yaml").write_text("routes:\n  - {topic: ごみ, words: [ごみ], office: 環境局}\n"
+                                         "  - {topic: 税金, words: [税金], office: 税務課, source: tax-page}\n", encoding="utf-8")
+    out = lint(folder)
+    assert out.returncode == 1
+    assert "route 1 (ごみ) names an office without a source id" in out.stdout
+    assert "route 税金: unknown source id tax-page" in out.stdout
