@@ -27,8 +27,7 @@ def main() -> None:
     declined_out = answered_in = 0
     for item in items:
         answer = kb.ask(item["q"], today=today)
-        titles = " | ".join(s["title"] for s in kb.search(item["q"], k=3).hits and
-                            [{"title": h.entry.title} for h in kb.search(item["q"], k=3).hits])
+        titles = " | ".join(h.entry.title for h in kb.search(item["q"], k=3).hits)
         mark = "DECL" if answer.declined else "ANS "
         print(f"{item['id']}\t{'in ' if item.get('in_remit') else 'out'}\t{mark}\t{answer.confidence:.2f}\t"
               f"{item.get('topic')}\t{item['q']}\t{titles}")
