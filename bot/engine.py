@@ -1,29 +1,34 @@
 """The conversation engine: (state, event, context) → turn (new state, replies, effects).
 
-A plain function with no I/O. The context carries the clock, the knowledge base and a read-only
-view of the person's own cases; the runtime (bot/runtime.py) stores the new state and carries
-out the effects in one transaction.
+A plain function with no I/O. The conversation is a table: what a message means depends on the
+mode the state is in, and each mode has its handler. The context carries the clock, the knowledge
+base and a read-only view of cases (CaseReader); the runtime (bot/runtime.py) stores the new
+state and carries out the effects in one transaction.
 """
 from __future__ import annotations
 
 import copy
 import re
-import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from bot import replies as r
 from bot.forms import FORMS, SKIPPED, Field, Form
 from bot.intents import Intent, detect, find_reference, looks_like_question
 from bot.messages import (
+    Card,
     Choice,
     CloseRelay,
+    Effect,
     Event,
     Follow,
     Media,
     Postback,
     RelayToCase,
+    Reply,
+    Say,
     SetContactActive,
     SubmitCase,
     Text,
@@ -31,15 +36,21 @@ from bot.messages import (
     Unfollow,
     WithdrawCase,
 )
-from bot.state import Draft, State
+from bot.postbacks import ASIDES, FREE_ACTIONS, PUBLIC_ACTIONS, Action, Tap, decode
+from bot.state import Draft, Mode, State
 from bot.validators import Valid
+from knowledge.analysis import fold
 from knowledge.base import KnowledgeBase
+from knowledge.profile import CityProfile
 from store import case_status
 from store.case_status import CLOSED
 
 MAX_TRIES = 3
 _YES = re.compile(r"^(同意(する|します)?|はい|ok|オッケー|おっけー|いいよ|いいです|大丈夫です?|了解|承知しました|送信(する|します)?|お願いします)[。!]*$")
 _NO = re.compile(r"^(同意しない|同意しません|いいえ|いや|しない|しません|no)[。!]*$")
+_CHECK_CODE = re.compile(r"^[a-z0-9]{4,8}$")
+_LEAVING = (Intent.CANCEL, Intent.MENU, Intent.BACK, Intent.RESTART)
+_PERSONAL = (Intent.CONSULT, Intent.PROPOSE, Intent.STATUS, Intent.HUMAN)
 
 
 @dataclass(frozen=True)
@@ -50,33 +61,63 @@ class CaseView:
     updated_at: datetime
 
 
+class CaseReader(Protocol):
+    """The cases the engine may read: the person's own, and one case given its check code."""
+
+    def own(self) -> list[CaseView]: ...
+
+    def by_check_code(self, reference: str, code: str) -> CaseView | None: ...
+
+
+class NoCases:
+    def own(self) -> list[CaseView]:
+        return []
+
+    def by_check_code(self, reference: str, code: str) -> CaseView | None:
+        return None
+
+
 @dataclass(frozen=True)
 class Context:
     now: datetime
     knowledge: KnowledgeBase
-    cases: Callable[[], list[CaseView]] = list
+    cases: CaseReader = field(default_factory=NoCases)
+    channel: str = "line"  # where the person is: LINE is offered as a contact method only there
     draft_ttl: timedelta = timedelta(days=7)
     retention_years: int = 5
     private: bool = True  # False in a group chat: no personal data is asked for there
     relay: str | None = None  # reference of the case a person has taken: messages go to its thread
 
+    @property
+    def city(self) -> CityProfile:
+        return self.knowledge.profile
+
 
 def handle(state: State, event: Event, ctx: Context) -> Turn:
     conversation = _Conversation(copy.deepcopy(state), ctx)
     conversation.receive(event)
-    return Turn(conversation.state.touched(ctx.now), conversation.replies, conversation.effects)
+    return Turn(conversation.state.touched(ctx.now), _one_footer(conversation.replies), conversation.effects)
 
 
-def _fold(text: str) -> str:
-    return unicodedata.normalize("NFKC", text or "").strip().lower().replace(" ", "")
+def _one_footer(replies: list[Reply]) -> list[Reply]:
+    """A turn fits a phone: the first card keeps its footer, later cards lose theirs."""
+    out: list[Reply] = []
+    footer_seen = False
+    for reply in replies:
+        if isinstance(reply, Card) and reply.footer:
+            if footer_seen:
+                reply = replace(reply, footer="")
+            footer_seen = True
+        out.append(reply)
+    return out
 
 
 @dataclass
 class _Conversation:
     state: State
     ctx: Context
-    replies: list = field(default_factory=list)
-    effects: list = field(default_factory=list)
+    replies: list[Reply] = field(default_factory=list)
+    effects: list[Effect] = field(default_factory=list)
 
     # --- entry point ----------------------------------------------------------------------
 
@@ -87,69 +128,71 @@ class _Conversation:
         self._expire_old_draft()
         if isinstance(event, Follow):
             self.effects.append(SetContactActive(True))
-            self.replies.append(r.greeting(self.ctx.knowledge.profile.desk_name))
+            self.replies.append(r.greeting(self.ctx.city))
         elif isinstance(event, Unfollow):
             self.effects.append(SetContactActive(False))
         elif isinstance(event, Media):
             self.replies.append(r.media_note())
             self._prompt_again()
         elif isinstance(event, Postback):
-            self._postback(r.parse_postback(event.data))
+            self._postback(decode(event.data))
         elif isinstance(event, Text):
             # NUL is the one character a database text column cannot hold; everything else is kept as typed.
-            self._text((event.text or "").replace("\x00", ""))
+            text = (event.text or "").replace("\x00", "")
+            self._text_handlers[self.state.mode](text, detect(text))
 
     @property
-    def form(self) -> Form | None:
+    def form(self) -> Form:
+        """The form of the draft (only called in the modes that have one)."""
         draft = self.state.draft
-        return FORMS.get(draft.form) if draft else None
+        assert draft is not None
+        return FORMS[draft.form]
+
+    @property
+    def draft(self) -> Draft:
+        assert self.state.draft is not None
+        return self.state.draft
+
+    def _title(self, form_name: str) -> str:
+        return self.ctx.city.texts.forms[form_name].title
 
     def _expire_old_draft(self) -> None:
-        if self.state.mode == "idle" and not self.state.draft:
+        if self.state.mode is Mode.IDLE and not self.state.draft:
             return
         if self.state.idle_for(self.ctx.now) <= self.ctx.draft_ttl.total_seconds():
             return
-        if self.form:
-            self.replies.append(r.expired(self.form, self.ctx.draft_ttl.days))
+        if self.state.draft:
+            self.replies.append(r.expired(self._title(self.state.draft.form), self.ctx.draft_ttl.days))
         self.state = State(token=self.state.token)
 
     def _in_group(self, event: Event) -> None:
         """In a group: answer questions, and invite people to a 1:1 chat for anything personal."""
         wants_personal = False
         if isinstance(event, Text):
-            intent = detect(event.text)
-            wants_personal = intent in (Intent.CONSULT, Intent.PROPOSE, Intent.STATUS, Intent.HUMAN)
+            wants_personal = detect(event.text) in _PERSONAL
             if not wants_personal and looks_like_question(event.text):
                 self._knowledge(event.text)
         elif isinstance(event, Postback):
-            data = r.parse_postback(event.data)
-            wants_personal = data.get("a") not in ("show", "menu", "ask_prompt", "help")
-            if data.get("a") == "show":
-                self._show(data.get("e", ""))
+            tap = decode(event.data)
+            wants_personal = tap is not None and tap.action not in PUBLIC_ACTIONS
+            if tap is not None and tap.action is Action.SHOW:
+                self._show(tap.entry)
         if wants_personal:
             self.replies.append(r.private_only())
 
-    # --- text -----------------------------------------------------------------------------
+    # --- text, by mode --------------------------------------------------------------------
 
-    def _text(self, text: str) -> None:
-        intent = detect(text)
-        mode = self.state.mode
-        if mode == "idle":
-            self._idle_text(text, intent)
-        elif mode == "consent":
-            self._consent_text(text, intent)
-        elif intent in (Intent.CANCEL,):
-            self._ask_cancel()
-        elif intent is not None and intent not in (Intent.CONSULT, Intent.PROPOSE) and self._form_command(intent):
-            pass
-        elif mode == "form":
-            self._answer(text)
-        elif mode == "confirm":
-            self._confirm_text(text)
-        elif mode == "pick_edit":
-            self._pick_edit_text(text)
-        elif mode == "confirm_cancel":
-            self._confirm_cancel_text(text)
+    @property
+    def _text_handlers(self) -> dict[Mode, Callable[[str, Intent | None], None]]:
+        return {
+            Mode.IDLE: self._idle_text,
+            Mode.CONSENT: self._consent_text,
+            Mode.FORM: self._form_text,
+            Mode.CONFIRM: self._confirm_text,
+            Mode.PICK_EDIT: self._pick_edit_text,
+            Mode.CONFIRM_CANCEL: self._confirm_cancel_text,
+            Mode.CHECK_CODE: self._check_code_text,
+        }
 
     def _idle_text(self, text: str, intent: Intent | None) -> None:
         reference = find_reference(text)
@@ -159,46 +202,52 @@ class _Conversation:
         elif self.ctx.relay and intent is not Intent.STATUS:  # a person has the case: they read everything else
             self.effects.append(RelayToCase(self.ctx.relay, text))
             self.replies.append(r.relayed(self.ctx.relay))
-        elif intent is Intent.CONSULT:
-            self._start("consultation")
-        elif intent is Intent.PROPOSE:
-            self._start("proposal")
-        elif intent is Intent.STATUS or (reference and len(_fold(text)) <= 40):
+        elif intent in (Intent.CONSULT, Intent.PROPOSE):
+            self._start("consultation" if intent is Intent.CONSULT else "proposal")
+        elif intent is Intent.STATUS or (reference and len(fold(text)) <= 40):
             self._status(reference)
         elif intent is Intent.MENU:
             self.replies.append(r.menu())
         elif intent is Intent.HELP:
-            self.replies.append(r.help_text())
+            self.replies.append(r.help_text(self.ctx.city))
         elif intent is Intent.HUMAN:
-            self.replies.append(self._human(in_form=False))
-        elif intent in (Intent.CANCEL, Intent.BACK, Intent.RESTART):
+            self.replies.append(r.human_note(self.ctx.city, in_form=False))
+        elif intent in _LEAVING:
             self.replies.append(r.menu("いま入力中のものはありません。ご用件をお選びください。"))
         else:
             self._knowledge(text)
 
-    def _form_command(self, intent: Intent) -> bool:
-        """Commands that work inside a form; True when handled."""
-        if intent is Intent.BACK:
-            self._review() if self.state.mode == "pick_edit" else self._back()
+    def _form_text(self, text: str, intent: Intent | None) -> None:
+        if not self._form_command(intent):
+            self._answer(text)
+
+    def _form_command(self, intent: Intent | None) -> bool:
+        """Commands that work in every step of a form; True when `intent` was one."""
+        if intent is Intent.CANCEL:
+            self._ask_cancel()
+        elif intent is Intent.BACK:
+            self._review() if self.state.mode is Mode.PICK_EDIT else self._back()
         elif intent is Intent.RESTART:
             self._restart()
         elif intent is Intent.MENU:
-            self.replies.append(r.in_progress(self.form, self.state.token))
-        elif intent is Intent.HELP:
-            self.replies.append(r.help_text())
-            self._prompt_again()
-        elif intent is Intent.HUMAN:
-            self.replies.append(self._human(in_form=True))
-            self._prompt_again()
-        elif intent is Intent.STATUS:
-            self._status(None)
-            self._prompt_again()
+            self.replies.append(r.in_progress(self._title(self.draft.form), self.state.token))
+        elif intent in (Intent.HELP, Intent.HUMAN, Intent.STATUS):
+            self._aside(intent)
         else:
             return False
         return True
 
+    def _aside(self, intent: Intent) -> None:
+        if intent is Intent.HELP:
+            self.replies.append(r.help_text(self.ctx.city))
+        elif intent is Intent.HUMAN:
+            self.replies.append(r.human_note(self.ctx.city, in_form=True))
+        else:
+            self._status(None)
+        self._prompt_again()
+
     def _consent_text(self, text: str, intent: Intent | None) -> None:
-        folded = _fold(text)
+        folded = fold(text)
         if _YES.match(folded):
             self._consent(True)
         elif _NO.match(folded) or intent is Intent.CANCEL:
@@ -208,8 +257,10 @@ class _Conversation:
                 self._knowledge(text)
             self._prompt_again()
 
-    def _confirm_text(self, text: str) -> None:
-        folded = _fold(text)
+    def _confirm_text(self, text: str, intent: Intent | None) -> None:
+        folded = fold(text)
+        if self._form_command(intent):
+            return
         if _YES.match(folded):
             self._submit()
         elif folded.startswith(("修正", "直")):
@@ -219,102 +270,160 @@ class _Conversation:
                 self._knowledge(text)
             self._prompt_again()
 
-    def _pick_edit_text(self, text: str) -> None:
-        folded = _fold(text)
+    def _pick_edit_text(self, text: str, intent: Intent | None) -> None:
+        folded = fold(text)
+        if self._form_command(intent):
+            return
         if folded.startswith("確認"):
-            return self._review()
-        if not folded:
-            return self._pick_edit()
-        for f, _ in self.form.shown(self.state.draft.answers):
-            if _fold(f.label) in folded or folded in _fold(f.label):
-                return self._edit(f.key)
+            self._review()
+            return
+        for f, _ in self.form.shown(self.draft.answers) if folded else ():
+            if fold(f.label) in folded or folded in fold(f.label):
+                self._edit(f.key)
+                return
         self._pick_edit()
 
-    def _confirm_cancel_text(self, text: str) -> None:
-        folded = _fold(text)
-        if _YES.match(folded) or detect(text) is Intent.CANCEL:
+    def _confirm_cancel_text(self, text: str, intent: Intent | None) -> None:
+        if _YES.match(fold(text)) or intent is Intent.CANCEL:
             self._discard()
         else:
             self._resume()
 
+    def _check_code_text(self, text: str, intent: Intent | None) -> None:
+        code = fold(text).replace("-", "")
+        if intent is None and _CHECK_CODE.match(code) and not find_reference(text):
+            self._check_code(code.upper())
+            return
+        self._stop_checking()
+        self._idle_text(text, intent)
+
     # --- postbacks ------------------------------------------------------------------------
 
-    def _postback(self, data: dict[str, str]) -> None:
-        action = data.get("a", "")
-        simple = {
-            "menu": self._menu,
-            "withdraw": lambda: self._ask_withdraw(data.get("r", "")),
-            "withdraw_yes": lambda: self._withdraw(data.get("r", "")),
-            "ask_prompt": lambda: self.replies.append(r.ask_prompt()),
-            "consult": lambda: self._start("consultation"),
-            "propose": lambda: self._start("proposal"),
-            "status": lambda: self._status(None),
-            "help": lambda: self.replies.append(r.help_text()),
-            "human": lambda: self.replies.append(self._human(in_form=self.state.mode != "idle")),
-            "show": lambda: self._show(data.get("e", "")),
-        }
-        if action in simple:
-            simple[action]()
-            if action in ("status", "help", "show", "human") and self.state.mode != "idle":
+    def _postback(self, tap: Tap | None) -> None:
+        if tap is None:
+            self._stale()
+            return
+        if tap.action in FREE_ACTIONS:
+            self._stop_checking()
+            self._free_actions[tap.action](tap)
+            if tap.action in ASIDES:
                 self._prompt_again()
             return
-        if not self.state.token or data.get("t") != self.state.token or self.state.mode == "idle":
-            self.replies.append(r.stale_button())
-            self._prompt_again() if self.state.mode != "idle" else self.replies.append(r.menu())
+        mode = self.state.mode
+        if not self.state.token or tap.token != self.state.token or mode in (Mode.IDLE, Mode.CHECK_CODE):
+            self._stale()
             return
-        self._form_postback(action, data)
+        modes, on_field, handler = self._form_actions[tap.action]
+        if (modes and mode not in modes) or (on_field and not self._on_field(tap)):
+            self._stale()
+            return
+        handler(tap)
 
-    def _form_postback(self, action: str, data: dict[str, str]) -> None:
-        draft, mode = self.state.draft, self.state.mode
-        on_field = mode == "form" and draft is not None and data.get("f", draft.asking) == draft.asking
-        if action == "consent" and mode == "consent":
-            self._consent(data.get("v") == "yes")
-        elif action == "choose" and on_field:
-            self._choose(data.get("i", ""))
-        elif action == "skip" and on_field:
-            self._set_answer(self.form.field(draft.asking), SKIPPED)
-        elif action == "use_text" and on_field and draft.pending_text:
-            self._answer(draft.pending_text, side_questions=False)
-        elif action == "retry" and on_field:
-            draft.failures = 0
-            self._prompt_again()
-        elif action == "back" and mode == "form":
-            self._back()
-        elif action == "cancel":
-            self._ask_cancel()
-        elif action == "cancel_yes" and mode == "confirm_cancel":
-            self._discard()
-        elif action in ("cancel_no", "resume"):
-            self._resume() if mode == "confirm_cancel" else self._prompt_again()
-        elif action == "submit" and mode == "confirm":
-            self._submit()
-        elif action == "edit" and mode == "confirm":
-            self._pick_edit()
-        elif action == "edit_field" and mode == "pick_edit":
-            self._edit(data.get("f", ""))
-        elif action == "review" and mode == "pick_edit":
-            self._review()
+    @property
+    def _free_actions(self) -> dict[Action, Callable[[Tap], None]]:
+        return {
+            Action.MENU: lambda tap: self._menu(),
+            Action.ASK_PROMPT: lambda tap: self.replies.append(r.ask_prompt()),
+            Action.CONSULT: lambda tap: self._start("consultation"),
+            Action.PROPOSE: lambda tap: self._start("proposal"),
+            Action.STATUS: lambda tap: self._status(None),
+            Action.HELP: lambda tap: self.replies.append(r.help_text(self.ctx.city)),
+            Action.HUMAN: lambda tap: self.replies.append(
+                r.human_note(self.ctx.city, in_form=self.state.mode is not Mode.IDLE)),
+            Action.SHOW: lambda tap: self._show(tap.entry),
+            Action.WITHDRAW: lambda tap: self._ask_withdraw(tap.reference),
+            Action.WITHDRAW_YES: lambda tap: self._withdraw(tap.reference),
+        }
+
+    @property
+    def _form_actions(self) -> dict[Action, tuple[frozenset[Mode], bool, Callable[[Tap], None]]]:
+        """Per action: the modes it is valid in (empty: any), whether it must be for the field
+        being asked, and its handler."""
+        form, anywhere = frozenset({Mode.FORM}), frozenset()
+        return {
+            Action.CONSENT: (frozenset({Mode.CONSENT}), False, lambda tap: self._consent(tap.value == "yes")),
+            Action.CHOOSE: (form, True, lambda tap: self._choose(tap.index)),
+            Action.SKIP: (form, True, lambda tap: self._set_answer(self.form.field(self.draft.asking or ""), SKIPPED)),
+            Action.USE_TEXT: (form, True, lambda tap: self._use_pending_text()),
+            Action.RETRY: (form, True, lambda tap: self._retry()),
+            Action.BACK: (form, False, lambda tap: self._back()),
+            Action.CANCEL: (anywhere, False, lambda tap: self._ask_cancel()),
+            Action.CANCEL_YES: (frozenset({Mode.CONFIRM_CANCEL}), False, lambda tap: self._discard()),
+            Action.CANCEL_NO: (anywhere, False, lambda tap: self._resume()),
+            Action.RESUME: (anywhere, False, lambda tap: self._resume()),
+            Action.SUBMIT: (frozenset({Mode.CONFIRM}), False, lambda tap: self._submit()),
+            Action.EDIT: (frozenset({Mode.CONFIRM}), False, lambda tap: self._pick_edit()),
+            Action.EDIT_FIELD: (frozenset({Mode.PICK_EDIT}), False, lambda tap: self._edit(tap.field)),
+            Action.REVIEW: (frozenset({Mode.PICK_EDIT}), False, lambda tap: self._review()),
+        }
+
+    def _on_field(self, tap: Tap) -> bool:
+        draft = self.state.draft
+        return draft is not None and (tap.field or draft.asking) == draft.asking
+
+    def _stale(self) -> None:
+        self.replies.append(r.stale_button())
+        if self.state.mode in (Mode.IDLE, Mode.CHECK_CODE):
+            self.replies.append(r.menu())
         else:
-            self.replies.append(r.stale_button())
             self._prompt_again()
 
-    # --- knowledge and status -------------------------------------------------------------
+    # --- knowledge, status and cases ------------------------------------------------------
 
     def _knowledge(self, text: str, extra: tuple[Choice, ...] = ()) -> bool:
         """Answer from the knowledge base; True when it answered (did not decline)."""
         answer = self.ctx.knowledge.ask(text)
-        if self.state.mode == "idle":
-            extra = extra + _actions_for(text)
+        if self.state.mode is Mode.IDLE and "提案" in fold(text):
+            extra = extra + (Choice("提案する", Tap(Action.PROPOSE).encode()),)
         self.replies.extend(r.answer_replies(answer, extra))
         return not answer.abstained
 
     def _menu(self) -> None:
-        if self.ctx.relay and self.state.mode == "idle":
+        if self.ctx.relay and self.state.mode is Mode.IDLE:
             self.effects.append(CloseRelay(self.ctx.relay))
         self.replies.append(r.menu())
 
+    def _show(self, entry_id: str) -> None:
+        answer = self.ctx.knowledge.show(entry_id)
+        if answer is None:
+            self.replies.append(r.stale_button())
+        else:
+            self.replies.extend(r.answer_replies(answer))
+
+    def _titles(self) -> dict[str, str]:
+        return {name: self._title(name) for name in FORMS}
+
+    def _status(self, reference: str | None) -> None:
+        """The person's own cases; a case submitted elsewhere is shown only for its check code."""
+        own = self.ctx.cases.own()
+        if reference is None:
+            self.replies.append(r.case_list(own, self._titles(), CLOSED))
+        elif mine := [c for c in own if c.reference == reference]:
+            self.replies.append(r.case_list(mine, self._titles(), CLOSED))
+        elif self.state.mode is Mode.IDLE:
+            self.state.mode, self.state.checking, self.state.code_failures = Mode.CHECK_CODE, reference, 0
+            self.replies.append(r.ask_check_code(reference))
+
+    def _check_code(self, code: str) -> None:
+        reference = self.state.checking or ""
+        case = self.ctx.cases.by_check_code(reference, code)
+        if case is not None:
+            self._stop_checking()
+            self.replies.append(r.case_list([case], self._titles(), CLOSED, withdrawable=False))
+            return
+        self.state.code_failures += 1
+        tries_left = MAX_TRIES - self.state.code_failures
+        self.replies.append(r.wrong_check_code(reference, tries_left))
+        if tries_left <= 0:
+            self._stop_checking()
+
+    def _stop_checking(self) -> None:
+        if self.state.mode is Mode.CHECK_CODE:
+            self.state.mode = Mode.IDLE
+        self.state.checking, self.state.code_failures = None, 0
+
     def _own_open_case(self, reference: str) -> CaseView | None:
-        return next((c for c in self.ctx.cases() if c.reference == reference and c.status not in CLOSED), None)
+        return next((c for c in self.ctx.cases.own() if c.reference == reference and c.status not in CLOSED), None)
 
     def _ask_withdraw(self, reference: str) -> None:
         case = self._own_open_case(reference)
@@ -325,39 +434,18 @@ class _Conversation:
             self.replies.append(r.case_not_found(reference))
             return
         self.effects.append(WithdrawCase(reference))
-        self.replies.append(r.Say(r.status_notice(case_status.WITHDRAWN, reference), r.MENU_CHOICES))
-
-    def _show(self, entry_id: str) -> None:
-        answer = self.ctx.knowledge.show(entry_id)
-        if answer is None:
-            self.replies.append(r.stale_button())
-        else:
-            self.replies.extend(r.answer_replies(answer))
-
-    def _status(self, reference: str | None) -> None:
-        cases = self.ctx.cases()
-        if reference:
-            cases = [c for c in cases if c.reference == reference]
-            if not cases:
-                self.replies.append(r.case_not_found(reference))
-                return
-        titles = {name: form.title for name, form in FORMS.items()}
-        self.replies.append(r.case_list(cases, titles, CLOSED))
-
-    def _human(self, in_form: bool):
-        profile = self.ctx.knowledge.profile
-        return r.human_note(profile.centre_name, profile.centre_phone, in_form)
+        self.replies.append(Say(r.status_notice(case_status.WITHDRAWN, reference, self.ctx.city), r.MENU_CHOICES))
 
     # --- the form -------------------------------------------------------------------------
 
     def _start(self, form_name: str) -> None:
-        if self.state.mode != "idle":
-            if self.form:
-                self.replies.append(r.in_progress(self.form, self.state.token))
+        if self.state.mode is not Mode.IDLE:
+            if self.state.draft:
+                self.replies.append(r.in_progress(self._title(self.state.draft.form), self.state.token))
             else:
                 self._prompt_again()
             return
-        self.state = State(mode="consent", pending_form=form_name, token=_new_token(self.ctx.now))
+        self.state = State(mode=Mode.CONSENT, pending_form=form_name, token=_new_token(self.ctx.now))
         self._prompt_again()
 
     def _consent(self, agreed: bool) -> None:
@@ -366,21 +454,21 @@ class _Conversation:
             self.state = State(token=self.state.token)
             self.replies.append(r.consent_declined())
             return
-        self.state.mode, self.state.pending_form = "form", None
+        self.state.mode, self.state.pending_form = Mode.FORM, None
         self.state.draft = Draft(form=form_name)
-        self.replies.append(r.Say(FORMS[form_name].intro))
+        self.replies.append(Say(self.ctx.city.texts.forms[form_name].intro))
         self._advance()
 
     def _answer(self, text: str, side_questions: bool = True) -> None:
-        draft, form = self.state.draft, self.form
-        current = form.field(draft.asking)
+        draft = self.draft
+        current = self.form.field(draft.asking or "")
         if side_questions and current.accepts_anything and looks_like_question(text) and len(text) <= 80:
             if self._knowledge(text, extra=(r.use_as_answer_choice(current, self.state.token),)):
                 draft.pending_text = text
                 self._prompt_again(lead="ご質問にお答えしました。続けて、")
                 return
             self.replies.pop()
-        result = current.check(text, draft.answers)
+        result = current.check(text, draft.answers, self.ctx.channel)
         if isinstance(result, Valid):
             self._set_answer(current, result.value)
             return
@@ -395,81 +483,94 @@ class _Conversation:
         else:
             self._prompt_again(lead=result.reason)
 
-    def _choose(self, index: str) -> None:
-        current = self.form.field(self.state.draft.asking)
-        if index.isdecimal() and index.isascii() and int(index) < len(current.choices):
-            self._set_answer(current, current.choices[int(index)])
+    def _use_pending_text(self) -> None:
+        if self.draft.pending_text:
+            self._answer(self.draft.pending_text, side_questions=False)
         else:
-            self.replies.append(r.stale_button())
-            self._prompt_again()
+            self._stale()
+
+    def _retry(self) -> None:
+        self.draft.failures = 0
+        self._prompt_again()
+
+    def _choose(self, index: str) -> None:
+        current = self.form.field(self.draft.asking or "")
+        offered = current.offered(self.ctx.channel)
+        if index.isdecimal() and index.isascii() and int(index) < len(offered):
+            self._set_answer(current, offered[int(index)])
+        else:
+            self._stale()
 
     def _set_answer(self, current: Field, value: str) -> None:
-        draft = self.state.draft
+        draft, form = self.draft, self.form
+        expected_before = {f.key for f in form.expected(draft.answers)}
         if draft.answers.get(current.key) != value:
-            for dependent in self.form.dependents(current.key):
+            for dependent in form.dependents(current.key):
                 draft.answers.pop(dependent, None)
         draft.answers[current.key] = value
         if current.key in draft.history:
             draft.history.remove(current.key)
         draft.history.append(current.key)
         draft.failures, draft.pending_text = 0, None
-        self._advance()
+        added = [f.label for f in form.expected(draft.answers) if f.key not in expected_before]
+        self._advance(lead=r.added_fields(added) if added else "")
 
-    def _advance(self) -> None:
-        draft = self.state.draft
+    def _advance(self, lead: str = "") -> None:
+        draft = self.draft
         upcoming = self.form.next_field(draft.answers, after=None if draft.editing else draft.asking)
         if upcoming is None:
             draft.asking, draft.editing = None, False
             self._review()
             return
         draft.asking = upcoming.key
-        self.state.mode = "form"
-        self._prompt_again()
+        self.state.mode = Mode.FORM
+        self._prompt_again(lead=lead)
 
     def _back(self) -> None:
-        draft = self.state.draft
-        if not draft or not draft.history:
+        draft = self.draft
+        if not draft.history:
             self._prompt_again(lead="これが最初の質問です。")
             return
         previous = draft.history.pop()
         draft.asking, draft.failures = previous, 0
-        self.state.mode = "form"
+        self.state.mode = Mode.FORM
         self._prompt_again(current=draft.answers.pop(previous, None))
 
     def _restart(self) -> None:
-        self.state.draft = Draft(form=self.state.draft.form)
-        self.replies.append(r.Say("最初からやり直します。"))
+        self.state.draft = Draft(form=self.draft.form)
+        self.replies.append(Say("最初からやり直します。"))
         self._advance()
 
     def _review(self) -> None:
-        self.state.mode = "confirm"
+        self.state.mode = Mode.CONFIRM
         self._prompt_again()
 
     def _pick_edit(self) -> None:
-        self.state.mode = "pick_edit"
+        self.state.mode = Mode.PICK_EDIT
         self._prompt_again()
 
     def _edit(self, key: str) -> None:
-        draft = self.state.draft
+        draft = self.draft
         if key not in {f.key for f in self.form.applicable(draft.answers)}:
             self._pick_edit()
             return
         draft.asking, draft.editing, draft.failures = key, True, 0
-        self.state.mode = "form"
+        self.state.mode = Mode.FORM
         self._prompt_again(current=draft.answers.get(key))
 
     def _ask_cancel(self) -> None:
-        if self.state.mode == "consent":
+        if self.state.mode is Mode.CONSENT:
             self._consent(False)
             return
-        if self.state.mode != "confirm_cancel":
+        if self.state.mode is not Mode.CONFIRM_CANCEL:
             self.state.resume_mode = self.state.mode
-        self.state.mode = "confirm_cancel"
+        self.state.mode = Mode.CONFIRM_CANCEL
         self._prompt_again()
 
     def _resume(self) -> None:
-        self.state.mode = self.state.resume_mode or "form"
-        self.state.resume_mode = None
+        if self.state.mode is Mode.CONFIRM_CANCEL:
+            self.state.mode = self.state.resume_mode or Mode.FORM
+            self.state.resume_mode = None
         self._prompt_again()
 
     def _discard(self) -> None:
@@ -477,42 +578,43 @@ class _Conversation:
         self.replies.append(r.cancelled())
 
     def _submit(self) -> None:
-        form, draft = self.form, self.state.draft
+        form, draft = self.form, self.draft
         rows = form.shown(draft.answers)
         self.effects.append(SubmitCase(kind=form.name, answers=tuple((f.key, value) for f, value in rows)))
-        self.replies.append(r.submitted(form))
+        texts = self.ctx.city.texts.forms[form.name]
+        self.replies.append(r.submitted(texts.title, texts.next_steps))
         self.state = State(token=self.state.token)
 
+    # --- what the conversation is waiting for ---------------------------------------------
+
     def _prompt_again(self, lead: str = "", current: str | None = None) -> None:
-        """Say again what the conversation is waiting for."""
-        state, form, token = self.state, self.form, self.state.token
-        if state.mode == "consent":
-            profile = self.ctx.knowledge.profile
-            self.replies.append(r.consent_notice(FORMS[state.pending_form], token, self.ctx.retention_years, profile.centre_name))
-        elif state.mode == "form":
-            draft = state.draft
-            fields = form.applicable(draft.answers)
-            current_field = form.field(draft.asking)
-            number = next((i for i, f in enumerate(fields, 1) if f.key == draft.asking), len(fields))
-            say = r.field_prompt(form, current_field, token, number, len(fields), current, lead)
-            if draft.pending_text and current_field.accepts_anything:
-                say = r.Say(say.text, (r.use_as_answer_choice(current_field, token),) + say.choices)
-            self.replies.append(say)
-        elif state.mode == "confirm":
-            self.replies.append(r.summary(form, form.shown(state.draft.answers), token))
-        elif state.mode == "pick_edit":
-            self.replies.append(r.pick_field(form, form.shown(state.draft.answers), token))
-        elif state.mode == "confirm_cancel":
-            self.replies.append(r.confirm_cancel(form or FORMS["consultation"], token))
+        """Say again what the conversation is waiting for (nothing when idle)."""
+        token = self.state.token
+        mode = self.state.mode
+        if mode is Mode.CONSENT:
+            form_name = self.state.pending_form or "consultation"
+            self.replies.append(r.consent_notice(self._title(form_name), self.ctx.city, token, self.ctx.retention_years))
+        elif mode is Mode.FORM:
+            self.replies.append(self._field_prompt(lead, current))
+        elif mode is Mode.CONFIRM:
+            self.replies.append(r.summary(self._title(self.form.name), self.form.shown(self.draft.answers), token))
+        elif mode is Mode.PICK_EDIT:
+            self.replies.append(r.pick_field(self.form.shown(self.draft.answers), token))
+        elif mode is Mode.CONFIRM_CANCEL:
+            self.replies.append(r.confirm_cancel(self._title(self.draft.form), token))
+        elif mode is Mode.CHECK_CODE:
+            self.replies.append(r.ask_check_code(self.state.checking or ""))
 
-
-def _actions_for(text: str) -> tuple[Choice, ...]:
-    """A knowledge answer about proposing or consulting offers to start one."""
-    folded = _fold(text)
-    actions = []
-    if "提案" in folded:
-        actions.append(Choice("提案する", r.postback("propose")))
-    return tuple(actions)
+    def _field_prompt(self, lead: str, current: str | None) -> Say:
+        draft, form, token = self.draft, self.form, self.state.token
+        asking = form.field(draft.asking or "")
+        expected = [f.key for f in form.expected(draft.answers)]
+        number = expected.index(asking.key) + 1 if asking.key in expected else len(expected)
+        say = r.field_prompt(asking, asking.prompt_for(draft.answers), asking.offered(self.ctx.channel), token,
+                             (number, len(expected)), current, lead)
+        if draft.pending_text and asking.accepts_anything:
+            say = Say(say.text, (r.use_as_answer_choice(asking, token),) + say.choices)
+        return say
 
 
 def _new_token(now: datetime) -> str:

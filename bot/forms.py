@@ -11,7 +11,8 @@ from bot import validators as v
 
 APPLICANT_TYPES = ("個人", "町内会・自治会", "NPO・市民活動団体", "事業者", "学校・大学", "その他")
 CONTACT_METHODS = ("LINE", "電話", "メール")
-SKIPPED = "（未回答）"
+LINE_ONLY = frozenset({"LINE"})  # offered only to citizens who are talking on LINE
+SKIPPED = "（未回答）"  # the skip button; an answer typed as 「なし」 is kept as typed
 
 
 @dataclass(frozen=True)
@@ -27,12 +28,22 @@ class Field:
     asked_if: Callable[[Mapping[str, str]], bool] | None = None
     hint: str = ""
     depends_on: tuple[str, ...] = ()  # answers that, when changed, make this one to be asked again
+    prompt_by_answer: Mapping[str, str] | None = None  # the prompt for the answer `depends_on[0]` was given
 
-    def check(self, text: str, answers: Mapping[str, str]) -> v.Result:
+    def offered(self, channel: str) -> tuple[str, ...]:
+        """The choices on a channel: LINE as a contact method only for people on LINE."""
+        return tuple(c for c in self.choices if channel == "line" or c not in LINE_ONLY)
+
+    def prompt_for(self, answers: Mapping[str, str]) -> str:
+        if self.prompt_by_answer and self.depends_on:
+            return self.prompt_by_answer.get(answers.get(self.depends_on[0], ""), self.prompt)
+        return self.prompt
+
+    def check(self, text: str, answers: Mapping[str, str], channel: str = "line") -> v.Result:
         if self.optional and v.is_none_word(text):
-            return v.Valid(SKIPPED)
+            return v.Valid(v.clean(text))
         if self.choices:
-            choice = v.match_choice(text, self.choices)
+            choice = v.match_choice(text, self.offered(channel))
             if choice:
                 return v.Valid(choice)
             return v.Invalid("下のボタンから選んでください。")
@@ -42,6 +53,10 @@ class Field:
 
     def applies(self, answers: Mapping[str, str]) -> bool:
         return self.asked_if is None or self.asked_if(answers)
+
+    def may_apply(self, answers: Mapping[str, str]) -> bool:
+        """Asked, or not ruled out yet (an answer it depends on is still to come)."""
+        return self.applies(answers) or any(key not in answers for key in self.depends_on)
 
     @property
     def accepts_anything(self) -> bool:
@@ -54,15 +69,18 @@ class Form:
     name: str
     title: str
     prefix: str  # of the reference number: S-2026-0001
-    intro: str
     fields: tuple[Field, ...]
-    next_steps: str
+    # Shown to staff; what citizens read (title, intro, next steps) is the city's (city.yaml).
 
     def field(self, key: str) -> Field:
         return next(f for f in self.fields if f.key == key)
 
     def applicable(self, answers: Mapping[str, str]) -> list[Field]:
         return [f for f in self.fields if f.applies(answers)]
+
+    def expected(self, answers: Mapping[str, str]) -> list[Field]:
+        """The fields that will be asked: those that apply and those not ruled out yet (a stable count)."""
+        return [f for f in self.fields if f.may_apply(answers)]
 
     def dependents(self, key: str) -> list[str]:
         return [f.key for f in self.fields if key in f.depends_on]
@@ -95,7 +113,6 @@ CONSULTATION = Form(
     name="consultation",
     title="協働の相談",
     prefix="S",
-    intro="協働の相談を受け付けます。いくつか質問しますので、ひとつずつお答えください。途中で「戻る」「やめる」もできます。",
     fields=(
         Field("applicant_type", "相談者区分", "どなたからのご相談ですか？", choices=APPLICANT_TYPES),
         Field("name", "お名前または団体名", "お名前、または団体名を教えてください。", max_chars=100),
@@ -105,18 +122,17 @@ CONSULTATION = Form(
         Field("contact_method", "希望する連絡方法", "職員からの連絡方法はどれがよいですか？", choices=CONTACT_METHODS),
         Field("contact", "連絡先", "連絡先（電話番号またはメールアドレス）を教えてください。",
               validator=lambda a: v.contact_for_method(a.get("contact_method", "")), asked_if=_needs_contact,
-              depends_on=("contact_method",)),
+              depends_on=("contact_method",),
+              prompt_by_answer={"電話": "連絡先の電話番号を教えてください。", "メール": "連絡先のメールアドレスを教えてください。"}),
         Field("preferred_time", "連絡しやすい日時", "連絡しやすい曜日や時間帯があれば教えてください（なければ「なし」）。",
               optional=True, max_chars=100),
     ),
-    next_steps="担当の職員が内容を確認し、ご希望の方法でご連絡します（土日祝日を除き、通常数日以内）。状況は「状況確認」でいつでも確認できます。",
 )
 
 PROPOSAL = Form(
     name="proposal",
-    title="協働提案（条例第10条）",
+    title="協働提案",
     prefix="P",
-    intro="市への協働提案（岡山市協働のまちづくり条例 第10条）を受け付けます。ESD・市民協働推進センターが内容を確認し、市の関係部署との協議につなぎます。ひとつずつお答えください。",
     fields=(
         Field("applicant_type", "提案者区分", "どなたからのご提案ですか？", choices=APPLICANT_TYPES),
         Field("group_name", "団体名", "団体名を教えてください（個人の場合はお名前）。", max_chars=100),
@@ -135,7 +151,6 @@ PROPOSAL = Form(
         Field("period", "実施時期", "実施したい時期を教えてください（例: 2027年4月から1年間）。", max_chars=100),
         Field("budget", "概算予算", "概算の予算があれば教えてください（なければ「なし」）。", optional=True, max_chars=100),
     ),
-    next_steps="ESD・市民協働推進センターが内容を確認し、担当者からご連絡します。市の関係部署との協議の場づくりをお手伝いします。状況は「状況確認」でいつでも確認できます。",
 )
 
 FORMS = {form.name: form for form in (CONSULTATION, PROPOSAL)}

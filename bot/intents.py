@@ -8,8 +8,9 @@ knowledge question.
 from __future__ import annotations
 
 import re
-import unicodedata
 from enum import Enum
+
+from knowledge.analysis import fold
 
 
 class Intent(str, Enum):
@@ -40,12 +41,8 @@ _COMMANDS: list[tuple[Intent, re.Pattern]] = [
 ]
 
 
-def _fold(text: str) -> str:
-    return unicodedata.normalize("NFKC", text).strip().lower().replace(" ", "")
-
-
 def detect(text: str) -> Intent | None:
-    folded = _fold(text)
+    folded = fold(text)
     if not folded:
         return None
     if len(folded) <= COMMAND_MAX_CHARS:
@@ -62,7 +59,7 @@ def detect(text: str) -> Intent | None:
 
 
 def find_reference(text: str) -> str | None:
-    match = REFERENCE.search(_fold(text).upper())
+    match = REFERENCE.search(fold(text).upper())
     if not match:
         return None
     kind, year, number = match.groups()
@@ -70,5 +67,5 @@ def find_reference(text: str) -> str | None:
 
 
 def looks_like_question(text: str) -> bool:
-    folded = _fold(text)
+    folded = fold(text)
     return folded.endswith("?") or bool(_QUESTION.search(folded))

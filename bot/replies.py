@@ -1,77 +1,56 @@
-"""Building the citizen-facing replies: menus, prompts, the summary, answers. Text lives here."""
+"""Building the citizen-facing replies: menus, prompts, the summary, answers. The desk's own
+wording lives here; what differs from city to city comes from the city's texts (city.yaml)."""
 from __future__ import annotations
 
-from urllib.parse import parse_qsl, urlencode
+import re
+from functools import lru_cache
 
-from bot.forms import SKIPPED, Field, Form
+from bot.forms import SKIPPED, Field
 from bot.messages import Card, Choice, Say
+from bot.postbacks import Action, encode
 from knowledge.answers import Answer
-from store import case_status
+from knowledge.profile import CityProfile, load_city
 
 REFERENCE_SLOT = "{reference}"
-POSTBACK_LIMIT = 300
-
-
-def postback(action: str, **values: str) -> str:
-    data = urlencode({"a": action, **values})
-    return data[:POSTBACK_LIMIT]
-
-
-def parse_postback(data: str) -> dict[str, str]:
-    try:
-        return dict(parse_qsl(data or "", keep_blank_values=True))
-    except ValueError:
-        return {}
-
+CHECK_CODE_SLOT = "{check_code}"
+_PHONE = re.compile(r"0\d{1,4}-\d{1,4}-\d{3,4}")
 
 MENU_CHOICES = (
-    Choice("質問する", postback("ask_prompt")),
-    Choice("相談する", postback("consult")),
-    Choice("提案する", postback("propose")),
-    Choice("状況確認", postback("status")),
+    Choice("質問する", encode(Action.ASK_PROMPT)),
+    Choice("相談する", encode(Action.CONSULT)),
+    Choice("提案する", encode(Action.PROPOSE)),
+    Choice("状況確認", encode(Action.STATUS)),
 )
-TO_STAFF = Choice("職員に相談する", postback("consult"))
-TO_MENU = Choice("メニュー", postback("menu"))
+TO_STAFF = Choice("職員に相談する", encode(Action.CONSULT))
+TO_MENU = Choice("メニュー", encode(Action.MENU))
 
 
 def menu(lead: str = "ご用件をお選びください。") -> Say:
     return Say(lead, MENU_CHOICES)
 
 
-def greeting(desk_name: str) -> Say:
-    return Say(
-        f"友だち追加ありがとうございます。{desk_name}です。\n"
-        "協働のまちづくり、補助制度、市への協働提案についてのご質問にお答えし、"
-        "ご相談やご提案をお預かりします。",
-        MENU_CHOICES,
-    )
+def greeting(city: CityProfile) -> Say:
+    return Say(f"友だち追加ありがとうございます。{city.desk_name}です。\n{city.texts.greeting}", MENU_CHOICES)
 
 
-def help_text() -> Say:
-    return Say(
-        "この窓口でできること:\n"
-        "・協働のまちづくり条例、協働推進計画、補助制度、センターについての質問にお答えします。\n"
-        "・協働の相談や、市への協働提案（条例第10条）をお預かりします。\n"
-        "・お預かりした相談・提案の状況をお知らせします。\n"
-        "入力中は「戻る」「やめる」「最初から」も使えます。",
-        MENU_CHOICES,
-    )
+def help_text(city: CityProfile) -> Say:
+    return Say(f"{city.texts.help}\n入力中は「戻る」「やめる」「最初から」も使えます。", MENU_CHOICES)
 
 
 def ask_prompt() -> Say:
     return Say("ご質問を文章で送ってください。例:「町内会の活動に使える補助金はある？」", (TO_MENU,))
 
 
-def consent_notice(form: Form, token: str, retention_years: int, centre: str) -> Say:
+def consent_notice(title: str, city: CityProfile, token: str, retention_years: int) -> Say:
     return Say(
-        f"{form.title}の前に、個人情報の取り扱いをご確認ください。\n"
+        f"{title}の前に、個人情報の取り扱いをご確認ください。\n"
         "・目的: ご相談・ご提案への対応と、そのご連絡のためだけに使います。\n"
-        f"・見る人: 市の協働担当職員と{centre}の担当者だけです。\n"
+        f"・見る人: {city.texts.consent_viewers}だけです。\n"
         f"・保存期間: 対応が終わってから{retention_years}年後に、個人を特定できない形にします。\n"
-        "・取り消し: 入力中は「やめる」でいつでも中止できます。送信後の削除はセンターにお申し出ください。\n"
+        f"・取り消し: 入力中は「やめる」でいつでも中止できます。{city.texts.consent_removal}\n"
         "同意いただけますか？",
-        (Choice("同意する", postback("consent", t=token, v="yes")),
-         Choice("同意しない", postback("consent", t=token, v="no"))),
+        (Choice("同意する", encode(Action.CONSENT, token=token, value="yes")),
+         Choice("同意しない", encode(Action.CONSENT, token=token, value="no"))),
     )
 
 
@@ -79,58 +58,65 @@ def consent_declined() -> Say:
     return Say("承知しました。個人情報はお預かりしていません。ご質問には、このままお答えできます。", MENU_CHOICES)
 
 
-def field_prompt(form: Form, field: Field, token: str, number: int, total: int,
+def field_prompt(field: Field, prompt: str, choices: tuple[str, ...], token: str, step: tuple[int, int],
                  current: str | None = None, lead: str = "") -> Say:
+    """`step`: (this question's number, how many will be asked)."""
+    number, total = step
     lines = [lead] if lead else []
-    lines.append(f"（{number}/{total}）{field.prompt}")
+    lines.append(f"（{number}/{total}）{prompt}")
     if field.hint:
         lines.append(field.hint)
     if current and current != SKIPPED:
         lines.append(f"いまの回答: {current}")
-    choices = [Choice(label, postback("choose", t=token, f=field.key, i=str(i))) for i, label in enumerate(field.choices)]
+    buttons = [Choice(label, encode(Action.CHOOSE, token=token, field=field.key, index=str(i)))
+               for i, label in enumerate(choices)]
     if field.optional:
-        choices.append(Choice("スキップ", postback("skip", t=token, f=field.key)))
+        buttons.append(Choice("スキップ", encode(Action.SKIP, token=token, field=field.key)))
     if number > 1:
-        choices.append(Choice("戻る", postback("back", t=token)))
-    choices.append(Choice("やめる", postback("cancel", t=token)))
-    return Say("\n".join(lines), tuple(choices))
+        buttons.append(Choice("戻る", encode(Action.BACK, token=token)))
+    buttons.append(Choice("やめる", encode(Action.CANCEL, token=token)))
+    return Say("\n".join(lines), tuple(buttons))
+
+
+def added_fields(labels: list[str]) -> str:
+    return "この回答により、" + "・".join(f"「{label}」" for label in labels) + "もお聞きします。"
 
 
 def too_many_tries(field: Field, token: str) -> Say:
     return Say(
         f"「{field.label}」がうまく受け付けられませんでした。この質問を飛ばすか、職員に相談できます。",
-        (Choice("もう一度入力", postback("retry", t=token)),
-         Choice("飛ばす", postback("skip", t=token, f=field.key)),
-         Choice("職員と話したい", postback("human")),
-         Choice("やめる", postback("cancel", t=token))),
+        (Choice("もう一度入力", encode(Action.RETRY, token=token)),
+         Choice("飛ばす", encode(Action.SKIP, token=token, field=field.key)),
+         Choice("職員と話したい", encode(Action.HUMAN)),
+         Choice("やめる", encode(Action.CANCEL, token=token))),
     )
 
 
 def use_as_answer_choice(field: Field, token: str) -> Choice:
-    return Choice("今の文を回答にする", postback("use_text", t=token, f=field.key))
+    return Choice("今の文を回答にする", encode(Action.USE_TEXT, token=token, field=field.key))
 
 
-def summary(form: Form, rows: list[tuple[Field, str]], token: str) -> Card:
+def summary(title: str, rows: list[tuple[Field, str]], token: str) -> Card:
     return Card(
-        title=f"{form.title}の内容確認",
+        title=f"{title}の内容確認",
         body="この内容で送信してよろしいですか？",
         fields=tuple((f.label, value) for f, value in rows),
-        buttons=(Choice("送信する", postback("submit", t=token)),
-                 Choice("修正する", postback("edit", t=token)),
-                 Choice("やめる", postback("cancel", t=token))),
+        buttons=(Choice("送信する", encode(Action.SUBMIT, token=token)),
+                 Choice("修正する", encode(Action.EDIT, token=token)),
+                 Choice("やめる", encode(Action.CANCEL, token=token))),
         kind="summary",
     )
 
 
-def pick_field(form: Form, rows: list[tuple[Field, str]], token: str) -> Say:
-    choices = tuple(Choice(f.label[:20], postback("edit_field", t=token, f=f.key)) for f, _ in rows)
-    return Say("どの項目を修正しますか？", choices[:12] + (Choice("確認に戻る", postback("review", t=token)),))
+def pick_field(rows: list[tuple[Field, str]], token: str) -> Say:
+    choices = tuple(Choice(f.label[:20], encode(Action.EDIT_FIELD, token=token, field=f.key)) for f, _ in rows)
+    return Say("どの項目を修正しますか？", choices[:12] + (Choice("確認に戻る", encode(Action.REVIEW, token=token)),))
 
 
-def confirm_cancel(form: Form, token: str) -> Say:
+def confirm_cancel(title: str, token: str) -> Say:
     return Say(
-        f"入力中の{form.title}を破棄して、やめますか？",
-        (Choice("やめる", postback("cancel_yes", t=token)), Choice("続ける", postback("cancel_no", t=token))),
+        f"入力中の{title}を破棄して、やめますか？",
+        (Choice("やめる", encode(Action.CANCEL_YES, token=token)), Choice("続ける", encode(Action.CANCEL_NO, token=token))),
     )
 
 
@@ -138,12 +124,18 @@ def cancelled() -> Say:
     return Say("入力内容を破棄しました。またいつでもどうぞ。", MENU_CHOICES)
 
 
-def submitted(form: Form) -> Say:
-    return Say(f"{form.title}を受け付けました。受付番号は {REFERENCE_SLOT} です。\n{form.next_steps}", MENU_CHOICES)
+def submitted(title: str, next_steps: str) -> Say:
+    """The reference and the check code are filled in when the case is stored (bot/runtime.py)."""
+    return Say(
+        f"{title}を受け付けました。受付番号は {REFERENCE_SLOT} です。\n{next_steps}\n"
+        f"確認コードは {CHECK_CODE_SLOT} です。別の端末からは、受付番号とこのコードで状況を確認できます"
+        "（コードはこの画面でしか表示しません。控えておいてください）。",
+        MENU_CHOICES,
+    )
 
 
-def expired(form: Form, days: int) -> Say:
-    return Say(f"入力途中だった{form.title}は、{days}日間操作がなかったため破棄しました。お手数ですが、もう一度はじめからお願いします。")
+def expired(title: str, days: int) -> Say:
+    return Say(f"入力途中だった{title}は、{days}日間操作がなかったため破棄しました。お手数ですが、もう一度はじめからお願いします。")
 
 
 def private_only() -> Say:
@@ -158,38 +150,71 @@ def media_note() -> Say:
     return Say("申し訳ありません。この窓口では文字のメッセージだけを読み取れます。")
 
 
-def human_note(centre: str, phone: str, in_form: bool) -> Say:
-    lead = f"職員に直接つなぐには、相談として受け付けるのがいちばん確実です。お急ぎの場合は{centre}（電話 {phone}）へお電話ください。"
+def human_note(city: CityProfile, in_form: bool) -> Say:
+    lead = (f"職員に直接つなぐには、相談として受け付けるのがいちばん確実です。"
+            f"お急ぎの場合は{city.centre_name}（電話 {city.centre_phone}）へお電話ください。")
     if in_form:
         return Say(lead + "\n入力中の内容は、このまま送信すれば職員に届きます。")
-    return Say(lead, (Choice("相談する", postback("consult")), TO_MENU))
+    return Say(lead, (Choice("相談する", encode(Action.CONSULT)), TO_MENU))
 
 
-def answer_replies(answer: Answer, extra: tuple[Choice, ...] = ()) -> list:
+def answer_replies(answer: Answer, extra: tuple[Choice, ...] = ()) -> list[Say | Card]:
     if answer.abstained:
-        return [Say(answer.text, extra + (TO_STAFF, TO_MENU))]
-    related = tuple(Choice(r.label, postback("show", e=r.id)) for r in answer.related)
-    footer = "\n".join(part for part in (answer.caution, f"出典: {answer.source}（{answer.as_of} 時点）") if part)
-    return [Card(title=answer.title, body=answer.body, footer=footer, buttons=related,
-                 choices=extra + related + (TO_STAFF, TO_MENU), kind="answer")]
+        return [Say(answer.text, _unique(extra + (TO_STAFF, TO_MENU)))]
+    related = _unique(tuple(Choice(r.label, encode(Action.SHOW, entry=r.id))
+                            for r in answer.related if r.id != answer.entry_id))
+    return [Card(title=answer.title, body=answer.body, footer=_footer(answer), buttons=related,
+                 choices=_unique(extra + related + (TO_STAFF, TO_MENU)), kind="answer")]
 
 
-def case_list(cases: list, titles: dict[str, str], closed: frozenset[str]) -> Card | Say:
+def _footer(answer: Answer) -> str:
+    """The caution and the source, without a phone number the body already gives."""
+    caution = answer.caution
+    for phone in set(_PHONE.findall(answer.body)):
+        caution = caution.replace(f"（電話 {phone}）", "").replace(phone, "")
+    return "\n".join(part for part in (caution, f"出典: {answer.source}（{answer.as_of} 時点）") if part)
+
+
+def _unique(choices: tuple[Choice, ...]) -> tuple[Choice, ...]:
+    """One button per destination (the same entry or action offered twice is offered once)."""
+    seen: dict[str, Choice] = {}
+    for choice in choices:
+        seen.setdefault(choice.data, choice)
+    return tuple(seen.values())
+
+
+def case_list(cases: list, titles: dict[str, str], closed: frozenset[str], withdrawable: bool = True) -> Card | Say:
     if not cases:
-        return Say("お預かりしているご相談・ご提案はありません。", MENU_CHOICES)
-    withdrawable = tuple(Choice(f"{c.reference}を取り下げる"[:20], postback("withdraw", r=c.reference))
-                         for c in cases if c.status not in closed)[:3]
+        return Say("お預かりしているご相談・ご提案はありません。別の端末から送った場合は、受付番号（例: S-2026-0001）を"
+                   "送ってください。確認コードをおたずねします。", MENU_CHOICES)
+    withdraw = tuple(Choice(f"{c.reference}を取り下げる"[:20], encode(Action.WITHDRAW, reference=c.reference))
+                     for c in cases if withdrawable and c.status not in closed)[:3]
     return Card(
         title="ご相談・ご提案の状況",
-        fields=tuple((f"{c.reference} {titles.get(c.kind, c.kind)}", f"{c.status}（{c.updated_at:%Y-%m-%d} 更新）") for c in cases),
-        choices=MENU_CHOICES + withdrawable,
+        fields=tuple((f"{c.reference} {titles.get(c.kind, c.kind)}", f"{c.status}（{c.updated_at:%Y-%m-%d} 更新）")
+                     for c in cases),
+        choices=MENU_CHOICES + withdraw,
         kind="cases",
     )
 
 
+def ask_check_code(reference: str) -> Say:
+    return Say(f"受付番号 {reference} の状況をお知らせするには、受付のときにお伝えした確認コード（英数字6文字）を"
+               "送ってください。", (TO_MENU,))
+
+
+def wrong_check_code(reference: str, tries_left: int) -> Say:
+    if tries_left <= 0:
+        return Say(f"受付番号 {reference} と確認コードの組み合わせを確認できませんでした。"
+                   "お手数ですが、番号とコードをご確認のうえ、もう一度お試しください。", MENU_CHOICES)
+    return Say(f"受付番号 {reference} と確認コードの組み合わせを確認できませんでした。"
+               f"コードをもう一度送ってください（あと{tries_left}回）。", (TO_MENU,))
+
+
 def confirm_withdraw(reference: str) -> Say:
     return Say(f"受付番号 {reference} を取り下げますか？取り下げると、担当者の対応は終了します。",
-               (Choice("取り下げる", postback("withdraw_yes", r=reference)), Choice("取り下げない", postback("menu"))))
+               (Choice("取り下げる", encode(Action.WITHDRAW_YES, reference=reference)),
+                Choice("取り下げない", encode(Action.MENU))))
 
 
 def relayed(reference: str) -> Say:
@@ -201,25 +226,21 @@ def case_not_found(reference: str) -> Say:
     return Say(f"受付番号 {reference} の案件は見つかりませんでした。番号をご確認ください。", MENU_CHOICES)
 
 
-def in_progress(form: Form, token: str) -> Say:
+def in_progress(title: str, token: str) -> Say:
     return Say(
-        f"入力中の{form.title}があります。続けますか？",
-        (Choice("続ける", postback("resume", t=token)), Choice("やめる", postback("cancel", t=token))),
+        f"入力中の{title}があります。続けますか？",
+        (Choice("続ける", encode(Action.RESUME, token=token)), Choice("やめる", encode(Action.CANCEL, token=token))),
     )
 
 
-# What the citizen is told when their case reaches each status.
-STATUS_NOTICE = {
-    case_status.RECEIVED: "受付番号 {reference} のご相談・ご提案を受け付けました。",
-    case_status.IN_PROGRESS: "受付番号 {reference} は、担当者が対応を始めました。",
-    case_status.DISCUSSING: "受付番号 {reference} は、関係する部署や団体と協議を進めています。",
-    case_status.MATCHED: "受付番号 {reference} は、協働の相手が見つかりました（マッチング成立）。担当者から詳しくご連絡します。",
-    case_status.STARTED: "受付番号 {reference} は、協働の取組として動き出しました。ありがとうございます。",
-    case_status.DONE: "受付番号 {reference} の対応が完了しました。ご利用ありがとうございました。",
-    case_status.DECLINED: "受付番号 {reference} は、今回は見送りとなりました。詳しくは担当者からご説明します。",
-    case_status.WITHDRAWN: "受付番号 {reference} の取り下げを受け付けました。",
-}
+def status_notice(status: str, reference: str, city: CityProfile | None = None) -> str:
+    """What the citizen is told when their case reaches a status (the city's sentence)."""
+    notices = (city or _default_city()).texts.status_notices
+    return notices[status].format(reference=reference)
 
 
-def status_notice(status: str, reference: str) -> str:
-    return STATUS_NOTICE[status].format(reference=reference)
+@lru_cache(maxsize=1)
+def _default_city() -> CityProfile:
+    from knowledge.base import DEFAULT_FOLDER
+
+    return load_city(DEFAULT_FOLDER)

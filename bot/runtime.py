@@ -27,13 +27,15 @@ from bot.messages import (
     SubmitCase,
     WithdrawCase,
 )
-from bot.replies import REFERENCE_SLOT
+from bot.replies import CHECK_CODE_SLOT, REFERENCE_SLOT
 from bot.state import State
 from knowledge.base import KnowledgeBase
-from store import cases, conversations, outbox
-from store.case_status import CLOSED
+from knowledge.profile import CityFileError
+from store import case_codes, cases, conversations, outbox
+from store.case_status import CLOSED, FLOW
 from store.conversations import Conflict
 from store.db import session_scope
+from store.models import Case
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
@@ -57,6 +59,7 @@ class Desk:
     def __init__(self, db: Engine, knowledge: KnowledgeBase, config: DeskConfig,
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC)):
         self.db, self.knowledge, self.config, self.clock = db, knowledge, config, clock
+        _require_status_notices(knowledge)
         self.channels: dict[str, Channel] = {}  # how to reach citizens later (set by the server)
 
     def handle(self, channel: str, user_id: str, event: Event) -> list[Reply]:
@@ -96,7 +99,7 @@ class Desk:
                         outbox.enqueue_many(session, request.outbox(replies))
                         conversations.save(session, *key, turn.state.to_dict(), version)
                 else:
-                    replies = [_fill(reply, "") for reply in turn.replies]
+                    replies = [_fill(reply, "", "") for reply in turn.replies]
                     messages.extend(request.outbox(replies))
                     saves.append((key, turn.state.to_dict(), version))
                 outcomes.append(replies)
@@ -111,8 +114,8 @@ class Desk:
     def _context(self, session: Session, request: TurnRequest, now: datetime, relay: str | None) -> Context:
         return Context(
             now=now, knowledge=self.knowledge,
-            cases=lambda: [CaseView(c.reference, c.kind, c.status, c.updated_at.astimezone(self.config.tz))
-                           for c in cases.for_user(session, request.channel, request.user_id)],
+            cases=_StoredCases(session, request.channel, request.user_id, self.config.tz),
+            channel=request.channel,
             draft_ttl=timedelta(days=self.config.draft_ttl_days),
             retention_years=self.config.retention_years,
             private=request.private,
@@ -120,23 +123,25 @@ class Desk:
         )
 
     def _carry_out(self, session: Session, request: TurnRequest, turn, now: datetime) -> list[Reply]:
-        reference = ""
+        reference = code = ""
         for effect in turn.effects:
             if isinstance(effect, SubmitCase):
-                reference = self._submit(session, request.channel, request.user_id, effect, now)
+                reference, code = self._submit(session, request.channel, request.user_id, effect, now)
             elif isinstance(effect, SetContactActive):
                 conversations.set_contact_active(session, request.channel, request.user_id, effect.active)
             else:
                 self._casework(session, request.channel, request.user_id, effect, now)
-        return [_fill(reply, reference) for reply in turn.replies]
+        return [_fill(reply, reference, code) for reply in turn.replies]
 
-    def _submit(self, session: Session, channel: str, user_id: str, effect: SubmitCase, now: datetime) -> str:
+    def _submit(self, session: Session, channel: str, user_id: str, effect: SubmitCase,
+                now: datetime) -> tuple[str, str]:
+        """The new case's reference and check code."""
         form = FORMS[effect.kind]
         case = cases.create(session, kind=effect.kind, prefix=form.prefix, answers=dict(effect.answers),
                             channel=channel, user_id=user_id, now=now, tz=self.config.tz)
         casework.announce_new_case(session, case)
         log.info("case %s submitted (%s)", case.reference, effect.kind)
-        return case.reference
+        return case.reference, case_codes.issue(session, case)
 
     def _casework(self, session: Session, channel: str, user_id: str, effect, now: datetime) -> None:
         """Effects on one of the person's own cases (the engine only names cases it was shown)."""
@@ -151,7 +156,32 @@ class Desk:
             casework.withdraw(session, self.channels, case, now)
 
 
-def _fill(reply: Reply, reference: str) -> Reply:
+def _fill(reply: Reply, reference: str, code: str) -> Reply:
     if isinstance(reply, Say) and REFERENCE_SLOT in reply.text:
-        return replace(reply, text=reply.text.replace(REFERENCE_SLOT, reference))
+        return replace(reply, text=reply.text.replace(REFERENCE_SLOT, reference).replace(CHECK_CODE_SLOT, code))
     return reply
+
+
+class _StoredCases:
+    """The engine's view of cases (bot.engine.CaseReader), read from the store on demand."""
+
+    def __init__(self, session: Session, channel: str, user_id: str, tz):
+        self.session, self.channel, self.user_id, self.tz = session, channel, user_id, tz
+
+    def own(self) -> list[CaseView]:
+        return [self._view(c) for c in cases.for_user(self.session, self.channel, self.user_id)]
+
+    def by_check_code(self, reference: str, code: str) -> CaseView | None:
+        case = case_codes.case_for(self.session, reference, code)
+        return self._view(case) if case is not None else None
+
+    def _view(self, case: Case) -> CaseView:
+        return CaseView(case.reference, case.kind, case.status, case.updated_at.astimezone(self.tz))
+
+
+def _require_status_notices(knowledge: KnowledgeBase) -> None:
+    """Every status a case can reach has a sentence for the citizen in city.yaml."""
+    notices = knowledge.profile.texts.status_notices
+    for status in FLOW:
+        if status not in notices:
+            raise CityFileError(f"{knowledge.folder / 'city.yaml'}: missing key `texts.status_notices.{status}`")

@@ -3,7 +3,19 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
+
+
+class Mode(StrEnum):
+    """What the conversation is waiting for."""
+    IDLE = "idle"
+    CONSENT = "consent"  # agreement to the handling of personal data
+    FORM = "form"  # the answer to one field
+    CONFIRM = "confirm"  # submit, edit or cancel the summary
+    PICK_EDIT = "pick_edit"  # which field to edit
+    CONFIRM_CANCEL = "confirm_cancel"  # whether to discard the draft
+    CHECK_CODE = "check_code"  # the check code of a case the person did not submit from here
 
 
 @dataclass
@@ -19,11 +31,13 @@ class Draft:
 
 @dataclass
 class State:
-    mode: str = "idle"  # idle | consent | form | confirm | pick_edit | confirm_cancel
+    mode: Mode = Mode.IDLE
     pending_form: str | None = None  # the form chosen, waiting for consent
     draft: Draft | None = None
     token: str = ""  # changes whenever a form starts; buttons of older forms carry older tokens
-    resume_mode: str | None = None  # where 「やめない」 returns to
+    resume_mode: Mode | None = None  # where 「やめない」 returns to
+    checking: str | None = None  # the reference whose check code is asked for
+    code_failures: int = 0
     updated_at: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
@@ -35,7 +49,10 @@ class State:
             return cls()
         draft = data.get("draft")
         known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__ and k != "draft"}
-        return cls(**known, draft=Draft(**draft) if draft else None)
+        state = cls(**known, draft=Draft(**draft) if draft else None)
+        state.mode = _mode(state.mode) or Mode.IDLE
+        state.resume_mode = _mode(state.resume_mode)
+        return state
 
     def touched(self, now: datetime) -> State:
         self.updated_at = now.isoformat()
@@ -46,3 +63,10 @@ class State:
         if not self.updated_at:
             return 0.0
         return (now - datetime.fromisoformat(self.updated_at)).total_seconds()
+
+
+def _mode(value: str | None) -> Mode | None:
+    try:
+        return Mode(value) if value else None
+    except ValueError:  # a state stored by a version with other modes
+        return None

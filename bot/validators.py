@@ -27,9 +27,10 @@ Validator = Callable[[str], Result]
 NONE_WORDS = {"なし", "無し", "特になし", "特に無し", "とくになし", "ない", "ありません", "特にありません", "未定", "スキップ", "skip", "-", "ー"}
 _DASHES = "ー－―‐−–—ｰ"
 _URL = re.compile(r"https?://\S+", re.I)
-_EMAIL = re.compile(r"^[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(\.[A-Za-z0-9\-]+)+$")
-PHONE_REASON = "電話番号は数字とハイフンで入力してください（例: 086-803-1062）。"
-EMAIL_REASON = "メールアドレスの形が正しくないようです。「@」を含めて入力してください（例: kyodo@example.jp）。"
+_EMAIL_LOCAL = re.compile(r"^[A-Za-z0-9._%+\-]+$")
+_EMAIL_DOMAIN = re.compile(r"^[A-Za-z0-9\-]+(\.[A-Za-z0-9\-]+)+$")
+PHONE_EXAMPLE = "（例: 090-1234-5678）"
+EMAIL_EXAMPLE = "（例: kyodo@example.jp）"
 
 
 def clean(text: str) -> str:
@@ -58,20 +59,42 @@ def phone(text: str) -> Result:
     value = clean(text)
     for dash in _DASHES:
         value = value.replace(dash, "-")
-    value = value.replace(" ", "-").replace("(", "-").replace(")", "-").strip("-")
-    value = re.sub(r"-+", "-", value)
+    value = re.sub(r"-+", "-", value.replace(" ", "-").replace("(", "-").replace(")", "-")).strip("-")
     digits = value.replace("-", "")
-    if not re.fullmatch(r"[0-9-]+", value) or not digits.startswith("0") or not 10 <= len(digits) <= 11:
-        return Invalid(PHONE_REASON)
+    if not value or not re.fullmatch(r"[0-9-]+", value):
+        return Invalid("電話番号は数字とハイフンだけで入力してください" + PHONE_EXAMPLE + "。")
+    if not digits.startswith("0"):
+        return Invalid("電話番号は市外局番など「0」から始まる番号で入力してください" + PHONE_EXAMPLE + "。")
+    if not 10 <= len(digits) <= 11:
+        return Invalid(f"電話番号の桁数が合いません（いま {len(digits)} 桁です。10桁か11桁です）" + PHONE_EXAMPLE + "。")
     return Valid(value)
 
 
 def email(text: str) -> Result:
     value = clean(text).replace(" ", "")
-    if not _EMAIL.match(value):
-        return Invalid(EMAIL_REASON)
+    problem = _email_problem(value)
+    if problem:
+        return Invalid(problem + EMAIL_EXAMPLE + "。")
     local, domain = value.rsplit("@", 1)
     return Valid(f"{local}@{domain.lower()}")
+
+
+def _email_problem(value: str) -> str:
+    """What is wrong with an e-mail address, in the citizen's terms ("" when nothing is)."""
+    if value.count("@") == 0:
+        return "メールアドレスに「@」が入っていません"
+    if value.count("@") > 1:
+        return "「@」は1つだけにしてください"
+    local, domain = value.split("@")
+    if not local:
+        return "@の前（お名前の部分）が入力されていません"
+    if not domain:
+        return "@の後ろ（ドメイン）が入力されていません"
+    if not _EMAIL_LOCAL.match(local) or not re.fullmatch(r"[A-Za-z0-9.\-]+", domain):
+        return "メールアドレスに使えない文字（全角文字や記号）が含まれています"
+    if not _EMAIL_DOMAIN.match(domain):
+        return "@の後ろ（ドメイン）に「.」が足りないようです"
+    return ""
 
 
 def contact_for_method(method: str) -> Validator:

@@ -11,15 +11,15 @@ from linebot.v3.messaging import ApiClient, Configuration, MessagingApi, Messagi
 from PIL import Image, ImageDraw, ImageFont
 
 from bot.fonts import JAPANESE_FONT
-from bot.replies import postback
+from bot.postbacks import Action, Tap
 from handlers.config import LineConfig
 
 WIDTH, HEIGHT = 2500, 843
 BUTTONS = (
-    ("質問する", "ask_prompt", "#0b6bcb"),
-    ("相談する", "consult", "#1f8a4c"),
-    ("提案する", "propose", "#b35c00"),
-    ("状況確認", "status", "#5b4bb7"),
+    ("質問する", Action.ASK_PROMPT, "#0b6bcb"),
+    ("相談する", Action.CONSULT, "#1f8a4c"),
+    ("提案する", Action.PROPOSE, "#b35c00"),
+    ("状況確認", Action.STATUS, "#5b4bb7"),
 )
 NAME_PREFIX = "kyodo-desk menu "
 
@@ -43,7 +43,7 @@ def draw_image() -> bytes:
 def menu_definition() -> dict:
     cell = WIDTH // len(BUTTONS)
     areas = [{"bounds": {"x": i * cell, "y": 0, "width": cell, "height": HEIGHT},
-              "action": {"type": "postback", "label": label, "data": postback(action), "displayText": label}}
+              "action": {"type": "postback", "label": label, "data": Tap(action).encode(), "displayText": label}}
              for i, (label, action, _colour) in enumerate(BUTTONS)]
     body = {"size": {"width": WIDTH, "height": HEIGHT}, "selected": True, "chatBarText": "メニュー", "areas": areas}
     digest = hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode() + draw_image()).hexdigest()[:12]

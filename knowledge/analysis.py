@@ -46,6 +46,14 @@ def _tokenizer():
 _DIGIT_COMMA = re.compile(r"(?<=\d),(?=\d{3})")
 
 
+_FOLDED_AWAY = re.compile(r"[\s・,、]+")
+
+
+def fold(text: str) -> str:
+    """Text for comparing what people type: NFKC, lower case, no spaces or list separators (・ 、 ,)."""
+    return _FOLDED_AWAY.sub("", unicodedata.normalize("NFKC", text or "").lower())
+
+
 def normalize(text: str) -> str:
     """NFKC, lower case, and thousands separators dropped (2,000,000 → 2000000)."""
     return _DIGIT_COMMA.sub("", unicodedata.normalize("NFKC", text).lower())

@@ -8,6 +8,24 @@ import yaml
 
 
 @dataclass(frozen=True)
+class FormTexts:
+    title: str
+    intro: str
+    next_steps: str
+
+
+@dataclass(frozen=True)
+class CityTexts:
+    """The sentences citizens read that differ from city to city (city.yaml `texts`)."""
+    greeting: str
+    help: str
+    consent_viewers: str
+    consent_removal: str
+    forms: dict[str, FormTexts]
+    status_notices: dict[str, str]  # status → sentence with {reference}
+
+
+@dataclass(frozen=True)
 class CityProfile:
     city: str
     desk_name: str
@@ -15,6 +33,11 @@ class CityProfile:
     centre_phone: str
     centre_place: str
     general_contact: str
+    texts: CityTexts
+
+
+class CityFileError(ValueError):
+    """city.yaml lacks something the desk needs; the message names the file and the key."""
 
 
 @dataclass(frozen=True)
@@ -23,17 +46,54 @@ class Vocabulary:
     question_words: frozenset[str] = field(default_factory=frozenset)
 
 
+FORM_NAMES = ("consultation", "proposal")
+
+
 def load_city(folder: Path) -> CityProfile:
-    raw = _read(folder / "city.yaml")
-    centre = raw.get("centre") or {}
+    """The city's profile and texts; CityFileError names the file and the first missing key."""
+    path = folder / "city.yaml"
+    raw = _read(path)
+    need = _Required(path, raw)
+    forms = {name: FormTexts(**{key: need.text(f"texts.forms.{name}.{key}") for key in ("title", "intro", "next_steps")})
+             for name in FORM_NAMES}
+    notices = need.mapping("texts.status_notices")
     return CityProfile(
-        city=str(raw.get("city", "")),
-        desk_name=str(raw.get("desk_name", "")),
-        centre_name=str(centre.get("name", "")),
-        centre_phone=str(centre.get("phone", "")),
-        centre_place=str(centre.get("place", "")),
-        general_contact=str(raw.get("general_contact", "")),
+        city=need.text("city"),
+        desk_name=need.text("desk_name"),
+        centre_name=need.text("centre.name"),
+        centre_phone=need.text("centre.phone"),
+        centre_place=str(need.optional("centre.place") or ""),
+        general_contact=need.text("general_contact"),
+        texts=CityTexts(
+            greeting=need.text("texts.greeting"), help=need.text("texts.help"),
+            consent_viewers=need.text("texts.consent_viewers"), consent_removal=need.text("texts.consent_removal"),
+            forms=forms, status_notices={str(status): need.text(f"texts.status_notices.{status}") for status in notices},
+        ),
     )
+
+
+@dataclass(frozen=True)
+class _Required:
+    path: Path
+    raw: dict
+
+    def optional(self, dotted: str) -> object:
+        value: object = self.raw
+        for key in dotted.split("."):
+            value = value.get(key) if isinstance(value, dict) else None
+        return value
+
+    def text(self, dotted: str) -> str:
+        value = self.optional(dotted)
+        if not isinstance(value, (str, int)) or not str(value).strip():
+            raise CityFileError(f"{self.path}: missing key `{dotted}` (a non-empty text)")
+        return str(value).strip()
+
+    def mapping(self, dotted: str) -> dict:
+        value = self.optional(dotted)
+        if not isinstance(value, dict) or not value:
+            raise CityFileError(f"{self.path}: missing key `{dotted}` (a mapping)")
+        return value
 
 
 def load_vocabulary(folder: Path) -> Vocabulary:

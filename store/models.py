@@ -58,6 +58,7 @@ class Case(SQLModel, table=True):
     relay_open: bool = False  # a person has the case: the citizen's messages go to its thread
     slack_channel: str | None = Field(default=None, max_length=32)
     slack_ts: str | None = Field(default=None, max_length=32)  # the card; its thread holds the history
+    check_code_hash: str | None = Field(default=None, max_length=64)  # for a status check from another device
 
 
 class CaseEvent(SQLModel, table=True):

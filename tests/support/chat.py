@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from bot.engine import Context, handle
+from bot.engine import CaseView, Context, NoCases, handle
 from bot.messages import Card, Choice, Postback, Say, Text
 from bot.state import State
 
@@ -29,14 +29,29 @@ def reply_choices(replies) -> list[Choice]:
     return out
 
 
+class ListedCases:
+    """Cases for the engine without a database: the person's own, and others with their check codes."""
+
+    def __init__(self, own: list[CaseView], others: dict[tuple[str, str], CaseView] | None = None):
+        self._own, self._others = own, others or {}
+
+    def own(self) -> list[CaseView]:
+        return list(self._own)
+
+    def by_check_code(self, reference: str, code: str) -> CaseView | None:
+        return self._others.get((reference, code))
+
+
 class EngineChat:
-    def __init__(self, kb, now: datetime | None = None, cases=list):
-        self.kb, self.state, self.now, self.cases = kb, State(), now or datetime(2026, 11, 30, 10, 0, tzinfo=JST), cases
+    def __init__(self, kb, now: datetime | None = None, cases=None, channel: str = "line"):
+        self.kb, self.state, self.now = kb, State(), now or datetime(2026, 11, 30, 10, 0, tzinfo=JST)
+        self.cases, self.channel = cases or NoCases(), channel
         self.replies, self.effects = [], []
 
     def send(self, event) -> str:
         self.now += timedelta(seconds=30)
-        turn = handle(self.state, event, Context(now=self.now, knowledge=self.kb, cases=self.cases))
+        context = Context(now=self.now, knowledge=self.kb, cases=self.cases, channel=self.channel)
+        turn = handle(self.state, event, context)
         self.state, self.replies, self.effects = turn.state, turn.replies, turn.effects
         return reply_text(self.replies)
 

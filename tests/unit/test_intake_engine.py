@@ -6,7 +6,7 @@ import pytest
 from bot.engine import CaseView
 from bot.forms import SKIPPED
 from bot.messages import Follow, Media, Postback, SetContactActive, SubmitCase, Unfollow
-from tests.support.chat import JST, EngineChat
+from tests.support.chat import JST, EngineChat, ListedCases
 
 CONSULTATION_HAPPY = [
     ("say", "協働の相談がしたいです", "個人情報の取り扱い"),
@@ -72,7 +72,7 @@ def test_proposal_happy_path_collects_all_fields_and_skips_optional_budget(kb):
     answers = dict(chat.effects[0].answers)
     assert chat.effects[0].kind == "proposal"
     assert answers["email"] == "info@momotaro.example.jp"
-    assert answers["department"] == "わからない" and answers["budget"] == SKIPPED
+    assert answers["department"] == "わからない" and answers["budget"] == "特になし"  # shown back as typed
     assert len(answers) == 15
 
 
@@ -86,10 +86,17 @@ def test_line_contact_needs_no_phone_or_email(kb):
 
 @pytest.mark.parametrize("field_script, bad, reason, good, stored", [
     (CONSULTATION_HAPPY[:7], "電話です", "数字とハイフン", "086-803-1062", "086-803-1062"),
-    (CONSULTATION_HAPPY[:7], "12345", "数字とハイフン", "０９０－１２３４－５６７８", "090-1234-5678"),
+    (CONSULTATION_HAPPY[:7], "12345", "「0」から始まる", "０９０－１２３４－５６７８", "090-1234-5678"),
+    (CONSULTATION_HAPPY[:7], "086-123-45", "桁数が合いません（いま 8 桁", "086-123-4567", "086-123-4567"),
     (CONSULTATION_HAPPY[:7], "abc-def-ghij", "数字とハイフン", "086 803 1062", "086-803-1062"),
     (CONSULTATION_HAPPY[:6] + [("tap", "メール", "連絡先")], "taro.example.jp", "「@」", "Taro＠Example.JP", "Taro@example.jp"),
-    (CONSULTATION_HAPPY[:6] + [("tap", "メール", "連絡先")], "taro@", "「@」", " taro @ example.jp ", "taro@example.jp"),
+    (CONSULTATION_HAPPY[:6] + [("tap", "メール", "メールアドレス")], "taro@", "@の後ろ（ドメイン）が入力されていません",
+     " taro @ example.jp ", "taro@example.jp"),
+    (CONSULTATION_HAPPY[:6] + [("tap", "メール", "メールアドレス")], "@example.jp", "@の前", "a@example.jp", "a@example.jp"),
+    (CONSULTATION_HAPPY[:6] + [("tap", "メール", "メールアドレス")], "taro@example", "「.」", "taro@example.jp",
+     "taro@example.jp"),
+    (CONSULTATION_HAPPY[:6] + [("tap", "メール", "メールアドレス")], "たろう@example.jp", "使えない文字", "taro@example.jp",
+     "taro@example.jp"),
     (CONSULTATION_HAPPY[:3], "", "入力してください", "お名前", "お名前"),
     (CONSULTATION_HAPPY[:3], "https://example.com/", "URL", "山田花子", "山田花子"),
     (CONSULTATION_HAPPY[:4], "あ" * 2001, "2000文字以内", "あ" * 2000, "あ" * 2000),
@@ -109,7 +116,7 @@ def test_optional_fields_accept_none_words_and_the_skip_button(kb):
     chat = EngineChat(kb)
     run_script(chat, CONSULTATION_HAPPY[:5])
     chat.say("特になし")
-    assert chat.state.draft.answers["area"] == SKIPPED
+    assert chat.state.draft.answers["area"] == "特になし"
     chat.tap("LINE")
     chat.tap("スキップ")
     assert chat.state.draft.answers["preferred_time"] == SKIPPED
@@ -273,17 +280,47 @@ def test_a_button_of_a_finished_form_does_nothing_to_a_new_one(kb):
     assert chat.state.draft.asking == "name"
 
 
-def test_status_lists_only_the_persons_own_cases_and_hides_others(kb):
+def test_status_lists_only_the_persons_own_cases_and_asks_a_code_for_any_other(kb):
     mine = [CaseView("S-2026-0003", "consultation", "対応中", datetime(2026, 11, 20, tzinfo=JST))]
-    chat = EngineChat(kb, cases=lambda: mine)
+    other = CaseView("S-2026-0001", "consultation", "協議中", datetime(2026, 11, 21, tzinfo=JST))
+    chat = EngineChat(kb, cases=ListedCases(mine, {("S-2026-0001", "K7P2QX"): other}))
     out = chat.say("状況を教えて")
     assert "S-2026-0003" in out and "対応中" in out
-    mine_answer = chat.say("S-2026-0003 はどうなってますか")
-    assert "対応中" in mine_answer
-    other = chat.say("S-2026-0001 はどうなってますか")
-    missing = chat.say("S-2026-9999 はどうなってますか")
-    assert other.replace("0001", "X") == missing.replace("9999", "X")
-    assert "見つかりませんでした" in other
+    assert "対応中" in chat.say("S-2026-0003 はどうなってますか")
+    asked_other = chat.say("S-2026-0001 はどうなってますか")
+    asked_missing = chat.say("S-2026-9999 はどうなってますか")
+    assert asked_other.replace("0001", "X") == asked_missing.replace("9999", "X")
+    assert "確認コード" in asked_other and "協議中" not in asked_other
+
+
+def test_another_devices_case_is_shown_only_with_its_check_code(kb):
+    other = CaseView("S-2026-0001", "consultation", "協議中", datetime(2026, 11, 21, tzinfo=JST))
+    chat = EngineChat(kb, cases=ListedCases([], {("S-2026-0001", "K7P2QX"): other}), channel="web")
+    assert "確認コード" in chat.say("S-2026-0001")
+    wrong = chat.say("AAAAAA")
+    assert "確認できませんでした" in wrong and "協議中" not in wrong and "あと2回" in wrong
+    shown = chat.say("k7p2qx")  # typed in lower case
+    assert "S-2026-0001" in shown and "協議中" in shown
+    assert not any("取り下げ" in label for label in chat.labels)  # a code shows the status, nothing more
+    assert chat.state.mode == "idle"
+
+
+def test_three_wrong_check_codes_end_the_check(kb):
+    chat = EngineChat(kb, cases=ListedCases([]), channel="web")
+    chat.say("P-2026-0002")
+    chat.say("AAAAAA")
+    chat.say("BBBBBB")
+    assert "もう一度お試しください" in chat.say("CCCCCC")
+    assert chat.state.mode == "idle" and chat.state.checking is None
+    assert "2分の1" in chat.say("区づくり推進事業の補助率は？")
+
+
+def test_a_question_or_a_button_instead_of_a_code_leaves_the_check(kb):
+    chat = EngineChat(kb, cases=ListedCases([]), channel="web")
+    chat.say("S-2026-0005")
+    assert "2分の1" in chat.say("区づくり推進事業の補助率は？") and chat.state.mode == "idle"
+    chat.say("S-2026-0005")
+    assert "個人情報の取り扱い" in chat.tap("メニュー") + chat.tap("相談する")
 
 
 def test_follow_greets_with_the_menu_and_unfollow_marks_the_contact(kb):

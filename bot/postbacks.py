@@ -1,0 +1,78 @@
+"""Button data: what a tapped button asks for, typed, and its encoding (a query string of at most
+300 characters, LINE's limit for postback data). The engine and the replies use only this module."""
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from enum import StrEnum
+from urllib.parse import parse_qsl, urlencode
+
+LIMIT = 300
+
+
+class Action(StrEnum):
+    MENU = "menu"
+    ASK_PROMPT = "ask_prompt"
+    CONSULT = "consult"
+    PROPOSE = "propose"
+    STATUS = "status"
+    HELP = "help"
+    HUMAN = "human"
+    SHOW = "show"  # a knowledge entry
+    WITHDRAW = "withdraw"
+    WITHDRAW_YES = "withdraw_yes"
+    CONSENT = "consent"
+    CHOOSE = "choose"
+    SKIP = "skip"
+    USE_TEXT = "use_text"
+    RETRY = "retry"
+    BACK = "back"
+    CANCEL = "cancel"
+    CANCEL_YES = "cancel_yes"
+    CANCEL_NO = "cancel_no"
+    RESUME = "resume"
+    SUBMIT = "submit"
+    EDIT = "edit"
+    EDIT_FIELD = "edit_field"
+    REVIEW = "review"
+
+
+# Actions that need no form in progress (the rest carry the form's token).
+FREE_ACTIONS = frozenset({Action.MENU, Action.ASK_PROMPT, Action.CONSULT, Action.PROPOSE, Action.STATUS,
+                          Action.HELP, Action.HUMAN, Action.SHOW, Action.WITHDRAW, Action.WITHDRAW_YES})
+# Free actions that leave a form in progress where it was (its question is asked again).
+ASIDES = frozenset({Action.STATUS, Action.HELP, Action.SHOW, Action.HUMAN})
+# Actions a group chat may use: nothing personal.
+PUBLIC_ACTIONS = frozenset({Action.SHOW, Action.MENU, Action.ASK_PROMPT, Action.HELP})
+
+# The short keys of the encoding (kept stable: buttons already sent carry them).
+_KEYS = {"token": "t", "field": "f", "index": "i", "value": "v", "reference": "r", "entry": "e"}
+
+
+@dataclass(frozen=True)
+class Tap:
+    action: Action
+    token: str = ""
+    field: str = ""
+    index: str = ""  # of a choice, as sent back (checked by the engine)
+    value: str = ""  # yes | no for consent
+    reference: str = ""
+    entry: str = ""
+
+    def encode(self) -> str:
+        values = {_KEYS[f.name]: getattr(self, f.name) for f in fields(self) if f.name != "action"}
+        data = urlencode({"a": self.action.value, **{k: v for k, v in values.items() if v}})
+        return data[:LIMIT]
+
+
+def encode(action: Action, **values: str) -> str:
+    return Tap(action, **values).encode()
+
+
+def decode(data: str) -> Tap | None:
+    """The tap a button's data stands for; None for data no button of ours carries."""
+    try:
+        raw = dict(parse_qsl(data or "", keep_blank_values=True))
+        action = Action(raw.get("a", ""))
+    except ValueError:
+        return None
+    return Tap(action, **{name: raw.get(key, "") for name, key in _KEYS.items()})
