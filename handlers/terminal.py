@@ -46,11 +46,15 @@ def run(handle: Callable[[object], list[Reply]], read: Callable[[str], str] = in
             return 0
         if not line:
             continue
-        if line.isdigit() and 1 <= int(line) <= len(choices):
-            event = Postback(choices[int(line) - 1].data)
-        else:
-            event = Text(line)
-        text, new_choices = render(handle(event))
-        choices = new_choices
+        if choices and _picks_a_button(line) and not 1 <= int(line) <= len(choices):
+            write(f"1〜{len(choices)} の番号で選んでください。")
+            continue
+        event = Postback(choices[int(line) - 1].data) if choices and _picks_a_button(line) else Text(line)
+        text, choices = render(handle(event))
         write(text)
         sys.stdout.flush()
+
+
+def _picks_a_button(line: str) -> bool:
+    """One or two digits pick a button; longer numbers (a phone number) are text."""
+    return line.isascii() and line.isdigit() and len(line) <= 2
