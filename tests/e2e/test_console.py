@@ -54,7 +54,11 @@ def submit_on_the_web(browser: httpx.Client) -> str:
 
 
 def poll(browser: httpx.Client) -> list[dict]:
-    return browser.get("/api/chat/poll").json()["messages"]
+    """What the page shows on its next poll; it acknowledges what it showed, as the page does."""
+    items = browser.get("/api/chat/poll").json()["items"]
+    if items:
+        browser.post("/api/chat/ack", json={"ids": [item["id"] for item in items]})
+    return [message for item in items for message in item["messages"]]
 
 
 def test_a_web_case_is_worked_from_the_console_and_the_citizen_hears_on_the_next_poll(web_only, capsys, caplog):
