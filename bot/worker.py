@@ -9,12 +9,12 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from functools import partial
 
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, Row
 
 from bot import staffactions
-from bot.channels import Channel, retry_later
+from bot.channels import Channel, SendResult, retry_later
 from bot.runtime import Desk, TurnRequest
-from store import inbox, outbox
+from store import inbox, leases, outbox
 from store.conversations import Conflict
 from store.db import session_scope
 
@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 IDLE_WAIT = 0.5
 GIVE_WAY_PAUSE, GIVE_WAY_POLL = 0.2, 0.005
 SENDS_IN_PARALLEL = 16
+RENEW_EVERY = 2.0  # seconds between renewals of the leases of sends in flight (outbox.LEASE: 10 s)
 
 
 class Loop:
@@ -131,8 +132,8 @@ class InboxWorker(Loop):
             taken.append(row)
         outcomes = self.desk.turns(session, requests)
         inbox.finish_many(session, ignored, inbox.IGNORED)
-        inbox.finish_many(session, [row.id for row, outcome in zip(taken, outcomes) if not isinstance(outcome, Exception)])
-        for row, outcome in zip(taken, outcomes):
+        inbox.finish_many(session, [row.id for row, outcome in zip(taken, outcomes, strict=True) if not isinstance(outcome, Exception)])
+        for row, outcome in zip(taken, outcomes, strict=True):
             if isinstance(outcome, Exception):
                 self._failed(session, row, outcome)
 
@@ -160,64 +161,128 @@ class InboxWorker(Loop):
 class OutboxSender(Loop):
     """Keeps up to `parallel` sends in flight: leases due rows (one per target, so each person's
     messages keep their order) whenever a place is free, so a platform that takes 100 ms per
-    request still gets many per second and one slow send holds up no other. Outcomes are
-    recorded together, a moment after the sends: a sent row stays leased until then, so it is
-    never sent again, and the next message to its target waits for the record."""
+    request still gets many per second and one slow send holds up no other.
 
-    def __init__(self, db: Engine, channels: dict[str, Channel], parallel: int = SENDS_IN_PARALLEL):
+    Each send's outcome is recorded by the thread that made it, as soon as it returns, before its
+    place takes more work (sends finishing together share one transaction: whichever thread
+    records first records the others' outcomes too). A stopping process records what it sent.
+    Leases are short and renewed while their sends are in flight; on start, rows that a dead
+    process held are taken back at once (`take_back`)."""
+
+    def __init__(self, db: Engine, channels: dict[str, Channel], parallel: int = SENDS_IN_PARALLEL,
+                 take_back: bool = True):
         super().__init__("outbox-sender")
         self.db, self.channels, self.parallel = db, channels, parallel
+        self.holder = leases.new_holder()
         self._pool = ThreadPoolExecutor(parallel, thread_name_prefix="outbox-send")
         self._places = threading.Condition()
-        self._in_flight = 0
-        self._finished: list[tuple] = []  # (row, result) sent but not yet recorded
+        self._held: dict[int, Row] = {}  # leased here, outcome not yet recorded
+        self._finished: list[tuple[Row, SendResult]] = []  # sent, waiting for the record
+        self._recording = threading.Lock()
+        self._life = None
+        self._taking_back = take_back
+        self._renew_at = 0.0
 
     def step(self) -> bool:
+        if self._taking_back:
+            self.take_back()
         recorded = self._record_finished()
+        self._renew_leases()
         with self._places:
-            self._places.wait_for(lambda: self._in_flight < self.parallel or self._finished)
-            free = self.parallel - self._in_flight
+            self._places.wait_for(lambda: len(self._held) < self.parallel, timeout=RENEW_EVERY)
+            free = self.parallel - len(self._held)
         if not free:
             return True
         with session_scope(self.db) as session:
-            rows = outbox.lease_due(session, tuple(self.channels), datetime.now(UTC), limit=free)
+            rows = outbox.lease_due(session, tuple(self.channels), datetime.now(UTC), limit=free, holder=self.holder)
         with self._places:
-            self._in_flight += len(rows)
+            rows = [row for row in rows if row.id not in self._held]  # a lease renewed too late: still ours
+            self._held.update((row.id, row) for row in rows)
         for row in rows:
             self._pool.submit(self._send, row)
         return bool(rows or recorded)
 
+    def take_back(self) -> int:
+        """Once, on start: make the rows that dead senders held due now. Their outcome is unknown;
+        they are the only sends that may reach a person twice (counted in the log)."""
+        self._taking_back = False
+        channels = tuple(self.channels)
+        if self._life is None:
+            self._life = leases.hold_life(self.db, self.holder)
+        with session_scope(self.db) as session:
+            now = datetime.now(UTC)
+            dead = leases.dead_holders(self._life, outbox.holders(session, channels, now), self.holder)
+            taken = outbox.take_back(session, channels, dead, now)
+        if taken:
+            log.warning("outbox: %d send(s) in flight when the previous sender stopped taken back; "
+                        "their outcome is unknown, so a reply among them may arrive twice", taken)
+        return taken
+
+    def drain(self) -> None:
+        """Send what is due now, record every outcome, then stop (a one-off sender, as in the CLI)."""
+        while self.step() or self._waiting_for_sends():
+            pass
+        self.close()
+
     def stop(self, timeout: float = 10) -> None:
         super().stop(timeout)
+        self.close()
+
+    def close(self) -> None:
+        """Let the sends in flight finish and record them; let go of the life lock."""
         self._pool.shutdown(wait=True)
         self._record_finished()
+        leases.end_life(self._life)
+        self._life = None
 
-    def _send(self, row) -> None:
+    def _waiting_for_sends(self) -> bool:
+        with self._places:
+            return not self._places.wait_for(lambda: not self._held, timeout=RENEW_EVERY)
+
+    def _send(self, row: Row) -> None:
         try:
             result = self.channels[row.channel].send(row)
         except Exception as exc:  # a bug in one send must not undo the record of the others
             log.exception("outbox %s: send raised", row.id)
             result = retry_later(row.attempts, exc.__class__.__name__)
         with self._places:
-            self._in_flight -= 1
             self._finished.append((row, result))
-            self._places.notify()
+        try:
+            self._record_finished()
+        except Exception:  # a dropped connection, say: the loop records it at its next step, never resends
+            log.warning("outbox %s: sent, but its record failed; recorded at the next step", row.id, exc_info=True)
         self.wake()
 
     def _record_finished(self) -> int:
-        with self._places:
-            finished, self._finished = self._finished, []
-        if not finished:
-            return 0
-        try:
-            self._record(finished)
-        except Exception:  # a dropped connection, say: these were sent, so record them next step, never resend
+        """Record every outcome waiting, in one transaction; their places are then free."""
+        with self._recording:
             with self._places:
-                self._finished[:0] = finished
-            raise
+                finished, self._finished = self._finished, []
+            if not finished:
+                return 0
+            try:
+                self._record(finished)
+            except Exception:
+                with self._places:
+                    self._finished[:0] = finished
+                raise
+            with self._places:
+                for row, _result in finished:
+                    self._held.pop(row.id, None)
+                self._places.notify_all()
         return len(finished)
 
-    def _record(self, finished: list[tuple]) -> None:
+    def _renew_leases(self) -> None:
+        if time.monotonic() < self._renew_at:
+            return
+        self._renew_at = time.monotonic() + RENEW_EVERY
+        with self._places:
+            held = list(self._held)
+        if held:
+            with session_scope(self.db) as session:
+                outbox.renew(session, held, self.holder, datetime.now(UTC))
+
+    def _record(self, finished: list[tuple[Row, SendResult]]) -> None:
         with session_scope(self.db) as session:
             outbox.mark_sent(session, [row.id for row, result in finished if result.outcome == "sent"])
             for row, result in finished:

@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 
 MEDIA_TYPES = {"sticker", "image", "video", "audio", "file", "location"}
 REPLY_TOKEN_FRESH = timedelta(seconds=50)
-UNSURE_REPLY = "reply outcome unknown: "
+UNSURE_REPLY = outbox.OUTCOME_UNKNOWN  # a reply that may have arrived: a refused token then means it did
 
 
 class WebhookError(Exception):

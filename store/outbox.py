@@ -1,7 +1,10 @@
 """The outbox: messages to send, written in the same transaction as the turn that caused them.
 
-A sender leases due rows for a short time, sends outside any transaction, then marks them sent,
-to retry (with backoff) or failed. A lease that runs out (the sender died) makes the row due again.
+A sender leases due rows for a few seconds, renews the lease while the send is in flight, sends
+outside any transaction, then marks each row sent, to retry (with backoff) or failed as soon as
+its send returns. A lease names its holder (a number per sender process): a process that starts
+takes back the rows of a holder known to be dead (`take_back`) at once; otherwise a lease that
+runs out (the holder hung) makes the row due again.
 Messages to one target go out in the order they were queued: a row is due only when no older
 row to the same target is still pending, so no two senders ever hold rows of one target.
 """
@@ -9,7 +12,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import insert, or_, select, update
+from sqlalchemy import false, insert, or_, select, update
 from sqlalchemy.engine import Row
 from sqlmodel import Session
 
@@ -17,7 +20,10 @@ from store.models import Outbox, utcnow
 from store.queues import CANDIDATES_PER_PLACE, WINDOW, heads, window_full
 
 PENDING, SENT, FAILED = "pending", "sent", "failed"
-LEASE = timedelta(seconds=60)  # longer than a leased row can take to send (10 s timeout)
+LEASE = timedelta(seconds=10)  # renewed every few seconds while the send is in flight
+# A row taken back from a dead sender may have reached the platform: its next attempt says so
+# (a LINE reply whose token is then refused was delivered; see handlers/line.py).
+OUTCOME_UNKNOWN = "reply outcome unknown: "
 _TABLE = Outbox.__table__
 
 
@@ -38,20 +44,21 @@ def enqueue(session: Session, **values) -> None:
     enqueue_many(session, [row(**values)])
 
 
-def lease_due(session: Session, channels: tuple[str, ...], now: datetime, limit: int) -> list[Row]:
+def lease_due(session: Session, channels: tuple[str, ...], now: datetime, limit: int, holder: int | None = None) -> list[Row]:
     """Lease the oldest due rows that are first in their target's queue, in one statement.
 
     The candidates are the heads among the oldest pending rows (see `queues.heads`), several
     times as many as wanted: on PostgreSQL, rows another sender is leasing are skipped and the
     next ones taken, and a row leased meanwhile no longer qualifies.
     """
-    rows = _lease(session, channels, now, limit, WINDOW)
+    rows = _lease(session, channels, now, limit, WINDOW, holder)
     if len(rows) < limit and window_full(session, _TABLE, _TABLE.c.status == PENDING, _TABLE.c.channel.in_(channels)):
-        rows = sorted(rows + _lease(session, channels, now, limit - len(rows), None), key=lambda r: r.id)
+        rows = sorted(rows + _lease(session, channels, now, limit - len(rows), None, holder), key=lambda r: r.id)
     return rows
 
 
-def _lease(session: Session, channels: tuple[str, ...], now: datetime, limit: int, window: int | None) -> list[Row]:
+def _lease(session: Session, channels: tuple[str, ...], now: datetime, limit: int, window: int | None,
+           holder: int | None) -> list[Row]:
     pending = _TABLE.c
     first = heads(_TABLE, (pending.channel, pending.target), pending.status == PENDING, pending.channel.in_(channels),
                   also=(pending.next_attempt_at, pending.lease_until), window=window)
@@ -64,14 +71,41 @@ def _lease(session: Session, channels: tuple[str, ...], now: datetime, limit: in
     if session.get_bind().dialect.name == "postgresql":
         chosen = chosen.with_for_update(skip_locked=True)
     statement = (update(_TABLE).where(_TABLE.c.id.in_(chosen.correlate(None).scalar_subquery()))
-                 .values(lease_until=now + LEASE).returning(*_TABLE.c))
+                 .values(lease_until=now + LEASE, lease_holder=holder).returning(*_TABLE.c))
     return sorted(session.execute(statement).all(), key=lambda r: r.id)
+
+
+def renew(session: Session, row_ids: list[int], holder: int | None, now: datetime) -> None:
+    """Keep the lease on rows whose sends are still in flight."""
+    if row_ids:
+        session.execute(update(_TABLE).where(_TABLE.c.id.in_(row_ids), _TABLE.c.status == PENDING,
+                                             _TABLE.c.lease_holder == holder).values(lease_until=now + LEASE))
+
+
+def holders(session: Session, channels: tuple[str, ...], now: datetime) -> set[int | None]:
+    """The holders of the leases still running on these channels' rows."""
+    return set(session.execute(select(_TABLE.c.lease_holder).distinct().where(
+        _TABLE.c.status == PENDING, _TABLE.c.channel.in_(channels), _TABLE.c.lease_until >= now)).scalars())
+
+
+def take_back(session: Session, channels: tuple[str, ...], dead: set[int | None], now: datetime) -> int:
+    """Make the rows leased by dead holders due at once; returns how many. Their sends were in
+    flight when the holder died: the outcome is unknown, and the next attempt is told so."""
+    if not dead:
+        return 0
+    holder = _TABLE.c.lease_holder
+    held = or_(holder.in_([h for h in dead if h is not None]), holder.is_(None) if None in dead else false())
+    taken = session.execute(update(_TABLE).where(_TABLE.c.status == PENDING, _TABLE.c.channel.in_(channels),
+                                                 _TABLE.c.lease_until >= now, held)
+                            .values(lease_until=None, lease_holder=None,
+                                    last_error=OUTCOME_UNKNOWN + "in flight when its sender stopped"))
+    return taken.rowcount
 
 
 def _finish(session: Session, row_ids: list[int], **values) -> None:
     if row_ids:
         session.execute(update(_TABLE).where(_TABLE.c.id.in_(row_ids))
-                        .values(attempts=_TABLE.c.attempts + 1, lease_until=None, **values))
+                        .values(attempts=_TABLE.c.attempts + 1, lease_until=None, lease_holder=None, **values))
 
 
 def mark_sent(session: Session, row_ids: list[int]) -> None:

@@ -9,10 +9,12 @@ import pytest
 from sqlmodel import Session, select
 
 from app.settings import Settings
+from bot.channels import SendResult
 from bot.intake import InboxWriter
 from bot.messages import Text
 from bot.runtime import Desk, TurnRequest
-from store import inbox, outbox, signals
+from bot.worker import OutboxSender
+from store import inbox, leases, outbox, signals
 from store.db import session_scope
 from store.models import Conversation, Inbox, Outbox
 from store.queues import WINDOW
@@ -205,3 +207,48 @@ def test_the_webhook_writer_wakes_the_loops_of_another_process(db):
         listener.stop()
     with Session(db) as session:
         assert session.exec(select(Inbox)).one().payload == {"text": "こんにちは\\u0000"}
+
+
+class _Recorder:
+    """A channel that records what it is asked to send and says it was sent."""
+    name = "line"
+
+    def __init__(self):
+        self.sent: list[int] = []
+
+    def send(self, row):
+        self.sent.append(row.id)
+        return SendResult("sent")
+
+
+def _lease_as_a_sender_that_dies(db, holder: int) -> list[int]:
+    with session_scope(db) as session:
+        return [r.id for r in outbox.lease_due(session, ("line",), datetime.now(UTC), 10, holder=holder)]
+
+
+def test_a_starting_sender_takes_back_at_once_the_rows_of_a_dead_one_but_never_a_live_ones(db):
+    queue(db, "A", "B")
+    other = leases.new_holder()
+    life = leases.hold_life(db, other)  # PostgreSQL: the other process is alive while it holds this
+    held = _lease_as_a_sender_that_dies(db, other)
+    channel = _Recorder()
+    sender = OutboxSender(db, {"line": channel})
+    if life is not None:
+        assert sender.take_back() == 0 and lease(db) == []  # alive: its leases stand
+        leases.end_life(life)  # the other process dies
+        sender._taking_back = True
+    sender.drain()  # takes back first, then sends
+    assert channel.sent == held
+    with Session(db) as session:
+        rows = session.exec(select(Outbox).order_by(Outbox.id)).all()
+    assert [r.status for r in rows] == ["sent", "sent"] and all(r.lease_holder is None for r in rows)
+    assert all(r.last_error.startswith(outbox.OUTCOME_UNKNOWN) for r in rows)  # the next attempt is told
+
+
+def test_a_one_off_sender_records_every_send_before_it_returns(db):
+    queue(db, "A", "A", "B")
+    channel = _Recorder()
+    OutboxSender(db, {"line": channel}, take_back=False).drain()
+    with Session(db) as session:
+        statuses = [r.status for r in session.exec(select(Outbox).order_by(Outbox.id))]
+    assert statuses == ["sent"] * 3 and len(channel.sent) == 3  # the second to A too: nothing left leased
