@@ -46,7 +46,8 @@ from store import case_status
 from store.case_status import CLOSED
 
 MAX_TRIES = 3
-_YES = re.compile(r"^(同意(する|します)?|はい|ok|オッケー|おっけー|いいよ|いいです|大丈夫です?|了解|承知しました|送信(する|します)?|お願いします)[。!]*$")
+_YES = re.compile(r"^(同意(する|します)?|はい|ok|オッケー|おっけー|いいよ|いいです|大丈夫です?|了解|承知しました"
+                  r"|送信(する|します)?|お願いします)[。!]*$")
 _NO = re.compile(r"^(同意しない|同意しません|いいえ|いや|しない|しません|no)[。!]*$")
 _CHECK_CODE = re.compile(r"^[a-z0-9]{4,8}$")
 _LEAVING = (Intent.CANCEL, Intent.MENU, Intent.BACK, Intent.RESTART)
@@ -339,7 +340,7 @@ class _Conversation:
     def _form_actions(self) -> dict[Action, tuple[frozenset[Mode], bool, Callable[[Tap], None]]]:
         """Per action: the modes it is valid in (empty: any), whether it must be for the field
         being asked, and its handler."""
-        form, anywhere = frozenset({Mode.FORM}), frozenset()
+        form, anywhere = frozenset({Mode.FORM}), frozenset[Mode]()
         return {
             Action.CONSENT: (frozenset({Mode.CONSENT}), False, lambda tap: self._consent(tap.value == "yes")),
             Action.CHOOSE: (form, True, lambda tap: self._choose(tap.index)),

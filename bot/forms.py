@@ -116,7 +116,8 @@ CONSULTATION = Form(
     fields=(
         Field("applicant_type", "相談者区分", "どなたからのご相談ですか？", choices=APPLICANT_TYPES),
         Field("name", "お名前または団体名", "お名前、または団体名を教えてください。", max_chars=100),
-        Field("content", "相談内容", "ご相談の内容を教えてください。困っていること、やりたいことなど、自由にお書きください。", max_chars=2000),
+        Field("content", "相談内容", "ご相談の内容を教えてください。困っていること、やりたいことなど、自由にお書きください。",
+              max_chars=2000),
         Field("area", "地域", "活動する地域（区や学区）を教えてください。決まっていなければ「なし」で大丈夫です。",
               optional=True, max_chars=100, hint="例: 北区 ○○学区"),
         Field("contact_method", "希望する連絡方法", "職員からの連絡方法はどれがよいですか？", choices=CONTACT_METHODS),

@@ -8,12 +8,12 @@ knowledge question.
 from __future__ import annotations
 
 import re
-from enum import Enum
+from enum import StrEnum
 
 from knowledge.analysis import fold
 
 
-class Intent(str, Enum):
+class Intent(StrEnum):
     MENU = "menu"
     CONSULT = "consult"
     PROPOSE = "propose"
@@ -28,7 +28,8 @@ class Intent(str, Enum):
 COMMAND_MAX_CHARS = 20
 REFERENCE = re.compile(r"(?<![A-Z0-9])([SP])-?(\d{4})-?(\d{1,5})(?![0-9])", re.I)
 _QUESTION = re.compile(r"(どこ|どう(やって|すれば|したら)|いつ|誰|だれ|何|なに|どんな|方法|とは|って\?|ですか|ますか|の\?|教えて)")
-_WISH = r"(したい|しよう|します|させて|お願い|おねがい|申し込み|申込|を始め|をはじめ|に乗って|があります|がある|あるんだ|あるのです|したくて|を出したい|を受けたい)"
+_WISH = (r"(したい|しよう|します|させて|お願い|おねがい|申し込み|申込|を始め|をはじめ|に乗って|があります|がある"
+         r"|あるんだ|あるのです|したくて|を出したい|を受けたい)")
 
 _COMMANDS: list[tuple[Intent, re.Pattern]] = [
     (Intent.CANCEL, re.compile(r"^(やめ(る|ます|たい|て)?|止め(る|ます)|キャンセル|中止|取り消し|取消|cancel|もういい(です)?)[。!]*$")),
@@ -36,7 +37,9 @@ _COMMANDS: list[tuple[Intent, re.Pattern]] = [
     (Intent.RESTART, re.compile(r"^(最初から(やり直(す|し)(たい)?)?|はじめから|やり直(す|し|したい)|リセット|restart)[。!]*$")),
     (Intent.MENU, re.compile(r"^(メニュー|めにゅー|menu|トップ|ホーム|最初の画面)(を(表示|見せて))?[。!]*$")),
     (Intent.HELP, re.compile(r"^(ヘルプ|help|使い方|つかいかた|何ができる(の)?|なにができる(の)?|できること)[?。!]*$")),
-    (Intent.STATUS, re.compile(r"(状況|進捗|ステータス|状態)(確認|を?(教えて|知りたい|見たい|は|どう))|^状況確認$|申し込んだ(件|相談|提案)(は|どう)|(相談|提案|申し?込み?)した(件|もの|の)?(は|って)?(どう|どこまで)|^(私|わたし)の(相談|提案|案件)")),
+    (Intent.STATUS, re.compile(r"(状況|進捗|ステータス|状態)(確認|を?(教えて|知りたい|見たい|は|どう))|^状況確認$"
+                               r"|申し込んだ(件|相談|提案)(は|どう)|(相談|提案|申し?込み?)した(件|もの|の)?(は|って)?(どう|どこまで)"
+                               r"|^(私|わたし)の(相談|提案|案件)")),
     (Intent.HUMAN, re.compile(r"(人|ひと|職員|担当者?|スタッフ|オペレーター)(と|に)(話|はな|相談|つない|繋い|代わ|かわ)|有人")),
 ]
 

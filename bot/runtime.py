@@ -88,7 +88,7 @@ class Desk:
         relays = cases.open_relays(session, keys)
         outcomes: list[Outcome] = []
         saves, messages = [], []
-        for request, key in zip(requests, keys):
+        for request, key in zip(requests, keys, strict=True):
             state, version = states.get(key, ({}, 0))
             try:
                 turn = conversation.handle(State.from_dict(state), request.event,

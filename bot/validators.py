@@ -24,7 +24,8 @@ class Invalid:
 Result = Valid | Invalid
 Validator = Callable[[str], Result]
 
-NONE_WORDS = {"なし", "無し", "特になし", "特に無し", "とくになし", "ない", "ありません", "特にありません", "未定", "スキップ", "skip", "-", "ー"}
+NONE_WORDS = {"なし", "無し", "特になし", "特に無し", "とくになし", "ない", "ありません", "特にありません", "未定",
+              "スキップ", "skip", "-", "ー"}
 _DASHES = "ー－―‐−–—ｰ"
 _URL = re.compile(r"https?://\S+", re.I)
 _EMAIL_LOCAL = re.compile(r"^[A-Za-z0-9._%+\-]+$")

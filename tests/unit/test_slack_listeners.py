@@ -268,3 +268,23 @@ def test_an_indicator_figure_for_no_indicator_or_period_is_refused_in_the_ack(se
     assert answer["response_action"] == "errors"
     with Session(desk.db) as session:
         assert session.exec(select(IndicatorReport)).all() == []
+
+
+def test_the_slack_handlers_hold_no_sql_and_set_no_private_request_body():
+    import ast
+    from pathlib import Path
+
+    folder = Path(__file__).resolve().parents[2] / "handlers" / "slack"
+    problems = []
+    for path in sorted(folder.glob("*.py")):
+        source = path.read_text(encoding="utf-8")
+        for node in ast.walk(ast.parse(source)):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            problems += [f"{path.name}: imports {n}" for n in names
+                         if n.split(".")[0] in ("sqlmodel", "sqlalchemy") or n in ("store.db", "store.cases", "store.inbox")]
+            if isinstance(node, ast.FunctionDef) and node.end_lineno - node.lineno + 1 > 60:
+                problems.append(f"{path.name}: {node.name} is longer than 60 lines")
+        if "._body" in source:
+            problems.append(f"{path.name}: sets a private request body")
+    assert problems == []
