@@ -285,7 +285,8 @@ def test_a_citizen_who_unfollowed_is_sent_nothing(desk_server):
 def test_a_staff_reply_reaches_a_web_chat_citizen_when_the_page_polls(desk_server):
 
     with httpx.Client(base_url=desk_server.url) as browser:
-        for text in ["相談したい", "同意する", "個人", "web太郎", "イベントの協力者を探しています", "なし", "LINE", "なし", "送信"]:
+        for text in ["相談したい", "同意する", "個人", "web太郎", "イベントの協力者を探しています", "なし", "メール",
+                     "web@example.jp", "なし", "送信"]:
             browser.post("/api/chat", json={"text": text})
 
         def web_case():
@@ -293,12 +294,13 @@ def test_a_staff_reply_reaches_a_web_chat_citizen_when_the_page_polls(desk_serve
                 case = session.exec(select(Case).where(Case.channel == "web")).first()
             return case if case and case.slack_ts else None
         case = wait_until(web_case)
-        assert browser.get("/api/chat/poll").json() == {"messages": []}
+        assert browser.get("/api/chat/poll").json() == {"items": []}
         preview = submit_view(desk_server.url, "reply_modal", str(case.id), {"message": {"text": {"value": "来週ご連絡します"}}}).json()
         submit_view(desk_server.url, "reply_confirm", preview["view"]["private_metadata"], {})
-        messages = wait_until(lambda: browser.get("/api/chat/poll").json()["messages"])
-        assert "来週ご連絡します" in messages[0]["text"]
-        assert browser.get("/api/chat/poll").json() == {"messages": []}  # delivered once
+        items = wait_until(lambda: browser.get("/api/chat/poll").json()["items"])
+        assert "来週ご連絡します" in items[0]["messages"][0]["text"]
+        assert browser.post("/api/chat/ack", json={"ids": [item["id"] for item in items]}).json() == {"acknowledged": 1}
+        assert browser.get("/api/chat/poll").json() == {"items": []}  # delivered once
     with httpx.Client(base_url=desk_server.url) as stranger:
         stranger.post("/api/chat", json={"text": "メニュー"})
-        assert stranger.get("/api/chat/poll").json() == {"messages": []}
+        assert stranger.get("/api/chat/poll").json() == {"items": []}
