@@ -11,8 +11,9 @@ import copy
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta, tzinfo
 from typing import Protocol
+from zoneinfo import ZoneInfo
 
 from bot import replies as r
 from bot.forms import FORMS, SKIPPED, Field, Form
@@ -88,10 +89,15 @@ class Context:
     retention_years: int = 5
     private: bool = True  # False in a group chat: no personal data is asked for there
     relay: str | None = None  # reference of the case a person has taken: messages go to its thread
+    tz: tzinfo = ZoneInfo("Asia/Tokyo")  # the city's: answers compare dated facts with its date
 
     @property
     def city(self) -> CityProfile:
         return self.knowledge.profile
+
+    @property
+    def today(self) -> date:
+        return self.now.astimezone(self.tz).date()
 
 
 def handle(state: State, event: Event, ctx: Context) -> Turn:
@@ -373,7 +379,7 @@ class _Conversation:
 
     def _knowledge(self, text: str, extra: tuple[Choice, ...] = ()) -> bool:
         """Answer from the knowledge base; True when it answered (did not decline)."""
-        answer = self.ctx.knowledge.ask(text)
+        answer = self.ctx.knowledge.ask(text, today=self.ctx.today)
         if self.state.mode is Mode.IDLE and "提案" in fold(text):
             extra = extra + (Choice("提案する", Tap(Action.PROPOSE).encode()),)
         self.replies.extend(r.answer_replies(answer, extra))
@@ -385,7 +391,7 @@ class _Conversation:
         self.replies.append(r.menu())
 
     def _show(self, entry_id: str) -> None:
-        answer = self.ctx.knowledge.show(entry_id)
+        answer = self.ctx.knowledge.show(entry_id, today=self.ctx.today)
         if answer is None:
             self.replies.append(r.stale_button())
         else:

@@ -120,6 +120,7 @@ class Desk:
             retention_years=self.config.retention_years,
             private=request.private,
             relay=relay,
+            tz=self.config.tz,
         )
 
     def _carry_out(self, session: Session, request: TurnRequest, turn, now: datetime) -> list[Reply]:
