@@ -63,7 +63,9 @@ def chunks(text: str, limit: int = CHUNK_BYTES) -> list[str]:
     """Split text so that each piece stays under Sudachi's input limit, preferring line or sentence ends."""
     if len(text.encode("utf-8")) <= limit:
         return [text]
-    pieces, current, size = [], [], 0
+    pieces: list[str] = []
+    current: list[str] = []
+    size = 0
     for char in text:
         width = len(char.encode("utf-8"))
         if size + width > limit:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import inspect
 import logging
 import math
 import os
@@ -82,7 +83,7 @@ class KnowledgeBase:
         result = self.index.search(query, k=5, kind=kinds.question_kind(text), term=kinds.asked_term(text))
         routed = self.routing.match(text)
         features = self.features(result, routed is not None)
-        outside = bool(routed) and self._outside(result, query, *routed)
+        outside = routed is not None and self._outside(result, query, *routed)
         confidence = 0.0 if outside else calibration.probability(features)
         return Assessment(result, features, confidence, routed[0] if routed else None, outside)
 
@@ -116,7 +117,7 @@ class KnowledgeBase:
 def _fingerprint(folder: Path) -> str:
     digest = hashlib.sha256()
     for module in (analysis, entries_module, index_module, kinds, facts):
-        digest.update(Path(module.__file__).read_bytes())
+        digest.update(Path(inspect.getfile(module)).read_bytes())
     for dist in ("sudachidict-core", "bm25s"):
         digest.update(metadata.version(dist).encode())
     for path in sorted(folder.glob("*.yaml")):

@@ -15,7 +15,7 @@ import yaml
 from knowledge import facts as facts_module
 from knowledge.facts import EntryFacts
 from knowledge.routing import ROUTING_FILE, load_routing
-from knowledge.sources import SOURCES_FILE, load_sources
+from knowledge.sources import SOURCES_FILE, load_sources, yaml_syntax_problem
 
 CATEGORIES = ("ordinance", "plan", "program", "place", "faq")
 MAX_BODY_CHARS = 400
@@ -97,8 +97,7 @@ def _load_file(path: Path, result: LoadResult) -> None:
         result.problems.append(Problem(f"{path}:1", "not UTF-8 text"))
         return
     except yaml.YAMLError as exc:
-        line = exc.problem_mark.line + 1 if getattr(exc, "problem_mark", None) else 1
-        result.problems.append(Problem(f"{path}:{line}", f"YAML syntax: {getattr(exc, 'problem', exc)}"))
+        result.problems.append(Problem(*yaml_syntax_problem(path, exc)))
         return
     if root is None:
         result.problems.append(Problem(f"{path}:1", "file is empty"))

@@ -22,6 +22,13 @@ class Source:
     primary: bool
 
 
+def yaml_syntax_problem(path: Path, error: yaml.YAMLError) -> tuple[str, str]:
+    """(file:line, message) for a YAML syntax error; line 1 when the parser gives no position."""
+    if isinstance(error, yaml.MarkedYAMLError) and error.problem_mark is not None:
+        return f"{path}:{error.problem_mark.line + 1}", f"YAML syntax: {error.problem or error}"
+    return f"{path}:1", f"YAML syntax: {error}"
+
+
 def load_sources(folder: Path) -> tuple[dict[str, Source], list[tuple[str, str]]]:
     """The folder's sources by id, and (file:line, message) for each malformed one.
     A folder without sources.yaml has no registry (an empty mapping)."""
@@ -31,8 +38,7 @@ def load_sources(folder: Path) -> tuple[dict[str, Source], list[tuple[str, str]]
     try:
         root = yaml.compose(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
-        line = exc.problem_mark.line + 1 if getattr(exc, "problem_mark", None) else 1
-        return {}, [(f"{path}:{line}", f"YAML syntax: {getattr(exc, 'problem', exc)}")]
+        return {}, [yaml_syntax_problem(path, exc)]
     if not isinstance(root, yaml.SequenceNode):
         return {}, [(f"{path}:1", "expected a list of sources")]
     sources: dict[str, Source] = {}
