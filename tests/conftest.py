@@ -83,13 +83,21 @@ def db(request, tmp_path):
         cleanup()
 
 
+def _conforming(mock):
+    """Stop the mock, then fail the test if any request broke the platform's documented limits."""
+    mock.stop()
+    assert not mock.violations, f"payloads the platform would refuse: {mock.violations[:5]}"
+
+
 @pytest.fixture
 def line_api():
     from tests.support.mock_platform import MockPlatform
+    from tests.support.platform_limits import line_refusal, line_violations
 
-    mock = MockPlatform(default_body={"sentMessages": [{"id": "1", "quoteToken": "q"}]}).start()
+    mock = MockPlatform(default_body={"sentMessages": [{"id": "1", "quoteToken": "q"}]},
+                        limits=line_violations, refuse=line_refusal).start()
     yield mock
-    mock.stop()
+    _conforming(mock)
 
 
 @pytest.fixture
@@ -110,12 +118,13 @@ def line_server(db, kb, line_api):
 @pytest.fixture
 def slack_api():
     from tests.support.mock_platform import MockPlatform
+    from tests.support.platform_limits import slack_refusal, slack_violations
     from tests.support.slack_fake import slack_api_answers
 
-    mock = MockPlatform(default_body={"ok": True}).start()
+    mock = MockPlatform(default_body={"ok": True}, limits=slack_violations, refuse=slack_refusal).start()
     slack_api_answers(mock)
     yield mock
-    mock.stop()
+    _conforming(mock)
 
 
 @pytest.fixture

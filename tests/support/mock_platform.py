@@ -1,13 +1,21 @@
 """A local stand-in for a remote platform API (LINE's, Slack's): records every request and
-answers with failures on demand. Tests start it on a free loopback port and inspect it."""
+answers with failures on demand. Tests start it on a free loopback port and inspect it.
+
+With `limits` (tests/support/platform_limits.py), a request the real platform would refuse is
+answered as the platform answers it (`refuse`) and kept in `violations`, which the fixtures in
+tests/conftest.py fail the test on at teardown."""
 from __future__ import annotations
 
 import json
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
+
+Limits = Callable[[str, dict], list[str]]
+Refusal = Callable[[list[str]], tuple[int, dict]]
 
 
 @dataclass
@@ -30,8 +38,11 @@ class Failure:
 
 
 class MockPlatform:
-    def __init__(self, default_body: dict | None = None):
+    def __init__(self, default_body: dict | None = None, limits: Limits | None = None,
+                 refuse: Refusal | None = None):
         self.requests: list[Recorded] = []
+        self.limits, self.refuse = limits, refuse or (lambda problems: (400, {"message": "; ".join(problems)}))
+        self.violations: list[tuple[str, list[str]]] = []  # (path, what the platform would refuse)
         self.default_body = default_body or {}
         self._failures: dict[str, list[Failure]] = {}
         self._bodies: dict[str, dict] = {}
@@ -100,6 +111,8 @@ class MockPlatform:
                 raw = self.rfile.read(length) if length else b""
                 body = _decode(raw, self.headers.get("content-type", ""))
                 path = self.path.split("?")[0]
+                if self._refused(self.command, path, body, raw):
+                    return
                 with mock._lock:
                     queue = mock._failures.get(path) or []
                     failure = queue.pop(0) if queue else None
@@ -121,6 +134,17 @@ class MockPlatform:
                     return
                 answer = mock._bodies.get(path, mock.default_body)
                 self._send(200, answer(recorded) if callable(answer) else answer, {})
+
+            def _refused(self, method, path, body, raw) -> bool:
+                problems = mock.limits(path, body) if mock.limits and isinstance(body, dict) else []
+                if not problems:
+                    return False
+                status, answer = mock.refuse(problems)
+                with mock._lock:
+                    mock.violations.append((path, problems))
+                    mock.requests.append(Recorded(method, path, dict(self.headers), body, time.monotonic(), status, raw))
+                self._send(status, answer, {})
+                return True
 
             def _send(self, status, body, headers):
                 data = json.dumps(body).encode()
