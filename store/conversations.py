@@ -6,10 +6,11 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, select
 
+from store.db import table_of
 from store.models import Contact, Conversation, utcnow
 
 Key = tuple[str, str]  # (channel, user id)
-_TABLE = Conversation.__table__
+_TABLE = table_of(Conversation)
 
 
 class Conflict(Exception):

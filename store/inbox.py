@@ -12,12 +12,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import Session
 
 from store import signals
+from store.db import table_of
 from store.models import Inbox, utcnow
 from store.queues import CANDIDATES_PER_PLACE, WINDOW, heads, window_full
 
 PENDING, DONE, IGNORED, FAILED = "pending", "done", "ignored", "failed"
 MAX_ATTEMPTS = 5
-_TABLE = Inbox.__table__
+_TABLE = table_of(Inbox)
 
 
 def add_many(session: Session, channel: str, events: list[tuple[str, str, dict]], status: str = PENDING) -> set[str]:

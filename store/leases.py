@@ -6,18 +6,19 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, Engine, or_, text, update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
+from sqlmodel import Session, col
 
+from store.db import rows_affected
 from store.models import Lease
 
 
 def acquire(session: Session, name: str, holder: str, now: datetime, ttl: timedelta) -> bool:
     """Take or renew the lease; False while another holder's lease is still valid."""
     renewed = session.execute(
-        update(Lease).where(Lease.name == name, or_(Lease.holder == holder, Lease.expires_at < now))
+        update(Lease).where(col(Lease.name) == name, or_(col(Lease.holder) == holder, col(Lease.expires_at) < now))
         .values(holder=holder, expires_at=now + ttl)
     )
-    if renewed.rowcount == 1:
+    if rows_affected(renewed) == 1:
         return True
     if session.get(Lease, name) is not None:
         return False
@@ -30,7 +31,8 @@ def acquire(session: Session, name: str, holder: str, now: datetime, ttl: timede
 
 
 def release(session: Session, name: str, holder: str) -> None:
-    session.execute(update(Lease).where(Lease.name == name, Lease.holder == holder).values(expires_at=datetime(2000, 1, 1)))
+    session.execute(update(Lease).where(col(Lease.name) == name, col(Lease.holder) == holder)
+                    .values(expires_at=datetime(2000, 1, 1)))
 
 
 def holder_of(session: Session, name: str) -> str | None:

@@ -16,6 +16,7 @@ from sqlalchemy import false, insert, or_, select, update
 from sqlalchemy.engine import Row
 from sqlmodel import Session
 
+from store.db import rows_affected, table_of
 from store.models import Outbox, utcnow
 from store.queues import CANDIDATES_PER_PLACE, WINDOW, heads, window_full
 
@@ -24,7 +25,7 @@ LEASE = timedelta(seconds=10)  # renewed every few seconds while the send is in 
 # A row taken back from a dead sender may have reached the platform: its next attempt says so
 # (a LINE reply whose token is then refused was delivered; see handlers/line.py).
 OUTCOME_UNKNOWN = "reply outcome unknown: "
-_TABLE = Outbox.__table__
+_TABLE = table_of(Outbox)
 
 
 def row(*, channel: str, target: str, kind: str, payload: dict, reply_token: str | None = None,
@@ -99,7 +100,7 @@ def take_back(session: Session, channels: tuple[str, ...], dead: set[int | None]
                                                  _TABLE.c.lease_until >= now, held)
                             .values(lease_until=None, lease_holder=None,
                                     last_error=OUTCOME_UNKNOWN + "in flight when its sender stopped"))
-    return taken.rowcount
+    return rows_affected(taken)
 
 
 def _finish(session: Session, row_ids: list[int], **values) -> None:

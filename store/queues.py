@@ -17,10 +17,10 @@ def heads(table: Table, queue_by: tuple, *where, also: tuple = (), window: int |
     true heads (a queue with a row among the oldest has its oldest row there too), but a queue
     whose rows all come later is not seen: see `window_full`.
     """
-    rows = select(table.c.id, *queue_by, *also).where(*where)
+    matching = select(table.c.id, *queue_by, *also).where(*where)
     if window:
-        rows = rows.order_by(table.c.id).limit(window)
-    rows = rows.subquery()
+        matching = matching.order_by(table.c.id).limit(window)
+    rows = matching.subquery()
     ranked = select(rows.c.id, *(rows.c[c.name] for c in also),
                     func.row_number().over(partition_by=[rows.c[c.name] for c in queue_by], order_by=rows.c.id)
                     .label("place")).subquery()

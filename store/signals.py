@@ -66,6 +66,8 @@ class Listener:
         connection = pooled.driver_connection
         pooled.detach()
         try:
+            if connection is None:
+                raise ConnectionError("the pool handed out a connection without its driver connection")
             connection.autocommit = True
             for channel in self.wakes:
                 connection.execute(f"LISTEN {channel}")

@@ -10,11 +10,12 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Row
 from sqlmodel import Session
 
+from store.db import table_of
 from store.models import Outbox, utcnow
 from store.outbox import PENDING, SENT
 
 TURN = "turn"  # a turn already shown in the browser, kept for the page's history
-_TABLE = Outbox.__table__
+_TABLE = table_of(Outbox)
 
 
 def waiting_for(session: Session, channel: str, target: str, limit: int = 50) -> list[Row]:
