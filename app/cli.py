@@ -228,9 +228,19 @@ def cmd_privacy_erase(args: argparse.Namespace) -> int:
 
     desk, _registry = _desk_and_registry()
     with session_scope(desk.db) as session:
-        counts = privacy.erase_person(session, "line", args.line_user, args.by, desk.clock())
+        person = (privacy.line_person(args.line_user) if args.line_user
+                  else privacy.person_by_reference(session, args.reference))
+        if person is None:
+            print(f"kyodo-desk: no case {args.reference} with a citizen to erase (unknown reference, or "
+                  "erased already)", file=sys.stderr)
+            return 2
+        counts = privacy.erase_person(session, person, args.by, desk.clock(), privacy.AuditKey(desk.config.audit_key))
     print("erased: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
-    print("Messages already posted in Slack threads are not touched by this: delete them in Slack if needed.")
+    if counts["cases"] and Settings.from_env().slack_enabled:
+        _flush_slack(desk)  # the desk's messages in the cases' Slack threads deleted, the cards redrawn
+    elif counts["cases"]:
+        print("Slack is not configured: the deletion of the cases' Slack thread messages waits in the outbox.")
+    print("Notes staff typed in a case's Slack thread are not the desk's to delete: remove them in Slack if needed.")
     return 0
 
 
@@ -413,7 +423,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     privacy = sub.add_parser("privacy", help="personal data").add_subparsers(dest="privacy_command", required=True)
     erase = privacy.add_parser("erase", help="remove one person's personal data (an audit record is kept)")
-    erase.add_argument("--line-user", required=True, help="the person's LINE user id")
+    who = erase.add_mutually_exclusive_group(required=True)
+    who.add_argument("--line-user", help="the person's LINE user id")
+    who.add_argument("--reference", help="a case's reference number (S-2026-0001): its citizen, LINE or web chat")
     erase.add_argument("--by", required=True, help="who asked for / carried out the erasure (for the audit record)")
     erase.set_defaults(func=cmd_privacy_erase)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -47,6 +47,7 @@ class Settings:
     session_secret: str = ""  # signs web chat session ids (empty: a key kept in cache_dir)
     cookie_secure: bool = False  # the web chat cookie only over HTTPS (set when served behind HTTPS)
     api_docs: bool = False  # serve /docs and /openapi.json
+    audit_key: str = field(default="", repr=False)  # keys the hashes naming erased people (empty: a key kept in the database)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -54,7 +55,8 @@ class Settings:
 
     @property
     def desk(self) -> DeskConfig:
-        return DeskConfig(self.timezone, self.draft_ttl_days, self.retention_years, self.overdue_business_days)
+        return DeskConfig(self.timezone, self.draft_ttl_days, self.retention_years, self.overdue_business_days,
+                          self.audit_key)
 
     @property
     def line(self) -> LineConfig:
@@ -161,5 +163,6 @@ _VARIABLES: dict[str, tuple[str, Callable[[str, str], Any]]] = {
     "session_secret": ("KYODO_SESSION_SECRET", _text),
     "cookie_secure": ("KYODO_COOKIE_SECURE", _flag),
     "api_docs": ("KYODO_API_DOCS", _flag),
+    "audit_key": ("KYODO_AUDIT_KEY", _text),
 }
 assert set(_VARIABLES) == {f.name for f in fields(Settings)}, "every setting has its variable"

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from sqlmodel import Session
@@ -18,6 +18,7 @@ class Incoming:
     user_key: str
     event: Event
     private: bool = True
+    at: datetime | None = None  # when it happened, by the platform's clock (a replay keeps it)
 
 
 @dataclass(frozen=True)

@@ -12,9 +12,9 @@ from functools import partial
 from sqlalchemy.engine import Engine, Row
 
 from bot import staffactions
-from bot.channels import Channel, SendResult, retry_later
+from bot.channels import Channel, Incoming, SendResult, retry_later
 from bot.runtime import Desk, TurnRequest
-from store import inbox, leases, outbox
+from store import inbox, leases, outbox, privacy
 from store.conversations import Conflict
 from store.db import session_scope
 
@@ -100,6 +100,7 @@ class InboxWorker(Loop):
         super().__init__("inbox-worker")
         self.db, self.desk, self.channels, self.on_queued = db, desk, channels, on_queued
         self.batch = 8 if db.dialect.name == "sqlite" else 32
+        self.audit_key = privacy.AuditKey(desk.config.audit_key)
 
     def step(self) -> bool:
         """Process one batch; True when there was work."""
@@ -116,7 +117,7 @@ class InboxWorker(Loop):
 
     def _process(self, session, rows) -> None:
         self._staff_actions(session, [row for row in rows if row.channel == staffactions.CHANNEL])
-        requests, taken, ignored = [], [], []
+        translated, ignored = [], []
         for row in (row for row in rows if row.channel != staffactions.CHANNEL):
             channel = self.channels.get(row.channel)
             try:
@@ -126,16 +127,30 @@ class InboxWorker(Loop):
                 continue
             if incoming is None:
                 ignored.append(row.id)
-                continue
-            requests.append(TurnRequest(row.channel, incoming.user_key, incoming.event, incoming.private,
-                                        outbox=partial(channel.outbox_rows, incoming.user_key, reply_to=row.payload)))
-            taken.append(row)
-        outcomes = self.desk.turns(session, requests)
+            else:
+                translated.append((row, incoming))
+        replays = self._replays(session, translated)
+        privacy.forget_events(session, sorted(replays))
+        taken = [(row, incoming) for row, incoming in translated if row.id not in replays]
+        outcomes = self.desk.turns(session, [
+            TurnRequest(row.channel, incoming.user_key, incoming.event, incoming.private,
+                        outbox=partial(self.channels[row.channel].outbox_rows, incoming.user_key, reply_to=row.payload))
+            for row, incoming in taken])
         inbox.finish_many(session, ignored, inbox.IGNORED)
-        inbox.finish_many(session, [row.id for row, outcome in zip(taken, outcomes, strict=True) if not isinstance(outcome, Exception)])
-        for row, outcome in zip(taken, outcomes, strict=True):
+        inbox.finish_many(session, [row.id for (row, _), outcome in zip(taken, outcomes, strict=True)
+                                    if not isinstance(outcome, Exception)])
+        for (row, _), outcome in zip(taken, outcomes, strict=True):
             if isinstance(outcome, Exception):
                 self._failed(session, row, outcome)
+
+    def _replays(self, session, translated: list[tuple[Row, Incoming]]) -> set[int]:
+        """The events of erased people from before their erasure (the platform replaying them):
+        their ids, to be dropped unread."""
+        subjects = {row.id: self.audit_key.subject(session, row.channel, incoming.user_key)
+                    for row, incoming in translated}
+        erased = privacy.erased_at(session, subjects.values())
+        return {row.id for row, incoming in translated if subjects[row.id] in erased
+                and (incoming.at is None or incoming.at < erased[subjects[row.id]])}
 
     def _staff_actions(self, session, rows) -> None:
         """Slack staff actions (bot/staffactions.py): each done, and marked done, in this transaction."""

@@ -7,6 +7,7 @@ import hmac
 import json
 import logging
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from fastapi import APIRouter, Request
@@ -81,6 +82,17 @@ def user_key(event: dict) -> str:
     return f"{kind}:{ident[:128]}"
 
 
+def event_time(event: dict) -> datetime | None:
+    """The event's `timestamp` (milliseconds since the epoch), None when absent or absurd."""
+    stamp = event.get("timestamp")
+    if not isinstance(stamp, int) or isinstance(stamp, bool):
+        return None
+    try:
+        return datetime.fromtimestamp(stamp / 1000, UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
 def event_id(event: dict) -> str:
     """LINE's webhookEventId; a hash of the event for an event without a usable one."""
     given = event.get("webhookEventId")
@@ -100,7 +112,12 @@ class LineChannel:
     # --- translating ------------------------------------------------------------------------
 
     def to_core(self, payload: dict) -> Incoming | None:
-        """Only the shapes LINE documents are acted on; anything else is ignored, never an error."""
+        """Only the shapes LINE documents are acted on; anything else is ignored, never an error.
+        The event's time comes with it (an erased person's replayed events are dropped by it)."""
+        incoming = self._translate(payload)
+        return replace(incoming, at=event_time(payload)) if incoming is not None else None
+
+    def _translate(self, payload: dict) -> Incoming | None:
         kind = payload.get("type")
         key = user_key(payload)
         private = key.startswith("user:") and key != "user:unknown"

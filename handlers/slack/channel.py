@@ -14,6 +14,7 @@ from bot.staffdesk import StaffDesk
 from handlers import slack_blocks as blocks
 from handlers.config import SlackConfig
 from store.models import Case, Outbox
+from store.privacy import ERASE_THREAD
 
 
 def web_client(config: SlackConfig) -> WebClient:
@@ -42,6 +43,8 @@ class SlackChannel:
             return SendResult("failed", error="case not found")
         if row.kind != "card" and case.slack_ts is None:
             return SendResult("retry", delay=timedelta(seconds=2), error="waiting for the card")
+        if row.kind == ERASE_THREAD:
+            return self._call(row, lambda: self._erase_thread(case))
         return self._call(row, lambda: self._send_case_row(row, case))
 
     def _call(self, row: Outbox, call: Callable[[], object]) -> SendResult:
@@ -66,6 +69,28 @@ class SlackChannel:
             text = blocks.answers_text(case) if row.kind == "thread_answers" else row.payload["text"]
             self.client.chat_postMessage(channel=case.slack_channel, thread_ts=case.slack_ts, text=text,
                                          unfurl_links=False)
+
+
+    def _erase_thread(self, case: Case) -> None:
+        """After the person's erasure: every message the desk posted in the case's thread deleted
+        (staff's own replies are theirs to delete), the card redrawn from the anonymised case.
+        Repeatable: a retry finds only what is left."""
+        for page in self.client.conversations_replies(channel=case.slack_channel, ts=case.slack_ts, limit=200):
+            for message in page.get("messages") or []:
+                if message.get("bot_id") and message.get("ts") != case.slack_ts:
+                    self._delete(case.slack_channel, message["ts"])
+        self.client.chat_update(channel=case.slack_channel, ts=case.slack_ts, blocks=blocks.card(case, self.desk.tz),
+                                text=blocks.card_text(case))
+
+    def _delete(self, channel: str | None, ts: str) -> None:
+        try:
+            self.client.chat_delete(channel=channel, ts=ts)
+        except SlackApiError as exc:
+            if exc.response.get("error") not in _GONE_OR_NOT_OURS:
+                raise
+
+
+_GONE_OR_NOT_OURS = ("message_not_found", "cant_delete_message")
 
 
 def _classify(exc: SlackApiError, row: Outbox) -> SendResult:

@@ -109,7 +109,7 @@ class MockPlatform:
             def _handle(self):
                 length = int(self.headers.get("content-length") or 0)
                 raw = self.rfile.read(length) if length else b""
-                body = _decode(raw, self.headers.get("content-type", ""))
+                body = _decode(raw, self.headers.get("content-type", "")) or _query(self.path)
                 path = self.path.split("?")[0]
                 if self._refused(self.command, path, body, raw):
                     return
@@ -162,6 +162,12 @@ class MockPlatform:
             do_POST = do_GET = do_PUT = do_DELETE = _handle
 
         return Handler
+
+
+def _query(path: str) -> dict:
+    """The arguments of a GET (Slack's read methods, as slack_sdk calls them), read like a form body."""
+    query = path.partition("?")[2]
+    return {k: v[0] if len(v) == 1 else v for k, v in parse_qs(query).items()} if query else {}
 
 
 def _decode(raw: bytes, content_type: str) -> dict:

@@ -5,6 +5,7 @@ import hashlib
 import hmac
 import itertools
 import json
+import threading
 import time
 import uuid
 from urllib.parse import urlencode
@@ -16,11 +17,56 @@ STAFF_CHANNEL = "CSTAFF"
 _ts = itertools.count(1)
 
 
+class SlackHistory:
+    """The messages in the mock workspace, kept as Slack keeps them: what the desk posts (as its
+    bot), read back thread by thread with conversations.replies, removed by chat.delete."""
+
+    def __init__(self) -> None:
+        self.messages: dict[str, dict] = {}  # ts → message
+        self._lock = threading.Lock()
+
+    def add(self, channel: str, text: str, thread_ts: str | None = None, user: str = "UBOT") -> str:
+        ts = f"1700000000.{next(_ts):06d}"
+        message = {"type": "message", "channel": channel, "ts": ts, "user": user, "text": text,
+                   **({"thread_ts": thread_ts} if thread_ts else {}), **({"bot_id": "BBOT"} if user == "UBOT" else {})}
+        with self._lock:
+            self.messages[ts] = message
+        return ts
+
+    def thread(self, ts: str) -> list[dict]:
+        with self._lock:
+            return sorted((m for m in self.messages.values() if m["ts"] == ts or m.get("thread_ts") == ts),
+                          key=lambda m: m["ts"])
+
+    def post(self, request) -> dict:
+        channel = request.body.get("channel")
+        return {"ok": True, "channel": channel,
+                "ts": self.add(channel, str(request.body.get("text") or ""), request.body.get("thread_ts"))}
+
+    def delete(self, request) -> dict:
+        with self._lock:
+            message = self.messages.get(str(request.body.get("ts")))
+            if message is None:
+                return {"ok": False, "error": "message_not_found"}
+            if "bot_id" not in message:
+                return {"ok": False, "error": "cant_delete_message"}  # a bot token deletes only its own
+            del self.messages[message["ts"]]
+        return {"ok": True, "channel": message["channel"], "ts": message["ts"]}
+
+    def replies(self, request) -> dict:
+        messages = self.thread(str(request.body.get("ts")))
+        if not messages:
+            return {"ok": False, "error": "thread_not_found"}
+        return {"ok": True, "messages": messages, "has_more": False, "response_metadata": {"next_cursor": ""}}
+
+
 def slack_api_answers(mock) -> None:
-    """Realistic answers from the mock Slack Web API."""
+    """Realistic answers from the mock Slack Web API; `mock.history` holds the workspace's messages."""
+    mock.history = SlackHistory()
     mock.answer("/auth.test", {"ok": True, "user_id": "UBOT", "bot_id": "BBOT", "team_id": "T1", "url": "https://x.slack.com/"})
-    mock.answer("/chat.postMessage", lambda r: {"ok": True, "channel": r.body.get("channel"),
-                                                "ts": f"1700000000.{next(_ts):06d}"})
+    mock.answer("/chat.postMessage", mock.history.post)
+    mock.answer("/chat.delete", mock.history.delete)
+    mock.answer("/conversations.replies", mock.history.replies)
     files = itertools.count(1)
 
     def upload_url(_request):

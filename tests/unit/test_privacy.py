@@ -43,7 +43,8 @@ def test_erasing_one_person_removes_their_data_keeps_counts_and_leaves_an_audit(
         before = figures.derived_count(session, "received:consultation", month[0], month[1].replace(day=1), JST)
 
     with session_scope(db) as session:
-        counts = privacy.erase_person(session, "line", "Uerase", "市民協働企画総務課 田中", datetime.now(UTC))
+        counts = privacy.erase_person(session, privacy.line_person("Uerase"), "市民協働企画総務課 田中",
+                                      datetime.now(UTC), privacy.AuditKey())
     assert counts["cases"] == 1 and counts["conversations"] == 1
 
     with Session(db) as session:
@@ -66,7 +67,9 @@ def test_erasing_one_person_removes_their_data_keeps_counts_and_leaves_an_audit(
         assert kept.answers["name"] == "山田花子"  # someone else's case is untouched
         [audit] = session.exec(select(PrivacyAudit)).all()
         assert audit.actor == "市民協働企画総務課 田中" and audit.action == "erase"
-        assert "Uerase" not in audit.subject and audit.subject == privacy.subject_of("line", "Uerase")
+        assert "Uerase" not in audit.subject
+        assert audit.subject == privacy.AuditKey().subject(session, "line", "user:Uerase")  # the key kept in the database
+        assert audit.subject != privacy.AuditKey("another key").subject(session, "line", "user:Uerase")
         after = figures.derived_count(session, "received:consultation", month[0], month[1].replace(day=1), JST)
     assert after == before == 2  # the indicator counts survive
 
