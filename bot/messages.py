@@ -6,7 +6,6 @@ never sees a platform type.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Union
 
 # --- incoming events ---------------------------------------------------------------------
 
@@ -36,7 +35,7 @@ class Media:
     kind: str
 
 
-Event = Union[Text, Postback, Follow, Unfollow, Media]
+Event = Text | Postback | Follow | Unfollow | Media
 
 
 # --- replies -----------------------------------------------------------------------------
@@ -66,7 +65,7 @@ class Card:
     kind: str = "answer"  # answer | summary | cases
 
 
-Reply = Union[Say, Card]
+Reply = Say | Card
 
 
 # --- effects -----------------------------------------------------------------------------
@@ -101,7 +100,17 @@ class WithdrawCase:
     reference: str
 
 
-Effect = Union[SubmitCase, SetContactActive, RelayToCase, CloseRelay, WithdrawCase]
+@dataclass(frozen=True)
+class NoteQuestion:
+    """A question for staff to look at: declined, answered with low confidence, marked 違う (or
+    役に立った). Stored masked and without the person (store/notes.py)."""
+    kind: str  # declined | low_confidence | wrong | helpful
+    question: str
+    entry_id: str = ""
+    confidence: float = 0.0
+
+
+Effect = SubmitCase | SetContactActive | RelayToCase | CloseRelay | WithdrawCase | NoteQuestion
 
 
 @dataclass

@@ -2,6 +2,8 @@
 300 characters, LINE's limit for postback data). The engine and the replies use only this module."""
 from __future__ import annotations
 
+import base64
+import binascii
 from dataclasses import dataclass, fields
 from enum import StrEnum
 from urllib.parse import parse_qsl, urlencode
@@ -34,18 +36,21 @@ class Action(StrEnum):
     EDIT = "edit"
     EDIT_FIELD = "edit_field"
     REVIEW = "review"
+    HELPFUL = "helpful"  # feedback on an answer: 役に立った
+    WRONG = "wrong"  # feedback on an answer: 違う
 
 
 # Actions that need no form in progress (the rest carry the form's token).
 FREE_ACTIONS = frozenset({Action.MENU, Action.ASK_PROMPT, Action.CONSULT, Action.PROPOSE, Action.STATUS,
-                          Action.HELP, Action.HUMAN, Action.SHOW, Action.WITHDRAW, Action.WITHDRAW_YES})
+                          Action.HELP, Action.HUMAN, Action.SHOW, Action.WITHDRAW, Action.WITHDRAW_YES,
+                          Action.HELPFUL, Action.WRONG})
 # Free actions that leave a form in progress where it was (its question is asked again).
-ASIDES = frozenset({Action.STATUS, Action.HELP, Action.SHOW, Action.HUMAN})
+ASIDES = frozenset({Action.STATUS, Action.HELP, Action.SHOW, Action.HUMAN, Action.HELPFUL, Action.WRONG})
 # Actions a group chat may use: nothing personal.
-PUBLIC_ACTIONS = frozenset({Action.SHOW, Action.MENU, Action.ASK_PROMPT, Action.HELP})
+PUBLIC_ACTIONS = frozenset({Action.SHOW, Action.MENU, Action.ASK_PROMPT, Action.HELP, Action.HELPFUL, Action.WRONG})
 
 # The short keys of the encoding (kept stable: buttons already sent carry them).
-_KEYS = {"token": "t", "field": "f", "index": "i", "value": "v", "reference": "r", "entry": "e"}
+_KEYS = {"token": "t", "field": "f", "index": "i", "value": "v", "reference": "r", "entry": "e", "asked": "q"}
 
 
 @dataclass(frozen=True)
@@ -57,15 +62,37 @@ class Tap:
     value: str = ""  # yes | no for consent
     reference: str = ""
     entry: str = ""
+    asked: str = ""  # the question answered, base64 (feedback buttons): see `feedback`
+
+    @property
+    def question(self) -> str:
+        """The question a feedback button was for ('' when it did not fit or is damaged)."""
+        try:
+            return base64.urlsafe_b64decode(self.asked + "=" * (-len(self.asked) % 4)).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError, ValueError):
+            return ""
 
     def encode(self) -> str:
+        return self.query()[:LIMIT]
+
+    def query(self) -> str:
+        """The whole encoding, however long."""
         values = {_KEYS[f.name]: getattr(self, f.name) for f in fields(self) if f.name != "action"}
-        data = urlencode({"a": self.action.value, **{k: v for k, v in values.items() if v}})
-        return data[:LIMIT]
+        return urlencode({"a": self.action.value, **{k: v for k, v in values.items() if v}})
 
 
 def encode(action: Action, **values: str) -> str:
     return Tap(action, **values).encode()
+
+
+def feedback(action: Action, entry: str, question: str) -> str:
+    """A feedback button's data, carrying as much of the question as fits in LIMIT (whole characters)."""
+    for end in range(min(len(question), LIMIT), -1, -1):
+        asked = base64.urlsafe_b64encode(question[:end].encode("utf-8")).decode("ascii").rstrip("=")
+        data = Tap(action, entry=entry, asked=asked).query()
+        if len(data) <= LIMIT:
+            return data
+    return Tap(action, entry=entry).encode()
 
 
 def decode(data: str) -> Tap | None:
