@@ -19,6 +19,7 @@ from store import case_status, cases, conversations, outbox, privacy
 from store.models import Case
 
 SLACK = "slack"
+THREAD_TEXT_MAX = 3900  # Slack asks for message texts of at most 4,000 characters (it truncates longer ones)
 
 
 class CaseworkError(Exception):
@@ -124,7 +125,28 @@ def _to_citizen(session: Session, channels: Mapping[str, Channel], case: Case, t
 
 
 def _thread(session: Session, case: Case, text: str) -> None:
-    outbox.enqueue(session, channel=SLACK, target=str(case.id), kind="thread", payload={"case_id": case.id, "text": text})
+    """One thread post, or several in order when the text is longer than Slack takes."""
+    for piece in slack_pieces(text):
+        outbox.enqueue(session, channel=SLACK, target=str(case.id), kind="thread",
+                       payload={"case_id": case.id, "text": piece})
+
+
+def slack_pieces(text: str, limit: int = THREAD_TEXT_MAX) -> list[str]:
+    """Slack text in pieces of at most `limit` characters: cut at a line break where one is near,
+    never inside an escape (&amp;), and a quoted line cut in two stays quoted."""
+    pieces: list[str] = []
+    while len(text) > limit:
+        cut = text.rfind("\n", limit // 2, limit)
+        cut = cut + 1 if cut > 0 else limit
+        entity = text.rfind("&", cut - 5, cut)
+        if entity >= 0 and ";" not in text[entity:cut]:
+            cut = entity
+        head, text = text[:cut], text[cut:]
+        pieces.append(head.rstrip("\n"))
+        line_start = head.rfind("\n") + 1
+        if not head.endswith("\n") and head[line_start:].startswith(">"):
+            text = ">" + text
+    return pieces + [text]
 
 
 def _slack(session: Session, case: Case, kind: str, dedupe: str | None = None) -> None:

@@ -9,7 +9,7 @@ from sqlmodel import Session
 
 from bot.messages import Event, Reply
 from store import outbox
-from store.models import Outbox
+from store.outbox import OutboxRow
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,7 @@ class Channel(Protocol):
         """Replies to a person rendered as outbox rows (see store.outbox.row); `reply_to` is the
         platform event being answered, when there is one (its reply token)."""
 
-    def send(self, row: Outbox) -> SendResult:
+    def send(self, row: OutboxRow) -> SendResult:
         """Send one outbox row to the platform."""
 
 

@@ -333,7 +333,7 @@ class _Conversation:
             Action.ASK_PROMPT: lambda tap: self.replies.append(r.ask_prompt()),
             Action.CONSULT: lambda tap: self._start("consultation"),
             Action.PROPOSE: lambda tap: self._start("proposal"),
-            Action.STATUS: lambda tap: self._status(None),
+            Action.STATUS: lambda tap: self._status(None, r.page_number(tap.index)),
             Action.HELP: lambda tap: self.replies.append(r.help_text(self.ctx.city)),
             Action.HUMAN: lambda tap: self.replies.append(
                 r.human_note(self.ctx.city, in_form=self.state.mode is not Mode.IDLE)),
@@ -400,11 +400,11 @@ class _Conversation:
     def _titles(self) -> dict[str, str]:
         return {name: self._title(name) for name in FORMS}
 
-    def _status(self, reference: str | None) -> None:
-        """The person's own cases; a case submitted elsewhere is shown only for its check code."""
+    def _status(self, reference: str | None, page: int = 0) -> None:
+        """The person's own cases (a page of them); a case submitted elsewhere is shown only for its check code."""
         own = self.ctx.cases.own()
         if reference is None:
-            self.replies.append(r.case_list(own, self._titles(), CLOSED))
+            self.replies.append(r.case_list(own, self._titles(), CLOSED, page=page))
         elif mine := [c for c in own if c.reference == reference]:
             self.replies.append(r.case_list(mine, self._titles(), CLOSED))
         elif self.state.mode is Mode.IDLE:

@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from sqlalchemy.engine import Engine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from store import inbox
 from store.db import make_async_engine, session_scope
@@ -31,7 +32,7 @@ class InboxWriter:
         every request, so that concurrent transactions storing the same events cannot deadlock."""
         self.db, self.channel, self.order = db, channel, order
         self._waiting: deque[Request] = deque()
-        self._arrived: asyncio.Event | None = None
+        self._arrived = asyncio.Event()  # made anew by each start, for the loop it runs on
         self._task: asyncio.Task | None = None
         self._stopping = False
         self._writing = 0  # requests in the transaction under way
@@ -109,11 +110,11 @@ class InboxWriter:
 
     def _add(self, events: list[Event]) -> Awaitable[set[str]]:
         if self._async_db:
-            return self._add_async(events)
+            return self._add_async(self._async_db, events)
         return asyncio.to_thread(self._add_in_thread, events)
 
-    async def _add_async(self, events: list[Event]) -> set[str]:
-        async with self._async_db.connect() as connection:
+    async def _add_async(self, db: AsyncEngine, events: list[Event]) -> set[str]:
+        async with db.connect() as connection:
             return await inbox.add_many_async(connection, self.channel, events, under_pressure=self.piling_up())
 
     def _add_in_thread(self, events: list[Event]) -> set[str]:

@@ -23,6 +23,7 @@ MENU_CHOICES = (
 )
 TO_STAFF = Choice("職員に相談する", encode(Action.CONSULT))
 TO_MENU = Choice("メニュー", encode(Action.MENU))
+CASES_PER_PAGE = 5  # a status card fits a phone screen and LINE's bubble size, however many cases
 
 
 def menu(lead: str = "ご用件をお選びください。") -> Say:
@@ -183,19 +184,35 @@ def _unique(choices: tuple[Choice, ...]) -> tuple[Choice, ...]:
     return tuple(seen.values())
 
 
-def case_list(cases: list, titles: dict[str, str], closed: frozenset[str], withdrawable: bool = True) -> Card | Say:
+def case_list(cases: list, titles: dict[str, str], closed: frozenset[str], withdrawable: bool = True,
+              page: int = 0) -> Card | Say:
+    """One page of the person's cases: open ones first, newest first, with もっと見る while more remain."""
     if not cases:
         return Say("お預かりしているご相談・ご提案はありません。別の端末から送った場合は、受付番号（例: S-2026-0001）を"
                    "送ってください。確認コードをおたずねします。", MENU_CHOICES)
+    ordered = sorted(cases, key=lambda c: (c.status in closed, -c.updated_at.timestamp()))
+    first = page * CASES_PER_PAGE if 0 <= page * CASES_PER_PAGE < len(ordered) else 0
+    shown = ordered[first:first + CASES_PER_PAGE]
     withdraw = tuple(Choice(f"{c.reference}を取り下げる"[:20], encode(Action.WITHDRAW, reference=c.reference))
-                     for c in cases if withdrawable and c.status not in closed)[:3]
+                     for c in shown if withdrawable and c.status not in closed)[:3]
+    more: tuple[Choice, ...] = ()
+    if first + len(shown) < len(ordered):
+        more = (Choice("もっと見る", encode(Action.STATUS, index=str(first // CASES_PER_PAGE + 1))),)
+    body = f"全{len(ordered)}件のうち {first + 1}〜{first + len(shown)}件目（対応中のものから表示）" if len(ordered) > 1 else ""
     return Card(
         title="ご相談・ご提案の状況",
+        body=body,
         fields=tuple((f"{c.reference} {titles.get(c.kind, c.kind)}", f"{c.status}（{c.updated_at:%Y-%m-%d} 更新）")
-                     for c in cases),
-        choices=MENU_CHOICES + withdraw,
+                     for c in shown),
+        buttons=more,
+        choices=more + MENU_CHOICES + withdraw,
         kind="cases",
     )
+
+
+def page_number(index: str) -> int:
+    """The page a もっと見る button asks for (0 for anything else)."""
+    return int(index) if index.isdigit() and len(index) <= 4 else 0
 
 
 def ask_check_code(reference: str) -> Say:

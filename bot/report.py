@@ -127,8 +127,8 @@ def _panel(ax, row: Row) -> None:
     for x, v in drawn:
         ax.annotate(f"{v:g}", (x, v), ha="center", va="bottom", fontsize=8)
     if not ind.derived:
-        for x, v in enumerate(values[1:], start=1):
-            if v is None:
+        for x, reported in enumerate(values[1:], start=1):
+            if reported is None:
                 ax.annotate("未報告", (x, 0), ha="center", va="bottom", fontsize=8, color="#666666")
     highest = max([v for _, v in drawn] + [row.target or 0])
     ax.set_ylim(0, highest * HEADROOM if highest > 0 else 1)

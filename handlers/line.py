@@ -23,7 +23,7 @@ from handlers.config import LineConfig
 from handlers.http import BodyTooLarge, read_limited, storable
 from handlers.line_render import render
 from store import outbox
-from store.models import Outbox
+from store.outbox import OutboxRow
 
 log = logging.getLogger(__name__)
 
@@ -150,7 +150,7 @@ class LineChannel:
 
     # --- sending ----------------------------------------------------------------------------
 
-    def send(self, row: Outbox) -> SendResult:
+    def send(self, row: OutboxRow) -> SendResult:
         """Reply while the token is fresh, else push (with a retry key, so LINE drops a repeat).
 
         The messages were rendered to LINE's JSON when queued; they go out through the SDK's
@@ -174,11 +174,11 @@ class LineChannel:
             return retry_later(row.attempts, (UNSURE_REPLY if use_reply else "") + exc.__class__.__name__)
 
 
-def _age(row: Outbox) -> timedelta:
+def _age(row: OutboxRow) -> timedelta:
     return datetime.now(UTC) - row.created_at
 
 
-def _classify(exc: ApiException, row: Outbox, used_reply: bool) -> SendResult:
+def _classify(exc: ApiException, row: OutboxRow, used_reply: bool) -> SendResult:
     status = exc.status or 0
     body = (exc.body or b"").decode("utf-8", "replace") if isinstance(exc.body, bytes) else str(exc.body or "")
     if used_reply and status == 400 and "reply token" in body.lower():

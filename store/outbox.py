@@ -11,6 +11,7 @@ row to the same target is still pending, so no two senders ever hold rows of one
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from sqlalchemy import false, insert, or_, select, update
 from sqlalchemy.engine import Row
@@ -26,6 +27,29 @@ LEASE = timedelta(seconds=10)  # renewed every few seconds while the send is in 
 # (a LINE reply whose token is then refused was delivered; see handlers/line.py).
 OUTCOME_UNKNOWN = "reply outcome unknown: "
 _TABLE = table_of(Outbox)
+
+
+class OutboxRow(Protocol):
+    """What a sender reads of a leased row (`lease_due` hands out Core rows with the outbox's columns)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def channel(self) -> str: ...
+    @property
+    def target(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def payload(self) -> dict: ...
+    @property
+    def reply_token(self) -> str | None: ...
+    @property
+    def attempts(self) -> int: ...
+    @property
+    def created_at(self) -> datetime: ...
+    @property
+    def last_error(self) -> str | None: ...
 
 
 def row(*, channel: str, target: str, kind: str, payload: dict, reply_token: str | None = None,
