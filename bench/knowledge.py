@@ -17,8 +17,10 @@ import statistics
 import subprocess
 import sys
 import time
-from dataclasses import replace
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import NamedTuple
 
 import bm25s
 import numpy as np
@@ -27,8 +29,9 @@ from rank_bm25 import BM25Okapi
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from knowledge.analysis import Analysis  # noqa: E402
 from knowledge.answers import answer_from_entry  # noqa: E402
-from knowledge.base import load_knowledge  # noqa: E402
+from knowledge.base import KnowledgeBase, load_knowledge  # noqa: E402
 from knowledge.entries import Entry  # noqa: E402
 from knowledge.evaluate import answer_text, evaluate, load_questions, satisfies  # noqa: E402
 from knowledge.index import DocumentFields, KnowledgeIndex, analyze_entry  # noqa: E402
@@ -69,91 +72,137 @@ def synthetic(entries: list[Entry], docs: list[DocumentFields], size: int, seed:
     return out_entries, out_docs
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--sizes", type=int, nargs="*", default=[10_000, 100_000])
-    parser.add_argument("--queries", type=int, default=300)
-    args = parser.parse_args()
+class Measured(NamedTuple):
+    method: str
+    passages: int
+    build_s: float
+    p50_ms: float
+    p99_ms: float
+    top1: float | None
 
-    # First, before this process grows: the CLI in a fresh process, its start-up time and peak memory.
+
+@dataclass
+class Workload:
+    """The knowledge base and the questions every method is measured on."""
+    kb: KnowledgeBase
+    build_s: float
+    docs: list[DocumentFields]
+    questions: list[dict]
+    answerable: list[dict]
+    analyses: dict[str, Analysis]
+    queries: list[str]
+
+
+def cold_start() -> tuple[list[float], float]:
+    """The CLI in a fresh process, three times: its start-up times and its peak memory (MB).
+    Run first, before this process grows."""
     cold = []
     for _ in range(3):
         start = time.perf_counter()
         subprocess.run([sys.executable, "-m", "app", "ask", "公民館の休館日は？"], capture_output=True, check=True)
         cold.append(time.perf_counter() - start)
-    child_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return cold, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 
+
+def load_workload(query_count: int) -> Workload:
     questions = [q for path in (DEV, HOLDOUT) if path.exists() for q in load_questions(path)]
-    answerable = [q for q in questions if not q.get("abstain")]
     texts = [q["q"] for q in questions]
-    queries = (texts * (args.queries // len(texts) + 1))[: args.queries]
-
     start = time.perf_counter()
     kb = load_knowledge()
     build_s = time.perf_counter() - start
-    analyzer = kb.analyzer
-    docs = [analyze_entry(e, analyzer) for e in kb.entries]
-    analyses = {q: analyzer.analyze(q) for q in texts}
     kb.ask("ウォームアップ")
+    return Workload(kb=kb, build_s=build_s, docs=[analyze_entry(e, kb.analyzer) for e in kb.entries],
+                    questions=questions, answerable=[q for q in questions if not q.get("abstain")],
+                    analyses={q: kb.analyzer.analyze(q) for q in texts},
+                    queries=(texts * (query_count // len(texts) + 1))[:query_count])
 
-    rows = []
-    report = evaluate(kb, questions)
-    top1 = report.rate(report.answerable, lambda c: c.top1)
-    p50, p99 = timed(kb.ask, queries)
-    rows.append(("kyodo (ask, end to end)", len(kb.entries), build_s, p50, p99, top1))
 
-    def quality(score_fn) -> float:
-        hits = 0
-        for q in answerable:
-            scores = score_fn(analyses[q["q"]])
-            best = kb.entries[int(np.argmax(scores))]
-            hits += satisfies(answer_text(answer_from_entry(best, kb.context())), q["expect"])
-        return hits / len(answerable)
+def top1_of(work: Workload, score_fn: Callable[[Analysis], np.ndarray]) -> float:
+    """Top-1 hit rate of a scoring function over the answerable questions."""
+    hits = 0
+    for q in work.answerable:
+        best = work.kb.entries[int(np.argmax(score_fn(work.analyses[q["q"]])))]
+        hits += satisfies(answer_text(answer_from_entry(best, work.kb.context())), q["expect"])
+    return hits / len(work.answerable)
+
+
+def measure_real(work: Workload) -> list[Measured]:
+    """The desk end to end, and the two baselines, on the real knowledge base."""
+    kb, docs, analyses = work.kb, work.docs, work.analyses
+    report = evaluate(kb, work.questions)
+    rows = [Measured("kyodo (ask, end to end)", len(kb.entries), work.build_s, *timed(kb.ask, work.queries),
+                     report.rate(report.answerable, lambda c: c.top1))]
 
     start = time.perf_counter()
     rank = BM25Okapi([d.text or [""] for d in docs])
     rank_build = time.perf_counter() - start
-    p50, p99 = timed(lambda q: rank.get_scores(analyses[q].terms), queries)
-    rows.append(("rank_bm25 (same terms)", len(docs), rank_build, p50, p99, quality(lambda a: rank.get_scores(a.terms))))
+    rows.append(Measured("rank_bm25 (same terms)", len(docs), rank_build,
+                         *timed(lambda q: rank.get_scores(analyses[q].terms), work.queries),
+                         top1_of(work, lambda a: rank.get_scores(a.terms))))
 
     start = time.perf_counter()
     bigram = bm25s.BM25()
     bigram.index([d.bigram for d in docs], show_progress=False)
     bigram_build = time.perf_counter() - start
-    p50, p99 = timed(lambda q: bigram.get_scores(analyses[q].bigrams), queries)
-    rows.append(("bigram-only bm25s", len(docs), bigram_build, p50, p99, quality(lambda a: bigram.get_scores(a.bigrams))))
+    rows.append(Measured("bigram-only bm25s", len(docs), bigram_build,
+                         *timed(lambda q: bigram.get_scores(analyses[q].bigrams), work.queries),
+                         top1_of(work, lambda a: bigram.get_scores(a.bigrams))))
+    return rows
 
-    for size in args.sizes:
-        entries, big_docs = synthetic(kb.entries, docs, size)
-        start = time.perf_counter()
-        index = KnowledgeIndex(entries, big_docs)
-        build = time.perf_counter() - start
-        p50, p99 = timed(lambda q: index.search(analyzer.analyze(q)), queries)
-        rows.append(("kyodo (search) synthetic", size, build, p50, p99, None))
-        start = time.perf_counter()
-        rank_big = BM25Okapi([d.text or [""] for d in big_docs])
-        build = time.perf_counter() - start
-        few = queries[: max(20, args.queries // 10)]
-        p50, p99 = timed(lambda q: rank_big.get_scores(analyses[q].terms), few)
-        rows.append(("rank_bm25 synthetic", size, build, p50, p99, None))
 
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+def measure_synthetic(work: Workload, size: int) -> list[Measured]:
+    """The desk's search and rank_bm25 at `size` synthetic passages (latency only)."""
+    entries, big_docs = synthetic(work.kb.entries, work.docs, size)
+    analyzer = work.kb.analyzer
+    start = time.perf_counter()
+    index = KnowledgeIndex(entries, big_docs)
+    build = time.perf_counter() - start
+    ours = Measured("kyodo (search) synthetic", size, build,
+                    *timed(lambda q: index.search(analyzer.analyze(q)), work.queries), None)
+    start = time.perf_counter()
+    rank_big = BM25Okapi([d.text or [""] for d in big_docs])
+    build = time.perf_counter() - start
+    few = work.queries[: max(20, len(work.queries) // 10)]
+    theirs = Measured("rank_bm25 synthetic", size, build,
+                      *timed(lambda q: rank_big.get_scores(work.analyses[q].terms), few), None)
+    return [ours, theirs]
 
+
+def print_table(rows: list[Measured], work: Workload) -> None:
     print(f"{'method':28} {'passages':>9} {'build s':>8} {'p50 ms':>8} {'p99 ms':>8} {'top-1':>6}")
-    for name, n, build, p50, p99, quality_ in rows:
-        q = f"{quality_:.0%}" if quality_ is not None else "-"
-        print(f"{name:28} {n:>9} {build:>8.2f} {p50:>8.3f} {p99:>8.3f} {q:>6}")
-    print(f"top-1 over {len(answerable)} answerable questions (dev + holdout); "
-          f"latency over {len(queries)} questions")
+    for row in rows:
+        top1 = f"{row.top1:.0%}" if row.top1 is not None else "-"
+        print(f"{row.method:28} {row.passages:>9} {row.build_s:>8.2f} {row.p50_ms:>8.3f} {row.p99_ms:>8.3f} {top1:>6}")
+    print(f"top-1 over {len(work.answerable)} answerable questions (dev + holdout); "
+          f"latency over {len(work.queries)} questions")
+
+
+def print_verdicts(rows: list[Measured], sizes: list[int], cold: list[float], child_mb: float) -> None:
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak RSS: `kyodo-desk ask` {child_mb:.0f} MB; this benchmark process (all indexes) {peak_mb:.0f} MB")
     print(f"`kyodo-desk ask` cold start (cached index), best of 3: {min(cold):.2f} s")
-    ask_p99 = rows[0][4]
+    ask_p99 = rows[0].p99_ms
     print(f"answer p99 {ask_p99:.3f} ms (budget {ANSWER_P99_BUDGET_MS} ms; baseline before calibration and kinds: "
           f"{BASELINE_ASK_P99_MS} ms) {'OK' if ask_p99 <= ANSWER_P99_BUDGET_MS else 'OVER BUDGET'}")
+    for size in sizes:
+        ours = next(r for r in rows if r.method.startswith("kyodo (search)") and r.passages == size)
+        theirs = next(r for r in rows if r.method.startswith("rank_bm25 synthetic") and r.passages == size)
+        print(f"speed-up over rank_bm25 at {size}: p50 x{theirs.p50_ms / ours.p50_ms:.0f}, "
+              f"p99 x{theirs.p99_ms / ours.p99_ms:.0f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sizes", type=int, nargs="*", default=[10_000, 100_000])
+    parser.add_argument("--queries", type=int, default=300)
+    args = parser.parse_args()
+    cold, child_mb = cold_start()
+    work = load_workload(args.queries)
+    rows = measure_real(work)
     for size in args.sizes:
-        ours = next(r for r in rows if r[0].startswith("kyodo (search)") and r[1] == size)
-        theirs = next(r for r in rows if r[0].startswith("rank_bm25 synthetic") and r[1] == size)
-        print(f"speed-up over rank_bm25 at {size}: p50 x{theirs[3] / ours[3]:.0f}, p99 x{theirs[4] / ours[4]:.0f}")
+        rows += measure_synthetic(work, size)
+    print_table(rows, work)
+    print_verdicts(rows, args.sizes, cold, child_mb)
 
 
 if __name__ == "__main__":

@@ -98,7 +98,7 @@ def start_desk(db_url: str, line_url: str, roles: tuple[str, ...]):
     env = dict(os.environ, DATABASE_URL=db_url, LINE_CHANNEL_SECRET=LINE_SECRET, LINE_CHANNEL_ACCESS_TOKEN=LINE_TOKEN,
                LINE_API_BASE_URL=line_url)
     procs, ports = start([[sys.executable, "-m", "app", "serve", "--role", role, "--port"] for role in roles], env)
-    return procs, [port for port, role in zip(ports, roles) if role != "worker"]
+    return procs, [port for port, role in zip(ports, roles, strict=True) if role != "worker"]
 
 
 def start_bare(processes: int):
