@@ -148,7 +148,7 @@ class InboxWorker(Loop):
         their ids, to be dropped unread."""
         subjects = {row.id: self.audit_key.subject(session, row.channel, incoming.user_key)
                     for row, incoming in translated}
-        erased = {}
+        erased = privacy.erased_at(session, subjects.values())
         return {row.id for row, incoming in translated if subjects[row.id] in erased
                 and (incoming.at is None or incoming.at < erased[subjects[row.id]])}
 
