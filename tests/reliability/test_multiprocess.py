@@ -4,6 +4,7 @@ import signal
 import time
 import uuid
 from collections import Counter
+from functools import partial
 
 import httpx
 import pytest
@@ -31,6 +32,48 @@ def schema_url(postgres_url):
     admin.dispose()
 
 
+def scheduler_holder_pid(engine) -> int | None:
+    """The pid of the process whose scheduler lease is still valid, if any."""
+    with engine.connect() as conn:
+        row = conn.execute(text("SELECT holder, expires_at > now() FROM lease WHERE name = 'scheduler'")).first()
+    return int(row[0].split(":")[1]) if row and row[1] else None
+
+
+def deliver_like_line(ports: list[int], event: dict, n: int) -> None:
+    """Post one event, spreading events over the live processes; like LINE, redeliver until one answers 200."""
+    for attempt in range(100):
+        port = ports[(n + attempt) % len(ports)]
+        try:
+            if post_webhook(f"http://127.0.0.1:{port}", [event]).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.05)
+    raise AssertionError("no process accepted the event")
+
+
+def nothing_pending(engine) -> bool:
+    with Session(engine) as session:
+        return (not session.exec(select(Inbox).where(Inbox.status == "pending")).first()
+                and not session.exec(select(Outbox).where(Outbox.status == "pending", Outbox.channel == "line")).first())
+
+
+def converse_killing_the_leader(procs: dict, leader: int, events: dict[str, list[dict]]) -> None:
+    """Every user goes through the form; at step 4 the scheduler's process dies (SIGKILL)."""
+    ports = [port for _proc, port in procs.values()]
+    n = 0
+    for step in range(len(STEPS)):
+        if step == 4:
+            victim, victim_port = procs[leader]
+            victim.send_signal(signal.SIGKILL)
+            victim.wait(10)
+            ports.remove(victim_port)
+        for user in USERS:
+            deliver_like_line(ports, events[user][step], n)
+            n += 1
+        time.sleep(0.3)  # each person waits for the answer before typing again
+
+
 def test_kill_9_of_one_process_while_another_runs(schema_url, line_api, tmp_path):
     state = emulate_line(line_api)
     cache = str(tmp_path / "cache")
@@ -38,47 +81,13 @@ def test_kill_9_of_one_process_while_another_runs(schema_url, line_api, tmp_path
     b, port_b = start_serve(schema_url, line_api.url, cache, KYODO_SCHEDULER_LEASE_SECONDS="3")
     procs = {a.pid: (a, port_a), b.pid: (b, port_b)}
     engine = make_engine(schema_url)
-
-    def lease_holder_pid():
-        with engine.connect() as conn:
-            row = conn.execute(text("SELECT holder, expires_at > now() FROM lease WHERE name = 'scheduler'")).first()
-        return int(row[0].split(":")[1]) if row and row[1] else None
-
+    events = {user: [text_event(step, user=user) for step in STEPS] for user in USERS}
     try:
-        leader = wait_until(lease_holder_pid, 20)
-        events = {user: [text_event(step, user=user) for step in STEPS] for user in USERS}
-        ports = [port_a, port_b]
-
-        def send(event, n):
-            for attempt in range(100):  # like LINE: redeliver until someone answers 200
-                port = ports[(n + attempt) % len(ports)]
-                try:
-                    if post_webhook(f"http://127.0.0.1:{port}", [event]).status_code == 200:
-                        return
-                except httpx.HTTPError:
-                    pass
-                time.sleep(0.05)
-            raise AssertionError("no process accepted the event")
-
-        n = 0
-        for step in range(len(STEPS)):
-            if step == 4:  # mid-conversation: the scheduler's process dies
-                victim, victim_port = procs[leader]
-                victim.send_signal(signal.SIGKILL)
-                victim.wait(10)
-                ports.remove(victim_port)
-            for user in USERS:
-                send(events[user][step], n)
-                n += 1
-            time.sleep(0.3)  # each person waits for the answer before typing again
+        leader = wait_until(lambda: scheduler_holder_pid(engine), 20)
+        converse_killing_the_leader(procs, leader, events)
         survivor_pid = next(pid for pid in procs if pid != leader)
-        assert wait_until(lambda: lease_holder_pid() == survivor_pid, 20)
-
-        def settled():
-            with Session(engine) as session:
-                return (not session.exec(select(Inbox).where(Inbox.status == "pending")).first()
-                        and not session.exec(select(Outbox).where(Outbox.status == "pending", Outbox.channel == "line")).first())
-        wait_until(settled, 90)
+        assert wait_until(lambda: scheduler_holder_pid(engine) == survivor_pid, 20)
+        wait_until(lambda: nothing_pending(engine), 90)
     finally:
         for proc, _port in procs.values():
             proc.kill()
@@ -97,6 +106,10 @@ def test_kill_9_of_one_process_while_another_runs(schema_url, line_api, tmp_path
     assert per_user == Counter({u: len(STEPS) for u in USERS})
 
 
+def delivered_at_least(state: dict, count: int) -> bool:
+    return len(state["delivered"]) >= count
+
+
 def test_a_web_process_and_a_worker_process_side_by_side(schema_url, line_api, tmp_path):
     """`serve --role web` only stores and acks; `serve --role worker` answers what it stored."""
     state = emulate_line(line_api)
@@ -108,10 +121,10 @@ def test_a_web_process_and_a_worker_process_side_by_side(schema_url, line_api, t
         assert httpx.get(f"http://127.0.0.1:{web_port}/healthz").json()["role"] == "web"
         assert httpx.get(f"http://127.0.0.1:{worker_port}/healthz").json()["role"] == "worker"
         assert post_webhook(f"http://127.0.0.1:{worker_port}", [text_event("相談したい")]).status_code == 404
-        for step in STEPS:
+        for answered, step in enumerate(STEPS, start=1):
             for user in users:
                 assert post_webhook(f"http://127.0.0.1:{web_port}", [text_event(step, user=user)]).status_code == 200
-            wait_until(lambda: len(state["delivered"]) >= len(users) * (STEPS.index(step) + 1), 30, "replies")
+            wait_until(partial(delivered_at_least, state, len(users) * answered), 30, "replies")
     finally:
         for proc in (web, worker):
             proc.kill()
