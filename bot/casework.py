@@ -100,8 +100,23 @@ def withdraw(session: Session, channels: Mapping[str, Channel], case: Case, now:
     _set_status(session, channels, case, case_status.WITHDRAWN, "citizen", "市民が取り下げました", now, notify=False)
 
 
+def decide(session: Session, channels: Mapping[str, Channel], case: Case, staff_id: str, status: str, note: str,
+           notice: str, now: datetime) -> None:
+    """A decision on an open case (a registration approved, say): a status change recorded like any
+    other, with `notice` as what the citizen is told instead of the usual status notice."""
+    if case.status in case_status.CLOSED:
+        raise CaseworkError(f"{case.reference} は「{case.status}」のため、もう決定できません。")
+    _set_status(session, channels, case, status, staff_id, note, now, notice=notice)
+
+
+def post_in_thread(session: Session, case: Case, text: str) -> None:
+    """A line in the case's Slack thread, and the card redrawn (it shows what changed)."""
+    _thread(session, case, text)
+    _slack(session, case, "card")
+
+
 def _set_status(session: Session, channels: Mapping[str, Channel], case: Case, status: str, actor: str,
-                note: str, now: datetime, notify: bool = True) -> None:
+                note: str, now: datetime, notify: bool = True, notice: str = "") -> None:
     previous, case.status = case.status, status
     if status in case_status.CLOSED:
         case.relay_open = False
@@ -112,7 +127,7 @@ def _set_status(session: Session, channels: Mapping[str, Channel], case: Case, s
     _thread(session, case, f"ステータス: {previous} → *{status}*（{by}）{memo}")
     _slack(session, case, "card")
     if notify:
-        _to_citizen(session, channels, case, status_notice(status, case.reference))
+        _to_citizen(session, channels, case, notice or status_notice(status, case.reference))
 
 
 def _to_citizen(session: Session, channels: Mapping[str, Channel], case: Case, text: str) -> bool:

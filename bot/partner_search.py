@@ -110,13 +110,15 @@ class GroupIndex:
                 scores[posting[0]] += posting[1]  # a term occurs once per posting: no repeated indices
         return scores
 
-    def search(self, query: str, cursor: str | None = None, page_size: int = PAGE_SIZE) -> SearchPage:
+    def search(self, query: str, cursor: str | None = None, page_size: int = PAGE_SIZE,
+               include_hidden: bool = False) -> SearchPage:
+        """Public groups (every group, for staff: `include_hidden`) for a question, best first."""
         offset = _offset(cursor)
         understood = self.vocabulary.mentions(query)
         terms = self.text_terms(understood.rest)
         if not (terms or understood.fields or understood.areas or understood.kinds):
             return SearchPage((), 0, None, understood)
-        mask, bonus = self.facet_scores(understood)
+        mask, bonus = self.facet_scores(understood, include_hidden)
         text = self.text_scores(terms)
         if terms and not (understood.fields or understood.areas or understood.kinds):
             mask &= text > 0  # words alone: only groups that have them
@@ -127,10 +129,10 @@ class GroupIndex:
         more = len(candidates) > offset + page_size
         return SearchPage(hits, len(candidates), str(offset + page_size) if more else None, understood)
 
-    def facet_scores(self, understood: Mentions) -> tuple[np.ndarray, np.ndarray]:
-        """Which public groups qualify for the fields, areas and kinds named, and their bonus."""
+    def facet_scores(self, understood: Mentions, include_hidden: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        """Which public groups (or all, `include_hidden`) qualify for the fields, areas and kinds named, and their bonus."""
         n = len(self.cards)
-        mask, bonus = self.public.copy(), np.zeros(n)
+        mask, bonus = (np.ones(n, dtype=bool) if include_hidden else self.public.copy()), np.zeros(n)
         if understood.fields:
             matched = sum((self._field(f).astype(np.int8) for f in understood.fields), np.zeros(n, dtype=np.int8))
             mask &= matched > 0

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Engine
 
+from bot import introductions
 from bot.csvsafe import FORMULA_STARTS, to_bytes
 from bot.partner_search import PAGE_SIZE, GroupCard, GroupIndex, SearchPage
 from knowledge.analysis import Analyzer, normalize
@@ -202,9 +203,11 @@ class GroupDirectory:
                     self._index, self._stamp = GroupIndex(cards, self.vocabulary, self.analyzer), stamp
                 return self._index
 
-    def search(self, query: str, cursor: str | None = None, page_size: int = PAGE_SIZE) -> SearchPage:
-        """Public groups for a question, best first, a page at a time (InvalidCursor for a forged cursor)."""
-        return self.index().search(query, cursor, page_size)
+    def search(self, query: str, cursor: str | None = None, page_size: int = PAGE_SIZE,
+               include_hidden: bool = False) -> SearchPage:
+        """Public groups for a question (every group for staff: `include_hidden`), best first, a page
+        at a time (InvalidCursor for a forged cursor)."""
+        return self.index().search(query, cursor, page_size, include_hidden)
 
     def suggest(self, case_text: str, area: str | None, applicant_kind: str | None, k: int = 3) -> list[Suggestion]:
         """Public groups that could help with a case, each with the reasons (field, area, offers ↔ seeks)."""
@@ -235,14 +238,13 @@ class GroupDirectory:
         return ranked[:k]
 
     def introduce(self, case_id: int, group_id: int, staff: str, at: datetime, note: str = "") -> Introduction:
-        """Record that staff introduced a group to a case (one マッチング)."""
+        """Record that staff introduced a group to a case (one マッチング), as the Slack desk does:
+        the case's history and thread say so too (bot/introductions.py)."""
         with session_scope(self.db) as session:
-            if cases.by_id(session, case_id) is None:
+            case = cases.by_id(session, case_id)
+            if case is None:
                 raise LookupError(f"no case {case_id}")
-            group = table.get(session, group_id)
-            if group is None or group.status == "終了":
-                raise LookupError(f"no active group {group_id}")
-            return table.record_introduction(session, case_id, group_id, staff, at, note)
+            return introductions.introduce(session, case, group_id, staff, note, at)
 
     def matching_count(self, period: str) -> int:
         """マッチング件数 for a month (2026-10) or a fiscal year (FY2026): the introductions made in it."""

@@ -190,6 +190,7 @@ def publish(session: Session, post: Post, now: datetime) -> bool:
     """Claim the post in the ledger and queue it for the staff channel, in the caller's transaction."""
     if not figures.claim_post(session, post.job, post.period, now):
         return False
-    outbox.enqueue(session, channel="slack", target="staff", kind="post", payload={"text": post.text, "sections": [section.as_payload() for section in post.sections]},
+    payload = {"text": post.text, "sections": [section.as_payload() for section in post.sections]}
+    outbox.enqueue(session, channel="slack", target="staff", kind="post", payload=payload,
                    dedupe_key=f"post:{post.job}:{post.period}")
     return True

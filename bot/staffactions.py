@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from bot import casework
+from bot import casework, introductions, registrations
 from bot.casework import CaseworkError
 from bot.runtime import Desk
 from store import cases, inbox, outbox
@@ -22,7 +22,8 @@ from store.models import Case
 
 CHANNEL = "slack"
 CLAIM, REPLY, STATUS, NOTE = "claim", "reply", "status", "note"
-KINDS = (CLAIM, REPLY, STATUS, NOTE)
+INTRODUCE, REALIZE, REGISTRATION = "introduce", "realize", "registration"
+KINDS = (CLAIM, REPLY, STATUS, NOTE, INTRODUCE, REALIZE, REGISTRATION)
 EPHEMERAL = "ephemeral"  # the outbox kind of a message only one staff member sees
 
 
@@ -37,6 +38,8 @@ class StaffAction:
     status: str = ""
     thread_channel: str = ""
     thread_ts: str = ""
+    group_id: int = 0  # the group introduced
+    introduction_id: int = 0  # the introduction marked 取組化
 
     @property
     def queue(self) -> str:
@@ -70,9 +73,16 @@ def _do(session: Session, desk: Desk, action: StaffAction, now: datetime) -> Non
         if case is not None:  # a thread that is not a case's: an ordinary conversation
             casework.add_note(session, case, action.staff_id, action.text, now)
         return
+    if action.kind == REALIZE:
+        introductions.mark_realized(session, action.introduction_id, action.staff_id, now)
+        return
     case = _case(session, action.case_id)
     if action.kind == CLAIM:
         casework.claim(session, desk.channels, case, action.staff_id, now)
+    elif action.kind == INTRODUCE:
+        introductions.introduce(session, case, action.group_id, action.staff_id, action.text, now)
+    elif action.kind == REGISTRATION:
+        registrations.decide(session, desk, case, action.staff_id, action.status, action.text, now)
     elif action.kind == REPLY:
         casework.reply_to_citizen(session, desk.channels, case, action.staff_id, action.text, now)
     else:

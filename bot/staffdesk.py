@@ -4,19 +4,24 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from functools import cached_property
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
-from bot import casework, csvsafe, staffactions
+from bot import casework, csvsafe, introductions, staffactions
 from bot.calendar import business_days_between, fiscal_year_of
 from bot.forms import FORMS
 from bot.indicators import Indicator, load_indicators
+from bot.introductions import IntroductionView
+from bot.partner_search import SearchPage
+from bot.partners import GroupDirectory, Suggestion
 from bot.runtime import Desk
 from store import cases
+from store import groups as groups_table
 from store import indicators as figures
 from store.db import session_scope
 from store.models import Case, CaseEvent
@@ -80,12 +85,25 @@ def _export_row(case: Case, tz: ZoneInfo) -> list[str]:
     ]
 
 
+SUGGESTED_FOR = ("consultation", "proposal")  # the case kinds whose card suggests partner groups
+SUGGESTIONS = 3
+CASE_TEXT_KEYS = ("title", "issue", "content", "area")
+
+
 @dataclass(frozen=True)
 class Home:
     mine: list[Case]
     unassigned: list[Case]
     overdue: list[Case]
     overdue_days: int
+    follow_up: list[IntroductionView] = field(default_factory=list)  # introductions with no outcome after 30 days
+
+
+@dataclass(frozen=True)
+class CasePartners:
+    """What a case card shows about partners: groups to suggest, and the introductions made."""
+    suggestions: list[Suggestion]
+    introduced: list[IntroductionView]
 
 
 @dataclass(frozen=True)
@@ -145,7 +163,35 @@ class StaffDesk:
         days = self.desk.config.overdue_business_days
         with session_scope(self.desk.db) as session:
             return Home(cases.listing(session, "mine", staff_id), cases.listing(session, "unassigned"),
-                        overdue(session, self.desk.clock(), days, self.tz), days)
+                        overdue(session, self.desk.clock(), days, self.tz), days,
+                        introductions.awaiting_outcome(session, self.desk.clock()))
+
+    @cached_property
+    def groups(self) -> GroupDirectory:
+        """The directory of groups (loaded on first use: most requests never need it)."""
+        return GroupDirectory.for_folder(self.desk.db, Path(self.desk.knowledge.folder), self.tz)
+
+    def partners_for(self, case: Case) -> CasePartners:
+        """Up to three groups suggested for a consultation or proposal (none already introduced to
+        it), by its content, area and applicant kind; and the introductions made for it."""
+        with session_scope(self.desk.db) as session:
+            introduced = introductions.for_case(session, case.id or 0)
+        if case.kind not in SUGGESTED_FOR:
+            return CasePartners([], introduced)
+        answers = case.answers
+        text = "\n".join(str(answers[key]) for key in CASE_TEXT_KEYS if answers.get(key))
+        names = {view.group_name for view in introduced}
+        found = self.groups.suggest(text, answers.get("area"), answers.get("applicant_type"),
+                                    k=SUGGESTIONS + len(names))
+        return CasePartners([s for s in found if s.group.name not in names][:SUGGESTIONS], introduced)
+
+    def group_name(self, group_id: int) -> str | None:
+        with session_scope(self.desk.db) as session:
+            return groups_table.names_of(session, [group_id]).get(group_id)
+
+    def search_groups(self, query: str, cursor: str | None = None) -> SearchPage:
+        """The whole directory for staff, non-public entries included (InvalidCursor for a forged cursor)."""
+        return self.groups.search(query, cursor, include_hidden=True)
 
     def export(self, period_text: str) -> Export | None:
         """The cases of a period as CSV; None when the period cannot be read."""

@@ -7,6 +7,10 @@ from zoneinfo import ZoneInfo
 
 from bot.casework import slack_escape
 from bot.forms import FORMS
+from bot.introductions import REALIZED, IntroductionView
+from bot.partner_search import Hit, SearchPage
+from bot.registrations import APPROVE, GROUP_KIND, REJECT, REVISE
+from bot.staffdesk import CasePartners
 from store.case_status import FLOW
 from store.models import Case, CaseEvent
 
@@ -14,6 +18,8 @@ SUMMARY_CHARS = 140
 REPLY_MAX = 1400  # the preview carries the reply in private_metadata (3000 characters), escaped as JSON
 MAX_TEXT = 2900  # a section's text must stay under 3000
 MAX_POST_SECTIONS = 49
+GROUP_QUERY_MAX = 200  # the query rides in the もっと見る button's value (2000 characters)
+MAX_INTRODUCTIONS_SHOWN = 5  # a card stays far below Slack's 50 blocks
 REFUSAL = "この操作は協働担当の職員だけができます。"  # a message holds at most 50 blocks, the header included
 
 
@@ -44,8 +50,18 @@ def summary_of(case: Case) -> str:
     return joined if len(joined) <= SUMMARY_CHARS else joined[:SUMMARY_CHARS - 1] + "…"
 
 
-def card(case: Case, tz: ZoneInfo) -> list[dict]:
+def card(case: Case, tz: ZoneInfo, partners: CasePartners | None = None) -> list[dict]:
+    """The case card: its facts, its buttons, then (registration) the group applied for, or
+    (consultation, proposal) the groups suggested and the introductions made."""
+    if case.kind == GROUP_KIND:
+        return _case_blocks(case, tz, registration_buttons(case)) + registration_blocks(case)
     value = str(case.id)
+    buttons = [_button("担当する", "case_claim", value, "primary"), _button("市民に返信", "case_reply", value),
+               _button("ステータス変更", "case_status", value), _button("詳細", "case_detail", value)]
+    return _case_blocks(case, tz, buttons) + (partner_blocks(case, partners, tz) if partners else [])
+
+
+def _case_blocks(case: Case, tz: ZoneInfo, buttons: list[dict]) -> list[dict]:
     assignee = f"<@{case.assignee}>" if case.assignee else "未定"
     fields = [
         ("種別", kind_title(case)), ("受付番号", case.reference),
@@ -59,13 +75,53 @@ def card(case: Case, tz: ZoneInfo) -> list[dict]:
         {"type": "section", "fields": [{"type": "mrkdwn", "text": f"*{k}*\n{escape(v) if k != 'ステータス' and k != '担当' else v}"}
                                        for k, v in fields[:10]]},
         {"type": "section", "text": {"type": "mrkdwn", "text": f"*概要*\n{escape(summary_of(case)) or '-'}"}},
-        {"type": "actions", "block_id": f"case_actions:{value}", "elements": [
-            _button("担当する", "case_claim", value, "primary"),
-            _button("市民に返信", "case_reply", value),
-            _button("ステータス変更", "case_status", value),
-            _button("詳細", "case_detail", value),
-        ]},
+        {"type": "actions", "block_id": f"case_actions:{case.id}", "elements": buttons},
     ]
+
+
+def registration_buttons(case: Case) -> list[dict]:
+    value = str(case.id)
+    return [_button(APPROVE, "registration_approve", value, "primary"), _button(REVISE, "registration_revise", value),
+            _button(REJECT, "registration_reject", value, "danger"), _button("詳細", "case_detail", value)]
+
+
+def registration_blocks(case: Case) -> list[dict]:
+    """The group as it would appear in the directory."""
+    a = case.answers
+    lines = [f"*{label}*: {escape(a.get(key) or '-')}" for key, label in (
+        ("kind", "種類"), ("fields", "分野"), ("areas", "地域"), ("offers", "できること"), ("seeks", "さがしていること"),
+        ("url", "URL"))]
+    lines.append(f"*連絡先の公開*: {escape(a.get('contact_public') or '-')}")
+    return [{"type": "section", "text": {"type": "mrkdwn", "text": _cut("*登録内容*\n" + "\n".join(lines))}}]
+
+
+def partner_blocks(case: Case, partners: CasePartners, tz: ZoneInfo) -> list[dict]:
+    """Suggested groups, each with its reasons and a 紹介する button; then the introductions made
+    (the latest few), each with 取組化 until it has that outcome."""
+    blocks: list[dict] = [{"type": "section", "text": {"type": "mrkdwn", "text": "*紹介候補の団体*" + (
+        "" if partners.suggestions else "\n該当する団体は見つかりませんでした（`/kyodo groups 検索語` で名簿を探せます）。")}}]
+    for suggestion in partners.suggestions:
+        group = suggestion.group
+        reasons = " ／ ".join(suggestion.reasons) or "内容が近い団体"
+        text = f"*{escape(group.name)}*（{escape(group.kind)}）\n理由: {escape(reasons)}"
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": _cut(text)},
+                       "accessory": _button("紹介する", "partner_introduce", f"{case.id}|{group.id}")})
+    shown = partners.introduced[-MAX_INTRODUCTIONS_SHOWN:]
+    if len(partners.introduced) > len(shown):
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": (
+            f"ほかに {len(partners.introduced) - len(shown)} 件の紹介（「詳細」で全件）")}]})
+    blocks += [introduction_block(view, tz) for view in shown]
+    return blocks
+
+
+def introduction_block(view: IntroductionView, tz: ZoneInfo) -> dict:
+    text = f"紹介済み: *{escape(view.group_name)}*（{_jst(view.at, tz)}・<@{escape(view.staff)}>）"
+    block: dict = {"type": "section", "text": {"type": "mrkdwn", "text": _cut(text)}}
+    if view.outcome == REALIZED:
+        block["text"]["text"] += f" — *{REALIZED}*"
+    else:
+        block["accessory"] = _button(f"{REALIZED}にする", "introduction_realize", f"{view.case_id}|{view.id}")
+    return block
 
 
 def card_text(case: Case) -> str:
@@ -142,16 +198,86 @@ def case_lines(cases: list[Case], tz: ZoneInfo) -> str:
                      f" — {_jst(c.created_at, tz)}" for c in cases)
 
 
-def home(mine: list[Case], unassigned: list[Case], overdue: list[Case], overdue_days: int, tz: ZoneInfo) -> dict:
-    def section(title: str, cases: list[Case]) -> list[dict]:
+def home(mine: list[Case], unassigned: list[Case], overdue: list[Case], overdue_days: int, tz: ZoneInfo,
+         follow_up: list[IntroductionView] | None = None) -> dict:
+    follow_up = follow_up or []
+
+    def section(title: str, text: str) -> list[dict]:
         return [{"type": "header", "text": {"type": "plain_text", "text": title}},
-                {"type": "section", "text": {"type": "mrkdwn", "text": _cut(case_lines(cases, tz))}}]
+                {"type": "section", "text": {"type": "mrkdwn", "text": _cut(text)}}]
 
     return {"type": "home", "blocks": [
-        *section(f"わたしの担当（{len(mine)}）", mine),
-        *section(f"未担当（{len(unassigned)}）", unassigned),
-        *section(f"対応が止まっている案件（{overdue_days}営業日以上）（{len(overdue)}）", overdue),
+        *section(f"わたしの担当（{len(mine)}）", case_lines(mine, tz)),
+        *section(f"未担当（{len(unassigned)}）", case_lines(unassigned, tz)),
+        *section(f"対応が止まっている案件（{overdue_days}営業日以上）（{len(overdue)}）", case_lines(overdue, tz)),
+        *section(f"結果が未記録の紹介（30日以上）（{len(follow_up)}）", follow_up_lines(follow_up, tz)),
     ]}
+
+
+def follow_up_lines(views: list[IntroductionView], tz: ZoneInfo) -> str:
+    if not views:
+        return "ありません。"
+    return "\n".join(f"• {escape(v.case_reference)} → *{escape(v.group_name)}* — {_jst(v.at, tz)} 紹介"
+                     f"（<@{escape(v.staff)}>）— 取組につながったらカードの「{REALIZED}にする」へ" for v in views)
+
+
+def introduce_modal(case: Case, group_id: int, group_name: str) -> dict:
+    return {
+        "type": "modal", "callback_id": "introduce_modal", "private_metadata": f"{case.id}|{group_id}",
+        "title": {"type": "plain_text", "text": "団体を紹介する"},
+        "submit": {"type": "plain_text", "text": "紹介を記録する"}, "close": {"type": "plain_text", "text": "やめる"},
+        "blocks": [
+            {"type": "section", "text": {"type": "mrkdwn", "text": _cut(
+                f"*{case.reference}*（{escape(name_of(case))}）に *{escape(group_name)}* を紹介します。\n"
+                "記録するとマッチング件数に数えられます。")}},
+            {"type": "input", "block_id": "agreed", "label": {"type": "plain_text", "text": "双方の合意"},
+             "element": {"type": "checkboxes", "action_id": "value", "options": [
+                 {"text": {"type": "plain_text", "text": "相談者と団体の双方が、紹介に同意しています"}, "value": "yes"}]}},
+            {"type": "input", "block_id": "note", "optional": True, "label": {"type": "plain_text", "text": "メモ（職員のみ）"},
+             "element": {"type": "plain_text_input", "action_id": "text", "multiline": True, "max_length": 1000}},
+        ],
+    }
+
+
+def registration_modal(case: Case, decision: str) -> dict:
+    label = "修正してほしい点（申請者に届きます）" if decision == REVISE else "見送りの理由（申請者に届きます）"
+    return {
+        "type": "modal", "callback_id": "registration_modal", "private_metadata": f"{case.id}|{decision}",
+        "title": {"type": "plain_text", "text": f"団体登録の{decision}"},
+        "submit": {"type": "plain_text", "text": f"{decision}を送る"}, "close": {"type": "plain_text", "text": "やめる"},
+        "blocks": [
+            {"type": "section", "text": {"type": "mrkdwn", "text": _cut(
+                f"*{case.reference}*「{escape(name_of(case))}」の団体登録を{decision}します。")}},
+            {"type": "input", "block_id": "reason", "label": {"type": "plain_text", "text": label},
+             "element": {"type": "plain_text_input", "action_id": "text", "multiline": True, "max_length": 1000}},
+        ],
+    }
+
+
+def group_search(query: str, page: SearchPage, offset: int) -> list[dict]:
+    """`/kyodo groups`: one page of the whole directory (non-public entries marked), with もっと見る."""
+    if not page.hits:
+        return [{"type": "section", "text": {"type": "mrkdwn", "text": f"「{escape(query[:100])}」に合う団体は名簿にありません。"}}]
+    last = offset + len(page.hits)
+    blocks: list[dict] = [{"type": "section", "text": {"type": "mrkdwn", "text": (
+        f"「{escape(query[:100])}」の団体 {page.total} 件中 {offset + 1}〜{last} 件目（非公開の団体も含みます）")}}]
+    blocks += [{"type": "section", "text": {"type": "mrkdwn", "text": _cut(group_hit_text(hit))}} for hit in page.hits]
+    if page.next_cursor:
+        value = json.dumps({"q": query[:GROUP_QUERY_MAX], "c": page.next_cursor}, ensure_ascii=False)
+        blocks.append({"type": "actions", "elements": [_button("もっと見る", "groups_more", value)]})
+    return blocks
+
+
+def group_hit_text(hit: Hit) -> str:
+    group = hit.group
+    hidden = "" if group.status == "公開" else f" 【{escape(group.status)}】"
+    contact = escape(group.contact or "-") + ("" if group.contact_public else "（非公開: センター経由）")
+    lines = [f"*{escape(group.name)}*（{escape(group.kind)}）#{group.id}{hidden}",
+             f"分野: {escape('・'.join(group.fields))} ／ 地域: {escape('・'.join(group.areas))}",
+             f"できること: {escape(group.offers[:200] or '-')}", f"連絡先: {contact}"]
+    if hit.reasons:
+        lines.append("理由: " + escape(" ／ ".join(hit.reasons)))
+    return "\n".join(lines)
 
 
 def _button(text: str, action_id: str, value: str, style: str | None = None) -> dict:

@@ -1,6 +1,7 @@
 """Cases: creation with a per-fiscal-year reference number, lookups, history."""
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -60,6 +61,14 @@ def by_reference(session: Session, reference: str) -> Case | None:
 
 def history(session: Session, case_id: int) -> list[CaseEvent]:
     return list(session.exec(select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(CaseEvent.id)))
+
+
+def references_of(session: Session, case_ids: Iterable[int]) -> dict[int, str]:
+    """Reference numbers by case id."""
+    ids = list(set(case_ids))
+    if not ids:
+        return {}
+    return {row[0]: row[1] for row in session.exec(sa_select(Case.id, Case.reference).where(Case.id.in_(ids)))}
 
 
 def by_id(session: Session, case_id: int) -> Case | None:

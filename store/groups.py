@@ -87,6 +87,28 @@ def introductions_for_case(session: Session, case_id: int) -> list[Introduction]
     return list(session.exec(select(Introduction).where(Introduction.case_id == case_id).order_by(col(Introduction.id))))
 
 
+def introduction(session: Session, introduction_id: int) -> Introduction | None:
+    return session.get(Introduction, introduction_id)
+
+
+def set_outcome(session: Session, row: Introduction, outcome: str, by: str, now: datetime) -> None:
+    row.outcome, row.outcome_at, row.outcome_by = outcome, now, by
+    session.add(row)
+
+
+def without_outcome_since(session: Session, before: datetime, limit: int = 50) -> list[Introduction]:
+    """Introductions made before `before` that nobody has given an outcome yet, oldest first."""
+    return list(session.exec(select(Introduction).where(Introduction.outcome == "", Introduction.at < before)
+                             .order_by(col(Introduction.at), col(Introduction.id)).limit(limit)))
+
+
+def names_of(session: Session, group_ids: Iterable[int]) -> dict[int, str]:
+    ids = list(set(group_ids))
+    if not ids:
+        return {}
+    return dict(session.exec(select(PartnerGroup.id, PartnerGroup.name).where(col(PartnerGroup.id).in_(ids))).all())
+
+
 def period_bounds(period: str) -> tuple[date, date]:
     """[first day, first day after) of a month (2026-10) or a fiscal year (FY2026)."""
     match = _PERIOD.fullmatch(period.strip())

@@ -184,6 +184,9 @@ class Introduction(SQLModel, table=True):
     staff: str = Field(max_length=128)
     at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False, index=True))
     note: str = ""
+    outcome: str = Field(default="", max_length=16)  # "" (open) or 取組化: the match became a joint effort
+    outcome_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True, index=True))
+    outcome_by: str = Field(default="", max_length=128)
 
 
 class Erasure(SQLModel, table=True):

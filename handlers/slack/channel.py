@@ -58,13 +58,15 @@ class SlackChannel:
 
     def _send_case_row(self, row: Outbox, case: Case) -> None:
         tz = self.desk.tz
-        if row.kind == "card" and case.slack_ts:
-            self.client.chat_update(channel=case.slack_channel, ts=case.slack_ts,
-                                    blocks=blocks.card(case, tz), text=blocks.card_text(case))
-        elif row.kind == "card":
-            response = self.client.chat_postMessage(channel=self.config.staff_channel,
-                                                    blocks=blocks.card(case, tz), text=blocks.card_text(case))
-            self.desk.place_card(case.id, response["channel"], response["ts"])
+        if row.kind == "card":
+            card = blocks.card(case, tz, self.desk.partners_for(case))  # suggestions as of now
+            if case.slack_ts:
+                self.client.chat_update(channel=case.slack_channel, ts=case.slack_ts, blocks=card,
+                                        text=blocks.card_text(case))
+            else:
+                response = self.client.chat_postMessage(channel=self.config.staff_channel, blocks=card,
+                                                        text=blocks.card_text(case))
+                self.desk.place_card(case.id, response["channel"], response["ts"])
         else:
             text = blocks.answers_text(case) if row.kind == "thread_answers" else row.payload["text"]
             self.client.chat_postMessage(channel=case.slack_channel, thread_ts=case.slack_ts, text=text,

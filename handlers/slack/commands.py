@@ -8,13 +8,15 @@ from pathlib import Path
 
 from slack_bolt import Ack, App, Respond
 
+from bot.partner_search import InvalidCursor
 from handlers import slack_blocks as blocks
 from handlers.slack.services import REFUSAL, Services
 
-STAFF_VERBS = ("cases", "case", "export", "report")
+STAFF_VERBS = ("cases", "case", "export", "report", "groups")
 SCOPES = ("mine", "open", "all")
 HELP = ("*/kyodo の使い方*\n• `/kyodo ask 質問` ナレッジの回答（自分だけに表示）\n• `/kyodo cases [mine|open|all]` 案件一覧\n"
-        "• `/kyodo case 受付番号` 案件の詳細\n• `/kyodo report [年度]` 成果指標のレポート（グラフと表、DM に届きます）\n"
+        "• `/kyodo case 受付番号` 案件の詳細\n• `/kyodo groups 検索語` 団体名簿の検索（非公開の団体も含む）\n"
+        "• `/kyodo report [年度]` 成果指標のレポート（グラフと表、DM に届きます）\n"
         "• `/kyodo export [2026 | 2026-04 | 2026-04-01..2026-06-30]` 案件の CSV（DM に届きます）\n"
         "• `/kyodo help` この説明")
 
@@ -34,9 +36,26 @@ def kyodo(services: Services, ack: Ack, command: dict, respond: Respond) -> None
         text = HELP
     elif not services.staff.is_staff(user):
         text = REFUSAL
+    elif verb == "groups":
+        text, page_blocks = group_page(services, rest, "")
+        respond(response_type="ephemeral", text=text, blocks=page_blocks)
+        return
     else:
         text = staff_answer(services, verb, rest, user)
     respond(response_type="ephemeral", text=text)
+
+
+def group_page(services: Services, query: str, cursor: str) -> tuple[str, list[dict]]:
+    """A page of the whole directory for a query: the notification text and the blocks."""
+    if not query:
+        text = "`/kyodo groups 検索語` の形で、分野・地域・団体名などを入れてください（例: `/kyodo groups 北区 防災`）。"
+        return text, []
+    try:
+        page = services.desk.search_groups(query, cursor or None)
+    except InvalidCursor:
+        return "もう一度 `/kyodo groups` で検索してください。", []
+    offset = int(cursor) if cursor.isdigit() else 0
+    return f"団体名簿の検索「{query[:100]}」: {page.total} 件", blocks.group_search(query, page, offset)
 
 
 def staff_answer(services: Services, verb: str, rest: str, user: str) -> str:

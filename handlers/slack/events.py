@@ -40,4 +40,4 @@ def home(services: Services, event: dict, client: WebClient) -> None:
         return
     lists = services.desk.home(user)
     client.views_publish(user_id=user, view=blocks.home(lists.mine, lists.unassigned, lists.overdue,
-                                                         lists.overdue_days, services.desk.tz))
+                                                         lists.overdue_days, services.desk.tz, lists.follow_up))

@@ -9,7 +9,8 @@ from functools import partial
 from slack_bolt import Ack, App
 
 from bot.numbers import parse_number
-from bot.staffactions import REPLY, STATUS, StaffAction
+from bot.registrations import DECISIONS
+from bot.staffactions import INTRODUCE, REGISTRATION, REPLY, STATUS, StaffAction
 from handlers import slack_blocks as blocks
 from handlers.slack.services import REFUSAL, Services, request_id, user_of
 from store.case_status import FLOW
@@ -17,6 +18,8 @@ from store.case_status import FLOW
 EMPTY_REPLY = "メッセージを入力してください。"
 NOT_A_NUMBER = "数値で入力してください（例: 12、39.9）。"
 NOT_RECORDABLE = "この成果指標・期間には記録できません。リマインダーのボタンから開き直してください。"
+NOT_AGREED = "双方の合意を確認してから記録してください。"
+NO_REASON = "申請者に伝える内容を入力してください。"
 
 
 def register(app: App, services: Services) -> None:
@@ -24,6 +27,8 @@ def register(app: App, services: Services) -> None:
     app.view("reply_confirm")(partial(send_reply, services))
     app.view("status_modal")(partial(set_status, services))
     app.view("indicator_report_modal")(partial(save_indicator, services))
+    app.view("introduce_modal")(partial(introduce, services))
+    app.view("registration_modal")(partial(decide_registration, services))
 
 
 def field(view: dict, block: str, action: str = "text") -> dict:
@@ -89,3 +94,31 @@ def save_indicator(services: Services, ack: Ack, body: dict, view: dict) -> None
         ack(response_action="errors", errors={"value": NOT_RECORDABLE})
     else:
         ack()
+
+
+def introduce(services: Services, ack: Ack, body: dict, view: dict) -> None:
+    """The confirmed introduction: stored for the inbox worker (which records it and notes it in the thread)."""
+    user = user_of(body)
+    case_id, _, group = str(view.get("private_metadata") or "").partition("|")
+    case, problem = services.staff_case(user, case_id)
+    agreed = any(o.get("value") == "yes" for o in field(view, "agreed", "value").get("selected_options") or []
+                 if isinstance(o, dict))
+    if case is None or not (group.isascii() and group.isdigit() and len(group) < 12) or not agreed:
+        ack(response_action="errors", errors={"agreed": problem or NOT_AGREED})
+        return
+    services.desk.submit(request_id(body), StaffAction(INTRODUCE, user, case.id, text=text_of(view, "note"),
+                                                       group_id=int(group)))
+    ack()
+
+
+def decide_registration(services: Services, ack: Ack, body: dict, view: dict) -> None:
+    """修正依頼 or 却下 with the reason the applicant is told."""
+    user = user_of(body)
+    case_id, _, decision = str(view.get("private_metadata") or "").partition("|")
+    case, problem = services.staff_case(user, case_id)
+    reason = text_of(view, "reason")
+    if case is None or decision not in DECISIONS or not reason:
+        ack(response_action="errors", errors={"reason": problem or NO_REASON})
+        return
+    services.desk.submit(request_id(body), StaffAction(REGISTRATION, user, case.id, text=reason, status=decision))
+    ack()

@@ -207,7 +207,9 @@ def test_rendered_messages_are_valid_for_the_line_sdk(kb):
     from tests.support.chat import JST
 
     state, now = State(), datetime(2026, 11, 30, 10, tzinfo=JST)
-    for text in ["メニュー", "公民館の休館日は？", "相談したい", "同意する", "個人", "山田" * 60, "あ" * 1990, "なし", "LINE", "なし", "状況確認", "ごみの日"]:
+    typed = ["メニュー", "公民館の休館日は？", "相談したい", "同意する", "個人", "山田" * 60, "あ" * 1990, "なし", "LINE", "なし",
+             "状況確認", "ごみの日"]
+    for text in typed:
         turn = handle(state, Text(text), Context(now=now, knowledge=kb))
         state = turn.state
         for batch in render(turn.replies):

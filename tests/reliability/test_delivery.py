@@ -98,8 +98,10 @@ json_values = st.recursive(
 event_like = st.fixed_dictionaries({
     "type": st.sampled_from(["message", "postback", "follow", "unfollow", "join", "beacon", "things", "x"]) | st.text(max_size=8),
 }, optional={
-    "source": st.fixed_dictionaries({"type": st.sampled_from(["user", "group", "room", "?"]), "userId": st.text(max_size=12)}) | json_values,
-    "message": st.fixed_dictionaries({"type": st.sampled_from(["text", "sticker", "image", "?"]), "text": st.text(max_size=40)}) | json_values,
+    "source": st.fixed_dictionaries({"type": st.sampled_from(["user", "group", "room", "?"]),
+                                     "userId": st.text(max_size=12)}) | json_values,
+    "message": st.fixed_dictionaries({"type": st.sampled_from(["text", "sticker", "image", "?"]),
+                                      "text": st.text(max_size=40)}) | json_values,
     "postback": st.fixed_dictionaries({"data": st.text(max_size=60)}) | json_values,
     "replyToken": st.text(max_size=20) | json_values,
     "webhookEventId": st.text(min_size=1, max_size=26),

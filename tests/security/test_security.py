@@ -53,7 +53,8 @@ def test_sql_looking_and_control_text_is_stored_and_shown_verbatim(desk_server):
 
 def test_personal_data_never_reaches_the_logs_at_any_level(desk_server, caplog):
     secrets = {"name": "山田花子テスト", "phone": "090-4321-8765", "email": "hanako.secret@example.jp",
-               "content": "ひみつの相談内容です", "staff_reply": "職員からの私的な返信", "note": "内部メモの内容", "relay": "市民の追伸です"}
+               "content": "ひみつの相談内容です", "staff_reply": "職員からの私的な返信", "note": "内部メモの内容",
+               "relay": "市民の追伸です"}
     caplog.set_level(logging.DEBUG)
     logging.getLogger().setLevel(logging.DEBUG)
     steps = ["相談したい", "同意する", "個人", secrets["name"], secrets["content"], "なし", "電話", secrets["phone"], "なし", "送信"]

@@ -62,7 +62,7 @@ def test_good_folder_passes(tmp_path):
 
 @pytest.mark.parametrize("broken, message", [
     (GOOD.replace("id: a-2", "id: a-1"), "duplicate id a-1"),
-    (GOOD.replace("  source: テスト資料\n  as_of: 2016-04-01\n  body: 本文です。\n  questions", "  as_of: 2016-04-01\n  body: 本文です。\n  questions"), "missing source"),
+    (GOOD.replace("  source: テスト資料\n", "", 1), "missing source"),  # from a-1 only
     (GOOD.replace("  as_of: 2016-04-01\n  body: 本文です。\n  questions", "  body: 本文です。\n  questions"), "missing as_of"),
     (GOOD.replace("related: [a-2]", "related: [a-9]"), "related id a-9 does not exist"),
     (GOOD.replace("本文です。\n  questions", "長" * 401 + "\n  questions"), "401 characters"),

@@ -1,0 +1,80 @@
+"""Staff decisions on a group's registration (団体登録, a case of kind "group"): 承認 puts the group
+in the directory (公開, confirmed today), 修正依頼 asks the applicant to fix something, 却下 declines
+kindly. Each is a status change on the case, recorded like any other, and the applicant is told
+through the case's usual reply path. Runs inside the caller's transaction (the inbox worker's).
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
+
+from sqlmodel import Session
+
+from bot import casework
+from bot.casework import CaseworkError
+from bot.partners import validate_row
+from bot.runtime import Desk
+from knowledge.partner_vocabulary import PartnerVocabulary, load_partner_vocabulary
+from store import case_status
+from store import groups as table
+from store.models import Case
+
+GROUP_KIND = "group"  # the case kind of a registration
+APPROVE, REVISE, REJECT = "承認", "修正依頼", "却下"
+DECISIONS = {APPROVE: case_status.DONE, REVISE: case_status.DISCUSSING, REJECT: case_status.DECLINED}
+NEEDS_REASON = frozenset({REVISE, REJECT})
+YES = "はい"
+
+
+@lru_cache(maxsize=4)
+def _vocabulary(folder: str) -> PartnerVocabulary:
+    return load_partner_vocabulary(Path(folder))
+
+
+def decide(session: Session, desk: Desk, case: Case, staff_id: str, decision: str, reason: str, now: datetime) -> None:
+    """Carry out 承認 / 修正依頼 / 却下 on a registration case (CaseworkError when it cannot be done)."""
+    if case.kind != GROUP_KIND:
+        raise CaseworkError(f"{case.reference} は団体登録の申請ではありません。")
+    if decision not in DECISIONS:
+        raise CaseworkError(f"「{decision}」という決定はありません（{' / '.join(DECISIONS)}）。")
+    reason = reason.strip()
+    if decision in NEEDS_REASON and not reason:
+        raise CaseworkError(f"{decision}の理由を入力してください。")
+    name = str(case.answers.get("name", ""))
+    if decision == APPROVE:
+        _publish(session, desk, case, staff_id, now)
+    notice = applicant_notice(decision, case.reference, name, reason)
+    casework.decide(session, desk.channels, case, staff_id, DECISIONS[decision], f"{decision} {reason}".strip(),
+                    notice, now)
+
+
+def group_row(answers: dict, vocabulary: PartnerVocabulary) -> tuple[dict | None, list[str]]:
+    """The directory row a registration's answers make, or what is wrong with them."""
+    cells = {key: str(answers.get(key) or "") for key in ("name", "kind", "fields", "areas", "offers", "seeks",
+                                                        "contact", "url")}
+    cells["public"] = "true" if str(answers.get("contact_public", "")).strip() == YES else "false"
+    return validate_row(cells, vocabulary)
+
+
+def _publish(session: Session, desk: Desk, case: Case, staff_id: str, now: datetime) -> None:
+    row, problems = group_row(case.answers, _vocabulary(str(desk.knowledge.folder)))
+    if row is None:
+        raise CaseworkError(f"{case.reference} の登録内容をそのまま掲載できません: " + "; ".join(problems)
+                            + "（「修正依頼」で申請者に確認してください）")
+    today = now.astimezone(desk.config.tz).date()
+    table.upsert(session, [{**row, "status": table.PUBLIC, "confirmed_on": today}], staff_id, now)
+
+
+def applicant_notice(decision: str, reference: str, name: str, reason: str) -> str:
+    """What the applicant is told, in polite Japanese."""
+    group = f"「{name}」" if name else "団体"
+    if decision == APPROVE:
+        return (f"【{reference}】{group}の団体登録を承認しました。団体検索に掲載しましたので、ご確認ください。"
+                "登録内容の変更や掲載の取りやめは、いつでもお申し出ください。")
+    if decision == REVISE:
+        return (f"【{reference}】{group}の団体登録について、次の点の修正をお願いします。\n{reason}\n"
+                "お手数ですが、修正のうえ、もう一度お申し込みください。")
+    return (f"【{reference}】{group}の団体登録をお申し込みいただき、ありがとうございました。"
+            f"申し訳ありませんが、今回は掲載を見送らせていただきます。\n{reason}\n"
+            "ご不明な点は、お気軽にご相談ください。")
