@@ -6,15 +6,12 @@ import hashlib
 import inspect
 import logging
 import math
-import os
-import pickle
 import re
-import tempfile
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 
-from knowledge import analysis, calibration, facts, kinds
+from knowledge import analysis, calibration, facts, index_cache, kinds
 from knowledge import entries as entries_module
 from knowledge import index as index_module
 from knowledge.analysis import Analysis, Analyzer, normalize
@@ -116,7 +113,7 @@ class KnowledgeBase:
 
 def _fingerprint(folder: Path) -> str:
     digest = hashlib.sha256()
-    for module in (analysis, entries_module, index_module, kinds, facts):
+    for module in (analysis, entries_module, index_module, index_cache, kinds, facts):
         digest.update(Path(inspect.getfile(module)).read_bytes())
     for dist in ("sudachidict-core", "bm25s"):
         digest.update(metadata.version(dist).encode())
@@ -132,7 +129,7 @@ def load_knowledge(folder: Path | str | None = None, cache_dir: Path | str | Non
     folder = Path(folder or DEFAULT_FOLDER).resolve()
     analyzer = Analyzer(load_vocabulary(folder))
     profile = load_city(folder)
-    cache_file = Path(cache_dir) / f"index-{_fingerprint(folder)}.pkl" if cache_dir else None
+    cache_file = Path(cache_dir) / f"index-{_fingerprint(folder)}.npz" if cache_dir else None
     index = _read_cache(cache_file) if cache_file else None
     if index is None:
         index = KnowledgeIndex.build(require_entries(folder), analyzer)
@@ -146,21 +143,18 @@ def load_knowledge(folder: Path | str | None = None, cache_dir: Path | str | Non
 
 
 def _read_cache(path: Path) -> KnowledgeIndex | None:
+    """The cached index (arrays and JSON, checksummed: loading it runs no code); None to rebuild."""
     try:
-        with path.open("rb") as fh:
-            return pickle.load(fh)
+        return index_cache.load(path)
     except FileNotFoundError:
         return None
-    except Exception:  # a stale or torn cache file is rebuilt, never fatal
-        log.warning("knowledge index cache unreadable; rebuilding")
+    except (OSError, index_cache.CacheMismatch) as exc:  # torn, altered or from another version
+        log.warning("knowledge index cache not used (%s); rebuilding", exc)
         return None
 
 
 def _write_cache(path: Path, index: KnowledgeIndex) -> None:
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=path.parent, delete=False) as fh:
-            pickle.dump(index, fh, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(fh.name, path)
+        index_cache.save(path, index)
     except OSError:
         log.warning("knowledge index cache not writable at %s; continuing without it", path.parent)

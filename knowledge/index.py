@@ -96,35 +96,62 @@ def analyze_entry(entry: Entry, analyzer: Analyzer) -> DocumentFields:
     )
 
 
+@dataclass(frozen=True)
+class IndexParts:
+    """What an index is made of once its entries are analysed (saved by knowledge/index_cache.py)."""
+    entries: list[Entry]
+    retrievers: dict[str, bm25s.BM25]  # one per field of FIELD_WEIGHTS
+    doc_terms: list[frozenset[str]]
+    doc_bigrams: list[frozenset[str]]
+    readings: list[str]
+    kinds: list[frozenset[str]]  # the kinds of question each entry answers
+    definitions: dict[str, list[int]]  # a defined term → the entries defining it
+
+
 class KnowledgeIndex:
     def __init__(self, entries: list[Entry], documents: list[DocumentFields]):
-        self.entries = entries
-        self.by_id = {e.id: e for e in entries}
-        self._bm25: dict[str, bm25s.BM25] = {}
+        retrievers: dict[str, bm25s.BM25] = {}
         for name in FIELD_WEIGHTS:
             retriever = bm25s.BM25()
             retriever.index([doc.field(name) for doc in documents], show_progress=False)
-            self._bm25[name] = retriever
-        self._doc_terms = [frozenset(d.text) | frozenset(d.questions) for d in documents]
-        self._doc_bigrams = [frozenset(d.bigram) for d in documents]
-        self._doc_readings = [d.reading for d in documents]
-        self._kinds = [entry_kinds(e) for e in entries]
-        self._definitions: dict[str, list[int]] = {}
+            retrievers[name] = retriever
+        definitions: dict[str, list[int]] = {}
         for i, entry in enumerate(entries):
             term = defined_term(entry)
             if term:
-                self._definitions.setdefault(term, []).append(i)
-        n = len(documents)
+                definitions.setdefault(term, []).append(i)
+        self._set_up(IndexParts(entries, retrievers, [frozenset(d.text) | frozenset(d.questions) for d in documents],
+                                [frozenset(d.bigram) for d in documents], [d.reading for d in documents],
+                                [entry_kinds(e) for e in entries], definitions))
+
+    @classmethod
+    def build(cls, entries: list[Entry], analyzer: Analyzer) -> KnowledgeIndex:
+        return cls(entries, [analyze_entry(e, analyzer) for e in entries])
+
+    @classmethod
+    def restore(cls, parts: IndexParts) -> KnowledgeIndex:
+        """The index from its saved parts, without analysing any entry again."""
+        index = cls.__new__(cls)
+        index._set_up(parts)
+        return index
+
+    def parts(self) -> IndexParts:
+        return IndexParts(self.entries, dict(self._bm25), self._doc_terms, self._doc_bigrams, self._doc_readings,
+                          self._kinds, self._definitions)
+
+    def _set_up(self, parts: IndexParts) -> None:
+        self.entries = parts.entries
+        self.by_id = {e.id: e for e in parts.entries}
+        self._bm25 = parts.retrievers
+        self._doc_terms, self._doc_bigrams, self._doc_readings = parts.doc_terms, parts.doc_bigrams, parts.readings
+        self._kinds, self._definitions = parts.kinds, parts.definitions
+        n = len(parts.entries)
         df: dict[str, int] = {}
         for terms in self._doc_terms:
             for term in terms:
                 df[term] = df.get(term, 0) + 1
         self._idf = {t: _idf(n, c) for t, c in df.items()}
         self._idf_unknown = _idf(n, 0)
-
-    @classmethod
-    def build(cls, entries: list[Entry], analyzer: Analyzer) -> KnowledgeIndex:
-        return cls(entries, [analyze_entry(e, analyzer) for e in entries])
 
     def search(self, query: Analysis, k: int = 5, kind: str | None = None, term: str | None = None) -> SearchResult:
         terms = tuple(dict.fromkeys(query.terms))

@@ -99,11 +99,11 @@ def test_index_is_cached_and_rebuilt_when_a_file_changes(tmp_path):
     folder = make_folder(tmp_path, GOOD)
     first = load_knowledge(folder, tmp_path / "cache")
     assert first.search("一つ目って何").hits[0].entry.id == "a-1"
-    assert len(list((tmp_path / "cache").glob("index-*.pkl"))) == 1
+    assert len(list((tmp_path / "cache").glob("index-*.npz"))) == 1
     (folder / "entries.yaml").write_text(GOOD.replace("一つ目", "新しい項目"), encoding="utf-8")
     second = load_knowledge(folder, tmp_path / "cache")
     assert second.search("新しい項目").hits[0].entry.title == "新しい項目"
-    assert len(list((tmp_path / "cache").glob("index-*.pkl"))) == 2
+    assert len(list((tmp_path / "cache").glob("index-*.npz"))) == 2
 
 
 SOURCES = """\
