@@ -99,69 +99,72 @@ class MockPlatform:
         raise AssertionError(f"expected {count} call(s) to {path}, got {len(self.calls(path))}: "
                              f"{[r.path for r in self.requests]}")
 
-    def _handler(self):
-        mock = self
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        return type("Handler", (_PlatformHandler,), {"mock": self})
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):  # quiet
-                pass
 
-            def _handle(self):
-                length = int(self.headers.get("content-length") or 0)
-                raw = self.rfile.read(length) if length else b""
-                body = _decode(raw, self.headers.get("content-type", "")) or _query(self.path)
-                path = self.path.split("?")[0]
-                if self._refused(self.command, path, body, raw):
-                    return
-                with mock._lock:
-                    queue = mock._failures.get(path) or []
-                    failure = queue.pop(0) if queue else None
-                    mock.requests.append(Recorded(self.command, path, dict(self.headers), body, time.monotonic(),
-                                                  failure.status if failure else 200, raw))
-                recorded = mock.requests[-1]
-                responder = mock.responders.get(path)
-                if failure:
-                    time.sleep(failure.delay)
-                    if failure.status == 200 and responder:  # a slow success still changes the platform's state
-                        responder(recorded)
-                    self._send(failure.status, failure.body, failure.headers)
-                    return
-                outcome = responder(recorded) if responder else None
-                if outcome:
-                    with mock._lock:
-                        recorded.status = outcome[0]
-                    self._send(outcome[0], outcome[1], {})
-                    return
-                answer = mock._bodies.get(path, mock.default_body)
-                self._send(200, answer(recorded) if callable(answer) else answer, {})
+class _PlatformHandler(BaseHTTPRequestHandler):
+    """Serves one request for `mock` (set per platform by `MockPlatform._handler`)."""
+    mock: MockPlatform
 
-            def _refused(self, method, path, body, raw) -> bool:
-                problems = mock.limits(path, body) if mock.limits and isinstance(body, dict) else []
-                if not problems:
-                    return False
-                status, answer = mock.refuse(problems)
-                with mock._lock:
-                    mock.violations.append((path, problems))
-                    mock.requests.append(Recorded(method, path, dict(self.headers), body, time.monotonic(), status, raw))
-                self._send(status, answer, {})
-                return True
+    def log_message(self, *args):  # quiet
+        pass
 
-            def _send(self, status, body, headers):
-                data = json.dumps(body).encode()
-                try:
-                    self.send_response(status)
-                    self.send_header("content-type", "application/json")
-                    self.send_header("content-length", str(len(data)))
-                    for key, value in headers.items():
-                        self.send_header(key, str(value))
-                    self.end_headers()
-                    self.wfile.write(data)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass
+    def _handle(self):
+        mock = self.mock
+        length = int(self.headers.get("content-length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        body = _decode(raw, self.headers.get("content-type", "")) or _query(self.path)
+        path = self.path.split("?")[0]
+        if self._refused(self.command, path, body, raw):
+            return
+        with mock._lock:
+            queue = mock._failures.get(path) or []
+            failure = queue.pop(0) if queue else None
+            mock.requests.append(Recorded(self.command, path, dict(self.headers), body, time.monotonic(),
+                                          failure.status if failure else 200, raw))
+        recorded = mock.requests[-1]
+        responder = mock.responders.get(path)
+        if failure:
+            time.sleep(failure.delay)
+            if failure.status == 200 and responder:  # a slow success still changes the platform's state
+                responder(recorded)
+            self._send(failure.status, failure.body, failure.headers)
+            return
+        outcome = responder(recorded) if responder else None
+        if outcome:
+            with mock._lock:
+                recorded.status = outcome[0]
+            self._send(outcome[0], outcome[1], {})
+            return
+        answer = mock._bodies.get(path, mock.default_body)
+        self._send(200, answer(recorded) if callable(answer) else answer, {})
 
-            do_POST = do_GET = do_PUT = do_DELETE = _handle
+    def _refused(self, method, path, body, raw) -> bool:
+        problems = self.mock.limits(path, body) if self.mock.limits and isinstance(body, dict) else []
+        if not problems:
+            return False
+        status, answer = self.mock.refuse(problems)
+        with self.mock._lock:
+            self.mock.violations.append((path, problems))
+            self.mock.requests.append(Recorded(method, path, dict(self.headers), body, time.monotonic(), status, raw))
+        self._send(status, answer, {})
+        return True
 
-        return Handler
+    def _send(self, status, body, headers):
+        data = json.dumps(body).encode()
+        try:
+            self.send_response(status)
+            self.send_header("content-type", "application/json")
+            self.send_header("content-length", str(len(data)))
+            for key, value in headers.items():
+                self.send_header(key, str(value))
+            self.end_headers()
+            self.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+    do_POST = do_GET = do_PUT = do_DELETE = _handle
 
 
 def _query(path: str) -> dict:
