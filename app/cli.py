@@ -6,7 +6,7 @@ import json
 import sys
 from pathlib import Path
 
-from app import groups_cli, wiring
+from app import groups_cli, kb_cli, wiring
 from app.settings import SERVE_ROLES, Settings, SettingsError
 from bot.numbers import parse_number
 
@@ -444,6 +444,7 @@ def build_parser() -> argparse.ArgumentParser:
     lint = kb.add_parser("lint", help="check the knowledge files")
     lint.add_argument("folder", nargs="?", help="knowledge folder (default: KYODO_KNOWLEDGE_DIR or Okayama)")
     lint.set_defaults(func=cmd_kb_lint)
+    kb_cli.add_parsers(kb)
     groups_cli.add_parser(sub)
     return parser
 

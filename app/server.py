@@ -15,6 +15,7 @@ from app.settings import SERVE_ROLES, Settings
 from app.wiring import build_desk
 from bot.intake import InboxWriter
 from bot.runtime import Desk
+from bot.staff_knowledge import KnowledgeReloader
 from bot.worker import InboxWorker, OutboxSender, Pressure
 from handlers import web
 from handlers.http import SecurityHeaders
@@ -57,7 +58,8 @@ def create_app(settings: Settings, desk: Desk | None = None, run_scheduler: bool
                     "cases are seen and answered with `kyodo-desk cases list`; staff-channel posts wait unsent")
     desk.channels = citizens
     lease = settings.scheduler_lease_seconds if run_scheduler else None
-    background = _background(desk, citizens, senders, lease) if loops else Background(desk.db)
+    reloader = KnowledgeReloader(desk)  # every process answers from the newest staff-made knowledge
+    background = _background(desk, citizens, senders, lease, reloader) if loops else Background(desk.db, others=(reloader,))
     if role == "worker":
         os.nice(WORKER_NICENESS)
 
@@ -121,17 +123,18 @@ class Background:
             gc.unfreeze()
 
 
-def _background(desk: Desk, citizens: dict, senders: dict, scheduler_lease: int | None) -> Background:
+def _background(desk: Desk, citizens: dict, senders: dict, scheduler_lease: int | None,
+                reloader: KnowledgeReloader) -> Background:
     """The loops; `scheduler_lease`: seconds of the scheduler's lease (None: no scheduler here)."""
     from scheduler import jobs
 
     sender = OutboxSender(desk.db, senders)
     worker = InboxWorker(desk.db, desk, {k: v for k, v in citizens.items() if k != "web"}, on_queued=sender.wake)
     worker.give_way = sender.give_way = pressure = Pressure()
-    others = []
+    others: list = [reloader]
     if desk.db.dialect.name == "postgresql":
         others.append(signals.Listener(desk.db, {signals.INBOX: worker.wake, signals.OUTBOX: sender.wake,
-                                                 signals.PRESSURE: pressure.felt}))
+                                                 signals.PRESSURE: pressure.felt, signals.KNOWLEDGE: reloader.wake}))
     if scheduler_lease is not None:
         others.append(jobs.SchedulerLeader(desk, scheduler_lease, on_queued=sender.wake))
     return Background(desk.db, worker, sender, others, pressure)

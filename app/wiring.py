@@ -16,8 +16,11 @@ def knowledge(settings: Settings) -> KnowledgeBase:
 
 def build_desk(settings: Settings) -> Desk:
     from bot.runtime import Desk  # here, so that `ask` and `kb` start without the database layers
+    from bot.staff_knowledge import KnowledgeReloader
     from store.db import make_engine, migrate
 
     db = make_engine(settings.database_url)
     migrate(db)
-    return Desk(db, knowledge(settings), settings.desk)
+    desk = Desk(db, knowledge(settings), settings.desk)
+    KnowledgeReloader(desk).refresh()  # the staff-made knowledge, before the first answer
+    return desk

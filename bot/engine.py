@@ -26,6 +26,7 @@ from bot.messages import (
     Event,
     Follow,
     Media,
+    NoteQuestion,
     Postback,
     RelayToCase,
     Reply,
@@ -41,6 +42,7 @@ from bot.postbacks import ASIDES, FREE_ACTIONS, PUBLIC_ACTIONS, Action, Tap, dec
 from bot.state import Draft, Mode, State
 from bot.validators import Valid
 from knowledge.analysis import fold
+from knowledge.answers import Answer
 from knowledge.base import KnowledgeBase
 from knowledge.profile import CityProfile
 from store import case_status
@@ -340,6 +342,8 @@ class _Conversation:
             Action.SHOW: lambda tap: self._show(tap.entry),
             Action.WITHDRAW: lambda tap: self._ask_withdraw(tap.reference),
             Action.WITHDRAW_YES: lambda tap: self._withdraw(tap.reference),
+            Action.HELPFUL: lambda tap: self._feedback(tap, helpful=True),
+            Action.WRONG: lambda tap: self._feedback(tap, helpful=False),
         }
 
     @property
@@ -382,8 +386,27 @@ class _Conversation:
         answer = self.ctx.knowledge.ask(text, today=self.ctx.today)
         if self.state.mode is Mode.IDLE and "提案" in fold(text):
             extra = extra + (Choice("提案する", Tap(Action.PROPOSE).encode()),)
-        self.replies.extend(r.answer_replies(answer, extra))
+        self.replies.extend(r.answer_replies(answer, extra, question=text))
+        self._note(text, answer)
         return not answer.abstained
+
+    def _note(self, text: str, answer: Answer) -> None:
+        """Declined and unsure answers are kept for staff; never a form's answer (it may be personal)."""
+        if self.state.mode is Mode.FORM or answer.reason == "empty":
+            return
+        if answer.abstained:
+            self.effects.append(NoteQuestion("declined", text, "", answer.confidence))
+        elif answer.unsure:
+            self.effects.append(NoteQuestion("low_confidence", text, answer.entry_id or "", answer.confidence))
+
+    def _feedback(self, tap: Tap, helpful: bool) -> None:
+        question = tap.question
+        if question:
+            self.effects.append(NoteQuestion("helpful" if helpful else "wrong", question, tap.entry))
+        if helpful:
+            self.replies.append(r.thanks())
+        else:
+            self.replies.append(r.wrong_answer(self.ctx.knowledge.alternatives(question, tap.entry)))
 
     def _menu(self) -> None:
         if self.ctx.relay and self.state.mode is Mode.IDLE:

@@ -7,8 +7,8 @@ from functools import lru_cache
 
 from bot.forms import SKIPPED, Field
 from bot.messages import Card, Choice, Say
-from bot.postbacks import Action, encode
-from knowledge.answers import Answer
+from bot.postbacks import Action, encode, feedback
+from knowledge.answers import Answer, Related
 from knowledge.profile import CityProfile, load_city
 
 REFERENCE_SLOT = "{reference}"
@@ -159,13 +159,33 @@ def human_note(city: CityProfile, in_form: bool) -> Say:
     return Say(lead, (Choice("相談する", encode(Action.CONSULT)), TO_MENU))
 
 
-def answer_replies(answer: Answer, extra: tuple[Choice, ...] = ()) -> list[Say | Card]:
+def answer_replies(answer: Answer, extra: tuple[Choice, ...] = (), question: str = "") -> list[Say | Card]:
+    """An answer card with its related entries and feedback buttons, or a decline with a way on."""
     if answer.abstained:
         return [Say(answer.text, _unique(extra + (TO_STAFF, TO_MENU)))]
-    related = _unique(tuple(Choice(r.label, encode(Action.SHOW, entry=r.id))
-                            for r in answer.related if r.id != answer.entry_id))
+    related = _show_choices(r for r in answer.related if r.id != answer.entry_id)
+    rating = (Choice("役に立った", feedback(Action.HELPFUL, answer.entry_id or "", question)),
+              Choice("違う", feedback(Action.WRONG, answer.entry_id or "", question)))
     return [Card(title=answer.title, body=answer.body, footer=_footer(answer), buttons=related,
-                 choices=_unique(extra + related + (TO_STAFF, TO_MENU)), kind="answer")]
+                 choices=_unique(extra + rating + related + (TO_STAFF, TO_MENU)), kind="answer")]
+
+
+def _show_choices(entries) -> tuple[Choice, ...]:
+    return _unique(tuple(Choice(e.label, encode(Action.SHOW, entry=e.id)) for e in entries))
+
+
+def thanks() -> Say:
+    return Say("ありがとうございます。お役に立ててよかったです。", MENU_CHOICES)
+
+
+def wrong_answer(alternatives: tuple[Related, ...]) -> Say:
+    """After 違う: how to ask again, the next best entries, and a person."""
+    others = "\n近いものを下に並べました。" if alternatives else ""
+    return Say("お役に立てず申し訳ありません。聞き方を変えると見つかることがあります。\n"
+               "・制度や施設の名前を入れる（例:「区づくり推進事業」）\n"
+               "・知りたいことを一つにしぼる（いつ・いくら・どこ・だれが）\n"
+               "・短い文で送る" + others,
+               _show_choices(alternatives) + (TO_STAFF, TO_MENU))
 
 
 def _footer(answer: Answer) -> str:

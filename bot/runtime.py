@@ -19,7 +19,9 @@ from bot.engine import CaseView, Context
 from bot.forms import FORMS
 from bot.messages import (
     CloseRelay,
+    Effect,
     Event,
+    NoteQuestion,
     RelayToCase,
     Reply,
     Say,
@@ -31,7 +33,7 @@ from bot.replies import CHECK_CODE_SLOT, REFERENCE_SLOT
 from bot.state import State
 from knowledge.base import KnowledgeBase
 from knowledge.profile import CityFileError
-from store import case_codes, cases, conversations, outbox
+from store import case_codes, cases, conversations, notes, outbox
 from store.case_status import CLOSED, FLOW
 from store.conversations import Conflict
 from store.db import session_scope
@@ -130,9 +132,20 @@ class Desk:
                 reference, code = self._submit(session, request.channel, request.user_id, effect, now)
             elif isinstance(effect, SetContactActive):
                 conversations.set_contact_active(session, request.channel, request.user_id, effect.active)
+            elif isinstance(effect, NoteQuestion):
+                _store_note(session, request.channel, effect, now)
             else:
                 self._casework(session, request.channel, request.user_id, effect, now)
         return [_fill(reply, reference, code) for reply in turn.replies]
+
+    def store_notes(self, channel: str, effects: list[Effect]) -> None:
+        """The notes of a turn that needs no conversation row (a question from a browser that has none)."""
+        kept = [effect for effect in effects if isinstance(effect, NoteQuestion)]
+        if not kept:
+            return
+        with session_scope(self.db) as session:
+            for note in kept:
+                _store_note(session, channel, note, self.clock())
 
     def _submit(self, session: Session, channel: str, user_id: str, effect: SubmitCase,
                 now: datetime) -> tuple[str, str]:
@@ -155,6 +168,10 @@ class Desk:
             casework.release(session, case, "citizen", now)
         elif isinstance(effect, WithdrawCase) and case.status not in CLOSED:
             casework.withdraw(session, self.channels, case, now)
+
+
+def _store_note(session: Session, channel: str, note: NoteQuestion, now: datetime) -> None:
+    notes.add(session, note.kind, note.question, note.entry_id, note.confidence, channel, now)
 
 
 def _fill(reply: Reply, reference: str, code: str) -> Reply:

@@ -23,7 +23,7 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from bot import engine
 from bot.fonts import JAPANESE_FONT
 from bot.forms import FORMS
-from bot.messages import Card, Choice, Postback, Reply, Say, SubmitCase, Text, Turn
+from bot.messages import Card, Choice, NoteQuestion, Postback, Reply, Say, SubmitCase, Text, Turn
 from bot.replies import in_progress
 from bot.runtime import Desk, TurnRequest
 from bot.state import State
@@ -109,8 +109,9 @@ class WebChat:
         submitting = preview is not None and any(isinstance(e, SubmitCase) for e in preview.effects)
         if submitting:
             self._check_case_caps(visit)
-        if stored is None and preview is not None and not preview.effects and _blank(preview.state):
+        if stored is None and preview is not None and _notes_only(preview) and _blank(preview.state):
             replies, stateful = preview.replies, False
+            self.desk.store_notes(CHANNEL, preview.effects)
         else:
             replies, stateful = self.desk.handle(CHANNEL, visit.sid, event), True
             self.on_queued()
@@ -174,6 +175,11 @@ class WebChat:
     def acknowledge(self, sid: str, row_ids: list[int]) -> int:
         with session_scope(self.desk.db) as session:
             return webchat.acknowledge(session, CHANNEL, sid, row_ids)
+
+
+def _notes_only(turn: Turn) -> bool:
+    """No effect but notes for staff, which need no conversation row."""
+    return all(isinstance(effect, NoteQuestion) for effect in turn.effects)
 
 
 def _blank(state: object) -> bool:

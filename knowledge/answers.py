@@ -21,6 +21,7 @@ from knowledge.routing import Route
 from knowledge.sources import Source
 
 ANSWER_THRESHOLD = calibration.THRESHOLD
+UNSURE_MARGIN = 0.1  # an answer given with a confidence this close to the threshold is kept for staff
 RELATED_LIMIT = 3
 BUBBLE_CHARS = 400
 
@@ -54,6 +55,11 @@ class Answer:
     @property
     def declined(self) -> bool:
         return self.abstained
+
+    @property
+    def unsure(self) -> bool:
+        """Given, but with a confidence just above the decline threshold."""
+        return not self.abstained and self.confidence < ANSWER_THRESHOLD + UNSURE_MARGIN
 
     def as_json(self, question_id: str | None, question: str) -> dict:
         return {

@@ -7,7 +7,7 @@ import inspect
 import logging
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import metadata
 from pathlib import Path
 
@@ -15,10 +15,20 @@ from knowledge import analysis, calibration, facts, index_cache, kinds
 from knowledge import entries as entries_module
 from knowledge import index as index_module
 from knowledge.analysis import Analysis, Analyzer, normalize
-from knowledge.answers import ANSWER_THRESHOLD, Answer, Context, answer_from_entry, compose, decline
+from knowledge.answers import (
+    ANSWER_THRESHOLD,
+    RELATED_LIMIT,
+    Answer,
+    Context,
+    Related,
+    answer_from_entry,
+    compose,
+    decline,
+)
 from knowledge.calibration import Features
 from knowledge.entries import Entry, require_entries
-from knowledge.index import KnowledgeIndex, SearchResult
+from knowledge.index import DocumentFields, KnowledgeIndex, SearchResult, analyze_entry
+from knowledge.overlay import Overlay, laid_over
 from knowledge.profile import CityProfile, load_city, load_vocabulary
 from knowledge.routing import Route, RoutingTable, load_routing
 from knowledge.sources import Source, load_sources
@@ -49,6 +59,9 @@ class KnowledgeBase:
     routing: RoutingTable = field(default_factory=RoutingTable)
     registry: dict[str, Source] = field(default_factory=dict)
     _texts: dict[str, str] = field(default_factory=dict)  # normalized title, body and questions by id
+    files: tuple[Entry, ...] = ()  # the folder's entries, without staff-made knowledge
+    _documents: dict[str, tuple[Entry, DocumentFields]] = field(default_factory=dict)  # shared by its overlays
+    overlay_version: int = 0  # of the staff-made knowledge laid over the files (0: none)
 
     @property
     def entries(self) -> list[Entry]:
@@ -105,6 +118,28 @@ class KnowledgeBase:
             return True
         return not self.routing.remainder(query, word)
 
+    def overlaid(self, overlay: Overlay) -> KnowledgeBase:
+        """A new knowledge base: the files with staff-made knowledge over them (this one is unchanged)."""
+        entries = laid_over(self.files, overlay)
+        index = KnowledgeIndex(entries, [self._analysed(e) for e in entries])
+        return replace(self, index=index, _texts=_texts_of(entries), overlay_version=overlay.version)
+
+    def _analysed(self, entry: Entry) -> DocumentFields:
+        """An entry's analysis, kept for the next rebuild (staff change a few entries at a time)."""
+        known = self._documents.get(entry.id)
+        if known is None or known[0] != entry:
+            known = self._documents[entry.id] = (entry, analyze_entry(entry, self.analyzer))
+        return known[1]
+
+    def alternatives(self, question: str, not_this: str, limit: int = RELATED_LIMIT) -> tuple[Related, ...]:
+        """The next best entries for a question whose answer (`not_this`) was not the one wanted;
+        without the question, the entries the answer links to."""
+        found = [h.entry for h in self.search(question).hits] if question.strip() else []
+        shown = self.entry(not_this)
+        linked = [e for i in (shown.related if shown else ()) if (e := self.entry(i))]
+        picks = [e for e in found + linked if e.id != not_this]
+        return tuple(dict.fromkeys(Related(e.id, e.title, e.label) for e in picks))[:limit]
+
     def show(self, entry_id: str, today: dt.date | None = None) -> Answer | None:
         """An entry as an answer, for a tapped related topic."""
         entry = self.entry(entry_id)
@@ -137,9 +172,12 @@ def load_knowledge(folder: Path | str | None = None, cache_dir: Path | str | Non
             _write_cache(cache_file, index)
     routing, _ = load_routing(folder)  # its problems are `kb lint`'s to report
     registry, _ = load_sources(folder)
-    texts = {e.id: normalize("\n".join((e.title, e.body, *e.questions))) for e in index.entries}
     return KnowledgeBase(folder=folder, profile=profile, analyzer=analyzer, index=index, routing=routing,
-                         registry=registry, _texts=texts)
+                         registry=registry, _texts=_texts_of(index.entries), files=tuple(index.entries))
+
+
+def _texts_of(entries: list[Entry]) -> dict[str, str]:
+    return {e.id: normalize("\n".join((e.title, e.body, *e.questions))) for e in entries}
 
 
 def _read_cache(path: Path) -> KnowledgeIndex | None:

@@ -115,7 +115,7 @@ def _load_file(path: Path, result: LoadResult) -> None:
         except ValueError as exc:  # a date-like value that is no date (2026-13-01)
             result.problems.append(Problem(location, f"not a valid value: {exc}"))
             continue
-        entry = _entry_from(raw, location, result.problems)
+        entry = entry_from(raw, location, result.problems)
         if entry is not None:
             result.entries.append(entry)
 
@@ -126,7 +126,8 @@ def _text(value: object) -> str:
     return "" if value is None else str(value).strip()
 
 
-def _entry_from(raw: dict, location: str, problems: list[Problem]) -> Entry | None:
+def entry_from(raw: dict, location: str, problems: list[Problem]) -> Entry | None:
+    """One entry from its fields (a file's, or a staff-made one from the database), with its problems."""
     missing = [key for key in REQUIRED if not _text(raw.get(key))]
     if missing:
         problems.append(Problem(location, f"missing {', '.join(missing)}"))

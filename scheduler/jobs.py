@@ -22,7 +22,7 @@ from bot.indicators import Indicator, load_indicators
 from bot.reminders import Post, due_posts, publish
 from bot.runtime import Desk
 from bot.worker import Loop
-from store import leases, privacy
+from store import leases, notes, privacy
 from store.case_status import CLOSED
 from store.db import session_scope
 
@@ -64,6 +64,7 @@ class DeskJobs:
         """Daily: personal data past its time is removed (store/privacy.py)."""
         with session_scope(self.desk.db) as session:
             counts = privacy.apply_retention(session, self.desk.clock(), self.desk.config.retention_years, CLOSED)
+            counts["question notes"] = notes.prune(session, self.desk.clock())
         log.info("retention: %s", counts)
 
     def start(self) -> BackgroundScheduler:

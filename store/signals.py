@@ -18,6 +18,7 @@ log = logging.getLogger(__name__)
 INBOX = "kyodo_inbox"
 OUTBOX = "kyodo_outbox"
 PRESSURE = "kyodo_pressure"  # a web process cannot keep up with its webhooks
+KNOWLEDGE = "kyodo_knowledge"  # staff-made knowledge changed: every process reloads it
 RECONNECT_WAIT = 1.0
 
 

@@ -1,0 +1,44 @@
+"""What citizens asked that the desk could not answer well, grouped for staff (`kb unanswered`,
+and the weekly digest): declined questions, answers marked 違う, answers given with low confidence."""
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import Session
+
+from knowledge.analysis import Analyzer
+from knowledge.grouping import group_questions
+from store import notes
+
+EXAMPLES = 5
+
+
+@dataclass(frozen=True)
+class UnansweredGroup:
+    count: int
+    questions: tuple[str, ...]  # distinct wordings, newest first (at most EXAMPLES)
+    kinds: dict[str, int]  # declined / wrong / low_confidence → how many
+    entries: dict[str, int]  # the entries that were offered → how many times
+    last: datetime
+
+    def as_json(self) -> dict:
+        return {"count": self.count, "questions": list(self.questions), "kinds": self.kinds,
+                "entries": self.entries, "last": self.last.isoformat()}
+
+
+def grouped(session: Session, analyzer: Analyzer, since: datetime | None = None) -> list[UnansweredGroup]:
+    """The unanswered questions since a moment, in groups of similar ones, the largest first."""
+    rows = notes.unanswered(session, since)
+    out = []
+    for members in group_questions([row.question for row in rows], analyzer):
+        picked = [rows[i] for i in members]
+        out.append(UnansweredGroup(
+            count=len(picked),
+            questions=tuple(dict.fromkeys(row.question for row in picked))[:EXAMPLES],
+            kinds=dict(Counter(row.kind for row in picked).most_common()),
+            entries=dict(Counter(row.entry_id for row in picked if row.entry_id).most_common()),
+            last=max(row.created_at for row in picked),
+        ))
+    return out

@@ -1,0 +1,64 @@
+"""Questions the desk could not answer well, kept for staff: declined questions, answers marked
+違う, answers given with low confidence (and 役に立った, for the record). Phone numbers and e-mail
+addresses are masked before anything is stored, no user id is kept, and rows go after 90 days."""
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+
+from sqlalchemy import Column, Index, delete
+from sqlmodel import Field, Session, SQLModel, col, select
+
+from store.models import UTCDateTime, utcnow
+
+KEPT_DAYS = 90
+MAX_QUESTION = 500
+UNANSWERED_KINDS = ("declined", "wrong", "low_confidence")
+KINDS = (*UNANSWERED_KINDS, "helpful")
+_ALNUM = "A-Za-z0-9Ａ-Ｚａ-ｚ０-９"
+_EMAIL = re.compile(rf"[{_ALNUM}._%+\-．＿]+[@＠][{_ALNUM}\-]+(?:[.．][{_ALNUM}\-]+)+")
+_PHONE_LIKE = re.compile(r"\+?\d[\d\s()\-‐‑–—−ー－]{7,}\d")
+_DIGITS_IN_A_PHONE = 10
+
+
+class QuestionNote(SQLModel, table=True):
+    __tablename__ = "question_note"
+    __table_args__ = (Index("ix_question_note_created_at", "created_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=16)  # declined | wrong | low_confidence | helpful
+    question: str = Field(default="", max_length=MAX_QUESTION)  # masked
+    entry_id: str = Field(default="", max_length=64)  # the entry that was offered ('' for a decline)
+    confidence: float = 0.0
+    channel: str = Field(default="", max_length=16)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+
+
+def mask_personal(text: str) -> str:
+    """The text with e-mail addresses and phone numbers (10 digits or more) replaced by marks."""
+    text = _EMAIL.sub("［メール］", text or "")
+    return _PHONE_LIKE.sub(
+        lambda m: "［電話番号］" if sum(c.isdigit() for c in m.group()) >= _DIGITS_IN_A_PHONE else m.group(), text)
+
+
+def add(session: Session, kind: str, question: str, entry_id: str, confidence: float, channel: str,
+        now: datetime) -> QuestionNote:
+    if kind not in KINDS:
+        raise ValueError(f"unknown note kind {kind!r}")
+    note = QuestionNote(kind=kind, question=mask_personal(question)[:MAX_QUESTION], entry_id=entry_id[:64],
+                        confidence=round(confidence, 4), channel=channel[:16], created_at=now)
+    session.add(note)
+    return note
+
+
+def unanswered(session: Session, since: datetime | None = None) -> list[QuestionNote]:
+    """Declined, 違う and low-confidence notes, newest first."""
+    query = select(QuestionNote).where(col(QuestionNote.kind).in_(UNANSWERED_KINDS))
+    if since is not None:
+        query = query.where(QuestionNote.created_at >= since)
+    return list(session.exec(query.order_by(col(QuestionNote.created_at).desc(), col(QuestionNote.id).desc())))
+
+
+def prune(session: Session, now: datetime, days: int = KEPT_DAYS) -> int:
+    """Removes notes older than `days`; the number removed."""
+    result = session.execute(delete(QuestionNote).where(QuestionNote.created_at < now - timedelta(days=days)))
+    return int(result.rowcount or 0)

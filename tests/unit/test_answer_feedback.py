@@ -1,0 +1,120 @@
+"""Feedback on every answer (役に立った / 違う) and the questions kept for staff: declined, 違う and
+unsure answers are stored masked, without the person, and removed after 90 days."""
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from app.settings import Settings
+from bot.messages import NoteQuestion
+from bot.postbacks import LIMIT, Action, decode, feedback
+from bot.runtime import Desk
+from handlers import line_render, web
+from handlers.config import WebConfig
+from store import notes
+from store.db import session_scope
+from store.models import Conversation
+from tests.support.chat import EngineChat
+
+PLENTY = WebConfig(messages_per_minute=1e6, message_burst=10**6, address_messages_per_minute=1e6,
+                   address_message_burst=10**6)
+NOW = datetime(2026, 11, 30, 1, 0, tzinfo=UTC)
+QUESTION = "区づくり推進事業の上限はいくら？"
+
+
+def test_every_answer_offers_helpful_and_wrong(kb):
+    chat = EngineChat(kb)
+    chat.say(QUESTION)
+    assert chat.labels[:2] == ["役に立った", "違う"]
+    chat.tap("区づくり推進事業の補助率")  # a tapped related entry is an answer too
+    assert {"役に立った", "違う"} <= set(chat.labels)
+
+
+def test_helpful_says_thanks_and_is_recorded(kb):
+    chat = EngineChat(kb)
+    chat.say(QUESTION)
+    assert "ありがとうございます" in chat.tap("役に立った")
+    assert chat.effects == [NoteQuestion("helpful", QUESTION, "faq-kuzukuri-jogen")]
+
+
+def test_wrong_offers_tips_other_entries_and_staff_and_is_recorded(kb):
+    chat = EngineChat(kb)
+    chat.say(QUESTION)
+    out = chat.tap("違う")
+    assert "聞き方を変える" in out and "名前を入れる" in out
+    assert "職員に相談する" in chat.labels and len(chat.labels) >= 4
+    shown = [decode(c.data).entry for c in chat.replies[0].choices if decode(c.data).action is Action.SHOW]
+    assert shown and "faq-kuzukuri-jogen" not in shown
+    assert chat.effects == [NoteQuestion("wrong", QUESTION, "faq-kuzukuri-jogen")]
+    assert "区づくり" in chat.tap(chat.labels[0])
+
+
+def test_declines_are_noted_but_never_a_forms_answer(kb):
+    chat = EngineChat(kb)
+    chat.say("ゴミの収集日を知りたい")
+    assert chat.effects == [NoteQuestion("declined", "ゴミの収集日を知りたい", "", 0.0)]
+    chat.say("相談したい")
+    chat.tap("同意する")
+    chat.tap("個人")
+    chat.say("山田花子です。電話は090-1111-2222、ゴミの日はいつですか？")
+    assert not [e for e in chat.effects if isinstance(e, NoteQuestion)]
+
+
+def test_feedback_buttons_fit_line_with_a_long_question():
+    data = feedback(Action.WRONG, "faq-kuzukuri-jogen", "町内会で防災訓練をしたいのですが" * 20)
+    assert len(data) <= LIMIT and decode(data).question.startswith("町内会で防災訓練")
+    assert decode(data.replace("q=", "q=%%%")).question == ""  # damaged data: no question, no error
+
+
+def test_line_shows_the_feedback_as_quick_replies(kb):
+    chat = EngineChat(kb)
+    chat.say(QUESTION)
+    [[card]] = line_render.render(chat.replies)
+    items = [item["action"]["label"] for item in card["quickReply"]["items"]]
+    assert items[:2] == ["役に立った", "違う"] and len(items) <= line_render.MAX_QUICK_REPLIES
+
+
+def test_personal_data_is_masked_before_storing():
+    assert notes.mask_personal("電話は０８６－１２３－４５６７、hanako@example.jp まで") == "電話は［電話番号］、［メール］ まで"
+    assert notes.mask_personal("2026年度の上限は250万円？") == "2026年度の上限は250万円？"
+
+
+def client(db, kb) -> TestClient:
+    app = FastAPI()
+    app.include_router(web.router(Desk(db, kb, Settings().desk, clock=lambda: NOW), PLENTY))
+    return TestClient(app)
+
+
+def tap(browser: TestClient, messages: list[dict], label: str) -> list[dict]:
+    for message in messages:
+        for choice in message.get("choices", []) + message.get("buttons", []):
+            if choice["label"] == label:
+                return browser.post("/api/chat", json={"postback": choice["data"]}).json()["messages"]
+    raise AssertionError(f"no button {label!r}")
+
+
+def test_web_chat_keeps_declined_and_wrong_without_the_person(db, kb):
+    browser = client(db, kb)
+    browser.post("/api/chat", json={"text": "住民票の写しをhanako@example.jp に送って"})
+    answered = browser.post("/api/chat", json={"text": QUESTION}).json()["messages"]
+    tips = tap(browser, answered, "違う")
+    assert "聞き方を変える" in "".join(m.get("text", "") for m in tips)
+    with session_scope(db) as session:
+        kept = [(n.kind, n.question, n.entry_id, n.channel) for n in notes.unanswered(session)]
+        conversations = session.exec(select(func.count()).select_from(Conversation)).one()
+    assert kept == [("wrong", QUESTION, "faq-kuzukuri-jogen", "web"), ("declined", "住民票の写しを［メール］ に送って", "", "web")]
+    assert conversations == 0  # questions and feedback need no conversation row
+
+
+def test_notes_older_than_90_days_are_pruned(db):
+    with session_scope(db) as session:
+        notes.add(session, "declined", "古い質問", "", 0.1, "line", NOW - timedelta(days=91))
+        notes.add(session, "declined", "新しい質問", "", 0.1, "line", NOW - timedelta(days=89))
+    with session_scope(db) as session:
+        assert notes.prune(session, NOW) == 1
+    with Session(db) as session:
+        assert [n.question for n in notes.unanswered(session)] == ["新しい質問"]
