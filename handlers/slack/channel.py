@@ -77,14 +77,17 @@ class SlackChannel:
         """After the person's erasure: every message the desk posted in the case's thread deleted
         (staff's own replies are theirs to delete), the card redrawn from the anonymised case.
         Repeatable: a retry finds only what is left."""
-        for page in self.client.conversations_replies(channel=case.slack_channel, ts=case.slack_ts, limit=200):
+        channel, card_ts = case.slack_channel, case.slack_ts
+        if channel is None or card_ts is None:
+            return  # the card was never posted: nothing in Slack names the person
+        for page in self.client.conversations_replies(channel=channel, ts=card_ts, limit=200):
             for message in page.get("messages") or []:
-                if message.get("bot_id") and message.get("ts") != case.slack_ts:
-                    self._delete(case.slack_channel, message["ts"])
-        self.client.chat_update(channel=case.slack_channel, ts=case.slack_ts, blocks=blocks.card(case, self.desk.tz),
+                if message.get("bot_id") and message.get("ts") != card_ts:
+                    self._delete(channel, message["ts"])
+        self.client.chat_update(channel=channel, ts=card_ts, blocks=blocks.card(case, self.desk.tz),
                                 text=blocks.card_text(case))
 
-    def _delete(self, channel: str | None, ts: str) -> None:
+    def _delete(self, channel: str, ts: str) -> None:
         try:
             self.client.chat_delete(channel=channel, ts=ts)
         except SlackApiError as exc:
