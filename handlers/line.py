@@ -19,9 +19,10 @@ from linebot.v3.messaging.exceptions import ApiException
 from bot.channels import Incoming, SendResult, http_outcome, retry_later
 from bot.intake import InboxWriter
 from bot.messages import Follow, Media, Postback, Reply, Text, Unfollow
+from bot.worker import SENDS_IN_PARALLEL
 from handlers.config import LineConfig
 from handlers.http import BodyTooLarge, read_limited, storable
-from handlers.line_render import render
+from handlers.line_render import MAX_TEXT_UTF16, render
 from store import outbox
 from store.outbox import OutboxRow
 
@@ -94,11 +95,21 @@ def event_time(event: dict) -> datetime | None:
 
 
 def event_id(event: dict) -> str:
-    """LINE's webhookEventId; a hash of the event for an event without a usable one."""
+    """LINE's webhookEventId; for an event without a usable one, a hash of the event without its
+    delivery context (a redelivery says isRedelivery: true and is still the same event)."""
     given = event.get("webhookEventId")
     if isinstance(given, str) and 0 < len(given) <= 100:
         return given
-    return "sha:" + hashlib.sha256(json.dumps(event, sort_keys=True, default=str).encode()).hexdigest()[:40]
+    identity = {key: value for key, value in event.items() if key != "deliveryContext"}
+    return "sha:" + hashlib.sha256(json.dumps(identity, sort_keys=True, default=str).encode()).hexdigest()[:40]
+
+
+def capped(text: str) -> str:
+    """A text cut to LINE's own limit (5,000 UTF-16 units): nothing longer comes from LINE, and
+    nothing longer is analysed."""
+    if len(text) <= MAX_TEXT_UTF16 // 2:
+        return text
+    return text.encode("utf-16-le")[:2 * MAX_TEXT_UTF16].decode("utf-16-le", "ignore")
 
 
 class LineChannel:
@@ -106,8 +117,9 @@ class LineChannel:
 
     def __init__(self, config: LineConfig):
         self.timeout = config.timeout_seconds
-        self._api = MessagingApi(ApiClient(Configuration(
-            host=config.api_base_url.rstrip("/"), access_token=config.access_token)))
+        configuration = Configuration(host=config.api_base_url.rstrip("/"), access_token=config.access_token)
+        configuration.connection_pool_maxsize = SENDS_IN_PARALLEL  # a kept connection for every send in flight
+        self._api = MessagingApi(ApiClient(configuration))
 
     # --- translating ------------------------------------------------------------------------
 
@@ -127,7 +139,7 @@ class LineChannel:
             message = _field(payload.get("message"), dict, {})
             text = message.get("text")
             if message.get("type") == "text" and isinstance(text, str):
-                return Incoming(key, Text(text), private)
+                return Incoming(key, Text(capped(text)), private)
             if message.get("type") in MEDIA_TYPES:
                 return Incoming(key, Media(message["type"]), private) if private else None
             return None

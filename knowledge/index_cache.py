@@ -15,6 +15,7 @@ import json
 import os
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import bm25s
 import numpy as np
@@ -56,7 +57,7 @@ def load(path: Path) -> KnowledgeIndex:
         raise CacheMismatch(f"unreadable: {exc.__class__.__name__}") from None
 
 
-def _arrays(parts: IndexParts) -> dict[str, np.ndarray]:
+def _arrays(parts: IndexParts) -> dict[str, Any]:
     meta = {
         "entries": [_entry_json(e) for e in parts.entries],
         "fields": {name: {"vocab": r.vocab_dict, "num_docs": int(r.scores["num_docs"]),
@@ -101,7 +102,8 @@ def _entry_json(entry: Entry) -> dict:
 
 def _entry(data: dict) -> Entry:
     facts = data.pop("facts")
-    return Entry(**{key: tuple(value) if isinstance(value, list) else value for key, value in data.items()},
+    fields: dict[str, Any] = {key: tuple(value) if isinstance(value, list) else value for key, value in data.items()}
+    return Entry(**fields,
                  facts=EntryFacts(
                      cites=tuple(facts["cites"]), kinds=tuple(facts["kinds"]),
                      dated=tuple(DatedFact(f["label"], dt.date.fromisoformat(f["ends"]), f["closing"])
