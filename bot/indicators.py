@@ -23,7 +23,7 @@ class Indicator:
     source: str
     frequency: str
     responsible: tuple[str, ...]
-    derived: str | None  # "reached:<status>" or "received:<kind>"
+    derived: str | None  # "reached:<status>", "received:<kind>", "introduced" or "realized" (store/indicators.py)
 
     @property
     def is_count(self) -> bool:

@@ -26,6 +26,7 @@ from store import outbox
 
 REMIND_AT, OVERDUE_AT = time(9, 0), time(9, 30)
 NUDGE_AFTER_BUSINESS_DAYS = 3
+TRACED_CASES = 20  # reference numbers listed under a derived count (the rest: ほかN件)
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,7 @@ class Line:
     previous_period: str
     year_to_date: float | None
     target: float | None
+    cases: tuple[str, ...] = ()  # a derived count's cases (reference numbers), so the figure can be traced
 
     @property
     def missing(self) -> bool:
@@ -94,7 +96,7 @@ def lines(session: Session, registry: list[Indicator], today: date, tz: ZoneInfo
         period = due_period(indicator, today)
         if period is None:
             continue
-        start, _end = period_bounds(period)
+        start, end = period_bounds(period)
         if indicator.frequency == MONTHLY:
             previous_period = month_period(*previous_month(start))
             fy = fiscal_year_of(start)
@@ -105,9 +107,11 @@ def lines(session: Session, registry: list[Indicator], today: date, tz: ZoneInfo
         else:
             previous_period, year_to_date = fiscal_period(int(period[2:]) - 1), None
         target = figures.target(session, indicator.id)
+        behind = (tuple(figures.derived_cases(session, indicator.derived, start, end, tz)) if indicator.derived
+                  else ())
         out.append(Line(indicator, period, value_for(session, indicator, period, tz),
                         value_for(session, indicator, previous_period, tz), previous_period, year_to_date,
-                        target if target is not None else indicator.target))
+                        target if target is not None else indicator.target, behind))
     return out
 
 
@@ -116,6 +120,13 @@ def _progress(line: Line) -> str:
         return "目標未設定"
     basis = line.year_to_date if line.year_to_date is not None else line.value
     return "—" if basis is None else f"目標 {line.indicator.format(line.target)} に対し {basis / line.target:.0%}"
+
+
+def _traced(line: Line) -> tuple[str, ...]:
+    if not line.cases:
+        return ()
+    more = f" ほか{len(line.cases) - TRACED_CASES}件" if len(line.cases) > TRACED_CASES else ""
+    return ("対象の案件: " + "、".join(line.cases[:TRACED_CASES]) + more,)
 
 
 def reminder_sections(items: list[Line]) -> list[Section]:
@@ -131,6 +142,7 @@ def reminder_sections(items: list[Line]) -> list[Section]:
             + (f" ／ 年度累計: {ind.format(line.year_to_date)}" if line.year_to_date is not None else ""),
             f"基準値: {ind.format(ind.baseline_value)}" + (f"（{ind.baseline_year}）" if ind.baseline_year else "")
             + f" ／ {_progress(line)}",
+            *_traced(line),
         ), report=None if ind.derived else f"{ind.id}|{line.period}"))
     return sections
 

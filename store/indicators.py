@@ -8,7 +8,15 @@ from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from store.models import Case, CaseEvent, IndicatorReport, IndicatorTarget, ReminderLedger, utcnow
+from store.models import (
+    Case,
+    CaseEvent,
+    IndicatorReport,
+    IndicatorTarget,
+    Introduction,
+    ReminderLedger,
+    utcnow,
+)
 
 
 def report(session: Session, indicator_id: str, period: str, value: float, by: str, note: str = "",
@@ -43,18 +51,43 @@ def target(session: Session, indicator_id: str) -> float | None:
     return row.value if row else None
 
 
+REALIZED = "取組化"  # an introduction's outcome when the match became a joint effort
+
+
 def derived_count(session: Session, rule: str, start: date, end: date, tz: ZoneInfo) -> int:
-    """Cases that first reached a status (reached:<status>) or were received (received:<kind>) in [start, end)."""
-    begin, finish = datetime.combine(start, time(), tz), datetime.combine(end, time(), tz)
+    """How many records a derivation rule counts in [start, end) (local days): cases that first
+    reached a status (reached:<status>) or were received (received:<kind>), introductions made
+    (introduced: the plan's マッチング) or marked 取組化 (realized)."""
+    counted = _counted(rule, *_instants(start, end, tz)).subquery()
+    return session.exec(select(func.count()).select_from(counted)).one()
+
+
+def derived_cases(session: Session, rule: str, start: date, end: date, tz: ZoneInfo) -> list[str]:
+    """The reference numbers of the cases behind a derived count (each once), so that a figure can be traced."""
+    counted = _counted(rule, *_instants(start, end, tz)).subquery()
+    query = (select(Case.reference).where(col(Case.id).in_(select(counted.c.case_id))).order_by(col(Case.reference)))
+    return list(session.exec(query))
+
+
+def _instants(start: date, end: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
+    return datetime.combine(start, time(), tz), datetime.combine(end, time(), tz)
+
+
+def _counted(rule: str, begin: datetime, finish: datetime):
+    """One row (with its case_id) per counted record."""
     kind, _, value = rule.partition(":")
     if kind == "received":
-        return session.exec(select(func.count()).select_from(Case).where(
-            col(Case.kind) == value, col(Case.created_at) >= begin, col(Case.created_at) < finish)).one()
+        return select(col(Case.id).label("case_id")).where(Case.kind == value, Case.created_at >= begin,
+                                                           Case.created_at < finish)
     if kind == "reached":
         first_reached = (select(CaseEvent.case_id, func.min(CaseEvent.at).label("first"))
-                         .where(col(CaseEvent.status) == value).group_by(col(CaseEvent.case_id)).subquery())
-        return session.exec(select(func.count()).select_from(first_reached).where(
-            first_reached.c.first >= begin, first_reached.c.first < finish)).one()
+                         .where(CaseEvent.status == value).group_by(col(CaseEvent.case_id)).subquery())
+        return select(first_reached.c.case_id).where(first_reached.c.first >= begin, first_reached.c.first < finish)
+    if kind == "introduced":
+        return select(Introduction.case_id).where(Introduction.at >= begin, Introduction.at < finish)
+    if kind == "realized":
+        return select(Introduction.case_id).where(Introduction.outcome == REALIZED, col(Introduction.outcome_at) >= begin,
+                                                  col(Introduction.outcome_at) < finish)
     raise ValueError(f"unknown derivation rule {rule!r}")
 
 

@@ -19,6 +19,11 @@ class UTCDateTime(TypeDecorator):
     impl = DateTime(timezone=True)
     cache_ok = True
 
+    def process_bind_param(self, value, dialect):
+        """Stored (and compared) in UTC: SQLite keeps the text of the wall time without its offset, so a
+        Tokyo-time bound must not meet a UTC-time row as text (2027-01-01 00:10 JST is 2026-12-31 15:10)."""
+        return value.astimezone(UTC) if value is not None and value.tzinfo is not None else value
+
     def process_result_value(self, value, dialect):
         return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
 

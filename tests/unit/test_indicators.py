@@ -8,13 +8,13 @@ import pytest
 from sqlmodel import Session, select
 
 from app.settings import Settings
-from bot import casework, report
+from bot import casework, introductions, report
 from bot.calendar import add_business_days, business_days_between, first_business_day
 from bot.fonts import missing_glyphs
 from bot.reminders import due_period
 from bot.runtime import Desk
 from scheduler.jobs import registry_for, run_due
-from store import cases
+from store import cases, groups
 from store import indicators as figures
 from store.db import session_scope
 from store.models import Case, Outbox, ReminderLedger
@@ -185,7 +185,9 @@ def test_annual_report_leaves_years_before_the_first_case_empty_counts_in_whole_
     participation = next(i for i in registry if i.id == "participation-rate")
     with session_scope(db) as session:
         case = make_case(session, desk, "consultation", at(2025, 6, 1, 10))  # the desk's first case: FY2025
-        casework.change_status(session, {}, case, "USTAFF", "マッチング成立", "", at(2026, 5, 1, 10))
+        groups.upsert(session, [{"name": "子ども食堂ネット", "kind": "その他", "activity_fields": ["子ども"],
+                                 "areas": ["北区"]}], "U1", at(2026, 4, 1, 10))
+        introductions.introduce(session, case, groups.all_groups(session)[0].id, "USTAFF", "", at(2026, 5, 1, 10))
         figures.set_target(session, "participation-rate", 50, "U1")
         rows = report.build(session, registry, 2026, JST, first_year=2023)
     by_id = {row.indicator.id: row for row in rows}
