@@ -6,7 +6,12 @@ SQL LIKE baseline, at synthetic directories of 500, 10,000 and 100,000 groups (S
 
 Targets: p99 ≤ 5 ms at 10,000 groups and ≤ 20 ms at 100,000; a 2,000-row import under 10 s.
 
-    .venv/bin/python bench/groups.py [--sizes 500 10000 100000] [--repeat 20]
+Suggestion quality on the held-out set (tests/data/partners-directory.csv, 80 fictional groups, and
+tests/data/partners-labelled.jsonl, 40 consultations labelled by someone who had not seen the ranking
+code): hit@1 / hit@3 of GroupDirectory.suggest, the staff card's three groups. Reporting only: never
+tune the ranking on it.
+
+    .venv/bin/python bench/groups.py [--sizes 500 10000 100000] [--repeat 20] [--labelled-only]
 """
 from __future__ import annotations
 
@@ -42,6 +47,7 @@ ACTIVITIES = ["防災訓練の支援", "炊き出し", "見守り活動", "子�
 SEEKS = ["若い人の参加", "企業の協賛", "大学生のボランティア", "町内会との連携", "会場の提供", "活動資金", "広報の協力"]
 AREAS = ["北区", "中区", "東区", "南区", "市内全域"]
 TZ = ZoneInfo("Asia/Tokyo")
+DATA = ROOT / "tests" / "data"
 
 
 def synthetic_rows(size: int, vocabulary, seed: int = 11) -> list[list[str]]:
@@ -128,12 +134,39 @@ def import_2000(folder: Path) -> float:
     return elapsed
 
 
+def labelled_hits(folder: Path) -> tuple[int, int, int]:
+    """(hit@1, hit@3, consultations): the suggestions for each labelled consultation against its expected groups."""
+    db = make_engine(f"sqlite:///{folder / 'labelled.db'}")
+    migrate(db)
+    directory = GroupDirectory.for_folder(db, DEFAULT_FOLDER, TZ)
+    directory.import_csv((DATA / "partners-directory.csv").read_bytes(), "bench", datetime.now(UTC))
+    hit1 = hit3 = total = 0
+    for line in (DATA / "partners-labelled.jsonl").read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            continue
+        item = json.loads(line)
+        expected = set(item["expected"])
+        names = [s.group.name for s in directory.suggest(item["text"], item.get("area") or None,
+                                                         item.get("applicant_kind") or None, k=3)]
+        hit1 += bool(names[:1]) and names[0] in expected
+        hit3 += any(name in expected for name in names)
+        total += 1
+    db.dispose()
+    return hit1, hit3, total
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[500, 10_000, 100_000])
     parser.add_argument("--repeat", type=int, default=20, help="passes over the queries")
+    parser.add_argument("--labelled-only", action="store_true", help="only the held-out hit@1 / hit@3")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
+        hit1, hit3, total = labelled_hits(Path(tmp))
+        print(f"suggestions on the held-out set ({total} consultations, 80 groups): "
+              f"hit@1 {hit1}/{total} = {hit1 / total:.0%}, hit@3 {hit3}/{total} = {hit3 / total:.0%}", flush=True)
+        if args.labelled_only:
+            return
         print(f"import of 2,000 rows (parse, validate, insert, commit): {import_2000(Path(tmp)):.2f} s")
         print("| groups | load s | index build s | directory p50 ms | p99 ms | LIKE p50 ms | LIKE p99 ms |")
         print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
