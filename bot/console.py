@@ -80,8 +80,7 @@ def details(session: Session, case: Case, tz: ZoneInfo) -> list[str]:
              f"受付: {_local(case.created_at, tz)}  更新: {_local(case.updated_at, tz)}  経路: {case.channel}", ""]
     lines += [f"{labels.get(key, key)}: {value}" for key, value in case.answers.items()]
     lines += ["", "経過:"]
-    assert case.id is not None, "a case read from the database has its id"
-    for event in cases.history(session, case.id):
+    for event in cases.history(session, cases.id_of(case)):
         text = f" {event.text}" if event.text else ""
         lines.append(f"  {_local(event.at, tz)}  {event.kind:16} {event.actor}{text}")
     return lines

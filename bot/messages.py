@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from bot.state import State
+
 # --- incoming events ---------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -115,6 +117,6 @@ Effect = SubmitCase | SetContactActive | RelayToCase | CloseRelay | WithdrawCase
 
 @dataclass
 class Turn:
-    state: object
+    state: State
     replies: list[Reply] = field(default_factory=list)
     effects: list[Effect] = field(default_factory=list)

@@ -106,7 +106,9 @@ def names_of(session: Session, group_ids: Iterable[int]) -> dict[int, str]:
     ids = list(set(group_ids))
     if not ids:
         return {}
-    return dict(session.exec(select(PartnerGroup.id, PartnerGroup.name).where(col(PartnerGroup.id).in_(ids))).all())
+    found = dict(session.exec(select(col(PartnerGroup.id), col(PartnerGroup.name))
+                              .where(col(PartnerGroup.id).in_(ids))).all())
+    return {group_id: found[group_id] for group_id in ids if group_id in found}
 
 
 def period_bounds(period: str) -> tuple[date, date]:
