@@ -9,13 +9,17 @@ let focusOnChoices = false;  // a keyboard user picked a suggestion: the next on
 const FAILED = "送信できませんでした。時間をおいてもう一度お試しください。";
 
 /* The newest message stays in view above the composer: after every turn, and whenever the
-   composer changes height (new choices, a taller text box, the phone's keyboard). */
+   composer or the list changes height (new choices, a taller text box, the phone's keyboard, a
+   message laid out again once the font has loaded). */
 function keepNewestInView() {
   log.scrollTop = log.scrollHeight;
   const last = log.lastElementChild;
   if (last) last.scrollIntoView({ block: "end" });
 }
-new ResizeObserver(keepNewestInView).observe(dock);
+const resized = new ResizeObserver(keepNewestInView);
+resized.observe(dock);
+resized.observe(log);
+let watchedMessage = null;  // the newest message: it grows when the bundled font arrives
 window.addEventListener("resize", keepNewestInView);
 
 function add(node, who) {
@@ -23,6 +27,9 @@ function add(node, who) {
   item.className = "msg " + who;
   item.appendChild(node);
   log.appendChild(item);
+  if (watchedMessage) resized.unobserve(watchedMessage);
+  resized.observe(item);
+  watchedMessage = item;
   keepNewestInView();
 }
 
@@ -49,25 +56,29 @@ function card(message) {
     box.appendChild(list);
   }
   if (message.footer) box.appendChild(element("p", "footer", message.footer));
+  if (message.kind === "group") box.append(...message.buttons.map(choiceButton));  // この団体とつながりたい
   return box;
+}
+
+function choiceButton(choice) {
+  const button = element("button", "", choice.label);
+  button.type = "button";
+  button.addEventListener("click", () => send({ postback: choice.data, label: choice.label }, choice.label));
+  return button;
 }
 
 function showChoices(choices) {
   choicesBox.replaceChildren();
   choicesBox.classList.toggle("two-rows", choices.length > 2);
-  for (const choice of choices) {
-    const button = element("button", "", choice.label);
-    button.type = "button";
-    button.addEventListener("click", () => send({ postback: choice.data, label: choice.label }, choice.label));
-    choicesBox.appendChild(button);
-  }
+  for (const choice of choices) choicesBox.appendChild(choiceButton(choice));
   choicesBox.scrollLeft = 0;
   if (focusOnChoices) (choicesBox.firstElementChild || input).focus();
   focusOnChoices = false;
 }
 
 function offered(message) {
-  const all = message.type === "card" ? [...message.buttons, ...message.choices] : message.choices;
+  const inside = message.type === "card" && message.kind !== "group" ? message.buttons : [];  // group cards hold theirs
+  const all = [...inside, ...message.choices];
   return all.filter((c, i) => all.findIndex((d) => d.data === c.data) === i);
 }
 
@@ -78,6 +89,7 @@ function show(messages) {
     if (offered(message).length) choices = offered(message);
   }
   if (choices) showChoices(choices);
+  keepNewestInView();  // at once: the composer's new height is laid out when the scroll is read
 }
 
 async function call(path, options) {

@@ -4,6 +4,7 @@ the middle of one, use it with the keyboard only. After every turn the newest me
 above the composer; suggestions take at most two rows, their labels whole.
 
 `KYODO_SCREENSHOTS=docs` saves docs/webchat-desktop.png and docs/webchat-phone.png."""
+import contextlib
 import os
 import shutil
 from pathlib import Path
@@ -63,12 +64,24 @@ def settled(page) -> None:
     page.evaluate("() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))")
 
 
+NEWEST_BOXES = """() => {
+  const items = document.querySelectorAll("#log .msg");
+  const box = (e) => { const r = e.getBoundingClientRect(); return {top: r.top, bottom: r.bottom}; };
+  return {last: box(items[items.length - 1]), log: box(document.getElementById("log")),
+          dock: box(document.getElementById("dock"))};
+}"""
+
+
 def assert_newest_in_view(page) -> None:
     settled(page)
-    last = page.locator(".msg").last.bounding_box()
-    log, dock = page.locator("#log").bounding_box(), page.locator("#dock").bounding_box()
-    assert last["y"] + last["height"] <= dock["y"] + 0.5, "the newest message is hidden behind the composer"
-    assert last["y"] + last["height"] > log["y"], "the newest message is scrolled out of view"
+    # Laid out within a moment, as a person sees it; if not, the assertions below say what is wrong.
+    with contextlib.suppress(Exception):  # playwright's TimeoutError
+        page.wait_for_function(f"() => {{ const b = ({NEWEST_BOXES})(); return b.last.bottom <= b.dock.top + 0.5; }}",
+                               timeout=2000)
+    boxes = page.evaluate(NEWEST_BOXES)
+    last, log, dock = boxes["last"], boxes["log"], boxes["dock"]
+    assert last["bottom"] <= dock["top"] + 0.5, f"the newest message is hidden behind the composer: {boxes}"
+    assert last["bottom"] > log["top"], f"the newest message is scrolled out of view: {boxes}"
 
 
 def assert_suggestions_fit(page) -> None:
