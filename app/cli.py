@@ -374,13 +374,29 @@ def cmd_chat(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kyodo-desk", description="協働のまちづくり窓口 chat bot")
     sub = parser.add_subparsers(dest="command", required=True)
+    _add_ask_parser(sub)
+    _add_serve_parser(sub)
+    _add_chat_parser(sub)
+    _add_line_parser(sub)
+    _add_remind_parser(sub)
+    _add_indicators_parser(sub)
+    _add_cases_parser(sub)
+    _add_privacy_parser(sub)
+    _add_report_parser(sub)
+    _add_kb_parser(sub)
+    groups_cli.add_parser(sub)
+    return parser
 
+
+def _add_ask_parser(sub) -> None:
     ask = sub.add_parser("ask", help="answer one question from the knowledge base")
     ask.add_argument("question", nargs="*", help="the question (Japanese)")
     ask.add_argument("--json", action="store_true", help="print one JSON object")
     ask.add_argument("--batch", metavar="FILE", help="JSON lines with id and q; prints JSON lines")
     ask.set_defaults(func=cmd_ask)
 
+
+def _add_serve_parser(sub) -> None:
     serve = sub.add_parser("serve", help="run the desk: web chat, LINE webhook, worker, sender")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
@@ -390,20 +406,28 @@ def build_parser() -> argparse.ArgumentParser:
                             "outbox sender and scheduler (run web and worker processes side by side on PostgreSQL)")
     serve.set_defaults(func=cmd_serve)
 
+
+def _add_chat_parser(sub) -> None:
     chat = sub.add_parser("chat", help="talk to the desk in the terminal, as a citizen")
     chat.add_argument("--user", default="terminal", help="who you are (conversations are kept per user)")
     chat.set_defaults(func=cmd_chat)
 
+
+def _add_line_parser(sub) -> None:
     line = sub.add_parser("line", help="LINE channel tools").add_subparsers(dest="line_command", required=True)
     line.add_parser("richmenu", help="create and set the default rich menu (idempotent)").set_defaults(
         func=cmd_line_richmenu)
 
+
+def _add_remind_parser(sub) -> None:
     remind = sub.add_parser("remind", help="scheduled reminders").add_subparsers(dest="remind_command", required=True)
     run = remind.add_parser("run", help="post what is due now (or at --now); --dry-run only shows it")
     run.add_argument("--now", help="ISO 8601 time to act as (default: now)")
     run.add_argument("--dry-run", action="store_true")
     run.set_defaults(func=cmd_remind_run)
 
+
+def _add_indicators_parser(sub) -> None:
     ind = sub.add_parser("indicators", help="the plan's indicators").add_subparsers(dest="indicators_command", required=True)
     ind.add_parser("list", help="every indicator with baseline, target and latest figure").set_defaults(func=cmd_indicators_list)
     target = ind.add_parser("set-target", help="set an indicator's target")
@@ -419,8 +443,8 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--by", default="cli")
     rep.set_defaults(func=cmd_indicators_report)
 
-    _add_cases_parser(sub)
 
+def _add_privacy_parser(sub) -> None:
     privacy = sub.add_parser("privacy", help="personal data").add_subparsers(dest="privacy_command", required=True)
     erase = privacy.add_parser("erase", help="remove one person's personal data (an audit record is kept)")
     who = erase.add_mutually_exclusive_group(required=True)
@@ -429,12 +453,16 @@ def build_parser() -> argparse.ArgumentParser:
     erase.add_argument("--by", required=True, help="who asked for / carried out the erasure (for the audit record)")
     erase.set_defaults(func=cmd_privacy_erase)
 
+
+def _add_report_parser(sub) -> None:
     rpt = sub.add_parser("report", help="reports").add_subparsers(dest="report_command", required=True)
     annual = rpt.add_parser("annual", help="the yearly indicator report: Markdown, CSV and a PNG chart")
     annual.add_argument("--fiscal-year", type=int, required=True)
     annual.add_argument("--out", default="reports")
     annual.set_defaults(func=cmd_report_annual)
 
+
+def _add_kb_parser(sub) -> None:
     kb = sub.add_parser("kb", help="knowledge base tools").add_subparsers(dest="kb_command", required=True)
     ev = kb.add_parser("eval", help="top-1/top-3 hit rate and abstention accuracy on a question file")
     ev.add_argument("file")
@@ -445,8 +473,6 @@ def build_parser() -> argparse.ArgumentParser:
     lint.add_argument("folder", nargs="?", help="knowledge folder (default: KYODO_KNOWLEDGE_DIR or Okayama)")
     lint.set_defaults(func=cmd_kb_lint)
     kb_cli.add_parsers(kb)
-    groups_cli.add_parser(sub)
-    return parser
 
 
 def _add_cases_parser(sub) -> None:
