@@ -21,6 +21,7 @@ from store import cases, outbox
 from store import groups as table
 from store.db import session_scope
 from store.models import Case, Introduction, Outbox, PartnerGroup
+from tests.support.platform_limits import slack_violations
 from tests.unit import test_slack_listeners as listeners
 from tests.unit.test_slack_listeners import (
     STAFF,
@@ -70,11 +71,7 @@ def rendered_card(services, desk, case: Case) -> list[dict]:
 
 
 def within_slack_limits(card: list[dict]) -> bool:
-    texts = [b["text"]["text"] for b in card if isinstance(b.get("text"), dict)]
-    buttons = [b["accessory"] for b in card if "accessory" in b] + [e for b in card for e in b.get("elements", [])
-                                                                      if e.get("type") == "button"]
-    return (len(card) <= 50 and all(len(t) <= 3000 for t in texts)
-            and all(len(b["text"]["text"]) <= 75 and len(b["value"]) <= 2000 for b in buttons))
+    return slack_violations("/chat.update", {"blocks": card}) == []
 
 
 def suggested_names(card: list[dict]) -> list[str]:
