@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Column, Index, delete
 from sqlmodel import Field, Session, SQLModel, col, select
 
+from store.db import rows_affected
 from store.models import UTCDateTime, utcnow
 
 KEPT_DAYS = 90
@@ -54,11 +55,11 @@ def unanswered(session: Session, since: datetime | None = None) -> list[Question
     """Declined, 違う and low-confidence notes, newest first."""
     query = select(QuestionNote).where(col(QuestionNote.kind).in_(UNANSWERED_KINDS))
     if since is not None:
-        query = query.where(QuestionNote.created_at >= since)
+        query = query.where(col(QuestionNote.created_at) >= since)
     return list(session.exec(query.order_by(col(QuestionNote.created_at).desc(), col(QuestionNote.id).desc())))
 
 
 def prune(session: Session, now: datetime, days: int = KEPT_DAYS) -> int:
     """Removes notes older than `days`; the number removed."""
-    result = session.execute(delete(QuestionNote).where(QuestionNote.created_at < now - timedelta(days=days)))
-    return int(result.rowcount or 0)
+    return rows_affected(session.execute(delete(QuestionNote)
+                                         .where(col(QuestionNote.created_at) < now - timedelta(days=days))))
