@@ -59,9 +59,9 @@ def web_case_with_history(server) -> tuple[Case, str]:
     code = re.search(r"確認コードは ([A-Z0-9]{6})", confirmation).group(1)
     assert reference in browser.say("状況確認")  # a turn in the page's history
     with Session(server.db) as session:
-        case = session.exec(select_models(Case).where(Case.reference == reference)).one()
+        user_id = session.exec(select_models(Case).where(Case.reference == reference)).one().user_id
+    case = wait_until(lambda: _slack_idle(server) and _case_of(server, user_id, placed=True))
     assert case.check_code_hash
-    wait_until(lambda: _case_of(server, case.user_id, placed=True) and _slack_idle(server))
     return case, code
 
 
