@@ -153,7 +153,7 @@ class Lease(SQLModel, table=True):
 
 
 class PrivacyAudit(SQLModel, table=True):
-    """Who erased or anonymised what, and when. The person is named by a salted hash, not their id."""
+    """Who erased or anonymised what, and when. The person is named by a keyed hash (store/privacy.py), not their id."""
     id: int | None = Field(default=None, primary_key=True)
     at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
     actor: str = Field(max_length=128)

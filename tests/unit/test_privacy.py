@@ -16,7 +16,7 @@ from store import inbox, outbox, privacy
 from store import indicators as figures
 from store.case_status import CLOSED
 from store.db import make_engine, migrate, session_scope
-from store.models import Case, CaseEvent, Contact, Conversation, Inbox, Outbox, PrivacyAudit
+from store.models import Case, CaseEvent, Contact, Conversation, DeskSecret, Inbox, Outbox, PrivacyAudit
 
 JST = ZoneInfo("Asia/Tokyo")
 CONSULT = ["相談したい", "同意する", "個人", "山田花子", "空き家の活用を相談したい", "なし", "電話", "090-1111-2222", "なし", "送信"]
@@ -117,3 +117,15 @@ def test_privacy_erase_cli(tmp_path, kb):
     missing = subprocess.run([sys.executable, "-m", "app", "privacy", "erase", "--line-user", "Ucli"], env=env,
                              capture_output=True, text=True, timeout=60)
     assert missing.returncode == 2  # --by is required: every erasure names who did it
+
+
+def test_the_audit_key_comes_from_kyodo_audit_key_and_stays_out_of_reprs(db):
+    settings = Settings.from_env({"KYODO_AUDIT_KEY": "k-8c1f"})
+    assert settings.desk.audit_key == "k-8c1f"
+    assert "k-8c1f" not in repr(settings) and "k-8c1f" not in repr(settings.desk)
+    with session_scope(db) as session:
+        configured = privacy.AuditKey(settings.desk.audit_key).subject(session, "line", "user:U1")
+        kept = privacy.AuditKey().subject(session, "line", "user:U1")
+    with session_scope(db) as session:  # generated once, then the same in every process
+        assert privacy.AuditKey().subject(session, "line", "user:U1") == kept != configured
+        assert len(session.exec(select(DeskSecret)).all()) == 1
