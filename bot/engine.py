@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import re
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta, tzinfo
@@ -16,7 +17,7 @@ from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from bot import replies as r
-from bot.forms import FORMS, SKIPPED, Field, Form
+from bot.forms import FORMS, Field, Form
 from bot.intents import Intent, detect, find_reference, looks_like_question
 from bot.messages import (
     Card,
@@ -38,12 +39,14 @@ from bot.messages import (
     Unfollow,
     WithdrawCase,
 )
+from bot.partner_search import GroupCard, InvalidCursor, SearchPage
 from bot.postbacks import ASIDES, FREE_ACTIONS, PUBLIC_ACTIONS, Action, Tap, decode
 from bot.state import Draft, Mode, State
 from bot.validators import Valid
 from knowledge.analysis import fold
 from knowledge.answers import Answer
 from knowledge.base import KnowledgeBase
+from knowledge.partner_vocabulary import Mentions
 from knowledge.profile import CityProfile
 from store import case_status
 from store.case_status import CLOSED
@@ -54,7 +57,8 @@ _YES = re.compile(r"^(同意(する|します)?|はい|ok|オッケー|おっけ
 _NO = re.compile(r"^(同意しない|同意しません|いいえ|いや|しない|しません|no)[。!]*$")
 _CHECK_CODE = re.compile(r"^[a-z0-9]{4,8}$")
 _LEAVING = (Intent.CANCEL, Intent.MENU, Intent.BACK, Intent.RESTART)
-_PERSONAL = (Intent.CONSULT, Intent.PROPOSE, Intent.STATUS, Intent.HUMAN)
+_PERSONAL = (Intent.CONSULT, Intent.PROPOSE, Intent.STATUS, Intent.HUMAN, Intent.REGISTER_GROUP)
+_NO_FORM = (Mode.IDLE, Mode.CHECK_CODE, Mode.FIND_GROUPS)  # modes without a draft: form buttons are stale
 
 
 @dataclass(frozen=True)
@@ -81,11 +85,33 @@ class NoCases:
         return None
 
 
+class GroupFinder(Protocol):
+    """The public side of the group directory (bot/partners.py): searched a page at a time."""
+
+    def search(self, query: str, cursor: str | None = None) -> SearchPage: ...
+
+    def public_group(self, group_id: int) -> GroupCard | None: ...
+
+    def field_names(self) -> tuple[str, ...]: ...
+
+
+class NoGroups:
+    def search(self, query: str, cursor: str | None = None) -> SearchPage:
+        return SearchPage((), 0, None, Mentions(rest=query))
+
+    def public_group(self, group_id: int) -> GroupCard | None:
+        return None
+
+    def field_names(self) -> tuple[str, ...]:
+        return ()
+
+
 @dataclass(frozen=True)
 class Context:
     now: datetime
     knowledge: KnowledgeBase
     cases: CaseReader = field(default_factory=NoCases)
+    groups: GroupFinder = field(default_factory=NoGroups)
     channel: str = "line"  # where the person is: LINE is offered as a contact method only there
     draft_ttl: timedelta = timedelta(days=7)
     retention_years: int = 5
@@ -201,6 +227,7 @@ class _Conversation:
             Mode.PICK_EDIT: self._pick_edit_text,
             Mode.CONFIRM_CANCEL: self._confirm_cancel_text,
             Mode.CHECK_CODE: self._check_code_text,
+            Mode.FIND_GROUPS: self._group_words_text,
         }
 
     def _idle_text(self, text: str, intent: Intent | None) -> None:
@@ -213,6 +240,10 @@ class _Conversation:
             self.replies.append(r.relayed(self.ctx.relay))
         elif intent in (Intent.CONSULT, Intent.PROPOSE):
             self._start("consultation" if intent is Intent.CONSULT else "proposal")
+        elif intent is Intent.FIND_GROUPS:
+            self._find_groups(text)
+        elif intent is Intent.REGISTER_GROUP:
+            self._start("group")
         elif intent is Intent.STATUS or (reference and len(fold(text)) <= 40):
             self._status(reference)
         elif intent is Intent.MENU:
@@ -286,7 +317,7 @@ class _Conversation:
         if folded.startswith("確認"):
             self._review()
             return
-        for f, _ in self.form.shown(self.draft.answers) if folded else ():
+        for f, _ in self.form.editable(self.draft.answers) if folded else ():
             if fold(f.label) in folded or folded in fold(f.label):
                 self._edit(f.key)
                 return
@@ -306,6 +337,13 @@ class _Conversation:
         self._stop_checking()
         self._idle_text(text, intent)
 
+    def _group_words_text(self, text: str, intent: Intent | None) -> None:
+        self.state.mode = Mode.IDLE
+        if intent in (None, Intent.FIND_GROUPS):
+            self._find_groups(text)
+        else:
+            self._idle_text(text, intent)
+
     # --- postbacks ------------------------------------------------------------------------
 
     def _postback(self, tap: Tap | None) -> None:
@@ -319,7 +357,7 @@ class _Conversation:
                 self._prompt_again()
             return
         mode = self.state.mode
-        if not self.state.token or tap.token != self.state.token or mode in (Mode.IDLE, Mode.CHECK_CODE):
+        if not self.state.token or tap.token != self.state.token or mode in _NO_FORM:
             self._stale()
             return
         modes, on_field, handler = self._form_actions[tap.action]
@@ -342,6 +380,10 @@ class _Conversation:
             Action.SHOW: lambda tap: self._show(tap.entry),
             Action.WITHDRAW: lambda tap: self._ask_withdraw(tap.reference),
             Action.WITHDRAW_YES: lambda tap: self._withdraw(tap.reference),
+            Action.FIND_GROUPS: lambda tap: self._find_groups(tap.value),
+            Action.MORE_GROUPS: lambda tap: self._more_groups(tap.value, tap.index),
+            Action.CONNECT: lambda tap: self._connect(tap.entry),
+            Action.REGISTER: lambda tap: self._start("group"),
             Action.HELPFUL: lambda tap: self._feedback(tap, helpful=True),
             Action.WRONG: lambda tap: self._feedback(tap, helpful=False),
         }
@@ -354,7 +396,7 @@ class _Conversation:
         return {
             Action.CONSENT: (frozenset({Mode.CONSENT}), False, lambda tap: self._consent(tap.value == "yes")),
             Action.CHOOSE: (form, True, lambda tap: self._choose(tap.index)),
-            Action.SKIP: (form, True, lambda tap: self._set_answer(self.form.field(self.draft.asking or ""), SKIPPED)),
+            Action.SKIP: (form, True, lambda tap: self._skip()),
             Action.USE_TEXT: (form, True, lambda tap: self._use_pending_text()),
             Action.RETRY: (form, True, lambda tap: self._retry()),
             Action.BACK: (form, False, lambda tap: self._back()),
@@ -374,7 +416,7 @@ class _Conversation:
 
     def _stale(self) -> None:
         self.replies.append(r.stale_button())
-        if self.state.mode in (Mode.IDLE, Mode.CHECK_CODE):
+        if self.state.mode in _NO_FORM:
             self.replies.append(r.menu())
         else:
             self._prompt_again()
@@ -448,7 +490,8 @@ class _Conversation:
             self._stop_checking()
 
     def _stop_checking(self) -> None:
-        if self.state.mode is Mode.CHECK_CODE:
+        """Stop waiting for a check code (or for the words of a group search)."""
+        if self.state.mode in (Mode.CHECK_CODE, Mode.FIND_GROUPS):
             self.state.mode = Mode.IDLE
         self.state.checking, self.state.code_failures = None, 0
 
@@ -466,16 +509,53 @@ class _Conversation:
         self.effects.append(WithdrawCase(reference))
         self.replies.append(Say(r.status_notice(case_status.WITHDRAWN, reference, self.ctx.city), r.MENU_CHOICES))
 
+    # --- the group directory (仲間をさがす) ---------------------------------------------------
+
+    def _find_groups(self, query: str) -> None:
+        """Public groups for the words; asks for them when there are none to search on."""
+        self._stop_checking()
+        page = self.ctx.groups.search(query) if query.strip() else None
+        if page is None or not (page.total or _names_something(page.understood)):
+            if self.state.mode is Mode.IDLE:
+                self.state.mode = Mode.FIND_GROUPS
+            self.replies.append(r.group_search_prompt(self.ctx.groups.field_names(), tried=page is not None))
+            return
+        self.state.group_query = query
+        self.replies.extend(r.group_results(page, 0, search_id(query)))
+
+    def _more_groups(self, search: str, cursor: str) -> None:
+        query = self.state.group_query
+        try:
+            page = self.ctx.groups.search(query, cursor) if query and search == search_id(query) else None
+        except InvalidCursor:
+            page = None
+        if page is None or not page.hits:
+            self.replies.append(r.stale_button())
+            self.replies.append(r.group_search_prompt(self.ctx.groups.field_names()))
+            return
+        self.replies.extend(r.group_results(page, int(cursor), search_id(query or "")))
+
+    def _connect(self, entry: str) -> None:
+        """この団体とつながりたい: a consultation that names the group (the centre makes the contact)."""
+        group = self.ctx.groups.public_group(int(entry)) if entry.isdecimal() and entry.isascii() else None
+        if group is None:
+            self.replies.append(r.group_gone())
+            return
+        if self.state.mode is Mode.IDLE:
+            self.replies.append(r.connecting(group))
+        self._start("consultation", preset={"group": f"{group.name}（団体ID {group.id}）"})
+
     # --- the form -------------------------------------------------------------------------
 
-    def _start(self, form_name: str) -> None:
+    def _start(self, form_name: str, preset: dict[str, str] | None = None) -> None:
         if self.state.mode is not Mode.IDLE:
             if self.state.draft:
                 self.replies.append(r.in_progress(self._title(self.state.draft.form), self.state.token))
             else:
                 self._prompt_again()
             return
-        self.state = State(mode=Mode.CONSENT, pending_form=form_name, token=_new_token(self.ctx.now))
+        self.state = State(mode=Mode.CONSENT, pending_form=form_name, token=_new_token(self.ctx.now),
+                           preset=dict(preset or {}))
         self._prompt_again()
 
     def _consent(self, agreed: bool) -> None:
@@ -485,7 +565,8 @@ class _Conversation:
             self.replies.append(r.consent_declined())
             return
         self.state.mode, self.state.pending_form = Mode.FORM, None
-        self.state.draft = Draft(form=form_name)
+        self.state.draft = Draft(form=form_name, answers=self.state.preset)
+        self.state.preset = {}
         self.replies.append(Say(self.ctx.city.texts.forms[form_name].intro))
         self._advance()
 
@@ -518,6 +599,10 @@ class _Conversation:
             self._answer(self.draft.pending_text, side_questions=False)
         else:
             self._stale()
+
+    def _skip(self) -> None:
+        current = self.form.field(self.draft.asking or "")
+        self._set_answer(current, current.skip_answer)
 
     def _retry(self) -> None:
         self.draft.failures = 0
@@ -567,7 +652,7 @@ class _Conversation:
         self._prompt_again(current=draft.answers.pop(previous, None))
 
     def _restart(self) -> None:
-        self.state.draft = Draft(form=self.draft.form)
+        self.state.draft = Draft(form=self.draft.form, answers=self.form.given(self.draft.answers))
         self.replies.append(Say("最初からやり直します。"))
         self._advance()
 
@@ -581,7 +666,7 @@ class _Conversation:
 
     def _edit(self, key: str) -> None:
         draft = self.draft
-        if key not in {f.key for f in self.form.applicable(draft.answers)}:
+        if key not in {f.key for f in self.form.applicable(draft.answers) if not f.given}:
             self._pick_edit()
             return
         draft.asking, draft.editing, draft.failures = key, True, 0
@@ -629,7 +714,7 @@ class _Conversation:
         elif mode is Mode.CONFIRM:
             self.replies.append(r.summary(self._title(self.form.name), self.form.shown(self.draft.answers), token))
         elif mode is Mode.PICK_EDIT:
-            self.replies.append(r.pick_field(self.form.shown(self.draft.answers), token))
+            self.replies.append(r.pick_field(self.form.editable(self.draft.answers), token))
         elif mode is Mode.CONFIRM_CANCEL:
             self.replies.append(r.confirm_cancel(self._title(self.draft.form), token))
         elif mode is Mode.CHECK_CODE:
@@ -645,6 +730,15 @@ class _Conversation:
         if draft.pending_text and asking.accepts_anything:
             say = Say(say.text, (r.use_as_answer_choice(asking, token),) + say.choices)
         return say
+
+
+def _names_something(understood: Mentions) -> bool:
+    return bool(understood.fields or understood.areas or understood.kinds)
+
+
+def search_id(query: str) -> str:
+    """A short name of a search, carried by its もっと見る button (an older search's button is stale)."""
+    return format(zlib.crc32(query.encode("utf-8")), "08x")
 
 
 def _new_token(now: datetime) -> str:

@@ -8,6 +8,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from bot import validators as v
+from knowledge.base import DEFAULT_FOLDER
+from knowledge.partner_vocabulary import load_partner_vocabulary
 
 APPLICANT_TYPES = ("個人", "町内会・自治会", "NPO・市民活動団体", "事業者", "学校・大学", "その他")
 CONTACT_METHODS = ("LINE", "電話", "メール")
@@ -29,6 +31,9 @@ class Field:
     hint: str = ""
     depends_on: tuple[str, ...] = ()  # answers that, when changed, make this one to be asked again
     prompt_by_answer: Mapping[str, str] | None = None  # the prompt for the answer `depends_on[0]` was given
+    given: bool = False  # filled in by the conversation (the group to meet), never asked nor edited
+    open_choices: bool = False  # the buttons are suggestions: typed text goes to the validator
+    skipped_value: str | None = None  # stored for スキップ or 「なし」 (None: the skip mark / the word as typed)
 
     def offered(self, channel: str) -> tuple[str, ...]:
         """The choices on a channel: LINE as a contact method only for people on LINE."""
@@ -41,8 +46,8 @@ class Field:
 
     def check(self, text: str, answers: Mapping[str, str], channel: str = "line") -> v.Result:
         if self.optional and v.is_none_word(text):
-            return v.Valid(v.clean(text))
-        if self.choices:
+            return v.Valid(v.clean(text) if self.skipped_value is None else self.skipped_value)
+        if self.choices and not self.open_choices:
             choice = v.match_choice(text, self.offered(channel))
             if choice:
                 return v.Valid(choice)
@@ -50,6 +55,10 @@ class Field:
         if self.validator:
             return self.validator(answers)(text)
         return v.free_text(self.max_chars)(text)
+
+    @property
+    def skip_answer(self) -> str:
+        return SKIPPED if self.skipped_value is None else self.skipped_value
 
     def applies(self, answers: Mapping[str, str]) -> bool:
         return self.asked_if is None or self.asked_if(answers)
@@ -80,7 +89,7 @@ class Form:
 
     def expected(self, answers: Mapping[str, str]) -> list[Field]:
         """The fields that will be asked: those that apply and those not ruled out yet (a stable count)."""
-        return [f for f in self.fields if f.may_apply(answers)]
+        return [f for f in self.fields if f.may_apply(answers) and not f.given]
 
     def dependents(self, key: str) -> list[str]:
         return [f.key for f in self.fields if key in f.depends_on]
@@ -100,9 +109,20 @@ class Form:
     def shown(self, answers: Mapping[str, str]) -> list[tuple[Field, str]]:
         return [(f, answers[f.key]) for f in self.fields if f.applies(answers) and f.key in answers]
 
+    def editable(self, answers: Mapping[str, str]) -> list[tuple[Field, str]]:
+        return [(f, value) for f, value in self.shown(answers) if not f.given]
+
+    def given(self, answers: Mapping[str, str]) -> dict[str, str]:
+        """The answers the conversation filled in (kept when the person starts over)."""
+        return {f.key: answers[f.key] for f in self.fields if f.given and f.key in answers}
+
 
 def _fixed(validator: v.Validator) -> Callable[[Mapping[str, str]], v.Validator]:
     return lambda answers: validator
+
+
+def _names_a_group(answers: Mapping[str, str]) -> bool:
+    return bool(answers.get("group"))
 
 
 def _needs_contact(answers: Mapping[str, str]) -> bool:
@@ -114,6 +134,8 @@ CONSULTATION = Form(
     title="協働の相談",
     prefix="S",
     fields=(
+        # この団体とつながりたい: the group found in 仲間をさがす, as "name（団体ID n）"
+        Field("group", "つながりたい団体", "", given=True, asked_if=_names_a_group),
         Field("applicant_type", "相談者区分", "どなたからのご相談ですか？", choices=APPLICANT_TYPES),
         Field("name", "お名前または団体名", "お名前、または団体名を教えてください。", max_chars=100),
         Field("content", "相談内容", "ご相談の内容を教えてください。困っていること、やりたいことなど、自由にお書きください。",
@@ -154,4 +176,40 @@ PROPOSAL = Form(
     ),
 )
 
-FORMS = {form.name: form for form in (CONSULTATION, PROPOSAL)}
+# 団体登録: the directory's fields (bot/partners.py), under the keys the staff's approval reads
+# (bot/registrations.py); fields and areas as 「、」-joined names of the city's partner-fields.yaml.
+PARTNER_VOCABULARY = load_partner_vocabulary(DEFAULT_FOLDER)
+ACTIVITY_FIELDS = tuple(PARTNER_VOCABULARY.fields)
+AREA_CHOICES = (*PARTNER_VOCABULARY.wards, PARTNER_VOCABULARY.citywide)
+FIELD_BUTTONS = 10  # of the activity fields; the others are typed (LINE: 13 quick replies in all)
+YES_NO = ("はい", "いいえ")
+
+GROUP = Form(
+    name="group",
+    title="団体登録",
+    prefix="G",
+    fields=(
+        Field("name", "団体名", "登録する団体の名前を教えてください。", max_chars=100),
+        Field("kind", "団体の種類", "団体の種類を選んでください。", choices=tuple(PARTNER_VOCABULARY.kinds)),
+        Field("fields", "活動分野", "活動している分野を選んでください。いくつでも書けます（例:「防災、子ども」）。",
+              choices=ACTIVITY_FIELDS[:FIELD_BUTTONS], open_choices=True, hint="分野: " + "、".join(ACTIVITY_FIELDS),
+              validator=_fixed(v.named_in(lambda text: PARTNER_VOCABULARY.mentions(text).fields, "活動分野",
+                                          ACTIVITY_FIELDS))),
+        Field("areas", "活動地域", "活動している地域を選んでください。区や学区をいくつでも書けます（例:「北区、伊島学区」）。",
+              choices=AREA_CHOICES, open_choices=True,
+              validator=_fixed(v.named_in(lambda text: PARTNER_VOCABULARY.mentions(text).areas, "活動地域",
+                                          (*AREA_CHOICES, "〇〇学区")))),
+        Field("offers", "できること", "団体として「できること」を教えてください（例: 防災訓練の講師、炊き出しの手伝い）。",
+              max_chars=1000),
+        Field("seeks", "さがしていること", "さがしている協力や仲間があれば教えてください（なければ「なし」）。",
+              optional=True, skipped_value="", max_chars=1000),
+        Field("contact", "連絡先", "団体の連絡先（電話番号またはメールアドレス）を教えてください。",
+              validator=_fixed(v.phone_or_email)),
+        Field("contact_public", "連絡先の公開",
+              "検索結果に連絡先を載せてもよいですか？「いいえ」の場合は、センターを通じておつなぎします。", choices=YES_NO),
+        Field("url", "ウェブサイト", "ウェブサイトや SNS のアドレスがあれば教えてください（なければ「スキップ」）。",
+              optional=True, skipped_value="", validator=_fixed(v.url)),
+    ),
+)
+
+FORMS = {form.name: form for form in (CONSULTATION, PROPOSAL, GROUP)}

@@ -23,13 +23,21 @@ class Intent(StrEnum):
     RESTART = "restart"
     HELP = "help"
     HUMAN = "human"
+    FIND_GROUPS = "find_groups"  # 仲間をさがす: a search of the group directory
+    REGISTER_GROUP = "register_group"  # 団体登録
 
 
 COMMAND_MAX_CHARS = 20
-REFERENCE = re.compile(r"(?<![A-Z0-9])([SP])-?(\d{4})-?(\d{1,5})(?![0-9])", re.I)
+REFERENCE = re.compile(r"(?<![A-Z0-9])([SPG])-?(\d{4})-?(\d{1,5})(?![0-9])", re.I)
 _QUESTION = re.compile(r"(どこ|どう(やって|すれば|したら)|いつ|誰|だれ|何|なに|どんな|方法|とは|って\?|ですか|ますか|の\?|教えて)")
 _WISH = (r"(したい|しよう|します|させて|お願い|おねがい|申し込み|申込|を始め|をはじめ|に乗って|があります|がある"
          r"|あるんだ|あるのです|したくて|を出したい|を受けたい)")
+# A group (団体, 仲間 …) looked for: 「北区で防災をやっている団体を探したい」「子ども食堂を手伝ってくれる団体ある？」
+_GROUP_WORD = r"(団体|グループ|仲間|なかま|サークル|npo|町内会|自治会|協力者|パートナー|企業)"
+_FIND_GROUPS = re.compile(_GROUP_WORD + r"(さん)?(を|は|が|って)?(探|さが|見つけ|みつけ|紹介して|知りたい"
+                          r"|(あ|い)る\?|ありますか|いますか|あれば|いれば|ない\?|いない)|^仲間(を)?さがす$")
+_REGISTER_GROUP = re.compile(r"^(団体|グループ)(を|の)?(登録|掲載)(する|します|したい|をしたい|を?お願い(します)?"
+                             r"|を?申し込(む|みたい))?[。!]*$|(団体|グループ)(を|の)?(登録|掲載)(を)?(したい|お願い|申し込)")
 
 _COMMANDS: list[tuple[Intent, re.Pattern]] = [
     (Intent.CANCEL, re.compile(r"^(やめ(る|ます|たい|て)?|止め(る|ます)|キャンセル|中止|取り消し|取消|cancel|もういい(です)?)[。!]*$")),
@@ -52,6 +60,10 @@ def detect(text: str) -> Intent | None:
         for intent, pattern in _COMMANDS:
             if pattern.search(folded):
                 return intent
+    if _REGISTER_GROUP.search(folded):
+        return Intent.REGISTER_GROUP
+    if len(folded) <= 60 and _FIND_GROUPS.search(folded):
+        return Intent.FIND_GROUPS
     if len(folded) > 60 or _QUESTION.search(folded):
         return None
     if re.search(r"提案(が|を)?" + _WISH, folded):

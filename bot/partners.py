@@ -17,6 +17,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Engine
+from sqlmodel import Session
 
 from bot import introductions
 from bot.csvsafe import FORMULA_STARTS, to_bytes
@@ -191,17 +192,23 @@ class GroupDirectory:
         """A directory using a city's knowledge folder (partner-fields.yaml and synonyms.yaml)."""
         return cls(db, load_partner_vocabulary(folder), Analyzer(load_vocabulary(folder)), tz)
 
-    def index(self) -> GroupIndex:
-        """The search index, rebuilt first if a group was added or changed since it was built."""
-        with session_scope(self.db) as session:
-            stamp = table.stamp(session)
-            if self._index is not None and stamp == self._stamp:
-                return self._index
-            with self._lock:
-                if self._index is None or stamp != self._stamp:
-                    cards = [card_of(g) for g in table.all_groups(session)]
-                    self._index, self._stamp = GroupIndex(cards, self.vocabulary, self.analyzer), stamp
-                return self._index
+    def index(self, session: Session | None = None) -> GroupIndex:
+        """The search index, rebuilt first if a group was added or changed since it was built.
+        `session`: the caller's, inside its transaction (a conversation turn's); else one of its own."""
+        if session is not None:
+            return self._index_in(session)
+        with session_scope(self.db) as own:
+            return self._index_in(own)
+
+    def _index_in(self, session: Session) -> GroupIndex:
+        stamp = table.stamp(session)
+        if self._index is not None and stamp == self._stamp:
+            return self._index
+        with self._lock:
+            if self._index is None or stamp != self._stamp:
+                cards = [card_of(g) for g in table.all_groups(session)]
+                self._index, self._stamp = GroupIndex(cards, self.vocabulary, self.analyzer), stamp
+            return self._index
 
     def search(self, query: str, cursor: str | None = None, page_size: int = PAGE_SIZE,
                include_hidden: bool = False) -> SearchPage:

@@ -36,6 +36,10 @@ class Action(StrEnum):
     EDIT = "edit"
     EDIT_FIELD = "edit_field"
     REVIEW = "review"
+    FIND_GROUPS = "groups"  # a group search: `value` holds the words (none: ask for them)
+    MORE_GROUPS = "more_groups"  # the next page: `index` is the cursor, `value` names the search
+    CONNECT = "connect"  # この団体とつながりたい: `entry` is the group's id
+    REGISTER = "register"  # 団体を登録する
     HELPFUL = "helpful"  # feedback on an answer: 役に立った
     WRONG = "wrong"  # feedback on an answer: 違う
 
@@ -48,6 +52,9 @@ FREE_ACTIONS = frozenset({Action.MENU, Action.ASK_PROMPT, Action.CONSULT, Action
 ASIDES = frozenset({Action.STATUS, Action.HELP, Action.SHOW, Action.HUMAN, Action.HELPFUL, Action.WRONG})
 # Actions a group chat may use: nothing personal.
 PUBLIC_ACTIONS = frozenset({Action.SHOW, Action.MENU, Action.ASK_PROMPT, Action.HELP, Action.HELPFUL, Action.WRONG})
+# The partner directory (仲間をさがす・団体登録) needs no form either; a search leaves a form where it was.
+FREE_ACTIONS = FREE_ACTIONS | {Action.FIND_GROUPS, Action.MORE_GROUPS, Action.CONNECT, Action.REGISTER}
+ASIDES = ASIDES | {Action.FIND_GROUPS, Action.MORE_GROUPS}
 
 # The short keys of the encoding (kept stable: buttons already sent carry them).
 _KEYS = {"token": "t", "field": "f", "index": "i", "value": "v", "reference": "r", "entry": "e", "asked": "q"}

@@ -7,6 +7,7 @@ from functools import lru_cache
 
 from bot.forms import SKIPPED, Field
 from bot.messages import Card, Choice, Say
+from bot.partner_search import GroupCard, SearchPage
 from bot.postbacks import Action, encode, feedback
 from knowledge.answers import Answer, Related
 from knowledge.profile import CityProfile, load_city
@@ -19,6 +20,8 @@ MENU_CHOICES = (
     Choice("質問する", encode(Action.ASK_PROMPT)),
     Choice("相談する", encode(Action.CONSULT)),
     Choice("提案する", encode(Action.PROPOSE)),
+    Choice("仲間をさがす", encode(Action.FIND_GROUPS)),
+    Choice("団体を登録する", encode(Action.REGISTER)),
     Choice("状況確認", encode(Action.STATUS)),
 )
 TO_STAFF = Choice("職員に相談する", encode(Action.CONSULT))
@@ -101,7 +104,7 @@ def summary(title: str, rows: list[tuple[Field, str]], token: str) -> Card:
     return Card(
         title=f"{title}の内容確認",
         body="この内容で送信してよろしいですか？",
-        fields=tuple((f.label, value) for f, value in rows),
+        fields=tuple((f.label, value or "（なし）") for f, value in rows),
         buttons=(Choice("送信する", encode(Action.SUBMIT, token=token)),
                  Choice("修正する", encode(Action.EDIT, token=token)),
                  Choice("やめる", encode(Action.CANCEL, token=token))),
@@ -281,3 +284,72 @@ def _default_city() -> CityProfile:
     from knowledge.base import DEFAULT_FOLDER
 
     return load_city(DEFAULT_FOLDER)
+
+
+# --- the group directory (仲間をさがす) -----------------------------------------------------
+
+OFFERS_SHOWN = 120  # characters of できること on a card; the rest comes with the introduction
+FIELD_BUTTONS = 10
+FIND_AGAIN = Choice("条件を変えてさがす", encode(Action.FIND_GROUPS))
+
+
+def group_search_prompt(fields: tuple[str, ...], tried: bool = False) -> Say:
+    lead = "その条件では団体を見つけられませんでした。" if tried else ""
+    return Say(lead + "どんな団体をおさがしですか？分野や地域を入れて送ってください。"
+               "例:「北区で防災」「子ども食堂を手伝ってくれる団体」\n下のボタンから分野を選ぶこともできます。",
+               tuple(Choice(f, encode(Action.FIND_GROUPS, value=f)) for f in fields[:FIELD_BUTTONS]) + (TO_MENU,))
+
+
+def group_results(page: SearchPage, offset: int, search: str) -> list[Say | Card]:
+    """A page of groups as cards, between a line saying what was found and the ways on."""
+    named = _named(page)
+    if not page.hits:
+        return [_no_groups(page, named)]
+    last = offset + len(page.hits)
+    more = (Choice("もっと見る", encode(Action.MORE_GROUPS, index=page.next_cursor, value=search)),) \
+        if page.next_cursor else ()
+    lead = Say(f"{named}の団体が{page.total}件見つかりました（{offset + 1}〜{last}件目、合うものから順に表示）。")
+    closing = Say("気になる団体があれば「この団体とつながりたい」を押してください。センターがおつなぎします。"
+                  + ("" if more else "\nこれですべてです。"), more + (FIND_AGAIN, TO_STAFF, TO_MENU))
+    return [lead, *(group_card(hit.group) for hit in page.hits), closing]
+
+
+def _named(page: SearchPage) -> str:
+    understood = page.understood
+    words = (*understood.areas, *understood.fields, *understood.kinds)
+    return "「" + "・".join(words) + "」" if words else "ご希望"
+
+
+def _no_groups(page: SearchPage, named: str) -> Say:
+    understood = page.understood
+    broader: tuple[Choice, ...] = ()
+    if understood.areas and (understood.fields or understood.kinds):
+        wider = "、".join((*understood.fields, *understood.kinds))
+        broader = (Choice("地域を広げてさがす", encode(Action.FIND_GROUPS, value=wider)),)
+    return Say(f"{named}の団体は、いまの名簿では見つかりませんでした。地域を広げるか、別のことばでおさがしください。"
+               "職員にご相談いただければ、名簿にない団体も含めて、一緒におつなぎ先をさがします。",
+               broader + (FIND_AGAIN, TO_STAFF, TO_MENU))
+
+
+def group_card(group: GroupCard) -> Card:
+    rows = [("種類", group.kind), ("分野", "・".join(group.fields)), ("地域", "・".join(group.areas))]
+    if group.offers:
+        offers = group.offers if len(group.offers) <= OFFERS_SHOWN else group.offers[:OFFERS_SHOWN - 1] + "…"
+        rows.append(("できること", offers))
+    if group.public_contact:
+        rows.append(("連絡先", group.public_contact))
+    if group.url:
+        rows.append(("ウェブサイト", group.url))
+    return Card(title=group.name, fields=tuple(rows), kind="group",
+                buttons=(Choice("この団体とつながりたい", encode(Action.CONNECT, entry=str(group.id))),))
+
+
+def connecting(group: GroupCard) -> Say:
+    direct = f"団体の連絡先（{group.public_contact}）へ直接お問い合わせいただくこともできます。" if group.public_contact else ""
+    return Say(f"「{group.name}」とのおつなぎは、センターが間に入って行います。ご相談として承りますので、"
+               f"このあとの質問にお答えください。{direct}")
+
+
+def group_gone() -> Say:
+    return Say("この団体は、いまは名簿に掲載されていません。ほかの団体をおさがしになるか、職員にご相談ください。",
+               (FIND_AGAIN, TO_STAFF, TO_MENU))

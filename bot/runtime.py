@@ -7,6 +7,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from functools import cached_property
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -29,6 +30,8 @@ from bot.messages import (
     SubmitCase,
     WithdrawCase,
 )
+from bot.partner_search import PUBLIC, GroupCard, SearchPage
+from bot.partners import GroupDirectory
 from bot.replies import CHECK_CODE_SLOT, REFERENCE_SLOT
 from bot.state import State
 from knowledge.base import KnowledgeBase
@@ -63,6 +66,11 @@ class Desk:
         self.db, self.knowledge, self.config, self.clock = db, knowledge, config, clock
         _require_status_notices(knowledge)
         self.channels: dict[str, Channel] = {}  # how to reach citizens later (set by the server)
+
+    @cached_property
+    def groups(self) -> GroupDirectory:
+        """The directory of groups, loaded on its first use (the city folder's partner-fields.yaml)."""
+        return GroupDirectory.for_folder(self.db, self.knowledge.folder, self.config.tz)
 
     def handle(self, channel: str, user_id: str, event: Event) -> list[Reply]:
         """One turn for one person, in a transaction of its own."""
@@ -117,6 +125,7 @@ class Desk:
         return Context(
             now=now, knowledge=self.knowledge,
             cases=_StoredCases(session, request.channel, request.user_id, self.config.tz),
+            groups=_PublicGroups(self, session),
             channel=request.channel,
             draft_ttl=timedelta(days=self.config.draft_ttl_days),
             retention_years=self.config.retention_years,
@@ -195,6 +204,24 @@ class _StoredCases:
 
     def _view(self, case: Case) -> CaseView:
         return CaseView(case.reference, case.kind, case.status, case.updated_at.astimezone(self.tz))
+
+
+class _PublicGroups:
+    """The engine's view of the group directory (bot.engine.GroupFinder): public entries only, read
+    inside the turn's transaction."""
+
+    def __init__(self, desk: Desk, session: Session):
+        self.desk, self.session = desk, session
+
+    def search(self, query: str, cursor: str | None = None) -> SearchPage:
+        return self.desk.groups.index(self.session).search(query, cursor)
+
+    def public_group(self, group_id: int) -> GroupCard | None:
+        cards = self.desk.groups.index(self.session).cards
+        return next((c for c in cards if c.id == group_id and c.status == PUBLIC), None)
+
+    def field_names(self) -> tuple[str, ...]:
+        return tuple(self.desk.groups.vocabulary.fields)
 
 
 def _require_status_notices(knowledge: KnowledgeBase) -> None:

@@ -16,6 +16,7 @@ class Mode(StrEnum):
     PICK_EDIT = "pick_edit"  # which field to edit
     CONFIRM_CANCEL = "confirm_cancel"  # whether to discard the draft
     CHECK_CODE = "check_code"  # the check code of a case the person did not submit from here
+    FIND_GROUPS = "find_groups"  # what kind of group to look for (仲間をさがす)
 
 
 @dataclass
@@ -38,6 +39,8 @@ class State:
     resume_mode: Mode | None = None  # where 「やめない」 returns to
     checking: str | None = None  # the reference whose check code is asked for
     code_failures: int = 0
+    group_query: str | None = None  # the last group search, for its もっと見る
+    preset: dict[str, str] = field(default_factory=dict)  # answers the chosen form starts with (the group to meet)
     updated_at: str | None = None
 
     def to_dict(self) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 
@@ -96,6 +96,29 @@ def _email_problem(value: str) -> str:
     if not _EMAIL_DOMAIN.match(domain):
         return "@の後ろ（ドメイン）に「.」が足りないようです"
     return ""
+
+
+def url(text: str) -> Result:
+    value = clean(text)
+    if _URL.fullmatch(value) and len(value) <= 500:
+        return Valid(value)
+    return Invalid("ウェブサイトのアドレスを https:// から入力してください（ない場合は「スキップ」）。")
+
+
+def phone_or_email(text: str) -> Result:
+    """A group's contact: an e-mail address when it has an @, else a phone number."""
+    return email(text) if "@" in unicodedata.normalize("NFKC", text or "") else phone(text)
+
+
+def named_in(find: Callable[[str], Sequence[str]], what: str, options: Sequence[str]) -> Validator:
+    """Names of a controlled list found in free text (synonyms included, several allowed), joined
+    with 「、」: 「子ども食堂と見守り」→ 子ども、防犯."""
+    def check(text: str) -> Result:
+        names = list(dict.fromkeys(find(text)))
+        if not names:
+            return Invalid(f"{what}を読み取れませんでした。次の中から選ぶか、いくつでも書いてください: {'、'.join(options)}")
+        return Valid("、".join(names))
+    return check
 
 
 def contact_for_method(method: str) -> Validator:

@@ -1,6 +1,9 @@
 """Core replies → LINE messages (JSON as the Messaging API takes it), within LINE's limits."""
 from __future__ import annotations
 
+import json
+from dataclasses import replace
+
 from bot.messages import Card, Choice, Reply, Say
 
 MAX_MESSAGES = 5  # per reply or push request
@@ -10,6 +13,12 @@ MAX_LABEL = 20
 MAX_DATA = 300
 MAX_ALT_TEXT = 400
 MAX_FIELD_VALUE = 300
+MAX_BUBBLE_BYTES = 30_000  # LINE refuses a bubble whose JSON passes 30 KB
+MAX_FIELDS = 20
+MAX_FIELD_LABEL = 60
+MAX_TITLE = 100
+MAX_CARD_BODY = 1500
+MAX_FOOTER = 300
 
 
 def utf16_len(text: str) -> int:
@@ -44,7 +53,8 @@ def split_utf16(text: str, limit: int = MAX_TEXT_UTF16) -> list[str]:
 
 def _action(choice: Choice) -> dict:
     label = cut_utf16(choice.label, MAX_LABEL)
-    return {"type": "postback", "label": label, "data": choice.data[:MAX_DATA], "displayText": choice.label}
+    return {"type": "postback", "label": label, "data": choice.data[:MAX_DATA],
+            "displayText": cut_utf16(choice.label, MAX_DATA)}
 
 
 def _quick_reply(choices: tuple[Choice, ...]) -> dict | None:
@@ -94,9 +104,26 @@ def _card(card: Card) -> dict:
     return message
 
 
+def fitted(card: Card) -> Card:
+    """The card cut to fit one bubble: long texts shortened, at most MAX_FIELDS fields, and the
+    fields' values shortened further until the bubble's JSON is within LINE's 30 KB."""
+    card = replace(card, title=cut_utf16(card.title, MAX_TITLE), body=cut_utf16(card.body, MAX_CARD_BODY),
+                   footer=cut_utf16(card.footer, MAX_FOOTER),
+                   fields=tuple((cut_utf16(label, MAX_FIELD_LABEL), value) for label, value in card.fields[:MAX_FIELDS]))
+    limit = MAX_FIELD_VALUE
+    while _bubble_bytes(card) > MAX_BUBBLE_BYTES and limit > 10:
+        limit //= 2
+        card = replace(card, fields=tuple((label, cut_utf16(value, limit)) for label, value in card.fields))
+    return card
+
+
+def _bubble_bytes(card: Card) -> int:
+    return len(json.dumps(_card(card)["contents"], ensure_ascii=False, separators=(",", ":")).encode())
+
+
 def render(replies: list[Reply]) -> list[list[dict]]:
     """LINE messages for the replies, in batches of at most five (one request each)."""
     messages: list[dict] = []
     for reply in replies:
-        messages.extend(_text(reply.text, reply.choices) if isinstance(reply, Say) else [_card(reply)])
+        messages.extend(_text(reply.text, reply.choices) if isinstance(reply, Say) else [_card(fitted(reply))])
     return [messages[i:i + MAX_MESSAGES] for i in range(0, len(messages), MAX_MESSAGES)]

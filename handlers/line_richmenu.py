@@ -1,5 +1,5 @@
-"""`kyodo-desk line richmenu`: the default rich menu (質問する / 相談する / 提案する / 状況確認),
-drawn here with the bundled Japanese font, created once and set as default (idempotent)."""
+"""`kyodo-desk line richmenu`: the default rich menu (質問する / 相談する / 提案する / 仲間をさがす /
+団体を登録 / 状況確認, two rows of three), drawn here with the bundled Japanese font, created once and set as default (idempotent)."""
 from __future__ import annotations
 
 import hashlib
@@ -14,13 +14,22 @@ from bot.fonts import JAPANESE_FONT
 from bot.postbacks import Action, Tap
 from handlers.config import LineConfig
 
-WIDTH, HEIGHT = 2500, 843
+WIDTH, HEIGHT = 2500, 1686
+COLUMNS, ROWS = 3, 2
 BUTTONS = (
     ("質問する", Action.ASK_PROMPT, "#0b6bcb"),
     ("相談する", Action.CONSULT, "#1f8a4c"),
     ("提案する", Action.PROPOSE, "#b35c00"),
+    ("仲間をさがす", Action.FIND_GROUPS, "#0f7c86"),
+    ("団体を登録", Action.REGISTER, "#8a5a1f"),
     ("状況確認", Action.STATUS, "#5b4bb7"),
 )
+CELL_WIDTH, CELL_HEIGHT = WIDTH // COLUMNS, HEIGHT // ROWS
+
+
+def cell_box(i: int) -> tuple[int, int]:
+    """The top-left corner of the i-th button (left to right, then the next row)."""
+    return (i % COLUMNS) * CELL_WIDTH, (i // COLUMNS) * CELL_HEIGHT
 NAME_PREFIX = "kyodo-desk menu "
 
 
@@ -28,21 +37,19 @@ def draw_image() -> bytes:
     image = Image.new("RGB", (WIDTH, HEIGHT), "white")
     draw = ImageDraw.Draw(image)
     font = ImageFont.truetype(str(JAPANESE_FONT), 118)
-    cell = WIDTH // len(BUTTONS)
     for i, (label, _action, colour) in enumerate(BUTTONS):
-        left = i * cell
-        draw.rectangle([left + 12, 12, left + cell - 12, HEIGHT - 12], fill=colour)
+        left, top = cell_box(i)
+        draw.rectangle([left + 12, top + 12, left + CELL_WIDTH - 12, top + CELL_HEIGHT - 12], fill=colour)
         box = draw.textbbox((0, 0), label, font=font)
-        draw.text((left + (cell - (box[2] - box[0])) / 2 - box[0], (HEIGHT - (box[3] - box[1])) / 2 - box[1]),
-                  label, font=font, fill="white")
+        draw.text((left + (CELL_WIDTH - (box[2] - box[0])) / 2 - box[0],
+                   top + (CELL_HEIGHT - (box[3] - box[1])) / 2 - box[1]), label, font=font, fill="white")
     out = io.BytesIO()
     image.save(out, format="PNG", optimize=True)
     return out.getvalue()
 
 
 def menu_definition() -> dict:
-    cell = WIDTH // len(BUTTONS)
-    areas = [{"bounds": {"x": i * cell, "y": 0, "width": cell, "height": HEIGHT},
+    areas = [{"bounds": {"x": cell_box(i)[0], "y": cell_box(i)[1], "width": CELL_WIDTH, "height": CELL_HEIGHT},
               "action": {"type": "postback", "label": label, "data": Tap(action).encode(), "displayText": label}}
              for i, (label, action, _colour) in enumerate(BUTTONS)]
     body = {"size": {"width": WIDTH, "height": HEIGHT}, "selected": True, "chatBarText": "メニュー", "areas": areas}

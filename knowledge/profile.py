@@ -46,7 +46,7 @@ class Vocabulary:
     question_words: frozenset[str] = field(default_factory=frozenset)
 
 
-FORM_NAMES = ("consultation", "proposal")
+FORM_NAMES = ("consultation", "proposal", "group")
 
 
 def load_city(folder: Path) -> CityProfile:

@@ -7,7 +7,7 @@ import sys
 from PIL import Image
 
 from bot.fonts import missing_glyphs
-from handlers.line_richmenu import NAME_PREFIX, draw_image, menu_definition
+from handlers.line_richmenu import CELL_HEIGHT, CELL_WIDTH, NAME_PREFIX, cell_box, draw_image, menu_definition
 
 LIST, CREATE = "/v2/bot/richmenu/list", "/v2/bot/richmenu"
 
@@ -25,7 +25,7 @@ def test_richmenu_is_created_with_image_then_reused(line_api):
     assert first.returncode == 0, first.stderr
     [create] = line_api.calls(CREATE)
     labels = [a["action"]["label"] for a in create.body["areas"]]
-    assert labels == ["質問する", "相談する", "提案する", "状況確認"]
+    assert labels == ["質問する", "相談する", "提案する", "仲間をさがす", "団体を登録", "状況確認"]
     assert all(len(a["action"]["data"]) <= 300 for a in create.body["areas"])
     [upload] = line_api.calls("/v2/bot/richmenu/rm-new/content")
     assert upload.headers["Content-Type"] == "image/png"
@@ -40,13 +40,14 @@ def test_richmenu_is_created_with_image_then_reused(line_api):
 
 
 def test_menu_image_has_drawn_japanese_glyphs_not_empty_boxes():
-    assert missing_glyphs("質問する相談する提案する状況確認") == set()
+    assert missing_glyphs("質問する相談する提案する仲間をさがす団体を登録状況確認") == set()
     assert missing_glyphs("\U0001fae8") == {"\U0001fae8"}  # the check does see a missing glyph
     image = Image.open(io.BytesIO(draw_image())).convert("L")
-    assert image.size == (2500, 843)
+    assert image.size == (2500, 1686)
     # Each cell's label is drawn in white on colour: plenty of white pixels inside every cell,
-    # and the four labels differ (tofu boxes would look alike).
-    cells = [image.crop((i * 625 + 40, 200, i * 625 + 585, 643)) for i in range(4)]
+    # and the six labels differ (tofu boxes would look alike).
+    corners = [cell_box(i) for i in range(6)]
+    cells = [image.crop((x + 40, y + 200, x + CELL_WIDTH - 40, y + CELL_HEIGHT - 200)) for x, y in corners]
     white = [sum(cell.histogram()[241:]) for cell in cells]
     assert all(w > 5000 for w in white)
-    assert len({cell.tobytes() for cell in cells}) == 4
+    assert len({cell.tobytes() for cell in cells}) == 6

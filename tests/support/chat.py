@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from bot.engine import CaseView, Context, NoCases, handle
+from bot.engine import CaseView, Context, NoCases, NoGroups, handle
 from bot.messages import Card, Choice, Postback, Say, Text
 from bot.state import State
 
@@ -43,14 +43,14 @@ class ListedCases:
 
 
 class EngineChat:
-    def __init__(self, kb, now: datetime | None = None, cases=None, channel: str = "line"):
+    def __init__(self, kb, now: datetime | None = None, cases=None, channel: str = "line", groups=None):
         self.kb, self.state, self.now = kb, State(), now or datetime(2026, 11, 30, 10, 0, tzinfo=JST)
-        self.cases, self.channel = cases or NoCases(), channel
+        self.cases, self.channel, self.groups = cases or NoCases(), channel, groups or NoGroups()
         self.replies, self.effects = [], []
 
     def send(self, event) -> str:
         self.now += timedelta(seconds=30)
-        context = Context(now=self.now, knowledge=self.kb, cases=self.cases, channel=self.channel)
+        context = Context(now=self.now, knowledge=self.kb, cases=self.cases, channel=self.channel, groups=self.groups)
         turn = handle(self.state, event, context)
         self.state, self.replies, self.effects = turn.state, turn.replies, turn.effects
         return reply_text(self.replies)

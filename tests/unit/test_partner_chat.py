@@ -1,0 +1,235 @@
+"""仲間をさがす and 団体登録 in the conversation, on the engine alone: the directory is a fake service
+(a real in-memory index over fixed cards), so these tests need no database or server."""
+from datetime import date
+
+import pytest
+
+from bot.engine import search_id
+from bot.messages import Card, Postback, SubmitCase
+from bot.partner_search import GroupCard, GroupIndex
+from bot.partners import validate_row
+from bot.postbacks import Action, encode
+from knowledge.analysis import Analyzer
+from knowledge.base import DEFAULT_FOLDER
+from knowledge.partner_vocabulary import load_partner_vocabulary
+from knowledge.profile import load_vocabulary
+from tests.support.chat import EngineChat
+
+# (name, kind, fields, areas, offers, status, contact public?)
+GROUPS = [
+    ("北区防災の会", "町内会・自治会", ("防災", "防犯"), ("北区",), "炊き出し訓練と避難所運営の手伝い", "公開", True),
+    ("市民防災ネット", "NPO・市民活動団体", ("防災", "子ども"), ("市内全域",), "防災講座の講師派遣", "公開", False),
+    ("南区防災クラブ", "NPO・市民活動団体", ("防災",), ("南区",), "防災マップづくり", "公開", True),
+    ("北区見守り隊", "町内会・自治会", ("防犯",), ("北区",), "登下校の見守り", "公開", True),
+    ("北区非公開防災", "NPO・市民活動団体", ("防災",), ("北区",), "避難訓練", "非公開", True),
+    ("申請中の防災団", "NPO・市民活動団体", ("防災",), ("北区",), "避難訓練", "申請中", True),
+    *[(f"北区防災サークル{i}", "NPO・市民活動団体", ("防災",), ("北区", "伊島学区"), "防災訓練の企画", "公開", False)
+      for i in range(1, 6)],
+    ("中区こども食堂", "NPO・市民活動団体", ("子ども", "食"), ("中区",), "子ども食堂の運営と学習支援", "公開", False),
+]
+
+
+def _card(i: int, row) -> GroupCard:
+    name, kind, fields, areas, offers, status, public = row
+    return GroupCard(id=i, name=name, kind=kind, fields=fields, areas=areas, offers=offers, seeks="",
+                     contact=f"086-000-{i:04d}", contact_public=public, url="", confirmed_on=date(2026, 10, 28 - i),
+                     status=status)
+
+
+class FakeDirectory:
+    """The engine's GroupFinder over fixed cards (what bot/runtime.py gives it from the database)."""
+
+    def __init__(self):
+        vocabulary = load_partner_vocabulary(DEFAULT_FOLDER)
+        self.cards = [_card(i, row) for i, row in enumerate(GROUPS, 1)]
+        self.index = GroupIndex(self.cards, vocabulary, Analyzer(load_vocabulary(DEFAULT_FOLDER)))
+        self.vocabulary = vocabulary
+
+    def search(self, query, cursor=None):
+        return self.index.search(query, cursor)
+
+    def public_group(self, group_id):
+        return next((c for c in self.cards if c.id == group_id and c.status == "公開"), None)
+
+    def field_names(self):
+        return tuple(self.vocabulary.fields)
+
+
+@pytest.fixture(scope="module")
+def directory():
+    return FakeDirectory()
+
+
+def group_cards(chat: EngineChat) -> list[Card]:
+    return [r for r in chat.replies if isinstance(r, Card) and r.kind == "group"]
+
+
+def card_field(card: Card, label: str) -> str:
+    return dict(card.fields).get(label, "")
+
+
+def test_free_text_search_shows_public_groups_of_the_field_and_area_best_first(kb, directory):
+    chat = EngineChat(kb, groups=directory)
+    out = chat.say("北区で防災をやっている団体を探したい")
+    cards = group_cards(chat)
+    assert "「北区・防災」の団体が7件見つかりました（1〜5件目" in out
+    assert len(cards) == 5
+    for card in cards:
+        assert "防災" in card_field(card, "分野")
+        assert "北区" in card_field(card, "地域") or "市内全域" in card_field(card, "地域")
+    names = [c.title for c in cards]
+    assert "北区非公開防災" not in names and "申請中の防災団" not in names and "南区防災クラブ" not in names
+    assert all("北区" in card_field(c, "地域") for c in cards)  # the ward itself before the citywide group
+    assert {"もっと見る", "この団体とつながりたい", "職員に相談する", "メニュー"} <= set(chat.labels)
+
+
+def test_more_pages_through_the_rest_and_then_ends(kb, directory):
+    chat = EngineChat(kb, groups=directory)
+    chat.say("北区で防災をやっている団体を探したい")
+    first = {c.title for c in group_cards(chat)}
+    out = chat.tap("もっと見る")
+    second = [c.title for c in group_cards(chat)]
+    assert "（6〜7件目" in out and "これですべてです" in out
+    assert len(second) == 2 and not first & set(second) and second[-1] == "市民防災ネット"
+    assert "もっと見る" not in chat.labels
+
+
+def test_an_older_searchs_more_button_is_stale(kb, directory):
+    chat = EngineChat(kb, groups=directory)
+    chat.say("北区で防災をやっている団体を探したい")
+    old_more = chat.choice("もっと見る")
+    chat.say("子ども食堂を手伝ってくれる団体ある？")
+    assert {c.title for c in group_cards(chat)} == {"中区こども食堂", "市民防災ネット"}  # 子ども食堂 → 子ども
+    out = chat.send(Postback(old_more.data))
+    assert "以前のやり取り" in out and not group_cards(chat)
+    forged = encode(Action.MORE_GROUPS, index="x1", value=search_id("子ども食堂を手伝ってくれる団体ある？"))
+    assert "以前のやり取り" in chat.send(Postback(forged))
+
+
+def test_contact_is_shown_only_when_the_group_made_it_public(kb, directory):
+    chat = EngineChat(kb, groups=directory)
+    chat.say("北区で防災をやっている団体を探したい")
+    by_name = {c.title: c for c in group_cards(chat)}
+    assert card_field(by_name["北区防災の会"], "連絡先") == "086-000-0001"
+    assert card_field(by_name["北区防災サークル1"], "連絡先") == ""
+
+
+def test_no_match_offers_a_wider_area_and_staff(kb, directory):
+    chat = EngineChat(kb, groups=directory)
+    out = chat.say("東区で国際交流をしている団体を探したい")
+    assert "見つかりませんでした" in out and not group_cards(chat)
+    assert {"地域を広げてさがす", "職員に相談する", "条件を変えてさがす"} <= set(chat.labels)
+    chat.tap("地域を広げてさがす")
+    assert "「国際」の団体は" in reply_out(chat)
+
+
+def reply_out(chat: EngineChat) -> str:
+    from tests.support.chat import reply_text
+
+    return reply_text(chat.replies)
+
+
+def test_menu_button_asks_what_to_look_for_then_searches_the_words(kb, directory):
+    chat = EngineChat(kb, groups=directory)
+    chat.say("メニュー")
+    out = chat.tap("仲間をさがす")
+    assert "どんな団体をおさがしですか" in out and "防災" in chat.labels
+    chat.say("北区で防災")  # no word for 団体: still a search, since the desk asked for one
+    assert len(group_cards(chat)) == 5
+    chat.tap("条件を変えてさがす")
+    chat.tap("子ども")
+    assert {c.title for c in group_cards(chat)} >= {"中区こども食堂", "市民防災ネット"}
+
+
+def test_connect_starts_a_consultation_naming_the_group(kb, directory):
+    chat = EngineChat(kb, groups=directory)
+    chat.say("北区で防災をやっている団体を探したい")
+    first = group_cards(chat)[0]
+    out = chat.send(Postback(first.buttons[0].data))
+    assert "「北区防災の会」とのおつなぎは、センターが間に入って" in out and "086-000-0001" in out
+    assert "個人情報の取り扱い" in out
+    chat.tap("同意する")
+    assert "（1/7）" in reply_out(chat)  # the group is not one of the questions
+    for step in ("町内会・自治会",):
+        chat.tap(step)
+    chat.say("岡山東町内会")
+    chat.say("防災訓練を一緒に開きたいです。")
+    chat.tap("スキップ")
+    chat.tap("電話")
+    chat.say("086-123-4567")
+    summary = chat.say("なし")
+    assert "つながりたい団体: 北区防災の会（団体ID 1）" in summary
+    chat.tap("修正する")
+    assert "つながりたい団体" not in chat.labels
+    chat.tap("確認に戻る")
+    chat.tap("送信する")
+    [effect] = chat.effects
+    assert isinstance(effect, SubmitCase) and effect.kind == "consultation"
+    assert dict(effect.answers)["group"] == "北区防災の会（団体ID 1）"
+
+
+def test_connect_to_a_group_no_longer_public_says_so(kb, directory):
+    chat = EngineChat(kb, groups=directory)
+    out = chat.send(Postback(encode(Action.CONNECT, entry="5")))  # 非公開
+    assert "掲載されていません" in out and chat.state.mode == "idle"
+    assert "掲載されていません" in chat.send(Postback(encode(Action.CONNECT, entry="x")))
+
+
+def test_starting_over_keeps_the_group(kb, directory):
+    chat = EngineChat(kb, groups=directory)
+    chat.send(Postback(encode(Action.CONNECT, entry="1")))
+    chat.tap("同意する")
+    chat.tap("個人")
+    chat.say("最初から")
+    assert chat.state.draft.answers == {"group": "北区防災の会（団体ID 1）"}
+
+
+REGISTRATION = [
+    ("say", "団体登録したい", "個人情報の取り扱い"),
+    ("tap", "同意する", "団体の名前"),
+    ("say", "伊島まちづくり防災会", "団体の種類"),
+    ("tap", "町内会・自治会", "活動している分野"),
+    ("say", "料理", "活動分野を読み取れませんでした"),
+    ("say", "防災と子ども食堂、見守り", "活動している地域"),
+    ("say", "北区の伊島学区", "できること"),
+    ("say", "防災訓練の企画と炊き出し", "さがしている協力"),
+    ("say", "なし", "連絡先"),
+    ("say", "０８６－２５１－００００", "連絡先を載せてもよいですか"),
+    ("tap", "はい", "ウェブサイト"),
+    ("say", "ウェブサイトはありません", "https://"),
+    ("tap", "スキップ", "内容確認"),
+]
+
+
+def test_registration_collects_the_directory_fields_and_submits_a_group_case(kb):
+    chat = EngineChat(kb)
+    out = ""
+    for action, value, expected in REGISTRATION:
+        out = chat.say(value) if action == "say" else chat.tap(value)
+        assert expected in out, f"after {action} {value!r}: {out}"
+    assert "活動分野: 防災、子ども、防犯" in out and "ウェブサイト: （なし）" in out
+    assert "申請中" in chat.tap("送信する")
+    [effect] = chat.effects
+    assert isinstance(effect, SubmitCase) and effect.kind == "group"
+    answers = dict(effect.answers)
+    assert answers == {"name": "伊島まちづくり防災会", "kind": "町内会・自治会", "fields": "防災、子ども、防犯",
+                       "areas": "北区、伊島学区", "offers": "防災訓練の企画と炊き出し", "seeks": "",
+                       "contact": "086-251-0000", "contact_public": "はい", "url": ""}
+    # what staff approve goes into the directory as it is (the CSV import's own row check)
+    cells = {key: answers[key] for key in ("name", "kind", "fields", "areas", "offers", "seeks", "contact", "url")}
+    row, problems = validate_row({**cells, "public": "true"}, load_partner_vocabulary(DEFAULT_FOLDER))
+    assert problems == [] and row["activity_fields"] == ["防災", "子ども", "防犯"]
+
+
+def test_registration_buttons_fit_line_and_a_tapped_field_is_taken_as_is(kb):
+    chat = EngineChat(kb)
+    chat.say("メニュー")
+    chat.tap("団体を登録する")
+    chat.tap("同意する")
+    chat.say("東区の環境サークル")
+    chat.tap("NPO・市民活動団体")
+    assert len(chat.labels) <= 13 and "防災" in chat.labels and "その他" not in chat.labels
+    assert "（例:「防災、子ども」）" in reply_out(chat) and "人権・平和" in reply_out(chat)  # the rest can be typed
+    assert "活動している地域" in chat.tap("環境")
+    assert "できること" in chat.tap("市内全域")
+    assert chat.state.draft.answers["fields"] == "環境" and chat.state.draft.answers["areas"] == "市内全域"
