@@ -212,6 +212,8 @@ class _Conversation:
             wants_personal = tap is not None and tap.action not in PUBLIC_ACTIONS
             if tap is not None and tap.action is Action.SHOW:
                 self._show(tap.entry)
+            elif tap is not None and tap.action in (Action.HELPFUL, Action.WRONG):
+                self._feedback(tap, helpful=tap.action is Action.HELPFUL)
         if wants_personal:
             self.replies.append(r.private_only())
 

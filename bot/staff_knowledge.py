@@ -87,7 +87,7 @@ class KnowledgeReloader(Loop):
 
     def __init__(self, desk: Desk, every: float = CHECK_EVERY):
         super().__init__("knowledge-reloader")
-        self.holder, self.every, self._due_at = desk, every, 0.0
+        self.holder, self.every, self._due_at, self._prepared = desk, every, 0.0, False
 
     def wake(self) -> None:
         """A NOTIFY said the overlay changed: check at once."""
@@ -97,8 +97,11 @@ class KnowledgeReloader(Loop):
     def step(self) -> bool:
         if time.monotonic() < self._due_at:
             return False
-        self._due_at = time.monotonic() + self.every
         self.refresh()
+        if not self._prepared:  # once, in this thread: the first staff change then costs only the index
+            self.holder.knowledge.prepare()
+            self._prepared = True
+        self._due_at = time.monotonic() + self.every
         return False
 
     def refresh(self) -> bool:

@@ -124,6 +124,12 @@ class KnowledgeBase:
         index = KnowledgeIndex(entries, [self._analysed(e) for e in entries])
         return replace(self, index=index, _texts=_texts_of(entries), overlay_version=overlay.version)
 
+    def prepare(self) -> None:
+        """Analyse the files' entries ahead of a change, so that laying staff knowledge over them
+        later rebuilds only the index (an index restored from the cache carries no analysis)."""
+        for entry in self.files:
+            self._analysed(entry)
+
     def _analysed(self, entry: Entry) -> DocumentFields:
         """An entry's analysis, kept for the next rebuild (staff change a few entries at a time)."""
         known = self._documents.get(entry.id)

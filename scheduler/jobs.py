@@ -21,6 +21,7 @@ from apscheduler.triggers.cron import CronTrigger
 from bot.indicators import Indicator, load_indicators
 from bot.reminders import Post, due_posts, publish
 from bot.runtime import Desk
+from bot.unanswered import weekly_digest
 from bot.worker import Loop
 from store import leases, notes, privacy
 from store.case_status import CLOSED
@@ -38,7 +39,9 @@ def run_due(desk: Desk, registry: list[Indicator], now: datetime, dry_run: bool 
     """Post (queue) whatever is due at `now` and not yet posted; returns what was (or would be) posted."""
     done = []
     with session_scope(desk.db) as session:
-        for post in due_posts(session, registry, now, desk.config.tz, desk.config.overdue_business_days):
+        digest = weekly_digest(session, desk.knowledge, now, desk.config.tz)
+        due = due_posts(session, registry, now, desk.config.tz, desk.config.overdue_business_days)
+        for post in due + ([digest] if digest else []):
             if dry_run or publish(session, post, now):
                 done.append(post)
         if dry_run:
@@ -74,6 +77,7 @@ class DeskJobs:
         schedule = {
             "indicator-reminders": (self.tick, CronTrigger(day="1-14", hour=9, minute=0, timezone=tz)),
             "overdue-cases": (self.tick, CronTrigger(day_of_week="mon-fri", hour=9, minute=30, timezone=tz)),
+            "knowledge-digest": (self.tick, CronTrigger(day_of_week="mon-fri", hour=9, minute=0, timezone=tz)),
             "retention": (self.retention, CronTrigger(hour=3, minute=0, timezone=tz)),
         }
         for job_id, (job, trigger) in schedule.items():

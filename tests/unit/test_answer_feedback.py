@@ -118,3 +118,16 @@ def test_notes_older_than_90_days_are_pruned(db):
         assert notes.prune(session, NOW) == 1
     with Session(db) as session:
         assert [n.question for n in notes.unanswered(session)] == ["新しい質問"]
+
+
+def test_feedback_works_in_a_group_chat_too(kb):
+    from bot.engine import Context, handle
+    from bot.messages import Postback, Text
+    from bot.state import State
+
+    group = Context(now=datetime(2026, 11, 30, 10, 0, tzinfo=UTC), knowledge=kb, private=False)
+    answered = handle(State(), Text(QUESTION + "？"), group)
+    wrong = next(c for c in answered.replies[0].choices if c.label == "違う")
+    turn = handle(answered.state, Postback(wrong.data), group)
+    assert "聞き方を変える" in turn.replies[0].text
+    assert turn.effects == [NoteQuestion("wrong", QUESTION + "？", "faq-kuzukuri-jogen")]

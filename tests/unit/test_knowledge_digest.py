@@ -1,0 +1,58 @@
+"""The weekly digest of unanswered questions: posted to the staff channel once, on the first
+business day of the week from 09:00 JST, through the reminders' ledger."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import jpholiday
+from sqlmodel import Session, select
+
+from app.settings import Settings
+from bot.runtime import Desk
+from scheduler.jobs import registry_for, run_due
+from store import notes
+from store.db import session_scope
+from store.models import Outbox
+from tests.support.chat import JST
+
+MONDAY = datetime(2026, 12, 7, 9, 5, tzinfo=JST)
+
+
+def desk_with_notes(db, kb) -> Desk:
+    desk = Desk(db, kb, Settings().desk, clock=lambda: MONDAY)
+    with session_scope(db) as session:
+        for days, question in ((1, "センターに駐車場はありますか"), (2, "センターの駐車場は？"), (3, "ゴミの収集日を知りたい"),
+                               (9, "先々週の質問")):
+            notes.add(session, "declined", question, "", 0.1, "web", MONDAY - timedelta(days=days))
+    return desk
+
+
+def digests(db) -> list[dict]:
+    with Session(db) as session:
+        return [row.payload for row in session.exec(select(Outbox).where(Outbox.channel == "slack"))
+                if row.payload.get("text", "").startswith("答えられなかった質問のまとめ")]
+
+
+def test_the_digest_posts_once_on_monday_morning(db, kb):
+    desk = desk_with_notes(db, kb)
+    registry = registry_for(desk)
+    assert [p.job for p in run_due(desk, registry, MONDAY - timedelta(minutes=10))] == []  # 08:55
+    assert [p.job for p in run_due(desk, registry, MONDAY)] == ["knowledge-digest"]
+    assert run_due(desk, registry, MONDAY + timedelta(hours=3)) == []  # never twice
+    assert run_due(desk, registry, MONDAY + timedelta(days=1)) == []  # Tuesday is not the week's first day
+    [post] = digests(db)
+    lines = [line for section in post["sections"] for line in section["lines"]]
+    assert "3件" in lines[0] and "2グループ" in lines[0]
+    assert lines[2].startswith("2件: 「センターに駐車場はありますか」") and "ゴミの収集日" in lines[3]
+    assert not any("先々週" in line for line in lines)
+
+
+def test_after_a_monday_holiday_the_digest_waits_for_tuesday(db, kb):
+    holiday = datetime(2027, 1, 11, 9, 5, tzinfo=JST)  # 成人の日
+    assert jpholiday.is_holiday(holiday.date())
+    desk = desk_with_notes(db, kb)
+    with session_scope(db) as session:
+        notes.add(session, "wrong", "区づくりの締め切り", "faq-kuzukuri-jogen", 0.0, "line", holiday - timedelta(days=1))
+    registry = registry_for(desk)
+    assert run_due(desk, registry, holiday) == []
+    assert [p.job for p in run_due(desk, registry, holiday + timedelta(days=1))] == ["knowledge-digest"]

@@ -1,0 +1,97 @@
+"""Staff-made knowledge: checked like the files (a bad entry is refused with its reasons), kept
+with who and when (retired rows too), exported as a knowledge file that lints clean, and swapped
+into a desk's knowledge base by the reloader while the old one keeps answering."""
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime
+
+import pytest
+from sqlmodel import Session
+
+from app.settings import Settings
+from bot.runtime import Desk
+from bot.staff_knowledge import KnowledgeReloader, Refused, add_answer, current_overlay, link, retire
+from knowledge.entries import load_entries
+from knowledge.overlay import StaffAnswer, export_files
+from store import overlay
+from store.db import session_scope
+
+NOW = datetime(2026, 12, 1, 1, 0, tzinfo=UTC)
+PARKING = StaffAnswer(question="センターに駐車場はありますか", title="センターの駐車場",
+                      answer="センターには来館者用の駐車場はありません。バスや自転車でお越しください。",
+                      source="centre", as_of="2026-12-01", review_by="2027-03-31")
+
+
+@pytest.mark.parametrize("change, reason", [
+    ({"source": "nosuch"}, "not a source id"),
+    ({"answer": "長い" * 201}, "body is 402 characters"),
+    ({"title": "センター駐車場についてのよくあるご質問です"}, "title is 21 characters"),
+    ({"as_of": "昨日"}, "is not a date"),
+    ({"question": ""}, "needs questions"),
+])
+def test_a_bad_staff_answer_is_refused_with_the_reason(db, kb, change, reason):
+    written = StaffAnswer(**{**PARKING.__dict__, **change})
+    with session_scope(db) as session, pytest.raises(Refused) as refused:
+        add_answer(session, kb, written, "山田", NOW)
+    assert any(reason in problem for problem in refused.value.problems), refused.value.problems
+    with Session(db) as session:
+        assert overlay.rows(session, include_retired=True) == []
+
+
+def test_a_link_needs_an_existing_entry(db, kb):
+    with session_scope(db) as session, pytest.raises(Refused, match="no entry 'nope'"):
+        link(session, kb, "協働ってなんなん", "nope", "山田", NOW)
+
+
+def test_changes_are_versioned_and_retired_rows_kept(db, kb):
+    with session_scope(db) as session:
+        answer = add_answer(session, kb, PARKING, "山田", NOW)
+        linked = link(session, kb, "協働ってなんなん", "faq-kyodo-toha", "佐藤", NOW)
+    with session_scope(db) as session:
+        retire(session, linked.id, "鈴木", NOW)
+        with pytest.raises(Refused):
+            retire(session, linked.id, "鈴木", NOW)
+    with Session(db) as session:
+        assert overlay.version(session) == 3
+        live = current_overlay(session, kb)
+        kept = overlay.rows(session, include_retired=True)
+    assert [e.id for e in live.answers] == [answer.entry_id] == ["staff-1"] and live.links == ()
+    assert [(r.created_by, r.retired_by) for r in kept] == [("山田", None), ("佐藤", "鈴木")]
+
+
+def test_the_export_is_a_knowledge_file_that_lints_clean(db, kb, tmp_path):
+    with session_scope(db) as session:
+        add_answer(session, kb, PARKING, "山田", NOW)
+        link(session, kb, "協働ってなんなん", "faq-kyodo-toha", "佐藤", NOW)
+        staff = current_overlay(session, kb)
+    folder = tmp_path / "city"
+    folder.mkdir()
+    for path in kb.folder.glob("*.yaml"):
+        (folder / path.name).write_bytes(path.read_bytes())
+    staff_file, questions_file = export_files(staff, tmp_path / "out")
+    (folder / "staff.yaml").write_bytes(staff_file.read_bytes())
+    result = load_entries(folder)
+    assert result.problems == []
+    [exported] = [e for e in result.entries if e.id == "staff-1"]
+    assert exported.body == PARKING.answer and exported.questions == (PARKING.question,)
+    assert "faq-kyodo-toha:\n- 協働ってなんなん" in questions_file.read_text(encoding="utf-8")
+
+
+def test_the_reloader_swaps_in_the_staff_answer_while_answers_go_on(db, kb):
+    desk = Desk(db, kb, Settings().desk, clock=lambda: NOW)
+    reloader = KnowledgeReloader(desk)
+    assert not reloader.refresh()  # nothing staff-made yet: the files' index stays
+    assert desk.knowledge.ask(PARKING.question).declined
+    with session_scope(db) as session:
+        add_answer(session, kb, PARKING, "山田", NOW)
+    answered_meanwhile = []
+    swap = threading.Thread(target=reloader.refresh)
+    swap.start()
+    while swap.is_alive():
+        answered_meanwhile.append(not desk.knowledge.ask("区づくりの補助はいくらまで？").declined)
+    swap.join()
+    assert answered_meanwhile and all(answered_meanwhile)
+    answer = desk.knowledge.ask(PARKING.question)
+    assert not answer.declined and answer.entry_id == "staff-1" and "来館者用の駐車場はありません" in answer.body
+    assert kb.ask(PARKING.question).declined  # the files' knowledge base itself is unchanged
