@@ -10,10 +10,10 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
-from bot.calendar import is_business_day
 from bot.reminders import Post, Section
 from knowledge.analysis import Analyzer
 from knowledge.base import KnowledgeBase
+from knowledge.calendar import is_business_day
 from knowledge.grouping import group_questions
 from store import indicators as figures
 from store import notes
