@@ -17,10 +17,10 @@ from matplotlib.ticker import MaxNLocator  # noqa: E402
 from sqlmodel import Session  # noqa: E402
 
 from bot import csvsafe  # noqa: E402
-from bot.calendar import fiscal_year_of  # noqa: E402
 from bot.fonts import JAPANESE_FONT  # noqa: E402
-from bot.indicators import Indicator, fiscal_period  # noqa: E402
+from bot.indicators import Indicator, fiscal_period, period_bounds  # noqa: E402
 from bot.reminders import value_for  # noqa: E402
+from knowledge.calendar import fiscal_year_of  # noqa: E402
 from store import indicators as figures  # noqa: E402
 
 PLAN_FIRST_YEAR = 2016  # 平成28年度
@@ -34,6 +34,7 @@ class Row:
     years: tuple[int, ...]
     values: tuple[float | None, ...]
     target: float | None
+    cases: tuple[str, ...] = ()  # a derived count's cases in the report's year (reference numbers)
 
     @property
     def latest(self) -> float | None:
@@ -57,7 +58,9 @@ def build(session: Session, registry: list[Indicator], fiscal_year: int, tz: Zon
         target = figures.target(session, indicator.id)
         values = tuple(None if indicator.derived and (counting_from is None or year < counting_from)
                        else value_for(session, indicator, fiscal_period(year), tz) for year in years)
-        rows.append(Row(indicator, years, values, target if target is not None else indicator.target))
+        behind = (tuple(figures.derived_cases(session, indicator.derived, *period_bounds(fiscal_period(fiscal_year)), tz))
+                  if indicator.derived else ())
+        rows.append(Row(indicator, years, values, target if target is not None else indicator.target, behind))
     return rows
 
 
@@ -73,6 +76,9 @@ def markdown(rows: list[Row], fiscal_year: int, city: str) -> str:
         lines.append("| " + " | ".join(c.replace("|", "／") for c in cells) + " |")
     lines += ["", "「—」は未報告、または kyodo-desk の記録が始まる前の年度です。件数の指標は年度の合計、"
               "案件記録から集計する指標は kyodo-desk の記録によります。"]
+    traced = [f"- {row.indicator.name}: " + "、".join(row.cases) for row in rows if row.cases]
+    if traced:
+        lines += ["", f"## 案件記録から集計した件数の対象案件（{fiscal_year}年度）", "", *traced]
     return "\n".join(lines) + "\n"
 
 

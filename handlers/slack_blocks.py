@@ -11,7 +11,7 @@ from bot.introductions import REALIZED, IntroductionView
 from bot.partner_search import Hit, SearchPage
 from bot.registrations import APPROVE, GROUP_KIND, REJECT, REVISE
 from bot.staffdesk import CasePartners
-from store.case_status import FLOW
+from store.case_status import CLOSED, FLOW
 from store.models import Case, CaseEvent
 
 SUMMARY_CHARS = 140
@@ -80,9 +80,13 @@ def _case_blocks(case: Case, tz: ZoneInfo, buttons: list[dict]) -> list[dict]:
 
 
 def registration_buttons(case: Case) -> list[dict]:
+    """承認 / 修正依頼 / 却下 while the registration is open; once decided, only 詳細."""
     value = str(case.id)
+    detail = _button("詳細", "case_detail", value)
+    if case.status in CLOSED:
+        return [detail]
     return [_button(APPROVE, "registration_approve", value, "primary"), _button(REVISE, "registration_revise", value),
-            _button(REJECT, "registration_reject", value, "danger"), _button("詳細", "case_detail", value)]
+            _button(REJECT, "registration_reject", value, "danger"), detail]
 
 
 def registration_blocks(case: Case) -> list[dict]:

@@ -104,5 +104,8 @@ def test_the_yearly_report_counts_the_fiscal_years_introductions(db, directory, 
     row = directory.introduce(case_id, group_ids[2], "U1", at(2026, 5, 1, 10))
     with session_scope(db) as session:
         introductions.mark_realized(session, row.id, "U1", at(2026, 9, 1, 10))
-        rows = {r.indicator.name: r.values for r in report.build(session, registry, 2026, JST, first_year=2025)}
+        built = report.build(session, registry, 2026, JST, first_year=2025)
+    rows = {r.indicator.name: r.values for r in built}
     assert rows[MATCHING] == (1, 2) and rows[REALIZED] == (0, 1)
+    text = report.markdown(built, 2026, "岡山市")
+    assert f"- {MATCHING}: {reference(db, case_id)}" in text and f"- {REALIZED}: {reference(db, case_id)}" in text

@@ -303,6 +303,8 @@ def test_the_registration_card_has_its_decision_buttons_and_the_modal_asks_the_r
     actions.approve(services, Ack(), click("registration_approve", str(case.id)))
     run_worker(desk)
     assert services.desk.case(case.id).status == "完了" and len(told(desk)) == 1
+    decided = rendered_card(services, desk, services.desk.case(case.id))
+    assert [e["text"]["text"] for b in decided if b["type"] == "actions" for e in b["elements"]] == ["詳細"]
 
     other = registration(desk, name="別の会")
     empty = Ack()
