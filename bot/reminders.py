@@ -10,7 +10,6 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
-from bot.calendar import add_business_days, first_business_day, fiscal_year_of, is_business_day
 from bot.indicators import (
     MONTHLY,
     Indicator,
@@ -21,6 +20,7 @@ from bot.indicators import (
     previous_month,
 )
 from bot.staffdesk import overdue
+from knowledge.calendar import add_business_days, first_business_day, fiscal_year_of, is_business_day
 from store import indicators as figures
 from store import outbox
 

@@ -13,13 +13,13 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session
 
 from bot import casework, csvsafe, introductions, staffactions
-from bot.calendar import business_days_between, fiscal_year_of
 from bot.forms import FORMS
 from bot.indicators import Indicator, load_indicators
 from bot.introductions import IntroductionView
 from bot.partner_search import SearchPage
 from bot.partners import GroupDirectory, Suggestion
 from bot.runtime import Desk
+from knowledge.calendar import business_days_between, fiscal_year_of
 from store import cases
 from store import groups as groups_table
 from store import indicators as figures

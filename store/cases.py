@@ -9,15 +9,10 @@ from sqlalchemy import tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from knowledge.calendar import fiscal_year_of
 from store.case_status import RECEIVED
 from store.conversations import Conflict
 from store.models import Case, CaseEvent, ReferenceCounter
-
-
-def fiscal_year(moment: datetime, tz: ZoneInfo) -> int:
-    """Japanese fiscal year (April–March) of a moment, in the city's time zone."""
-    local = moment.astimezone(tz)
-    return local.year if local.month >= 4 else local.year - 1
 
 
 def next_reference(session: Session, prefix: str, year: int) -> str:
@@ -39,7 +34,7 @@ def next_reference(session: Session, prefix: str, year: int) -> str:
 
 def create(session: Session, *, kind: str, prefix: str, answers: dict, channel: str, user_id: str,
            now: datetime, tz: ZoneInfo) -> Case:
-    year = fiscal_year(now, tz)
+    year = fiscal_year_of(now.astimezone(tz).date())
     case = Case(reference=next_reference(session, prefix, year), kind=kind, fiscal_year=year, channel=channel,
                 user_id=user_id, answers=answers, status=RECEIVED, created_at=now, updated_at=now)
     session.add(case)
