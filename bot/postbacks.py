@@ -93,13 +93,17 @@ def encode(action: Action, **values: str) -> str:
 
 
 def feedback(action: Action, entry: str, question: str) -> str:
-    """A feedback button's data, carrying as much of the question as fits in LIMIT (whole characters)."""
-    for end in range(min(len(question), LIMIT), -1, -1):
-        asked = base64.urlsafe_b64encode(question[:end].encode("utf-8")).decode("ascii").rstrip("=")
-        data = Tap(action, entry=entry, asked=asked).query()
-        if len(data) <= LIMIT:
-            return data
-    return Tap(action, entry=entry).encode()
+    """A feedback button's data, carrying as much of the question as fits in LIMIT (whole characters).
+    Unpadded url-safe base64 passes urlencode as it is: n bytes take ceil(4n/3) characters."""
+    room = LIMIT - len(Tap(action, entry=entry).query()) - len("&q=")
+    budget, used, end = room * 3 // 4, 0, 0
+    for char in question:
+        used += len(char.encode("utf-8"))
+        if used > budget:
+            break
+        end += 1
+    asked = base64.urlsafe_b64encode(question[:end].encode("utf-8")).decode("ascii").rstrip("=")
+    return Tap(action, entry=entry, asked=asked).encode()
 
 
 def decode(data: str) -> Tap | None:
