@@ -17,7 +17,7 @@ from bot.forms import FORMS
 from bot.indicators import Indicator, load_indicators
 from bot.introductions import IntroductionView
 from bot.partner_search import SearchPage
-from bot.partners import GroupDirectory, Suggestion
+from bot.partners import GroupDirectory, Suggestion, card_of
 from bot.runtime import Desk
 from knowledge.calendar import business_days_between, fiscal_year_of
 from store import cases
@@ -88,6 +88,7 @@ def _export_row(case: Case, tz: ZoneInfo) -> list[str]:
 SUGGESTED_FOR = ("consultation", "proposal")  # the case kinds whose card suggests partner groups
 SUGGESTIONS = 3
 CASE_TEXT_KEYS = ("title", "issue", "content", "area")
+NAMED_GROUP = re.compile(r"団体ID\s*(\d{1,9})")
 
 
 @dataclass(frozen=True)
@@ -181,9 +182,21 @@ class StaffDesk:
         answers = case.answers
         text = "\n".join(str(answers[key]) for key in CASE_TEXT_KEYS if answers.get(key))
         names = {view.group_name for view in introduced}
+        chosen = self._wanted_group(answers.get("group"))
         found = self.groups.suggest(text, answers.get("area"), answers.get("applicant_type"),
-                                    k=SUGGESTIONS + len(names))
-        return CasePartners([s for s in found if s.group.name not in names][:SUGGESTIONS], introduced)
+                                    k=SUGGESTIONS + len(names) + len(chosen))
+        ranked = chosen + [s for s in found if s.group.id not in {c.group.id for c in chosen}]
+        return CasePartners([s for s in ranked if s.group.name not in names][:SUGGESTIONS], introduced)
+
+    def _wanted_group(self, named: object) -> list[Suggestion]:
+        """The group the citizen asked to meet (この団体とつながりたい: "name（団体ID n）"), first on the card."""
+        match = NAMED_GROUP.search(str(named or ""))
+        if match is None:
+            return []
+        with session_scope(self.desk.db) as session:
+            group = groups_table.get(session, int(match.group(1)))
+            card = card_of(group) if group is not None and group.status != "終了" else None
+        return [Suggestion(card, float("inf"), ("相談者が希望した団体",))] if card else []
 
     def group_name(self, group_id: int) -> str | None:
         with session_scope(self.desk.db) as session:

@@ -90,6 +90,16 @@ def test_a_consultation_card_suggests_up_to_three_public_groups_with_reasons(ser
     assert "担当する" in json.dumps(card, ensure_ascii=False) and within_slack_limits(card)
 
 
+def test_the_group_a_citizen_asked_to_meet_comes_first_on_the_card(services, desk, directory):
+    wanted = group_id(desk, "市民防災ネット")
+    case = new_case(desk, applicant_type="個人", content="子ども食堂を手伝いたい", area="北区",
+                    group=f"市民防災ネット（団体ID {wanted}）")
+    card = rendered_card(services, desk, case)
+    names = suggested_names(card)
+    assert names[0] == "市民防災ネット" and "北区こども食堂ネット" in names and len(names) <= 3
+    assert "相談者が希望した団体" in json.dumps(card, ensure_ascii=False)
+
+
 def test_introduce_asks_for_agreement_then_the_worker_records_it_once_and_notes_it(services, desk, directory):
     case = consultation(desk)
     group = group_id(desk, "北区こども食堂ネット")
