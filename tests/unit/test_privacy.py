@@ -113,7 +113,11 @@ def test_privacy_erase_cli(tmp_path, kb):
                          env=env, capture_output=True, text=True, timeout=60)
     assert out.returncode == 0 and "cases 1" in out.stdout
     with Session(db) as session:
-        assert session.exec(select(Case)).one().user_id == privacy.ERASED
+        erased = session.exec(select(Case)).one()
+        assert erased.user_id == privacy.ERASED
+    again = subprocess.run([sys.executable, "-m", "app", "privacy", "erase", "--reference", erased.reference, "--by", "窓口 佐藤"],
+                           env=env, capture_output=True, text=True, timeout=60)
+    assert again.returncode == 2 and "erased already" in again.stderr  # no second audit record for nobody
     missing = subprocess.run([sys.executable, "-m", "app", "privacy", "erase", "--line-user", "Ucli"], env=env,
                              capture_output=True, text=True, timeout=60)
     assert missing.returncode == 2  # --by is required: every erasure names who did it
