@@ -10,8 +10,6 @@ from pathlib import Path
 from app import wiring
 from app.settings import Settings
 
-KIND_NAMES = {"declined": "お答えできず", "wrong": "違う", "low_confidence": "自信が低い回答"}
-
 
 def _date(text: str) -> date:
     try:
@@ -29,7 +27,7 @@ def _database(settings: Settings):
 
 
 def cmd_unanswered(args: argparse.Namespace) -> int:
-    from bot.unanswered import grouped
+    from bot.unanswered import KIND_NAMES, grouped
     from store.db import session_scope
 
     settings = Settings.from_env()

@@ -19,6 +19,7 @@ from bot.introductions import IntroductionView
 from bot.partner_search import SearchPage
 from bot.partners import GroupDirectory, Suggestion, card_of
 from bot.runtime import Desk
+from bot.unanswered import UnansweredGroup, grouped
 from knowledge.calendar import business_days_between, fiscal_year_of
 from store import cases
 from store import groups as groups_table
@@ -155,6 +156,11 @@ class StaffDesk:
     def history(self, case_id: int) -> list[CaseEvent]:
         with session_scope(self.desk.db) as session:
             return cases.history(session, case_id)
+
+    def unanswered(self) -> list[UnansweredGroup]:
+        """What the desk could not answer well (the last 90 days), in groups of similar questions."""
+        with session_scope(self.desk.db) as session:
+            return grouped(session, self.desk.knowledge.analyzer)
 
     def listing(self, scope: str, staff_id: str) -> list[Case]:
         with session_scope(self.desk.db) as session:

@@ -18,10 +18,10 @@ from pathlib import Path
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 
+from bot.digest import weekly_digest
 from bot.indicators import Indicator, load_indicators
 from bot.reminders import Post, due_posts, publish
 from bot.runtime import Desk
-from bot.unanswered import weekly_digest
 from bot.worker import Loop
 from store import leases, notes, privacy
 from store.case_status import CLOSED

@@ -9,13 +9,16 @@ from pathlib import Path
 from slack_bolt import Ack, App, Respond
 
 from bot.partner_search import InvalidCursor
+from bot.unanswered import KIND_NAMES
 from handlers import slack_blocks as blocks
 from handlers.slack.services import REFUSAL, Services
 
-STAFF_VERBS = ("cases", "case", "export", "report", "groups")
+STAFF_VERBS = ("cases", "case", "export", "report", "groups", "unanswered")
+UNANSWERED_SHOWN = 15
 SCOPES = ("mine", "open", "all")
 HELP = ("*/kyodo の使い方*\n• `/kyodo ask 質問` ナレッジの回答（自分だけに表示）\n• `/kyodo cases [mine|open|all]` 案件一覧\n"
         "• `/kyodo case 受付番号` 案件の詳細\n• `/kyodo groups 検索語` 団体名簿の検索（非公開の団体も含む）\n"
+        "• `/kyodo unanswered` 窓口が答えられなかった質問（似た質問ごと、多い順）\n"
         "• `/kyodo report [年度]` 成果指標のレポート（グラフと表、DM に届きます）\n"
         "• `/kyodo export [2026 | 2026-04 | 2026-04-01..2026-06-30]` 案件の CSV（DM に届きます）\n"
         "• `/kyodo help` この説明")
@@ -71,7 +74,21 @@ def staff_answer(services: Services, verb: str, rest: str, user: str) -> str:
         return f"{blocks.answers_text(case)}\n*ステータス*: {case.status}"
     if verb == "export":
         return export(services, rest, user)
+    if verb == "unanswered":
+        return unanswered(services)
     return annual_report(services, rest, user)
+
+
+def unanswered(services: Services) -> str:
+    groups = services.desk.unanswered()
+    if not groups:
+        return "この90日間に窓口が答えられなかった質問はありません。"
+    lines = [f"*窓口が答えられなかった質問* {sum(g.count for g in groups)}件（{len(groups)}グループ、多い順）"]
+    for group in groups[:UNANSWERED_SHOWN]:
+        kinds = "、".join(f"{KIND_NAMES.get(k, k)} {n}" for k, n in group.kinds.items())
+        lines.append(f"• {group.count}件（{kinds}）: " + " ／ ".join(f"「{blocks.escape(q)}」" for q in group.questions[:3]))
+    lines.append("直し方: `kyodo-desk kb faq add` / `kb faq link`（数秒で回答に反映）")
+    return "\n".join(lines)
 
 
 def export(services: Services, period: str, user: str) -> str:

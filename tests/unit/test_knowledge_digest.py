@@ -1,5 +1,5 @@
 """The weekly digest of unanswered questions: posted to the staff channel once, on the first
-business day of the week from 09:00 JST, through the reminders' ledger."""
+business day of the week from 09:00 JST, through the reminders' ledger; and /kyodo unanswered."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -9,11 +9,17 @@ from sqlmodel import Session, select
 
 from app.settings import Settings
 from bot.runtime import Desk
+from bot.staffdesk import StaffDesk
+from handlers.config import SlackConfig
+from handlers.slack import commands
+from handlers.slack.services import Services, StaffDirectory
+from handlers.slack_blocks import REFUSAL
 from scheduler.jobs import registry_for, run_due
 from store import notes
 from store.db import session_scope
 from store.models import Outbox
 from tests.support.chat import JST
+from tests.unit.test_slack_listeners import Ack, FakeClient
 
 MONDAY = datetime(2026, 12, 7, 9, 5, tzinfo=JST)
 
@@ -56,3 +62,20 @@ def test_after_a_monday_holiday_the_digest_waits_for_tuesday(db, kb):
     registry = registry_for(desk)
     assert run_due(desk, registry, holiday) == []
     assert [p.job for p in run_due(desk, registry, holiday + timedelta(days=1))] == ["knowledge-digest"]
+
+
+def test_kyodo_unanswered_lists_the_groups_to_staff_only_escaped(db, kb):
+    desk = desk_with_notes(db, kb)
+    with session_scope(db) as session:
+        notes.add(session, "wrong", "<!channel> センターの駐車場", "place-centre", 0.0, "line", MONDAY)
+    client = FakeClient()
+    config = SlackConfig(bot_token="xoxb", signing_secret="s", staff_channel="CSTAFF", staff_user_ids=("USTAFF1",))
+    services = Services(config, client, StaffDesk(desk), StaffDirectory(client, config))
+    answers: list[dict] = []
+    commands.kyodo(services, Ack(), {"text": "unanswered", "user_id": "UOUTSIDER"}, lambda **kw: answers.append(kw))
+    commands.kyodo(services, Ack(), {"text": "unanswered", "user_id": "USTAFF1"}, lambda **kw: answers.append(kw))
+    assert answers[0]["text"] == REFUSAL
+    listing = answers[1]["text"]
+    assert answers[1]["response_type"] == "ephemeral" and "5件（3グループ" in listing
+    assert listing.splitlines()[1].startswith("• 3件（お答えできず 2、違う 1）")
+    assert "<!channel>" not in listing and "&lt;!channel&gt;" in listing
