@@ -175,8 +175,9 @@ def forget_events(session: Session, event_ids: list[int]) -> None:
 
 def apply_retention(session: Session, now: datetime, years: int, closed: frozenset[str],
                     transient_days: int = 30) -> dict[str, int]:
-    """Anonymise closed cases untouched for `years`; drop delivered messages, handled events and idle
-    conversations older than `transient_days` (they repeat what citizens typed)."""
+    """Anonymise closed cases untouched for `years` (their Slack threads cleared as on an erasure);
+    drop delivered messages, handled events and idle conversations older than `transient_days`
+    (they repeat what citizens typed)."""
     cutoff = now - timedelta(days=365 * years)
     old = list(session.exec(select(Case).where(col(Case.status).in_(closed), col(Case.updated_at) < cutoff,
                                                col(Case.user_id) != ERASED)))
@@ -185,6 +186,7 @@ def apply_retention(session: Session, now: datetime, years: int, closed: frozens
     transient = now - timedelta(days=transient_days)
     counts = {
         "cases": len(old),
+        **_erase_staff_side(session, old),
         "messages": _delete(session, Outbox, col(Outbox.created_at) < transient,
                             (col(Outbox.status) == "sent")
                             | ((col(Outbox.channel) == "web") & (col(Outbox.status) == "pending"))),  # a page never polled again

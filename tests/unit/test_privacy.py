@@ -86,7 +86,9 @@ def test_retention_anonymises_closed_cases_past_the_period_only(db, kb):
                 case.updated_at = long_ago
             if case.user_id != "user:old-open":
                 case.status = "完了"
+            case.slack_channel, case.slack_ts = "CSTAFF", f"1700000000.{case.id:06d}"
             session.add(case)
+        old_closed = session.exec(select(Case).where(Case.user_id == "user:old-closed")).one().id
         old_sent = outbox.row(channel="line", target="x", kind="push", payload={"messages": ["名前入り"]})
         waiting = outbox.row(channel="line", target="y", kind="push", payload={"messages": ["未送信"]})
         old_sent.update(status="sent", created_at=now - timedelta(days=40))
@@ -101,6 +103,8 @@ def test_retention_anonymises_closed_cases_past_the_period_only(db, kb):
         assert by_user["user:new-closed"].answers["name"] == "山田花子"
         assert [o.payload for o in session.exec(select(Outbox).where(Outbox.channel == "line")).all()] == [{"messages": ["未送信"]}]
         assert session.exec(select(PrivacyAudit).where(PrivacyAudit.action == "retention")).one()
+        erasures = session.exec(select(Outbox).where(Outbox.kind == privacy.ERASE_THREAD)).all()
+        assert [o.target for o in erasures] == [str(old_closed)]  # its Slack thread is cleared too
 
 
 def test_privacy_erase_cli(tmp_path, kb):
