@@ -13,7 +13,8 @@ from bot.staffactions import EPHEMERAL
 from bot.staffdesk import StaffDesk
 from handlers import slack_blocks as blocks
 from handlers.config import SlackConfig
-from store.models import Case, Outbox
+from store.models import Case
+from store.outbox import OutboxRow
 from store.privacy import ERASE_THREAD
 
 
@@ -29,7 +30,7 @@ class SlackChannel:
     def __init__(self, client: WebClient, desk: StaffDesk, config: SlackConfig):
         self.client, self.desk, self.config = client, desk, config
 
-    def send(self, row: Outbox) -> SendResult:
+    def send(self, row: OutboxRow) -> SendResult:
         payload = row.payload
         if row.kind == "post":  # a scheduled post to the staff channel (reminders, overdue cases)
             return self._call(row, lambda: self.client.chat_postMessage(
@@ -47,7 +48,7 @@ class SlackChannel:
             return self._call(row, lambda: self._erase_thread(case))
         return self._call(row, lambda: self._send_case_row(row, case))
 
-    def _call(self, row: Outbox, call: Callable[[], object]) -> SendResult:
+    def _call(self, row: OutboxRow, call: Callable[[], object]) -> SendResult:
         try:
             call()
         except SlackApiError as exc:
@@ -56,7 +57,7 @@ class SlackChannel:
             return retry_later(row.attempts, exc.__class__.__name__)
         return SendResult("sent")
 
-    def _send_case_row(self, row: Outbox, case: Case) -> None:
+    def _send_case_row(self, row: OutboxRow, case: Case) -> None:
         tz = self.desk.tz
         if row.kind == "card":
             card = blocks.card(case, tz, self.desk.partners_for(case))  # suggestions as of now
@@ -98,7 +99,7 @@ class SlackChannel:
 _GONE_OR_NOT_OURS = ("message_not_found", "cant_delete_message")
 
 
-def _classify(exc: SlackApiError, row: Outbox) -> SendResult:
+def _classify(exc: SlackApiError, row: OutboxRow) -> SendResult:
     headers = exc.response.headers or {}
     return http_outcome(exc.response.status_code, row.attempts, headers.get("Retry-After") or headers.get("retry-after"),
                         f"Slack said {exc.response.get('error', exc.response.status_code)}")
