@@ -710,7 +710,9 @@ class _Conversation:
         mode = self.state.mode
         if mode is Mode.CONSENT:
             form_name = self.state.pending_form or "consultation"
-            self.replies.append(r.consent_notice(self._title(form_name), self.ctx.city, token, self.ctx.retention_years))
+            published = form_name in FORMS and FORMS[form_name].published
+            self.replies.append(r.consent_notice(self._title(form_name), self.ctx.city, token, self.ctx.retention_years,
+                                                 published))
         elif mode is Mode.FORM:
             self.replies.append(self._field_prompt(lead, current))
         elif mode is Mode.CONFIRM:

@@ -79,6 +79,7 @@ class Form:
     title: str
     prefix: str  # of the reference number: S-2026-0001
     fields: tuple[Field, ...]
+    published: bool = False  # once staff approve, the answers are shown to anyone (the group directory)
     # Shown to staff; what citizens read (title, intro, next steps) is the city's (city.yaml).
 
     def field(self, key: str) -> Field:
@@ -188,6 +189,7 @@ GROUP = Form(
     name="group",
     title="団体登録",
     prefix="G",
+    published=True,
     fields=(
         Field("name", "団体名", "登録する団体の名前を教えてください。", max_chars=100),
         Field("kind", "団体の種類", "団体の種類を選んでください。", choices=tuple(PARTNER_VOCABULARY.kinds)),

@@ -45,11 +45,17 @@ def ask_prompt() -> Say:
     return Say("ご質問を文章で送ってください。例:「町内会の活動に使える補助金はある？」", (TO_MENU,))
 
 
-def consent_notice(title: str, city: CityProfile, token: str, retention_years: int) -> Say:
+def consent_notice(title: str, city: CityProfile, token: str, retention_years: int, published: bool = False) -> Say:
+    """`published`: what is entered will be shown to anyone once approved (団体登録)."""
+    purpose, viewers = "ご相談・ご提案への対応と、そのご連絡のためだけ", f"{city.texts.consent_viewers}だけです"
+    if published:
+        purpose = "登録内容の確認、承認後の団体検索への掲載、そのご連絡のため"
+        viewers = (f"{city.texts.consent_viewers}です。承認後は、団体名・種類・分野・地域・できること・さがしていること・"
+                   "ウェブサイト（連絡先は公開に同意した場合だけ）を、団体検索でどなたでも見られます")
     return Say(
         f"{title}の前に、個人情報の取り扱いをご確認ください。\n"
-        "・目的: ご相談・ご提案への対応と、そのご連絡のためだけに使います。\n"
-        f"・見る人: {city.texts.consent_viewers}だけです。\n"
+        f"・目的: {purpose}に使います。\n"
+        f"・見る人: {viewers}。\n"
         f"・保存期間: 対応が終わってから{retention_years}年後に、個人を特定できない形にします。\n"
         f"・取り消し: 入力中は「やめる」でいつでも中止できます。{city.texts.consent_removal}\n"
         "同意いただけますか？",

@@ -185,7 +185,7 @@ def test_starting_over_keeps_the_group(kb, directory):
 
 
 REGISTRATION = [
-    ("say", "団体登録したい", "個人情報の取り扱い"),
+    ("say", "団体登録したい", "承認後は、団体名・種類・分野・地域・できること"),  # the consent says what is published
     ("tap", "同意する", "団体の名前"),
     ("say", "伊島まちづくり防災会", "団体の種類"),
     ("tap", "町内会・自治会", "活動している分野"),
