@@ -63,7 +63,9 @@ def set_status(session: Session, group_id: int, status: str, by: str, now: datet
 
 def stamp(session: Session) -> tuple[int | None, datetime | None]:
     """Changes whenever a group is added or changed (newest id, newest change): an index compares it."""
-    return tuple(session.exec(select(func.max(PartnerGroup.id), func.max(PartnerGroup.updated_at))).one())  # type: ignore[return-value]
+    newest_id, newest_change = session.exec(
+        select(func.max(col(PartnerGroup.id)), func.max(col(PartnerGroup.updated_at)))).one()
+    return newest_id, newest_change
 
 
 def record_introduction(session: Session, case_id: int, group_id: int, staff: str, at: datetime,
