@@ -233,3 +233,10 @@ def test_registration_buttons_fit_line_and_a_tapped_field_is_taken_as_is(kb):
     assert "活動している地域" in chat.tap("環境")
     assert "できること" in chat.tap("市内全域")
     assert chat.state.draft.answers["fields"] == "環境" and chat.state.draft.answers["areas"] == "市内全域"
+
+
+def test_menu_and_help_offer_the_directory(kb):
+    chat = EngineChat(kb)
+    help_text = chat.say("ヘルプ")
+    assert "仲間をさがす" in help_text and "団体を登録する" in help_text
+    assert {"仲間をさがす", "団体を登録する"} <= set(chat.labels)
