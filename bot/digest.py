@@ -42,7 +42,8 @@ def weekly_digest(session: Session, kb: KnowledgeBase, now: datetime, tz: ZoneIn
     if not groups and not stale:
         return None
     sections = [Section((f"この1週間に窓口が答えられなかった質問: {sum(g.count for g in groups)}件"
-                         f"（似た質問をまとめて{len(groups)}グループ、多い順）。", HOW_TO_FIX))]
+                         f"（似た質問をまとめて{len(groups)}グループ、多い順）。", HOW_TO_FIX),
+                        button=("一覧を見る", "unanswered_list", period))]
     for group in groups[:DIGEST_GROUPS]:
         offered = f" ／ 提示した項目: {', '.join(group.entries)}" if group.entries else ""
         sections.append(Section((f"{group.count}件: " + " ／ ".join(f"「{q}」" for q in group.questions[:DIGEST_EXAMPLES])

@@ -37,10 +37,11 @@ class Section:
     mentions: tuple[str, ...] = ()
     report: str | None = None
     report_label: str = "報告する"
+    button: tuple[str, str, str] = ()  # another button beside the lines: (label, action id, value)
 
     def as_payload(self) -> dict:
         return {"lines": list(self.lines), "mentions": list(self.mentions), "report": self.report,
-                "report_label": self.report_label}
+                "report_label": self.report_label, "button": list(self.button)}
 
 
 @dataclass

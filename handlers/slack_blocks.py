@@ -325,6 +325,9 @@ def post_blocks(title: str, sections: list[dict]) -> list[dict]:
         block: dict = {"type": "section", "text": {"type": "mrkdwn", "text": _cut(text)}}
         if section.get("report"):
             block["accessory"] = _button(section["report_label"][:75], "indicator_report", section["report"])
+        elif section.get("button"):
+            label, action_id, value = section["button"]
+            block["accessory"] = _button(label[:75], action_id, value)
         blocks.append(block)
     return blocks
 

@@ -13,7 +13,7 @@ from slack_bolt import Ack, App, Respond
 from bot.registrations import APPROVE, REJECT, REVISE
 from bot.staffactions import CLAIM, REALIZE, REGISTRATION, StaffAction
 from handlers import slack_blocks as blocks
-from handlers.slack.commands import group_page
+from handlers.slack.commands import group_page, unanswered
 from handlers.slack.services import REFUSAL, Services, button_value, request_id, user_of
 from store.models import Case
 
@@ -33,6 +33,7 @@ def register(app: App, services: Services) -> None:
     app.action("registration_revise")(partial(open_case_modal, services, partial(blocks.registration_modal, decision=REVISE)))
     app.action("registration_reject")(partial(open_case_modal, services, partial(blocks.registration_modal, decision=REJECT)))
     app.action("groups_more")(partial(more_groups, services))
+    app.action("unanswered_list")(partial(list_unanswered, services))
 
 
 def claim(services: Services, ack: Ack, body: dict) -> None:
@@ -63,6 +64,13 @@ def detail(services: Services, ack: Ack, body: dict) -> None:
         services.tell(user, problem)
         return
     services.tell(user, blocks.case_detail(case, services.desk.history(case.id), services.desk.tz))
+
+
+def list_unanswered(services: Services, ack: Ack, body: dict) -> None:
+    """The digest's 一覧を見る: every group of unanswered questions, to the staff member alone."""
+    ack()
+    user = user_of(body)
+    services.tell(user, unanswered(services) if services.staff.is_staff(user) else REFUSAL)
 
 
 def open_indicator(services: Services, ack: Ack, body: dict) -> None:

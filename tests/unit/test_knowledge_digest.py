@@ -11,15 +11,15 @@ from app.settings import Settings
 from bot.runtime import Desk
 from bot.staffdesk import StaffDesk
 from handlers.config import SlackConfig
-from handlers.slack import commands
+from handlers.slack import actions, commands
 from handlers.slack.services import Services, StaffDirectory
-from handlers.slack_blocks import REFUSAL
+from handlers.slack_blocks import REFUSAL, post_blocks
 from scheduler.jobs import registry_for, run_due
 from store import notes
 from store.db import session_scope
 from store.models import Outbox
 from tests.support.chat import JST
-from tests.unit.test_slack_listeners import Ack, FakeClient
+from tests.unit.test_slack_listeners import Ack, FakeClient, click
 
 MONDAY = datetime(2026, 12, 7, 9, 5, tzinfo=JST)
 
@@ -51,6 +51,7 @@ def test_the_digest_posts_once_on_monday_morning(db, kb):
     assert "3件" in lines[0] and "2グループ" in lines[0]
     assert lines[2].startswith("2件: 「センターに駐車場はありますか」") and "ゴミの収集日" in lines[3]
     assert not any("先々週" in line for line in lines)
+    assert post["sections"][0]["button"] == ["一覧を見る", "unanswered_list", "2026-W50"]
 
 
 def test_after_a_monday_holiday_the_digest_waits_for_tuesday(db, kb):
@@ -79,3 +80,18 @@ def test_kyodo_unanswered_lists_the_groups_to_staff_only_escaped(db, kb):
     assert answers[1]["response_type"] == "ephemeral" and "5件（3グループ" in listing
     assert listing.splitlines()[1].startswith("• 3件（お答えできず 2、違う 1）")
     assert "<!channel>" not in listing and "&lt;!channel&gt;" in listing
+
+
+def test_the_digests_button_lists_every_group_to_the_staff_member(db, kb):
+    desk = desk_with_notes(db, kb)
+    client = FakeClient()
+    config = SlackConfig(bot_token="xoxb", signing_secret="s", staff_channel="CSTAFF", staff_user_ids=("USTAFF1",))
+    services = Services(config, client, StaffDesk(desk), StaffDirectory(client, config))
+    [post] = run_due(desk, registry_for(desk), MONDAY)
+    [header, lead, *_] = post_blocks(post.text, [s.as_payload() for s in post.sections])
+    assert lead["accessory"]["action_id"] == "unanswered_list"
+    actions.list_unanswered(services, Ack(), click("unanswered_list", lead["accessory"]["value"]))
+    actions.list_unanswered(services, Ack(), click("unanswered_list", "x", user="UOUTSIDER"))
+    staff, outsider = client.made("chat_postEphemeral")
+    assert staff["user"] == "USTAFF1" and "センターに駐車場はありますか" in staff["text"]
+    assert outsider["text"] == REFUSAL
