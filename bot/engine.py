@@ -410,6 +410,7 @@ class _Conversation:
             Action.EDIT: (frozenset({Mode.CONFIRM}), False, lambda tap: self._pick_edit()),
             Action.EDIT_FIELD: (frozenset({Mode.PICK_EDIT}), False, lambda tap: self._edit(tap.field)),
             Action.REVIEW: (frozenset({Mode.PICK_EDIT}), False, lambda tap: self._review()),
+            Action.PICKED: (form, True, lambda tap: self._picked()),
         }
 
     def _on_field(self, tap: Tap) -> bool:
@@ -583,7 +584,7 @@ class _Conversation:
             self.replies.pop()
         result = current.check(text, draft.answers, self.ctx.channel)
         if isinstance(result, Valid):
-            self._set_answer(current, result.value)
+            self._set_answer(current, self._with_picked(current, result.value))
             return
         if side_questions and looks_like_question(text):
             if self._knowledge(text):
@@ -613,10 +614,33 @@ class _Conversation:
     def _choose(self, index: str) -> None:
         current = self.form.field(self.draft.asking or "")
         offered = current.offered(self.ctx.channel)
-        if index.isdecimal() and index.isascii() and int(index) < len(offered):
-            self._set_answer(current, offered[int(index)])
-        else:
+        if not (index.isdecimal() and index.isascii() and int(index) < len(offered)):
             self._stale()
+        elif current.multiple:
+            self._toggle(offered[int(index)])
+        else:
+            self._set_answer(current, offered[int(index)])
+
+    def _toggle(self, choice: str) -> None:
+        """A tap on a field that takes several: picked, or unpicked when tapped again."""
+        picked = self.draft.picked
+        if choice in picked:
+            picked.remove(choice)
+        else:
+            picked.append(choice)
+        self._prompt_again()
+
+    def _picked(self) -> None:
+        if self.draft.picked:
+            self._set_answer(self.form.field(self.draft.asking or ""), "、".join(self.draft.picked))
+        else:
+            self._prompt_again(lead="ひとつ以上選んでください。")
+
+    def _with_picked(self, current: Field, value: str) -> str:
+        """A typed answer to a field that takes several adds to what was tapped before it."""
+        if not (current.multiple and self.draft.picked):
+            return value
+        return "、".join(dict.fromkeys([*self.draft.picked, *value.split("、")]))
 
     def _set_answer(self, current: Field, value: str) -> None:
         draft, form = self.draft, self.form
@@ -628,7 +652,7 @@ class _Conversation:
         if current.key in draft.history:
             draft.history.remove(current.key)
         draft.history.append(current.key)
-        draft.failures, draft.pending_text = 0, None
+        draft.failures, draft.pending_text, draft.picked = 0, None, []
         added = [f.label for f in form.expected(draft.answers) if f.key not in expected_before]
         self._advance(lead=r.added_fields(added) if added else "")
 
@@ -730,7 +754,7 @@ class _Conversation:
         expected = [f.key for f in form.expected(draft.answers)]
         number = expected.index(asking.key) + 1 if asking.key in expected else len(expected)
         say = r.field_prompt(asking, asking.prompt_for(draft.answers), asking.offered(self.ctx.channel), token,
-                             (number, len(expected)), current, lead)
+                             (number, len(expected)), current, lead, picked=tuple(draft.picked))
         if draft.pending_text and asking.accepts_anything:
             say = Say(say.text, (r.use_as_answer_choice(asking, token),) + say.choices)
         return say

@@ -33,6 +33,7 @@ class Field:
     prompt_by_answer: Mapping[str, str] | None = None  # the prompt for the answer `depends_on[0]` was given
     given: bool = False  # filled in by the conversation (the group to meet), never asked nor edited
     open_choices: bool = False  # the buttons are suggestions: typed text goes to the validator
+    multiple: bool = False  # several choices, tapped one by one and then 決定 (or several names typed)
     skipped_value: str | None = None  # stored for スキップ or 「なし」 (None: the skip mark / the word as typed)
 
     def offered(self, channel: str) -> tuple[str, ...]:
@@ -193,12 +194,14 @@ GROUP = Form(
     fields=(
         Field("name", "団体名", "登録する団体の名前を教えてください。", max_chars=100),
         Field("kind", "団体の種類", "団体の種類を選んでください。", choices=tuple(PARTNER_VOCABULARY.kinds)),
-        Field("fields", "活動分野", "活動している分野を選んでください。いくつでも書けます（例:「防災、子ども」）。",
-              choices=ACTIVITY_FIELDS[:FIELD_BUTTONS], open_choices=True, hint="分野: " + "、".join(ACTIVITY_FIELDS),
+        Field("fields", "活動分野", "活動している分野を選んで「決定」を押してください（いくつでも）。"
+              "文字で「防災、子ども」のように書いても大丈夫です。",
+              choices=ACTIVITY_FIELDS[:FIELD_BUTTONS], open_choices=True, multiple=True, hint="分野: " + "、".join(ACTIVITY_FIELDS),
               validator=_fixed(v.named_in(lambda text: PARTNER_VOCABULARY.mentions(text).fields, "活動分野",
                                           ACTIVITY_FIELDS))),
-        Field("areas", "活動地域", "活動している地域を選んでください。区や学区をいくつでも書けます（例:「北区、伊島学区」）。",
-              choices=AREA_CHOICES, open_choices=True,
+        Field("areas", "活動地域", "活動している地域を選んで「決定」を押してください（いくつでも）。"
+              "学区は文字で「北区、伊島学区」のように書けます。",
+              choices=AREA_CHOICES, open_choices=True, multiple=True,
               validator=_fixed(v.named_in(lambda text: PARTNER_VOCABULARY.mentions(text).areas, "活動地域",
                                           (*AREA_CHOICES, "〇〇学区")))),
         Field("offers", "できること", "団体として「できること」を教えてください（例: 防災訓練の講師、炊き出しの手伝い）。",

@@ -40,6 +40,7 @@ class Action(StrEnum):
     MORE_GROUPS = "more_groups"  # the next page: `index` is the cursor, `value` names the search
     CONNECT = "connect"  # この団体とつながりたい: `entry` is the group's id
     REGISTER = "register"  # 団体を登録する
+    PICKED = "picked"  # 決定: the choices tapped on a field that takes several
     HELPFUL = "helpful"  # feedback on an answer: 役に立った
     WRONG = "wrong"  # feedback on an answer: 違う
 

@@ -69,8 +69,9 @@ def consent_declined() -> Say:
 
 
 def field_prompt(field: Field, prompt: str, choices: tuple[str, ...], token: str, step: tuple[int, int],
-                 current: str | None = None, lead: str = "") -> Say:
-    """`step`: (this question's number, how many will be asked)."""
+                 current: str | None = None, lead: str = "", picked: tuple[str, ...] = ()) -> Say:
+    """`step`: (this question's number, how many will be asked); `picked`: the choices tapped so far
+    on a field that takes several (marked ✓, with 決定 first)."""
     number, total = step
     lines = [lead] if lead else []
     lines.append(f"（{number}/{total}）{prompt}")
@@ -78,8 +79,13 @@ def field_prompt(field: Field, prompt: str, choices: tuple[str, ...], token: str
         lines.append(field.hint)
     if current and current != SKIPPED:
         lines.append(f"いまの回答: {current}")
-    buttons = [Choice(label, encode(Action.CHOOSE, token=token, field=field.key, index=str(i)))
+    if picked:
+        lines.append(f"選択中: {'、'.join(picked)}（もう一度押すと外せます）")
+    buttons = [Choice(("✓" if label in picked else "") + label,
+                      encode(Action.CHOOSE, token=token, field=field.key, index=str(i)))
                for i, label in enumerate(choices)]
+    if picked:
+        buttons.insert(0, Choice("決定", encode(Action.PICKED, token=token, field=field.key)))
     if field.optional:
         buttons.append(Choice("スキップ", encode(Action.SKIP, token=token, field=field.key)))
     if number > 1:

@@ -28,6 +28,7 @@ class Draft:
     failures: int = 0
     editing: bool = False  # re-asking one field from the summary
     pending_text: str | None = None  # a side question that may have been meant as the answer
+    picked: list[str] = field(default_factory=list)  # choices tapped so far on a field that takes several
 
 
 @dataclass

@@ -129,6 +129,7 @@ def test_registration_on_line_creates_a_group_case_for_staff(line_server):
     person.tap("NPO・市民活動団体")
     person.say("外国人住民の日本語教室と国際交流")
     person.tap("市内全域")
+    person.tap("決定")
     person.say("日本語教室の運営、通訳ボランティア")
     person.say("会場を貸してくれる企業")
     person.say("info@kokusai.example.jp")

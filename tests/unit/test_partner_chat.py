@@ -229,10 +229,18 @@ def test_registration_buttons_fit_line_and_a_tapped_field_is_taken_as_is(kb):
     chat.say("東区の環境サークル")
     chat.tap("NPO・市民活動団体")
     assert len(chat.labels) <= 13 and "防災" in chat.labels and "その他" not in chat.labels
-    assert "（例:「防災、子ども」）" in reply_out(chat) and "人権・平和" in reply_out(chat)  # the rest can be typed
-    assert "活動している地域" in chat.tap("環境")
-    assert "できること" in chat.tap("市内全域")
-    assert chat.state.draft.answers["fields"] == "環境" and chat.state.draft.answers["areas"] == "市内全域"
+    assert "「防災、子ども」" in reply_out(chat) and "人権・平和" in reply_out(chat)  # the rest can be typed
+    assert "ひとつ以上選んでください" in chat.send(Postback(encode(Action.PICKED, token=chat.state.token, field="fields")))
+    chat.tap("環境")
+    assert "選択中: 環境" in chat.tap("防災") and "選択中: 環境、防災" in reply_out(chat)
+    assert chat.labels[0] == "決定" and "✓防災" in chat.labels and len(chat.labels) <= 13
+    chat.tap("✓防災")  # tapped again: left out
+    chat.say("国際交流も")  # typed names add to the tapped ones
+    assert chat.state.draft.answers["fields"] == "環境、国際"
+    chat.tap("北区")
+    chat.tap("市内全域")
+    assert "できること" in chat.tap("決定")
+    assert chat.state.draft.answers["areas"] == "北区、市内全域"
 
 
 def test_menu_and_help_offer_the_directory(kb):
