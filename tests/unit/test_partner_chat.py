@@ -248,3 +248,15 @@ def test_menu_and_help_offer_the_directory(kb):
     help_text = chat.say("ヘルプ")
     assert "仲間をさがす" in help_text and "団体を登録する" in help_text
     assert {"仲間をさがす", "団体を登録する"} <= set(chat.labels)
+
+
+def test_a_search_in_the_middle_of_a_form_keeps_the_form(kb, directory):
+    chat = EngineChat(kb, groups=directory)
+    chat.say("相談したい")
+    chat.tap("同意する")
+    chat.tap("個人")
+    out = chat.send(Postback(encode(Action.FIND_GROUPS, value="北区 防災")))
+    assert len(group_cards(chat)) == 5 and out.rstrip().endswith("（2/7）お名前、または団体名を教えてください。")
+    assert chat.state.mode == "form" and chat.state.draft.answers == {"applicant_type": "個人"}
+    chat.say("北区で防災をやっている団体を探したい")  # typed in a form: the answer to its question
+    assert chat.state.draft.answers["name"] == "北区で防災をやっている団体を探したい"
