@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 import re
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta, tzinfo
 from typing import Protocol
@@ -112,6 +112,7 @@ class Context:
     knowledge: KnowledgeBase
     cases: CaseReader = field(default_factory=NoCases)
     groups: GroupFinder = field(default_factory=NoGroups)
+    forms: Mapping[str, Form] = field(default_factory=lambda: FORMS)  # 団体登録 with the city's own lists
     channel: str = "line"  # where the person is: LINE is offered as a contact method only there
     draft_ttl: timedelta = timedelta(days=7)
     retention_years: int = 5
@@ -181,7 +182,7 @@ class _Conversation:
         """The form of the draft (only called in the modes that have one)."""
         draft = self.state.draft
         assert draft is not None
-        return FORMS[draft.form]
+        return self.ctx.forms[draft.form]
 
     @property
     def draft(self) -> Draft:

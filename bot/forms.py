@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from bot import validators as v
 from knowledge.base import DEFAULT_FOLDER
-from knowledge.partner_vocabulary import load_partner_vocabulary
+from knowledge.partner_vocabulary import PartnerVocabulary, load_partner_vocabulary
 
 APPLICANT_TYPES = ("個人", "町内会・自治会", "NPO・市民活動団体", "事業者", "学校・大学", "その他")
 CONTACT_METHODS = ("LINE", "電話", "メール")
@@ -180,41 +180,57 @@ PROPOSAL = Form(
 
 # 団体登録: the directory's fields (bot/partners.py), under the keys the staff's approval reads
 # (bot/registrations.py); fields and areas as 「、」-joined names of the city's partner-fields.yaml.
-PARTNER_VOCABULARY = load_partner_vocabulary(DEFAULT_FOLDER)
-ACTIVITY_FIELDS = tuple(PARTNER_VOCABULARY.fields)
-AREA_CHOICES = (*PARTNER_VOCABULARY.wards, PARTNER_VOCABULARY.citywide)
 FIELD_BUTTONS = 10  # of the activity fields; the others are typed (LINE: 13 quick replies in all)
 YES_NO = ("はい", "いいえ")
 
-GROUP = Form(
-    name="group",
-    title="団体登録",
-    prefix="G",
-    published=True,
-    fields=(
-        Field("name", "団体名", "登録する団体の名前を教えてください。", max_chars=100),
-        Field("kind", "団体の種類", "団体の種類を選んでください。", choices=tuple(PARTNER_VOCABULARY.kinds)),
+
+def _vocabulary_fields(vocabulary: PartnerVocabulary) -> tuple[Field, ...]:
+    """The questions whose answers come from the city's controlled list: kind, fields, areas."""
+    activities = tuple(vocabulary.fields)
+    areas = (*vocabulary.wards, vocabulary.citywide)
+    ward = next(iter(vocabulary.wards), "")
+    return (
+        Field("kind", "団体の種類", "団体の種類を選んでください。", choices=tuple(vocabulary.kinds)),
         Field("fields", "活動分野", "活動している分野を選んで「決定」を押してください（いくつでも）。"
               "文字で「防災、子ども」のように書いても大丈夫です。",
-              choices=ACTIVITY_FIELDS[:FIELD_BUTTONS], open_choices=True, multiple=True, hint="分野: " + "、".join(ACTIVITY_FIELDS),
-              validator=_fixed(v.named_in(lambda text: PARTNER_VOCABULARY.mentions(text).fields, "活動分野",
-                                          ACTIVITY_FIELDS))),
+              choices=activities[:FIELD_BUTTONS], open_choices=True, multiple=True, hint="分野: " + "、".join(activities),
+              validator=_fixed(v.named_in(lambda text: vocabulary.mentions(text).fields, "活動分野", activities))),
         Field("areas", "活動地域", "活動している地域を選んで「決定」を押してください（いくつでも）。"
-              "学区は文字で「北区、伊島学区」のように書けます。",
-              choices=AREA_CHOICES, open_choices=True, multiple=True,
-              validator=_fixed(v.named_in(lambda text: PARTNER_VOCABULARY.mentions(text).areas, "活動地域",
-                                          (*AREA_CHOICES, "〇〇学区")))),
-        Field("offers", "できること", "団体として「できること」を教えてください（例: 防災訓練の講師、炊き出しの手伝い）。",
-              max_chars=1000),
-        Field("seeks", "さがしていること", "さがしている協力や仲間があれば教えてください（なければ「なし」）。",
-              optional=True, skipped_value="", max_chars=1000),
-        Field("contact", "連絡先", "団体の連絡先（電話番号またはメールアドレス）を教えてください。",
-              validator=_fixed(v.phone_or_email)),
-        Field("contact_public", "連絡先の公開",
-              "検索結果に連絡先を載せてもよいですか？「いいえ」の場合は、センターを通じておつなぎします。", choices=YES_NO),
-        Field("url", "ウェブサイト", "ウェブサイトや SNS のアドレスがあれば教えてください（なければ「スキップ」）。",
-              optional=True, skipped_value="", validator=_fixed(v.url)),
-    ),
-)
+              f"学区は文字で「{ward}、〇〇学区」のように書けます。",
+              choices=areas, open_choices=True, multiple=True,
+              validator=_fixed(v.named_in(lambda text: vocabulary.mentions(text).areas, "活動地域", (*areas, "〇〇学区")))),
+    )
+
+
+def group_form(vocabulary: PartnerVocabulary) -> Form:
+    """団体登録 with a city's own kinds, fields and areas."""
+    return Form(
+        name="group",
+        title="団体登録",
+        prefix="G",
+        published=True,
+        fields=(
+            Field("name", "団体名", "登録する団体の名前を教えてください。", max_chars=100),
+            *_vocabulary_fields(vocabulary),
+            Field("offers", "できること", "団体として「できること」を教えてください（例: 防災訓練の講師、炊き出しの手伝い）。",
+                  max_chars=1000),
+            Field("seeks", "さがしていること", "さがしている協力や仲間があれば教えてください（なければ「なし」）。",
+                  optional=True, skipped_value="", max_chars=1000),
+            Field("contact", "連絡先", "団体の連絡先（電話番号またはメールアドレス）を教えてください。",
+                  validator=_fixed(v.phone_or_email)),
+            Field("contact_public", "連絡先の公開",
+                  "検索結果に連絡先を載せてもよいですか？「いいえ」の場合は、センターを通じておつなぎします。", choices=YES_NO),
+            Field("url", "ウェブサイト", "ウェブサイトや SNS のアドレスがあれば教えてください（なければ「スキップ」）。",
+                  optional=True, skipped_value="", validator=_fixed(v.url)),
+        ),
+    )
+
+
+GROUP = group_form(load_partner_vocabulary(DEFAULT_FOLDER))  # the default city's; a desk uses its own (forms_for)
 
 FORMS = {form.name: form for form in (CONSULTATION, PROPOSAL, GROUP)}
+
+
+def forms_for(vocabulary: PartnerVocabulary) -> dict[str, Form]:
+    """The forms of a city: the same, with 団体登録 asking for its own kinds, fields and areas."""
+    return {**FORMS, "group": group_form(vocabulary)}

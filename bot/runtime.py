@@ -17,7 +17,7 @@ from bot import engine as conversation
 from bot.channels import Channel
 from bot.config import DeskConfig
 from bot.engine import CaseView, Context
-from bot.forms import FORMS
+from bot.forms import FORMS, Form, forms_for
 from bot.messages import (
     CloseRelay,
     Effect,
@@ -35,6 +35,7 @@ from bot.partners import GroupDirectory
 from bot.replies import CHECK_CODE_SLOT, REFERENCE_SLOT
 from bot.state import State
 from knowledge.base import KnowledgeBase
+from knowledge.partner_vocabulary import VocabularyError, load_partner_vocabulary
 from knowledge.profile import CityFileError
 from store import case_codes, cases, conversations, notes, outbox
 from store.case_status import CLOSED, FLOW
@@ -71,6 +72,16 @@ class Desk:
     def groups(self) -> GroupDirectory:
         """The directory of groups, loaded on its first use (the city folder's partner-fields.yaml)."""
         return GroupDirectory.for_folder(self.db, self.knowledge.folder, self.config.tz)
+
+    @cached_property
+    def forms(self) -> dict[str, Form]:
+        """The forms, 団体登録 with the city's kinds, fields and areas (the default city's when its folder
+        has no partner-fields.yaml: registrations then wait for staff to fix the folder)."""
+        try:
+            return forms_for(load_partner_vocabulary(self.knowledge.folder))
+        except VocabularyError as exc:
+            log.warning("group registration uses the default city's lists: %s", exc)
+            return FORMS
 
     def handle(self, channel: str, user_id: str, event: Event) -> list[Reply]:
         """One turn for one person, in a transaction of its own."""
@@ -126,6 +137,7 @@ class Desk:
             now=now, knowledge=self.knowledge,
             cases=_StoredCases(session, request.channel, request.user_id, self.config.tz),
             groups=_PublicGroups(self, session),
+            forms=self.forms,
             channel=request.channel,
             draft_ttl=timedelta(days=self.config.draft_ttl_days),
             retention_years=self.config.retention_years,

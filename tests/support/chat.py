@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 from bot.engine import CaseView, Context, NoCases, NoGroups, handle
+from bot.forms import FORMS
 from bot.messages import Card, Choice, Postback, Say, Text
 from bot.state import State
 
@@ -43,14 +44,16 @@ class ListedCases:
 
 
 class EngineChat:
-    def __init__(self, kb, now: datetime | None = None, cases=None, channel: str = "line", groups=None):
+    def __init__(self, kb, now: datetime | None = None, cases=None, channel: str = "line", groups=None, forms=None):
         self.kb, self.state, self.now = kb, State(), now or datetime(2026, 11, 30, 10, 0, tzinfo=JST)
         self.cases, self.channel, self.groups = cases or NoCases(), channel, groups or NoGroups()
+        self.forms = forms or FORMS
         self.replies, self.effects = [], []
 
     def send(self, event) -> str:
         self.now += timedelta(seconds=30)
-        context = Context(now=self.now, knowledge=self.kb, cases=self.cases, channel=self.channel, groups=self.groups)
+        context = Context(now=self.now, knowledge=self.kb, cases=self.cases, channel=self.channel, groups=self.groups,
+                          forms=self.forms)
         turn = handle(self.state, event, context)
         self.state, self.replies, self.effects = turn.state, turn.replies, turn.effects
         return reply_text(self.replies)

@@ -260,3 +260,39 @@ def test_a_search_in_the_middle_of_a_form_keeps_the_form(kb, directory):
     assert chat.state.mode == "form" and chat.state.draft.answers == {"applicant_type": "個人"}
     chat.say("北区で防災をやっている団体を探したい")  # typed in a form: the answer to its question
     assert chat.state.draft.answers["name"] == "北区で防災をやっている団体を探したい"
+
+
+OTHER_CITY_VOCABULARY = """\
+fields:
+  - name: 防災
+  - name: 漁業
+    synonyms: [漁協]
+areas:
+  citywide: {name: 市内全域}
+  wards: [{name: 山手区}, {name: 海辺区}]
+kinds: [{name: 町内会}, {name: その他}]
+"""
+
+
+def test_registration_asks_for_another_citys_own_kinds_fields_and_areas(tmp_path):
+    from app.settings import Settings
+    from bot.forms import GROUP
+    from bot.runtime import Desk
+    from knowledge.base import load_knowledge
+    from tests.unit.test_city_and_forms import tiny_city
+
+    folder = tiny_city(tmp_path)
+    kb = load_knowledge(folder, tmp_path / "cache")
+    assert Desk(None, kb, Settings().desk).forms["group"] is GROUP  # no partner-fields.yaml: the default lists
+    (folder / "partner-fields.yaml").write_text(OTHER_CITY_VOCABULARY, encoding="utf-8")
+    chat = EngineChat(kb, forms=Desk(None, kb, Settings().desk).forms)
+    chat.say("団体登録")
+    chat.tap("同意する")
+    chat.say("海辺の会")
+    assert chat.labels[:2] == ["町内会", "その他"]
+    chat.tap("その他")
+    chat.say("漁協の手伝い")
+    assert chat.labels[:3] == ["山手区", "海辺区", "市内全域"]
+    chat.tap("海辺区")
+    chat.tap("決定")
+    assert chat.state.draft.answers["fields"] == "漁業" and chat.state.draft.answers["areas"] == "海辺区"
