@@ -37,7 +37,7 @@ class Section:
     mentions: tuple[str, ...] = ()
     report: str | None = None
     report_label: str = "報告する"
-    button: tuple[str, str, str] = ()  # another button beside the lines: (label, action id, value)
+    button: tuple[()] | tuple[str, str, str] = ()  # another button beside the lines: (label, action id, value)
 
     def as_payload(self) -> dict:
         return {"lines": list(self.lines), "mentions": list(self.mentions), "report": self.report,

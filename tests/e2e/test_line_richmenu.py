@@ -33,7 +33,8 @@ def test_richmenu_is_created_with_image_then_reused(line_api):
     assert line_api.calls("/v2/bot/richmenu/old-1")  # the outdated menu is deleted
 
     line_api.answer(LIST, {"richmenus": [{"richMenuId": "rm-new", "name": menu_definition()["name"],
-                                          "size": {"width": 2500, "height": 843}, "selected": True, "chatBarText": "メニュー", "areas": []}]})
+                                          "size": {"width": 2500, "height": 843}, "selected": True,
+                                          "chatBarText": "メニュー", "areas": []}]})
     second = run(line_api)
     assert second.returncode == 0 and "rm-new" in second.stdout
     assert len(line_api.calls(CREATE)) == 1  # nothing created the second time
