@@ -19,6 +19,8 @@ MAX_FIELD_LABEL = 60
 MAX_TITLE = 100
 MAX_CARD_BODY = 1500
 MAX_FOOTER = 300
+MAX_BUBBLES = 12  # in a carousel
+CAROUSEL_KINDS = frozenset({"group"})  # cards shown side by side in one message
 
 
 def utf16_len(text: str) -> int:
@@ -76,6 +78,17 @@ def _text_block(text: str, **style) -> dict:
 
 
 def _card(card: Card) -> dict:
+    return _flex(card.title, card.body, _bubble(card), card.choices)
+
+
+def _carousel(cards: list[Card]) -> dict:
+    """Cards side by side (the groups of a search), one message: the quick replies of the last one."""
+    bubbles = [_bubble(fitted(card)) for card in cards[:MAX_BUBBLES]]
+    titles = "、".join(card.title for card in cards)
+    return _flex(titles, "", {"type": "carousel", "contents": bubbles}, cards[-1].choices)
+
+
+def _bubble(card: Card) -> dict:
     body: list[dict] = []
     if card.body:
         body.append(_text_block(card.body, size="sm"))
@@ -96,9 +109,13 @@ def _card(card: Card) -> dict:
             {"type": "button", "style": "primary" if i == 0 and card.kind == "summary" else "link", "height": "sm",
              "action": _action(b)} for i, b in enumerate(card.buttons[:4])
         ]}
-    alt = cut_utf16(f"{card.title}\n{card.body}".strip(), MAX_ALT_TEXT)
-    message = {"type": "flex", "altText": alt, "contents": bubble}
-    quick = _quick_reply(card.choices)
+    return bubble
+
+
+def _flex(title: str, body: str, contents: dict, choices: tuple[Choice, ...]) -> dict:
+    alt = cut_utf16(f"{title}\n{body}".strip(), MAX_ALT_TEXT)
+    message = {"type": "flex", "altText": alt, "contents": contents}
+    quick = _quick_reply(choices)
     if quick:
         message["quickReply"] = quick
     return message
@@ -124,6 +141,15 @@ def _bubble_bytes(card: Card) -> int:
 def render(replies: list[Reply]) -> list[list[dict]]:
     """LINE messages for the replies, in batches of at most five (one request each)."""
     messages: list[dict] = []
+    side_by_side: list[Card] = []
     for reply in replies:
+        if isinstance(reply, Card) and reply.kind in CAROUSEL_KINDS:
+            side_by_side.append(reply)
+            continue
+        if side_by_side:
+            messages.append(_carousel(side_by_side))
+            side_by_side = []
         messages.extend(_text(reply.text, reply.choices) if isinstance(reply, Say) else [_card(fitted(reply))])
+    if side_by_side:
+        messages.append(_carousel(side_by_side))
     return [messages[i:i + MAX_MESSAGES] for i in range(0, len(messages), MAX_MESSAGES)]
