@@ -12,7 +12,7 @@ from handlers.line import LineChannel
 from store import case_status, cases
 from store.models import Case
 from tests.support.live import LINE_SECRET, LINE_TOKEN, post_webhook, postback_event, text_event, wait_until
-from tests.support.slack_fake import button
+from tests.support.slack_fake import button, command
 
 REPLY, PUSH, POST = "/v2/bot/message/reply", "/v2/bot/message/push", "/chat.postMessage"
 STEPS = ["相談したい", "同意する", "町内会・自治会", "岡山東町内会", "子ども食堂を始めたい", "中区", "LINE", "なし", "送信"]
@@ -23,7 +23,7 @@ def _texts(requests) -> str:
     return json.dumps([r.body for r in requests], ensure_ascii=False)
 
 
-def _many_cases(db, user: str, count: int) -> tuple[set[str], set[str]]:
+def _many_cases(db, user: str, count: int, assignee: str | None = None) -> tuple[set[str], set[str]]:
     """`count` cases of one person, one in four still open; returns (open, closed) references."""
     opened, closed = set(), set()
     start = datetime(2026, 4, 1, 9, tzinfo=UTC)
@@ -31,6 +31,7 @@ def _many_cases(db, user: str, count: int) -> tuple[set[str], set[str]]:
         for i in range(count):
             case = cases.create(session, kind="consultation", prefix="S", answers={"content": f"相談{i}"},
                                 channel="line", user_id=f"user:{user}", now=start + timedelta(hours=i), tz=JST)
+            case.assignee = assignee
             if i % 4:
                 case.status = case_status.DONE if i % 2 else case_status.WITHDRAWN
             (closed if i % 4 else opened).add(case.reference)
@@ -119,3 +120,11 @@ def card_ready(server, case_id: int, relay: bool = False) -> bool:
     with Session(server.db) as session:
         case = session.get(Case, case_id)
         return bool(case and case.slack_ts and (case.relay_open or not relay))
+
+
+def test_staff_lists_of_many_cases_are_answered_within_slacks_text_limit(desk_server):
+    _many_cases(desk_server.db, "Ulisted", 120, assignee="U0123456789A")
+    for n, scope in enumerate(("all", "open"), start=1):
+        command(desk_server.url, f"cases {scope}", f"{desk_server.slack.url}/respond/{n}")
+        [answer] = desk_server.slack.wait_for(f"/respond/{n}")
+        assert answer.status == 200 and answer.body["text"].count("S-2026-") >= 30
