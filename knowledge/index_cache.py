@@ -53,7 +53,7 @@ def load(path: Path) -> KnowledgeIndex:
     try:
         with np.load(io.BytesIO(body), allow_pickle=False) as arrays:
             return KnowledgeIndex.restore(_parts({name: arrays[name] for name in arrays.files}))
-    except (KeyError, TypeError, ValueError) as exc:
+    except Exception as exc:  # whatever else is malformed in it: rebuilt, never fatal
         raise CacheMismatch(f"unreadable: {exc.__class__.__name__}") from None
 
 

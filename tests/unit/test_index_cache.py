@@ -2,6 +2,7 @@
 that is altered, torn or not ours is ignored and rebuilt."""
 import hashlib
 import io
+import json
 import logging
 import pickle
 import shutil
@@ -63,6 +64,20 @@ def test_an_altered_cache_file_is_ignored_and_rebuilt(cache, caplog, no_unpickli
     index_cache.load(cache_file)  # written again, whole
 
 
+def _checksummed(arrays: dict) -> bytes:
+    archive = io.BytesIO()
+    np.savez(archive, **arrays)
+    body = archive.getvalue()
+    return index_cache.MAGIC + hashlib.sha256(body).hexdigest().encode() + b"\n" + body
+
+
+@pytest.mark.parametrize("meta", [{"fields": [1, 2]}, {"fields": {"text": {"vocab": 3}}}, [1]])
+def test_a_checksummed_file_of_the_wrong_shape_is_rebuilt(cache, meta):
+    cache_file, answers = cache
+    cache_file.write_bytes(_checksummed({"meta": np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)}))
+    assert _answers(load_knowledge(cache_dir=cache_file.parent)) == answers
+
+
 class _Payload:
     def __reduce__(self):
         return (exec, ("raise SystemExit('the cache ran code')",))
@@ -70,10 +85,7 @@ class _Payload:
 
 def test_a_cache_file_with_a_valid_checksum_but_pickled_objects_runs_no_code(cache, caplog):
     cache_file, answers = cache
-    archive = io.BytesIO()
-    np.savez(archive, meta=np.array([_Payload()], dtype=object))
-    body = archive.getvalue()
-    cache_file.write_bytes(index_cache.MAGIC + hashlib.sha256(body).hexdigest().encode() + b"\n" + body)
+    cache_file.write_bytes(_checksummed({"meta": np.array([_Payload()], dtype=object)}))
     with caplog.at_level(logging.WARNING, logger="knowledge.base"):
         assert _answers(load_knowledge(cache_dir=cache_file.parent)) == answers
     assert "unreadable" in caplog.text
