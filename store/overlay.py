@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Column, func
+from sqlalchemy import JSON, Column, Text, func
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from store import signals
@@ -24,7 +24,7 @@ class KnowledgeOverlay(SQLModel, table=True):
     entry_id: str = Field(default="", max_length=64)  # answer: its own id (staff-N); link: the entry linked to
     question: str = Field(default="", max_length=500)
     title: str = Field(default="", max_length=80)
-    answer: str = ""
+    answer: str = Field(default="", sa_column=Column(Text, nullable=False))  # as long as staff need
     source: str = Field(default="", max_length=200)
     cites: str = Field(default="", max_length=64)
     as_of: str = Field(default="", max_length=10)

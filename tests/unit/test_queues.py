@@ -2,6 +2,8 @@
 messages keep their order, that concurrent claimers never share a row, and that a batch of
 turns isolates the one that fails."""
 import asyncio
+import importlib
+import pkgutil
 import threading
 from datetime import UTC, datetime, timedelta
 
@@ -153,7 +155,10 @@ def test_migrations_build_exactly_the_tables_the_code_declares(db):
     from alembic.migration import MigrationContext
     from sqlmodel import SQLModel
 
-    import store.models  # noqa: F401  (declares the tables)
+    import store
+
+    for module in pkgutil.iter_modules(store.__path__):  # every module that may declare a table
+        importlib.import_module(f"store.{module.name}")
 
     with db.connect() as connection:
         differences = compare_metadata(MigrationContext.configure(connection), SQLModel.metadata)
