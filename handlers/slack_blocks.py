@@ -5,7 +5,7 @@ import json
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from bot.casework import slack_escape
+from bot.casework import slack_escape, slack_pieces
 from bot.forms import FORMS
 from bot.introductions import REALIZED, IntroductionView
 from bot.partner_search import Hit, SearchPage
@@ -134,11 +134,23 @@ def card_text(case: Case) -> str:
 
 
 def answers_text(case: Case) -> str:
+    """The case's answers as one text (cut to a section's length: see answers_blocks for all of them)."""
+    return _cut(_answers(case))
+
+
+def answers_blocks(case: Case) -> list[dict]:
+    """The case's answers in full, for its thread: sections of at most MAX_TEXT characters each
+    (a 2,000-character proposal content escaped for Slack takes two or three)."""
+    return [{"type": "section", "text": {"type": "mrkdwn", "text": piece}}
+            for piece in slack_pieces(_answers(case), MAX_TEXT)[:MAX_POST_SECTIONS + 1]]
+
+
+def _answers(case: Case) -> str:
     form = FORMS.get(case.kind)
     labels = {f.key: f.label for f in form.fields} if form else {}
     lines = [f"*{case.reference} の受付内容*"]
     lines += [f"*{labels.get(key, key)}*: {escape(value)}" for key, value in case.answers.items()]
-    return _cut("\n".join(lines))
+    return "\n".join(lines)
 
 
 def case_detail(case: Case, history: list[CaseEvent], tz: ZoneInfo) -> str:

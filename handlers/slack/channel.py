@@ -68,9 +68,12 @@ class SlackChannel:
                 response = self.client.chat_postMessage(channel=self.config.staff_channel, blocks=card,
                                                         text=blocks.card_text(case))
                 self.desk.place_card(case.id, response["channel"], response["ts"])
+        elif row.kind == "thread_answers":  # every answer in the blocks; the text is their notification
+            self.client.chat_postMessage(channel=case.slack_channel, thread_ts=case.slack_ts,
+                                         text=blocks.answers_text(case), blocks=blocks.answers_blocks(case),
+                                         unfurl_links=False)
         else:
-            text = blocks.answers_text(case) if row.kind == "thread_answers" else row.payload["text"]
-            self.client.chat_postMessage(channel=case.slack_channel, thread_ts=case.slack_ts, text=text,
+            self.client.chat_postMessage(channel=case.slack_channel, thread_ts=case.slack_ts, text=row.payload["text"],
                                          unfurl_links=False)
 
 
