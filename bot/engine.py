@@ -16,6 +16,7 @@ from datetime import date, datetime, timedelta, tzinfo
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
+from bot import grant_replies
 from bot import replies as r
 from bot.forms import FORMS, Field, Form
 from bot.intents import Intent, detect, find_reference, looks_like_question
@@ -46,6 +47,7 @@ from bot.validators import Valid
 from knowledge.analysis import fold
 from knowledge.answers import Answer
 from knowledge.base import KnowledgeBase
+from knowledge.grants import path_of
 from knowledge.partner_vocabulary import Mentions
 from knowledge.profile import CityProfile
 from store import case_status
@@ -58,7 +60,7 @@ _NO = re.compile(r"^(同意しない|同意しません|いいえ|いや|しな�
 _CHECK_CODE = re.compile(r"^[a-z0-9]{4,8}$")
 _LEAVING = (Intent.CANCEL, Intent.MENU, Intent.BACK, Intent.RESTART)
 _PERSONAL = (Intent.CONSULT, Intent.PROPOSE, Intent.STATUS, Intent.HUMAN, Intent.REGISTER_GROUP)
-_NO_FORM = (Mode.IDLE, Mode.CHECK_CODE, Mode.FIND_GROUPS)  # modes without a draft: form buttons are stale
+_NO_FORM = (Mode.IDLE, Mode.CHECK_CODE, Mode.FIND_GROUPS, Mode.GRANTS)  # modes without a draft: form buttons are stale
 
 
 @dataclass(frozen=True)
@@ -231,6 +233,7 @@ class _Conversation:
             Mode.CONFIRM_CANCEL: self._confirm_cancel_text,
             Mode.CHECK_CODE: self._check_code_text,
             Mode.FIND_GROUPS: self._group_words_text,
+            Mode.GRANTS: self._grant_words_text,
         }
 
     def _idle_text(self, text: str, intent: Intent | None) -> None:
@@ -247,6 +250,8 @@ class _Conversation:
             self._find_groups(text)
         elif intent is Intent.REGISTER_GROUP:
             self._start("group")
+        elif intent is Intent.GRANTS and self.ctx.knowledge.grants.steps:
+            self._grants("")
         elif intent is Intent.STATUS or (reference and len(fold(text)) <= 40):
             self._status(reference)
         elif intent is Intent.MENU:
@@ -389,6 +394,7 @@ class _Conversation:
             Action.REGISTER: lambda tap: self._start("group"),
             Action.HELPFUL: lambda tap: self._feedback(tap, helpful=True),
             Action.WRONG: lambda tap: self._feedback(tap, helpful=False),
+            Action.GRANTS: lambda tap: self._grants(tap.value),
         }
 
     @property
@@ -495,7 +501,7 @@ class _Conversation:
 
     def _stop_checking(self) -> None:
         """Stop waiting for a check code (or for the words of a group search)."""
-        if self.state.mode in (Mode.CHECK_CODE, Mode.FIND_GROUPS):
+        if self.state.mode in (Mode.CHECK_CODE, Mode.FIND_GROUPS, Mode.GRANTS):
             self.state.mode = Mode.IDLE
         self.state.checking, self.state.code_failures = None, 0
 
@@ -548,6 +554,41 @@ class _Conversation:
         if self.state.mode is Mode.IDLE:
             self.replies.append(r.connecting(group))
         self._start("consultation", preset={"group": f"{group.name}（団体ID {group.id}）"})
+
+    # --- 助成金ナビ ------------------------------------------------------------------------
+
+    def _grants(self, path: str) -> None:
+        """The next question for the answers so far (a button's path), or the programs that fit them."""
+        guide = self.ctx.knowledge.grants
+        answers = guide.answers(path)
+        if answers is None:  # a button of an older version of the questions
+            self.replies.append(r.stale_button())
+            answers = {}
+        step = guide.next_step(answers)
+        if step is None:
+            if self.state.mode is Mode.GRANTS:
+                self.state.mode = Mode.IDLE
+            self.state.grant_path = ""
+            self.replies.extend(grant_replies.grant_results(guide, answers, self.ctx.today))
+            return
+        if self.state.mode is Mode.IDLE:
+            self.state.mode = Mode.GRANTS
+        self.state.grant_path = path_of(answers, guide.steps)
+        lead = "" if answers else grant_replies.grant_start_lead()
+        self.replies.append(grant_replies.grant_step(step, self.state.grant_path, len(answers) + 1,
+                                                     len(guide.steps), lead))
+
+    def _grant_words_text(self, text: str, intent: Intent | None) -> None:
+        """An option typed instead of tapped; anything else leaves 助成金ナビ and is taken as usual."""
+        guide = self.ctx.knowledge.grants
+        answers = guide.answers(self.state.grant_path) or {}
+        step = guide.next_step(answers)
+        option = step.option_in(text) if step and intent is None else None
+        if step is None or option is None:
+            self.state.mode = Mode.IDLE
+            self._idle_text(text, intent)
+            return
+        self._grants(path_of({**answers, step.key: option.id}, guide.steps))
 
     # --- the form -------------------------------------------------------------------------
 

@@ -25,6 +25,7 @@ class Intent(StrEnum):
     HUMAN = "human"
     FIND_GROUPS = "find_groups"  # 仲間をさがす: a search of the group directory
     REGISTER_GROUP = "register_group"  # 団体登録
+    GRANTS = "grants"  # 助成金ナビ: 「どの補助金が使える？」
 
 
 COMMAND_MAX_CHARS = 20
@@ -38,6 +39,7 @@ _FIND_GROUPS = re.compile(_GROUP_WORD + r"(さん)?(を|は|が|って)?(探|さ
                           r"|(あ|い)る\?|ありますか|いますか|あれば|いれば|ない\?|いない)|^仲間(を)?さがす$")
 _REGISTER_GROUP = re.compile(r"^(団体|グループ)(を|の)?(登録|掲載)(する|します|したい|をしたい|を?お願い(します)?"
                              r"|を?申し込(む|みたい))?[。!]*$|(団体|グループ)(を|の)?(登録|掲載)(を)?(したい|お願い|申し込)")
+_GRANTS = re.compile(r"どの(補助|助成)(金|制度)|^(補助金|助成金)(を)?(さがす|探す|さがしたい|探したい)[。!]*$")
 
 _COMMANDS: list[tuple[Intent, re.Pattern]] = [
     (Intent.CANCEL, re.compile(r"^(やめ(る|ます|たい|て)?|止め(る|ます)|キャンセル|中止|取り消し|取消|cancel|もういい(です)?)[。!]*$")),
@@ -64,6 +66,8 @@ def detect(text: str) -> Intent | None:
         return Intent.REGISTER_GROUP
     if len(folded) <= 60 and _FIND_GROUPS.search(folded):
         return Intent.FIND_GROUPS
+    if len(folded) <= 60 and _GRANTS.search(folded):
+        return Intent.GRANTS
     if len(folded) > 60 or _QUESTION.search(folded):
         return None
     if re.search(r"提案(が|を)?" + _WISH, folded):

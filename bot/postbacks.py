@@ -43,6 +43,7 @@ class Action(StrEnum):
     PICKED = "picked"  # 決定: the choices tapped on a field that takes several
     HELPFUL = "helpful"  # feedback on an answer: 役に立った
     WRONG = "wrong"  # feedback on an answer: 違う
+    GRANTS = "grants"  # 助成金ナビ: `value` holds the answers so far (option ids joined by /; none: start)
 
 
 # Actions that need no form in progress (the rest carry the form's token).
@@ -56,6 +57,8 @@ PUBLIC_ACTIONS = frozenset({Action.SHOW, Action.MENU, Action.ASK_PROMPT, Action.
 # The partner directory (仲間をさがす・団体登録) needs no form either; a search leaves a form where it was.
 FREE_ACTIONS = FREE_ACTIONS | {Action.FIND_GROUPS, Action.MORE_GROUPS, Action.CONNECT, Action.REGISTER}
 ASIDES = ASIDES | {Action.FIND_GROUPS, Action.MORE_GROUPS}
+# 助成金ナビ's buttons carry every answer so far: they work from anywhere, and leave a form where it was.
+FREE_ACTIONS, ASIDES = FREE_ACTIONS | {Action.GRANTS}, ASIDES | {Action.GRANTS}
 
 # The short keys of the encoding (kept stable: buttons already sent carry them).
 _KEYS = {"token": "t", "field": "f", "index": "i", "value": "v", "reference": "r", "entry": "e", "asked": "q"}

@@ -22,6 +22,7 @@ MENU_CHOICES = (
     Choice("提案する", encode(Action.PROPOSE)),
     Choice("仲間をさがす", encode(Action.FIND_GROUPS)),
     Choice("団体を登録する", encode(Action.REGISTER)),
+    Choice("補助金をさがす", encode(Action.GRANTS)),
     Choice("状況確認", encode(Action.STATUS)),
 )
 TO_STAFF = Choice("職員に相談する", encode(Action.CONSULT))

@@ -17,6 +17,7 @@ class Mode(StrEnum):
     CONFIRM_CANCEL = "confirm_cancel"  # whether to discard the draft
     CHECK_CODE = "check_code"  # the check code of a case the person did not submit from here
     FIND_GROUPS = "find_groups"  # what kind of group to look for (仲間をさがす)
+    GRANTS = "grants"  # the next answer of 助成金ナビ (who, what, where, when)
 
 
 @dataclass
@@ -41,6 +42,7 @@ class State:
     checking: str | None = None  # the reference whose check code is asked for
     code_failures: int = 0
     group_query: str | None = None  # the last group search, for its もっと見る
+    grant_path: str = ""  # 助成金ナビ's answers so far (option ids), for an answer typed instead of tapped
     preset: dict[str, str] = field(default_factory=dict)  # answers the chosen form starts with (the group to meet)
     updated_at: str | None = None
 

@@ -27,6 +27,7 @@ from knowledge.answers import (
 )
 from knowledge.calibration import Features
 from knowledge.entries import Entry, require_entries
+from knowledge.grants import GrantGuide, load_grants
 from knowledge.index import DocumentFields, KnowledgeIndex, SearchResult, analyze_entry
 from knowledge.overlay import Overlay, laid_over
 from knowledge.profile import CityProfile, load_city, load_vocabulary
@@ -57,6 +58,7 @@ class KnowledgeBase:
     index: KnowledgeIndex
     threshold: float = ANSWER_THRESHOLD
     routing: RoutingTable = field(default_factory=RoutingTable)
+    grants: GrantGuide = field(default_factory=GrantGuide)  # 助成金ナビ (grants.yaml)
     registry: dict[str, Source] = field(default_factory=dict)
     _texts: dict[str, str] = field(default_factory=dict)  # normalized title, body and questions by id
     files: tuple[Entry, ...] = ()  # the folder's entries, without staff-made knowledge
@@ -178,8 +180,9 @@ def load_knowledge(folder: Path | str | None = None, cache_dir: Path | str | Non
             _write_cache(cache_file, index)
     routing, _ = load_routing(folder)  # its problems are `kb lint`'s to report
     registry, _ = load_sources(folder)
+    grants, _ = load_grants(folder)
     return KnowledgeBase(folder=folder, profile=profile, analyzer=analyzer, index=index, routing=routing,
-                         registry=registry, _texts=_texts_of(index.entries), files=tuple(index.entries))
+                         grants=grants, registry=registry, _texts=_texts_of(index.entries), files=tuple(index.entries))
 
 
 def _texts_of(entries: list[Entry]) -> dict[str, str]:

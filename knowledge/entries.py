@@ -14,6 +14,7 @@ import yaml
 
 from knowledge import facts as facts_module
 from knowledge.facts import EntryFacts
+from knowledge.grants import GRANTS_FILE, load_grants
 from knowledge.routing import ROUTING_FILE, load_routing
 from knowledge.sources import SOURCES_FILE, load_sources, yaml_syntax_problem
 
@@ -22,7 +23,7 @@ MAX_BODY_CHARS = 400
 MAX_LABEL_CHARS = 20  # a button label on a phone; a longer title needs a `short:` one
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 RESERVED_FILES = {"city.yaml", "synonyms.yaml", "indicators.yaml", "partner-fields.yaml", SOURCES_FILE,
-                  ROUTING_FILE}
+                  ROUTING_FILE, GRANTS_FILE}
 REQUIRED = ("id", "title", "category", "source", "as_of", "body")
 
 
@@ -86,6 +87,7 @@ def load_entries(folder: Path) -> LoadResult:
         _load_file(path, result)
     _check_across(result)
     _check_citations(folder, result)
+    _check_grants(folder, result)
     return result
 
 
@@ -210,6 +212,19 @@ def _check_citations(folder: Path, result: LoadResult) -> None:
     for route in routing.routes:
         if route.source and route.source not in sources:
             result.problems.append(Problem(str(folder / ROUTING_FILE), f"route {route.topic}: unknown source id {route.source}"))
+
+
+def _check_grants(folder: Path, result: LoadResult) -> None:
+    """助成金ナビ (grants.yaml): well formed, each program naming an entry and sources that exist."""
+    guide, problems = load_grants(folder)
+    location = str(folder / GRANTS_FILE)
+    sources, _ = load_sources(folder)
+    entry_ids = {entry.id for entry in result.entries}
+    for program in guide.programs:
+        if program.entry and program.entry not in entry_ids:
+            problems.append(f"program {program.id}: entry {program.entry} does not exist")
+        problems.extend(f"program {program.id}: unknown source id {c}" for c in program.cites if c not in sources)
+    result.problems.extend(Problem(location, message) for message in problems)
 
 
 def require_entries(folder: Path) -> list[Entry]:

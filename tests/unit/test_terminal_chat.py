@@ -26,7 +26,7 @@ def converse(kb, lines: list[str]) -> tuple[list[str], list]:
 
 def test_a_number_outside_the_buttons_is_answered_with_the_range(kb):
     written, events = converse(kb, ["0", "99"])
-    assert written[-3:-1] == ["1〜6 の番号で選んでください。"] * 2
+    assert written[-3:-1] == ["1〜7 の番号で選んでください。"] * 2  # the menu's seven buttons
     assert len(events) == 1  # only the opening menu reached the desk
 
 

@@ -1,0 +1,52 @@
+"""助成金ナビ's replies: one question at a time with a button per option, then a card per program
+that fits (rate, cap, eligibility and whether a round is open today), each with 詳しく見る and 相談する."""
+from __future__ import annotations
+
+import datetime as dt
+
+from bot.messages import Card, Choice, Say
+from bot.postbacks import Action, encode
+from bot.replies import TO_MENU, TO_STAFF
+from knowledge.grants import SEPARATOR, GrantGuide, Program, Step
+
+MAX_PROGRAMS = 3  # with the lead and the closing line, a LINE reply holds at most 5 messages
+START_OVER = Choice("条件を変える", encode(Action.GRANTS))
+CONSULT = Choice("相談する", encode(Action.CONSULT))
+
+
+def grant_step(step: Step, path: str, number: int, total: int, lead: str = "") -> Say:
+    """The next question; each option's button carries the answers so far plus its own."""
+    prefix = f"{path}{SEPARATOR}" if path else ""
+    choices = tuple(Choice(o.label, encode(Action.GRANTS, value=prefix + o.id)) for o in step.options)
+    text = f"{lead}\n" if lead else ""
+    return Say(f"{text}（{number}/{total}）{step.prompt}", choices + (TO_MENU,))
+
+
+def grant_start_lead() -> str:
+    return "使えそうな補助制度を、4つの質問でおさがしします。"
+
+
+def grant_results(guide: GrantGuide, answers: dict[str, str], today: dt.date) -> list[Say | Card]:
+    programs = guide.matches(answers, today)
+    if not programs:
+        return [Say("この条件に合う補助制度は、こちらでは見つかりませんでした。"
+                    "ほかの支援や市との協働のご相談は、職員がお受けします。", (CONSULT, START_OVER, TO_MENU))]
+    conditions = "・".join(guide.label(s.key, answers[s.key]) for s in guide.steps if s.key in answers)
+    lead = f"{conditions}の条件に合いそうな制度は{len(programs)}件です。"
+    if answers.get("when") == "now" and not any(p.open_on(today) for p in programs):
+        lead += "\nいま受付中と確認できる募集回はありません。次の募集時期は相談でお尋ねください。"
+    shown = programs[:MAX_PROGRAMS]
+    cards: list[Say | Card] = [Say(lead)]
+    cards.extend(_program_card(p, today) for p in shown)
+    cards.append(Say("応募できるかどうかは募集要項で決まります。詳しくは相談でお尋ねください。",
+                     (CONSULT, START_OVER, TO_MENU)))
+    return cards
+
+
+def _program_card(program: Program, today: dt.date) -> Card:
+    status = ("受付中　" if program.open_on(today) else "") + program.round_status(today)
+    return Card(title=program.name,
+                fields=(("補助率", program.rate), ("上限", program.cap), ("対象", program.eligibility),
+                        ("募集", status)),
+                buttons=(Choice("詳しく見る", encode(Action.SHOW, entry=program.entry)), TO_STAFF),
+                kind="answer")

@@ -1,0 +1,110 @@
+"""助成金ナビ on the engine alone, with a controllable clock: who, what, how wide, when → the programs
+that fit (rate, cap, eligibility, whether a round is open that day), each with its entry and 相談する."""
+from datetime import datetime
+from pathlib import Path
+
+from bot.intents import Intent, detect
+from bot.messages import Postback
+from bot.postbacks import Action, encode
+from bot.state import Mode
+from knowledge.base import DEFAULT_FOLDER
+from knowledge.entries import load_entries
+from knowledge.grants import GRANTS_FILE
+from tests.support.chat import JST, EngineChat, reply_text
+
+BEFORE_DEADLINE = datetime(2026, 6, 10, 10, 0, tzinfo=JST)
+AFTER_DEADLINE = datetime(2026, 7, 1, 10, 0, tzinfo=JST)
+
+
+def navi(kb, now: datetime, *answers: str) -> EngineChat:
+    chat = EngineChat(kb, now=now)
+    chat.say("どの補助金が使える？")
+    for label in answers:
+        chat.tap(label)
+    return chat
+
+
+def program_cards(chat: EngineChat) -> dict[str, dict[str, str]]:
+    return {r.title: dict(r.fields) for r in chat.replies if getattr(r, "fields", ())}
+
+
+def test_a_chonaikai_planning_a_disaster_drill_gets_kuzukuri_open_before_the_deadline(kb):
+    chat = navi(kb, BEFORE_DEADLINE, "町内会・自治会", "防災訓練など地域の課題への取組", "地域・学区", "すぐ")
+    cards = program_cards(chat)
+    assert list(cards) == ["区づくり推進事業「地域活動部門」"]
+    card = cards["区づくり推進事業「地域活動部門」"]
+    assert "2分の1" in card["補助率"] and "250万円" in card["上限"] and "町内会" in card["対象"]
+    assert card["募集"].startswith("受付中") and "2026年6月30日までです" in card["募集"]
+    assert {"詳しく見る", "職員に相談する", "相談する"} <= set(chat.labels)
+    assert chat.state.mode is Mode.IDLE
+
+
+def test_the_same_round_is_closed_the_day_after_its_deadline(kb):
+    chat = navi(kb, AFTER_DEADLINE, "町内会・自治会", "防災訓練など地域の課題への取組", "地域・学区", "すぐ")
+    card = program_cards(chat)["区づくり推進事業「地域活動部門」"]
+    assert "受付中" not in card["募集"] and "2026年6月30日で終了しました" in card["募集"]
+    assert "いま受付中と確認できる募集回はありません" in reply_text(chat.replies)
+
+
+def test_an_npo_wanting_to_work_with_a_city_department_gets_shimin_kyodo(kb):
+    chat = navi(kb, BEFORE_DEADLINE, "NPO・市民活動団体", "市の課と一緒に取り組む（協働提案）", "市全体", "来年度")
+    cards = program_cards(chat)
+    assert set(cards) == {"市民協働推進事業（NPO提案型）", "市民協働推進事業（行政提案型）"}
+    npo = cards["市民協働推進事業（NPO提案型）"]
+    assert "5分の4" in npo["補助率"] and "200万円" in npo["上限"] and "担当課" in npo["対象"]
+    assert "受付中" not in npo["募集"] and "確認できていません" in npo["募集"]  # no dated round in the sources
+    chat.tap("詳しく見る")
+    assert "NPO提案型" in reply_text(chat.replies)
+
+
+def test_no_fitting_program_says_so_and_offers_a_person(kb):
+    chat = navi(kb, BEFORE_DEADLINE, "個人・その他", "市の課と一緒に取り組む（協働提案）", "区", "今年度中")
+    assert "見つかりませんでした" in reply_text(chat.replies)
+    assert {"相談する", "条件を変える"} <= set(chat.labels)
+
+
+def test_the_menu_button_starts_it_and_answers_may_be_typed(kb):
+    chat = EngineChat(kb, now=BEFORE_DEADLINE)
+    chat.say("メニュー")
+    assert "（1/4）どなたが申し込む予定ですか？" in chat.tap("補助金をさがす")
+    assert "（2/4）" in chat.say("町内会です")
+    assert "（3/4）" in chat.say("防災訓練")
+    assert chat.state.mode is Mode.GRANTS
+    chat.say("センターの場所はどこ？")  # not an option: an ordinary question, and the navi is left
+    assert chat.state.mode is Mode.IDLE and "（4/4）" not in reply_text(chat.replies)
+
+
+def test_a_damaged_button_starts_the_questions_again(kb):
+    chat = EngineChat(kb, now=BEFORE_DEADLINE)
+    text = chat.send(Postback(encode(Action.GRANTS, value="chonaikai/unknown")))
+    assert "以前のやり取り" in text and "（1/4）" in text
+
+
+def test_navi_in_the_middle_of_a_form_leaves_the_form_where_it_was(kb):
+    chat = EngineChat(kb, now=BEFORE_DEADLINE)
+    chat.say("相談したい")
+    chat.tap("同意する")
+    question = reply_text(chat.replies).splitlines()[-1]
+    assert "（1/4）" in chat.send(Postback(encode(Action.GRANTS))) and chat.state.mode is Mode.FORM
+    text = chat.tap("町内会・自治会")
+    assert "（2/4）" in text and question in text
+
+
+def test_the_phrase_is_an_intent_but_questions_about_the_site_are_not():
+    assert detect("どの補助金が使える？") is Intent.GRANTS
+    assert detect("補助金をさがす") is Intent.GRANTS
+    assert detect("助成金ナビってある？") is not Intent.GRANTS  # the site's 助成金ナビ is a knowledge entry
+
+
+def test_lint_names_unknown_options_entries_and_sources(tmp_path: Path):
+    for source in Path(DEFAULT_FOLDER).glob("*.yaml"):
+        (tmp_path / source.name).write_text(source.read_text(encoding="utf-8"), encoding="utf-8")
+    grants = (tmp_path / GRANTS_FILE).read_text(encoding="utf-8")
+    broken = (grants.replace("who: [chonaikai, npo]", "who: [chonaikai, club]", 1)
+              .replace("entry: prog-kuzukuri\n", "entry: prog-nowhere\n", 1)
+              .replace("cites: [kuzukuri, kuzukuri-rounds]", "cites: [kuzukuri, leaflet]", 1))
+    (tmp_path / GRANTS_FILE).write_text(broken, encoding="utf-8")
+    problems = [p.message for p in load_entries(tmp_path).problems]
+    assert any("'club' is not an option" in p for p in problems)
+    assert any("entry prog-nowhere does not exist" in p for p in problems)
+    assert any("unknown source id leaflet" in p for p in problems)
