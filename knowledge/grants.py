@@ -25,6 +25,7 @@ TEXT_FIELDS = ("name", "entry", "rate", "cap", "eligibility")
 class Option:
     id: str
     label: str
+    now: bool = False  # the person means to apply now: the answer says so when no round is open
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,9 @@ class GrantGuide:
         step = next(s for s in self.steps if s.key == key)
         return next(o.label for o in step.options if o.id == option_id)
 
+    def wants_now(self, answers: dict[str, str]) -> bool:
+        return any(o.now and answers.get(s.key) == o.id for s in self.steps for o in s.options)
+
     def matches(self, answers: dict[str, str], today: dt.date) -> list[Program]:
         """The programs that fit, those with a round open today first."""
         fitting = [p for p in self.programs if p.suits(answers)]
@@ -115,7 +119,8 @@ def load_grants(folder: Path) -> tuple[GrantGuide, list[str]]:
 
 def _step(item: dict, problems: list[str]) -> Step:
     key, prompt = str(item.get("key") or ""), str(item.get("prompt") or "")
-    options = tuple(Option(str(o.get("id") or ""), str(o.get("label") or "")) for o in item.get("options") or [])
+    options = tuple(Option(str(o.get("id") or ""), str(o.get("label") or ""), o.get("now") is True)
+                    for o in item.get("options") or [])
     if not key or not prompt or not options or not all(o.id and o.label for o in options):
         problems.append(f"step {key or '?'} needs key:, prompt: and options: (id:, label:)")
     if any(SEPARATOR in o.id for o in options):
