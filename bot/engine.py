@@ -21,6 +21,7 @@ from bot import replies as r
 from bot.forms import FORMS, Field, Form
 from bot.intents import Intent, detect, find_reference, looks_like_question
 from bot.messages import (
+    AnswerGroupUpkeep,
     Card,
     Choice,
     CloseRelay,
@@ -395,6 +396,7 @@ class _Conversation:
             Action.HELPFUL: lambda tap: self._feedback(tap, helpful=True),
             Action.WRONG: lambda tap: self._feedback(tap, helpful=False),
             Action.GRANTS: lambda tap: self._grants(tap.value),
+            Action.GROUP_UPKEEP: self._group_upkeep,
         }
 
     @property
@@ -554,6 +556,20 @@ class _Conversation:
         if self.state.mode is Mode.IDLE:
             self.replies.append(r.connecting(group))
         self._start("consultation", preset={"group": f"{group.name}（団体ID {group.id}）"})
+
+    def _group_upkeep(self, tap: Tap) -> None:
+        """The yearly confirmation's buttons: 変更する starts 団体登録 under the group's name (approval
+        updates the entry); the others are recorded for the group's own applicant (bot/group_upkeep.py)."""
+        if not (tap.entry.isdecimal() and tap.entry.isascii()):
+            self._stale()
+        elif tap.value == "change":
+            group = self.ctx.groups.public_group(int(tap.entry))
+            self._start("group", preset={"name": group.name} if group else None)
+        elif tap.value in ("keep", "no_more"):
+            self.effects.append(AnswerGroupUpkeep(int(tap.entry), tap.value))
+            self.replies.append(r.group_upkeep_answered(tap.value == "keep"))
+        else:
+            self._stale()
 
     # --- 助成金ナビ ------------------------------------------------------------------------
 

@@ -112,7 +112,14 @@ class NoteQuestion:
     confidence: float = 0.0
 
 
-Effect = SubmitCase | SetContactActive | RelayToCase | CloseRelay | WithdrawCase | NoteQuestion
+@dataclass(frozen=True)
+class AnswerGroupUpkeep:
+    """The applicant answered the yearly confirmation of their group (bot/group_upkeep.py)."""
+    group_id: int
+    choice: str  # keep | no_more
+
+
+Effect = SubmitCase | SetContactActive | RelayToCase | CloseRelay | WithdrawCase | NoteQuestion | AnswerGroupUpkeep
 
 
 @dataclass

@@ -44,6 +44,7 @@ class Action(StrEnum):
     HELPFUL = "helpful"  # feedback on an answer: 役に立った
     WRONG = "wrong"  # feedback on an answer: 違う
     GRANTS = "grants"  # 助成金ナビ: `value` holds the answers so far (option ids joined by /; none: start)
+    GROUP_UPKEEP = "group_upkeep"  # the yearly confirmation: `entry` is the group's id, `value` the answer
 
 
 # Actions that need no form in progress (the rest carry the form's token).
@@ -55,7 +56,8 @@ ASIDES = frozenset({Action.STATUS, Action.HELP, Action.SHOW, Action.HUMAN, Actio
 # Actions a group chat may use: nothing personal.
 PUBLIC_ACTIONS = frozenset({Action.SHOW, Action.MENU, Action.ASK_PROMPT, Action.HELP, Action.HELPFUL, Action.WRONG})
 # The partner directory (仲間をさがす・団体登録) needs no form either; a search leaves a form where it was.
-FREE_ACTIONS = FREE_ACTIONS | {Action.FIND_GROUPS, Action.MORE_GROUPS, Action.CONNECT, Action.REGISTER}
+FREE_ACTIONS = FREE_ACTIONS | {Action.FIND_GROUPS, Action.MORE_GROUPS, Action.CONNECT, Action.REGISTER,
+                               Action.GROUP_UPKEEP}
 ASIDES = ASIDES | {Action.FIND_GROUPS, Action.MORE_GROUPS}
 # 助成金ナビ's buttons carry every answer so far: they work from anywhere, and leave a form where it was.
 FREE_ACTIONS, ASIDES = FREE_ACTIONS | {Action.GRANTS}, ASIDES | {Action.GRANTS}

@@ -63,7 +63,9 @@ def _publish(session: Session, desk: Desk, case: Case, staff_id: str, now: datet
         raise CaseworkError(f"{case.reference} の登録内容をそのまま掲載できません: " + "; ".join(problems)
                             + "（「修正依頼」で申請者に確認してください）")
     today = now.astimezone(desk.config.tz).date()
-    table.upsert(session, [{**row, "status": table.PUBLIC, "confirmed_on": today}], staff_id, now)
+    applicant = {"applicant_channel": case.channel, "applicant_user": case.user_id}
+    table.upsert(session, [{**row, **applicant, "status": table.PUBLIC, "confirmed_on": today,
+                            "confirm_asked_on": None}], staff_id, now)
 
 
 def applicant_notice(decision: str, reference: str, name: str, reason: str) -> str:

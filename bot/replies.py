@@ -366,3 +366,11 @@ def connecting(group: GroupCard) -> Say:
 def group_gone() -> Say:
     return Say("この団体は、いまは名簿に掲載されていません。ほかの団体をおさがしになるか、職員にご相談ください。",
                (FIND_AGAIN, TO_STAFF, TO_MENU))
+
+
+def group_upkeep_answered(confirmed: bool) -> Say:
+    """After このままでよい / 今後は案内不要 on the yearly confirmation."""
+    if confirmed:
+        return Say("ご確認ありがとうございます。現在の内容のまま掲載を続けます。", MENU_CHOICES)
+    return Say("承知しました。今後、確認のご案内はお送りしません。内容に変更があるときは「団体を登録する」から"
+               "お知らせください。", MENU_CHOICES)

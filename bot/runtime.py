@@ -12,13 +12,14 @@ from functools import cached_property
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from bot import casework
+from bot import casework, group_upkeep
 from bot import engine as conversation
 from bot.channels import Channel
 from bot.config import DeskConfig
 from bot.engine import CaseView, Context
 from bot.forms import FORMS, Form, forms_for
 from bot.messages import (
+    AnswerGroupUpkeep,
     CloseRelay,
     Effect,
     Event,
@@ -155,6 +156,9 @@ class Desk:
                 conversations.set_contact_active(session, request.channel, request.user_id, effect.active)
             elif isinstance(effect, NoteQuestion):
                 _store_note(session, request.channel, effect, now)
+            elif isinstance(effect, AnswerGroupUpkeep):
+                group_upkeep.answer(session, effect.group_id, request.channel, request.user_id, effect.choice,
+                                    now.astimezone(self.config.tz).date(), now)
             else:
                 self._casework(session, request.channel, request.user_id, effect, now)
         return [_fill(reply, reference, code) for reply in turn.replies]

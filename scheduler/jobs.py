@@ -18,6 +18,7 @@ from pathlib import Path
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 
+from bot import group_upkeep
 from bot.digest import weekly_digest
 from bot.indicators import Indicator, load_indicators
 from bot.reminders import Post, due_posts, publish
@@ -70,6 +71,14 @@ class DeskJobs:
             counts["question notes"] = notes.prune(session, self.desk.clock())
         log.info("retention: %s", counts)
 
+    def group_upkeep(self) -> None:
+        """Daily: groups not confirmed for a year are asked (the ledger: never twice), unanswered ones hidden."""
+        with session_scope(self.desk.db) as session:
+            done = group_upkeep.run(session, self.desk.channels, self.desk.clock(), self.desk.config.tz)
+        log.info("group upkeep: %d asked, %d hidden", len(done.asked), len(done.hidden))
+        if (done.asked or done.hidden) and self.on_queued:
+            self.on_queued()
+
     def start(self) -> BackgroundScheduler:
         tz = self.desk.config.tz
         scheduler = BackgroundScheduler(timezone=tz, job_defaults={
@@ -79,6 +88,7 @@ class DeskJobs:
             "overdue-cases": (self.tick, CronTrigger(day_of_week="mon-fri", hour=9, minute=30, timezone=tz)),
             "knowledge-digest": (self.tick, CronTrigger(day_of_week="mon-fri", hour=9, minute=0, timezone=tz)),
             "retention": (self.retention, CronTrigger(hour=3, minute=0, timezone=tz)),
+            "group-upkeep": (self.group_upkeep, CronTrigger(hour=10, minute=0, timezone=tz)),
         }
         for job_id, (job, trigger) in schedule.items():
             scheduler.add_job(job, trigger, id=job_id, replace_existing=True)

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func
+from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
 from store.models import Introduction, PartnerGroup
@@ -125,3 +125,28 @@ def period_bounds(period: str) -> tuple[date, date]:
     if not 1 <= month <= 12:
         raise ValueError(f"period {period!r}: no month {month}")
     return date(year, month, 1), date(year + month // 12, month % 12 + 1, 1)
+
+
+def unconfirmed_since(session: Session, before: date) -> list[PartnerGroup]:
+    """Public groups registered through the chat, not confirmed since before `before`, that did
+    not opt out of the yearly confirmation: the ones to ask (or to hide when they never answered)."""
+    return list(session.exec(select(PartnerGroup).where(
+        PartnerGroup.status == PUBLIC, PartnerGroup.applicant_user != "", col(PartnerGroup.confirm_opt_out).is_(False),
+        col(PartnerGroup.confirmed_on).is_not(None), col(PartnerGroup.confirmed_on) < before,
+    ).order_by(col(PartnerGroup.id))))
+
+
+def of_applicant(session: Session, group_id: int, channel: str, user_key: str) -> PartnerGroup | None:
+    """The group, when this person registered it."""
+    group = session.get(PartnerGroup, group_id)
+    if group is None or (group.applicant_channel, group.applicant_user) != (channel, user_key) or not user_key:
+        return None
+    return group
+
+
+def forget_applicant(session: Session, channel: str, user_key: str) -> int:
+    """The person is no longer named as any group's applicant (erasure)."""
+    result = session.execute(update(PartnerGroup).where(col(PartnerGroup.applicant_channel) == channel,
+                                                        col(PartnerGroup.applicant_user) == user_key)
+                             .values(applicant_channel="", applicant_user=""))
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -179,6 +179,10 @@ class PartnerGroup(SQLModel, table=True):
     status: str = Field(default="申請中", max_length=8)  # 申請中 | 公開 | 非公開 | 終了
     updated_by: str = Field(default="", max_length=128)
     updated_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False, index=True))
+    applicant_channel: str = Field(default="", max_length=16)  # who registered it in the chat ("" otherwise)
+    applicant_user: str = Field(default="", max_length=128)
+    confirm_asked_on: date | None = None  # the first yearly confirmation message not yet answered
+    confirm_opt_out: bool = False  # 今後は案内不要
 
 
 class Introduction(SQLModel, table=True):

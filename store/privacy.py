@@ -21,7 +21,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import CursorResult
 from sqlmodel import Session, SQLModel, col, select
 
-from store import outbox
+from store import groups, outbox
 from store.cases import by_reference
 from store.models import (
     Case,
@@ -115,7 +115,8 @@ def erase_person(session: Session, person: Person, actor: str, now: datetime, au
     for case in their_cases:
         _anonymize(session, case, now)
     counts = {"cases": len(their_cases), **_erase_staff_side(session, their_cases),
-              **_erase_conversation(session, person)}
+              **_erase_conversation(session, person),
+              "group applicants": groups.forget_applicant(session, person.channel, person.user_key)}
     subject = audit_key.subject(session, person.channel, person.user_key)
     session.merge(Erasure(subject=subject, erased_at=now))
     session.add(PrivacyAudit(at=now, actor=actor, action="erase", subject=subject,
