@@ -60,7 +60,8 @@ _YES = re.compile(r"^(同意(する|します)?|はい|ok|オッケー|おっけ
 _NO = re.compile(r"^(同意しない|同意しません|いいえ|いや|しない|しません|no)[。!]*$")
 _CHECK_CODE = re.compile(r"^[a-z0-9]{4,8}$")
 _LEAVING = (Intent.CANCEL, Intent.MENU, Intent.BACK, Intent.RESTART)
-_PERSONAL = (Intent.CONSULT, Intent.PROPOSE, Intent.STATUS, Intent.HUMAN, Intent.REGISTER_GROUP)
+_PERSONAL = (Intent.CONSULT, Intent.PROPOSE, Intent.STATUS, Intent.HUMAN, Intent.REGISTER_GROUP,
+             Intent.UPDATE_GROUP, Intent.LEAVE_GROUP)
 _NO_FORM = (Mode.IDLE, Mode.CHECK_CODE, Mode.FIND_GROUPS, Mode.GRANTS)  # modes without a draft: form buttons are stale
 
 
@@ -122,6 +123,7 @@ class Context:
     private: bool = True  # False in a group chat: no personal data is asked for there
     relay: str | None = None  # reference of the case a person has taken: messages go to its thread
     tz: tzinfo = ZoneInfo("Asia/Tokyo")  # the city's: answers compare dated facts with its date
+    own_groups: tuple[tuple[int, str], ...] = ()  # (id, name) of the groups this person registered
 
     @property
     def city(self) -> CityProfile:
@@ -251,6 +253,8 @@ class _Conversation:
             self._find_groups(text)
         elif intent is Intent.REGISTER_GROUP:
             self._start("group")
+        elif intent in (Intent.UPDATE_GROUP, Intent.LEAVE_GROUP):
+            self._own_groups(change=intent is Intent.UPDATE_GROUP)
         elif intent is Intent.GRANTS and self.ctx.knowledge.grants.steps:
             self._grants("")
         elif intent is Intent.STATUS or (reference and len(fold(text)) <= 40):
@@ -564,12 +568,21 @@ class _Conversation:
             self._stale()
         elif tap.value == "change":
             group = self.ctx.groups.public_group(int(tap.entry))
-            self._start("group", preset={"name": group.name} if group else None)
-        elif tap.value in ("keep", "no_more"):
+            name = dict(self.ctx.own_groups).get(int(tap.entry)) or (group.name if group else "")
+            self._start("group", preset={"name": name} if name else None)
+        elif tap.value in r.UPKEEP_ANSWERS:
             self.effects.append(AnswerGroupUpkeep(int(tap.entry), tap.value))
-            self.replies.append(r.group_upkeep_answered(tap.value == "keep"))
+            self.replies.append(r.group_upkeep_answered(tap.value))
         else:
             self._stale()
+
+    def _own_groups(self, change: bool) -> None:
+        """団体情報の変更 / 団体の登録をやめる, for the groups this person registered."""
+        owned = self.ctx.own_groups
+        if change and len(owned) == 1:
+            self._group_upkeep(Tap(Action.GROUP_UPKEEP, entry=str(owned[0][0]), value="change"))
+        else:
+            self.replies.append(r.own_groups(owned, change))
 
     # --- 助成金ナビ ------------------------------------------------------------------------
 

@@ -24,7 +24,8 @@ ASK_AFTER = timedelta(days=365)
 ASK_EVERY_DAYS = 30
 HIDE_AFTER = timedelta(days=60)
 HIDDEN = "非公開"
-KEEP, CHANGE, NO_MORE = "keep", "change", "no_more"
+KEEP, CHANGE, NO_MORE, WITHDRAW = "keep", "change", "no_more", "withdraw"
+ENDED = "終了"
 ACTOR = "kyodo-desk（年次確認）"
 
 
@@ -83,7 +84,8 @@ def _hide(session: Session, group: PartnerGroup, now: datetime) -> None:
 
 def answer(session: Session, group_id: int, channel: str, user_key: str, choice: str, today: date,
            now: datetime) -> bool:
-    """The applicant's answer: このままでよい confirms today, 今後は案内不要 stops the messages.
+    """The applicant's answer: このままでよい confirms today, 今後は案内不要 stops the messages,
+    登録をやめる ends the entry (終了) and tells the staff channel.
     False when the group is not theirs (nothing changes)."""
     group = table.of_applicant(session, group_id, channel, user_key)
     if group is None:
@@ -92,6 +94,11 @@ def answer(session: Session, group_id: int, channel: str, user_key: str, choice:
         group.confirmed_on, group.confirm_asked_on = today, None
     elif choice == NO_MORE:
         group.confirm_opt_out = True
+    elif choice == WITHDRAW and group.status != ENDED:
+        group.status = ENDED
+        outbox.enqueue(session, channel="slack", target="staff", kind="post", payload={
+            "text": f"団体「{group.name}」（ID {group.id}）は、登録した方の申し出により掲載を取りやめました（状態: 終了）。",
+            "sections": []}, dedupe_key=f"group-ended:{group.id}:{now.isoformat()}")
     group.updated_by, group.updated_at = ACTOR, now
     session.add(group)
     return True

@@ -25,6 +25,8 @@ class Intent(StrEnum):
     HUMAN = "human"
     FIND_GROUPS = "find_groups"  # 仲間をさがす: a search of the group directory
     REGISTER_GROUP = "register_group"  # 団体登録
+    UPDATE_GROUP = "update_group"  # 団体情報の変更 (the person's own registered group)
+    LEAVE_GROUP = "leave_group"  # 団体の登録をやめる
     GRANTS = "grants"  # 助成金ナビ: 「どの補助金が使える？」
 
 
@@ -40,6 +42,8 @@ _FIND_GROUPS = re.compile(_GROUP_WORD + r"(さん)?(を|は|が|って)?(探|さ
 _REGISTER_GROUP = re.compile(r"^(団体|グループ)(を|の)?(登録|掲載)(する|します|したい|をしたい|を?お願い(します)?"
                              r"|を?申し込(む|みたい))?[。!]*$|(団体|グループ)(を|の)?(登録|掲載)(を)?(したい|お願い|申し込)")
 _GRANTS = re.compile(r"どの(補助|助成)(金|制度)|^(補助金|助成金)(を)?(さがす|探す|さがしたい|探したい)[。!]*$")
+_UPDATE_GROUP = re.compile(r"(団体|グループ)(の)?(情報|登録|掲載)(内容)?(の|を)?(変更|修正|更新)")
+_LEAVE_GROUP = re.compile(r"(団体|グループ)(の)?(登録|掲載)(を)?(やめ|止め|取りやめ|取り止め|取り消|取消|削除|解除)")
 
 _COMMANDS: list[tuple[Intent, re.Pattern]] = [
     (Intent.CANCEL, re.compile(r"^(やめ(る|ます|たい|て)?|止め(る|ます)|キャンセル|中止|取り消し|取消|cancel|もういい(です)?)[。!]*$")),
@@ -62,6 +66,10 @@ def detect(text: str) -> Intent | None:
         for intent, pattern in _COMMANDS:
             if pattern.search(folded):
                 return intent
+    if _LEAVE_GROUP.search(folded):
+        return Intent.LEAVE_GROUP
+    if _UPDATE_GROUP.search(folded):
+        return Intent.UPDATE_GROUP
     if _REGISTER_GROUP.search(folded):
         return Intent.REGISTER_GROUP
     if len(folded) <= 60 and _FIND_GROUPS.search(folded):

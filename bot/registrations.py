@@ -73,7 +73,7 @@ def applicant_notice(decision: str, reference: str, name: str, reason: str) -> s
     group = f"「{name}」" if name else "団体"
     if decision == APPROVE:
         return (f"【{reference}】{group}の団体登録を承認しました。団体検索に掲載しましたので、ご確認ください。"
-                "登録内容の変更や掲載の取りやめは、いつでもお申し出ください。")
+                "登録内容の変更は「団体情報の変更」、掲載の取りやめは「団体の登録をやめる」と送ってください。")
     if decision == REVISE:
         return (f"【{reference}】{group}の団体登録について、次の点の修正をお願いします。\n{reason}\n"
                 "お手数ですが、修正のうえ、もう一度お申し込みください。")

@@ -368,9 +368,30 @@ def group_gone() -> Say:
                (FIND_AGAIN, TO_STAFF, TO_MENU))
 
 
-def group_upkeep_answered(confirmed: bool) -> Say:
-    """After このままでよい / 今後は案内不要 on the yearly confirmation."""
-    if confirmed:
-        return Say("ご確認ありがとうございます。現在の内容のまま掲載を続けます。", MENU_CHOICES)
-    return Say("承知しました。今後、確認のご案内はお送りしません。内容に変更があるときは「団体を登録する」から"
-               "お知らせください。", MENU_CHOICES)
+UPKEEP_ANSWERS = {
+    "keep": "ご確認ありがとうございます。現在の内容のまま掲載を続けます。",
+    "no_more": "承知しました。今後、確認のご案内はお送りしません。内容に変更があるときは「団体情報の変更」と"
+               "送ってください。",
+    "withdraw": "団体検索への掲載を取りやめました。これまでご協力いただき、ありがとうございました。",
+}
+NAME_IN_LABEL = 12  # LINE's quick-reply labels are short
+
+
+def group_upkeep_answered(choice: str) -> Say:
+    """After このままでよい / 今後は案内不要 (the yearly confirmation) or 登録をやめる."""
+    return Say(UPKEEP_ANSWERS[choice], MENU_CHOICES)
+
+
+def own_groups(owned: tuple[tuple[int, str], ...], change: bool) -> Say:
+    """Which of their groups to change, or the confirmation before withdrawing one."""
+    if not owned:
+        return Say("このアカウントから登録された団体は見つかりませんでした。別のアカウントで登録された場合は、"
+                   "職員にご相談ください。", (Choice("団体を登録する", encode(Action.REGISTER)), TO_STAFF, TO_MENU))
+    value = "change" if change else "withdraw"
+    buttons = tuple(Choice(name[:NAME_IN_LABEL] if len(owned) > 1 else ("変更する" if change else "登録をやめる"),
+                           encode(Action.GROUP_UPKEEP, entry=str(group_id), value=value)) for group_id, name in owned)
+    names = "、".join(f"「{name}」" for _, name in owned)
+    if change:
+        return Say(f"どの団体の情報を変更しますか？（{names}）", buttons + (TO_MENU,))
+    return Say(f"{names}の掲載をやめると、団体検索に表示されなくなります。よろしいですか？",
+               buttons[:12] + (Choice("やめない", encode(Action.MENU)),))

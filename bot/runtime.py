@@ -39,6 +39,7 @@ from knowledge.base import KnowledgeBase
 from knowledge.partner_vocabulary import VocabularyError, load_partner_vocabulary
 from knowledge.profile import CityFileError
 from store import case_codes, cases, conversations, notes, outbox
+from store import groups as group_table
 from store.case_status import CLOSED, FLOW
 from store.conversations import Conflict
 from store.db import session_scope
@@ -145,6 +146,7 @@ class Desk:
             private=request.private,
             relay=relay,
             tz=self.config.tz,
+            own_groups=tuple(group_table.registered_by(session, request.channel, request.user_id)),
         )
 
     def _carry_out(self, session: Session, request: TurnRequest, turn, now: datetime) -> list[Reply]:

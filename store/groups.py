@@ -150,3 +150,13 @@ def forget_applicant(session: Session, channel: str, user_key: str) -> int:
                                                         col(PartnerGroup.applicant_user) == user_key)
                              .values(applicant_channel="", applicant_user=""))
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+def registered_by(session: Session, channel: str, user_key: str) -> list[tuple[int, str]]:
+    """(id, name) of the groups this person registered through the chat that are not ended."""
+    if not user_key:
+        return []
+    return [(group_id, name) for group_id, name in session.exec(
+        select(col(PartnerGroup.id), col(PartnerGroup.name)).where(
+            col(PartnerGroup.applicant_channel) == channel, col(PartnerGroup.applicant_user) == user_key,
+            col(PartnerGroup.status) != "終了").order_by(col(PartnerGroup.id))) if group_id is not None]

@@ -12,11 +12,11 @@ from sqlmodel import Session, select
 
 from bot import group_upkeep
 from bot.channels import Channel
-from bot.messages import Postback, Say
+from bot.messages import Postback, Say, Text
 from bot.postbacks import decode
 from bot.registrations import decide
 from scheduler.jobs import DeskJobs
-from store import cases, outbox
+from store import cases, outbox, privacy
 from store.db import session_scope
 from store.models import Outbox, PartnerGroup
 from tests.unit.test_partner_desk import REGISTRATION
@@ -164,3 +164,37 @@ def test_groups_without_a_chat_applicant_are_never_asked(desk, clock):
     with session_scope(desk.db) as session:
         done = group_upkeep.run(session, desk.channels, START + timedelta(days=800), desk.config.tz)
     assert done.asked == [] and done.hidden == []
+
+
+def test_the_applicant_withdraws_their_group_in_their_own_words_after_confirming(desk, clock):
+    group_id = registered_group(desk)
+    [nothing] = desk.handle("line", "user:Uother", Text("団体の登録をやめる"))
+    assert "見つかりませんでした" in nothing.text and group(desk, group_id).status == "公開"
+    [ask] = desk.handle("line", APPLICANT, Text("団体の登録をやめたい"))
+    assert REGISTRATION["name"] in ask.text and [c.label for c in ask.choices] == ["登録をやめる", "やめない"]
+    assert group(desk, group_id).status == "公開"  # nothing happens before the confirmation
+    [done] = desk.handle("line", APPLICANT, Postback(ask.choices[0].data))
+    assert "取りやめました" in done.text
+    assert group(desk, group_id).status == "終了" and desk.groups.search("清掃").total == 0
+    [note] = staff_posts(desk)
+    assert REGISTRATION["name"] in note and "終了" in note
+    desk.handle("line", "user:Uother", Postback(ask.choices[0].data))  # a forwarded button does nothing more
+    assert len(staff_posts(desk)) == 1
+
+
+def test_the_applicant_changes_their_group_in_their_own_words(desk, clock):
+    registered_group(desk)
+    [consent] = desk.handle("line", APPLICANT, Text("団体情報の変更"))
+    assert consent.text.startswith("団体登録の前に")
+    replies = desk.handle("line", APPLICANT, Postback(consent.choices[0].data))
+    assert replies[-1].text.startswith("（2/9）団体の種類")
+
+
+def test_erasing_the_applicant_unlinks_the_group_and_stops_the_asking(desk, clock):
+    group_id = registered_group(desk)
+    with session_scope(desk.db) as session:
+        privacy.erase_person(session, privacy.Person("line", APPLICANT), "tester", desk.clock(),
+                             privacy.AuditKey("k"))
+    assert group(desk, group_id).applicant_user == "" and group(desk, group_id).status == "公開"
+    run_job(desk, clock, 400)
+    assert pushes(desk) == []
