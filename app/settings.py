@@ -47,6 +47,7 @@ class Settings:
     session_secret: str = ""  # signs web chat session ids (empty: a key kept in cache_dir)
     cookie_secure: bool = False  # the web chat cookie only over HTTPS (set when served behind HTTPS)
     api_docs: bool = False  # serve /docs and /openapi.json
+    web_messages_per_second: float = 50.0  # the web chat's messages of one process together (LINE is never held back)
     audit_key: str = field(default="", repr=False)  # keys the hashes naming erased people (empty: a key kept in the database)
 
     @property
@@ -70,7 +71,9 @@ class Settings:
 
     @property
     def web(self) -> WebConfig:
-        return WebConfig(self.session_secret, self.cache_dir, self.cookie_secure)
+        return WebConfig(self.session_secret, self.cache_dir, self.cookie_secure,
+                         process_messages_per_second=self.web_messages_per_second,
+                         process_message_burst=max(1, round(2 * self.web_messages_per_second)))
 
     @property
     def line_enabled(self) -> bool:
@@ -163,6 +166,7 @@ _VARIABLES: dict[str, tuple[str, Callable[[str, str], Any]]] = {
     "session_secret": ("KYODO_SESSION_SECRET", _text),
     "cookie_secure": ("KYODO_COOKIE_SECURE", _flag),
     "api_docs": ("KYODO_API_DOCS", _flag),
+    "web_messages_per_second": ("KYODO_WEB_MESSAGES_PER_SECOND", _number(float, 0.1, 100_000)),
     "audit_key": ("KYODO_AUDIT_KEY", _text),
 }
 assert set(_VARIABLES) == {f.name for f in fields(Settings)}, "every setting has its variable"

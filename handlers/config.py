@@ -32,8 +32,9 @@ class SlackConfig:
 
 @dataclass(frozen=True)
 class WebConfig:
-    """The web chat: how its session cookie is signed and sent, and how much one session or one
-    client address may ask (a token bucket for messages, a daily cap on submitted cases)."""
+    """The web chat: how its session cookie is signed and sent, and how much one session, one
+    client address or all of them together may ask (token buckets for messages, a daily cap on
+    submitted cases). The last keeps a web flood from taking the CPU that LINE's events need."""
     session_secret: str = ""  # empty: a random key kept in `key_dir` (shared by the processes of one host)
     key_dir: str = ""
     cookie_secure: bool = False  # behind HTTPS: the cookie is never sent over plain HTTP
@@ -41,5 +42,7 @@ class WebConfig:
     message_burst: int = 20
     address_messages_per_minute: float = 120.0  # per client address (many people may share one)
     address_message_burst: int = 60
+    process_messages_per_second: float = 50.0  # every web chat message of this process together
+    process_message_burst: int = 100
     cases_per_day: int = 3  # per session
     address_cases_per_day: int = 10

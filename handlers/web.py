@@ -41,6 +41,7 @@ MAX_TEXT = 5_000
 MAX_LABEL = 40
 HISTORY_TURNS = 30
 CHANNEL = "web"
+PROCESS = "*"  # the key of the one bucket every web chat message of this process shares
 TOO_FAST = "短い時間にたくさんのメッセージが届きました。少し時間をおいてから、もう一度お送りください。"
 TOO_MANY_CASES = ("本日お受けできる件数の上限に達しました。入力した内容は残っていますので、明日以降に送信してください。"
                   "お急ぎの場合は{centre}（電話 {phone}）へお電話ください。")
@@ -94,13 +95,17 @@ class WebChat:
         self.sessions = Sessions(session_key(config.session_secret, config.key_dir))
         self.session_messages = TokenBuckets(config.messages_per_minute, config.message_burst)
         self.address_messages = TokenBuckets(config.address_messages_per_minute, config.address_message_burst)
+        self.all_messages = TokenBuckets(config.process_messages_per_second * 60, config.process_message_burst)
         self.address_cases = DailyCounts()
 
     def admit(self, visit: Visit) -> None:
-        """Refused past the message rate of the session or of the client address."""
+        """Refused past the message rate of the session, of the client address, or of the whole
+        process (checked last, so one noisy address does not use up everyone's share)."""
         wait = self.address_messages.take(visit.address)
         if not wait and visit.returning:
             wait = self.session_messages.take(visit.sid)
+        if not wait:
+            wait = self.all_messages.take(PROCESS)
         if wait:
             raise Refused(TOO_FAST, retry_after=wait)
 

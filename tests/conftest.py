@@ -129,7 +129,8 @@ def slack_api():
 
 @pytest.fixture
 def desk_server(db, kb, line_api, slack_api):
-    """The real app with LINE and the Slack staff desk switched on, against both mocks."""
+    """The real app with LINE and the Slack staff desk switched on, against both mocks; the web
+    chat's process-wide rate out of reach of a test's quick requests (test_web_flood.py tests it)."""
     from app.server import create_app
     from app.settings import Settings
     from bot.runtime import Desk
@@ -139,7 +140,7 @@ def desk_server(db, kb, line_api, slack_api):
     settings = Settings(line_channel_secret=LINE_SECRET, line_channel_access_token=LINE_TOKEN,
                         line_api_base_url=line_api.url, slack_bot_token="xoxb-test", slack_signing_secret=SLACK_SECRET,
                         slack_api_url=slack_api.url + "/", slack_staff_channel=STAFF_CHANNEL,
-                        slack_staff_user_ids=("USTAFF1", "USTAFF2"))
+                        slack_staff_user_ids=("USTAFF1", "USTAFF2"), web_messages_per_second=100_000)
     with LiveServer(create_app(settings, Desk(db, kb, settings.desk), run_scheduler=False)) as server:
         server.db, server.line, server.slack = db, line_api, slack_api
         yield server

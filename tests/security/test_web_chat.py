@@ -23,7 +23,7 @@ from store.db import session_scope
 from store.models import Case, Conversation, Outbox
 
 PLENTY = WebConfig(messages_per_minute=1e6, message_burst=10**6, address_messages_per_minute=1e6,
-                   address_message_burst=10**6)
+                   address_message_burst=10**6, process_messages_per_second=1e6, process_message_burst=10**6)
 
 
 def client_for(db, kb, config: WebConfig = PLENTY) -> TestClient:

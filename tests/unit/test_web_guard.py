@@ -59,3 +59,12 @@ def test_cookie_and_docs_settings_are_read_and_checked():
     assert not Settings.from_env({}).web.cookie_secure and not Settings.from_env({}).api_docs
     with pytest.raises(SettingsError, match="KYODO_COOKIE_SECURE"):
         Settings.from_env({"KYODO_COOKIE_SECURE": "maybe"})
+
+
+def test_the_web_chat_limit_of_the_whole_process_is_read_and_checked():
+    assert Settings.from_env({}).web.process_messages_per_second == 50
+    web = Settings.from_env({"KYODO_WEB_MESSAGES_PER_SECOND": "2.5"}).web
+    assert (web.process_messages_per_second, web.process_message_burst) == (2.5, 5)  # a burst of two seconds' worth
+    for bad in ("0", "fast", "-1"):
+        with pytest.raises(SettingsError, match="KYODO_WEB_MESSAGES_PER_SECOND"):
+            Settings.from_env({"KYODO_WEB_MESSAGES_PER_SECOND": bad})
