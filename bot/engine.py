@@ -567,14 +567,27 @@ class _Conversation:
         if not (tap.entry.isdecimal() and tap.entry.isascii()):
             self._stale()
         elif tap.value == "change":
-            group = self.ctx.groups.public_group(int(tap.entry))
-            name = dict(self.ctx.own_groups).get(int(tap.entry)) or (group.name if group else "")
-            self._start("group", preset={"name": name} if name else None)
+            self._start("group", preset=self._registered_answers(int(tap.entry)))
         elif tap.value in r.UPKEEP_ANSWERS:
             self.effects.append(AnswerGroupUpkeep(int(tap.entry), tap.value))
             self.replies.append(r.group_upkeep_answered(tap.value))
         else:
             self._stale()
+
+    def _registered_answers(self, group_id: int) -> dict[str, str]:
+        """団体登録's answers for a change: the entry as published (so the form opens on its summary),
+        or at least the name; `changes` tells the approval which entry to update (a renamed one too)."""
+        group = self.ctx.groups.public_group(group_id)
+        name = dict(self.ctx.own_groups).get(group_id) or (group.name if group else "")
+        if not name:
+            return {}
+        mine = {"changes": f"{name}（団体ID {group_id}）"} if group_id in dict(self.ctx.own_groups) else {}
+        if group is None:
+            return {"name": name, **mine}
+        return {"name": group.name, "kind": group.kind, "fields": "、".join(group.fields),
+                "areas": "、".join(group.areas), "offers": group.offers, "seeks": group.seeks,
+                "contact": group.contact, "contact_public": "はい" if group.contact_public else "いいえ",
+                "url": group.url, **mine}
 
     def _own_groups(self, change: bool) -> None:
         """団体情報の変更 / 団体の登録をやめる, for the groups this person registered."""

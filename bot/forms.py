@@ -127,6 +127,10 @@ def _names_a_group(answers: Mapping[str, str]) -> bool:
     return bool(answers.get("group"))
 
 
+def _changes_a_group(answers: Mapping[str, str]) -> bool:
+    return bool(answers.get("changes"))
+
+
 def _needs_contact(answers: Mapping[str, str]) -> bool:
     return answers.get("contact_method") in ("電話", "メール")
 
@@ -210,6 +214,8 @@ def group_form(vocabulary: PartnerVocabulary) -> Form:
         prefix="G",
         published=True,
         fields=(
+            # 団体情報の変更: the entry the approval updates, as "name（団体ID n）"
+            Field("changes", "変更する登録", "", given=True, asked_if=_changes_a_group),
             Field("name", "団体名", "登録する団体の名前を教えてください。", max_chars=100),
             *_vocabulary_fields(vocabulary),
             Field("offers", "できること", "団体として「できること」を教えてください（例: 防災訓練の講師、炊き出しの手伝い）。",

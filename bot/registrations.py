@@ -5,6 +5,7 @@ through the case's usual reply path. Runs inside the caller's transaction (the i
 """
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
@@ -25,6 +26,7 @@ APPROVE, REVISE, REJECT = "承認", "修正依頼", "却下"
 DECISIONS = {APPROVE: case_status.DONE, REVISE: case_status.DISCUSSING, REJECT: case_status.DECLINED}
 NEEDS_REASON = frozenset({REVISE, REJECT})
 YES = "はい"
+_CHANGED_ID = re.compile(r"（団体ID ([0-9]{1,12})）$")  # the form's `changes` answer
 
 
 @lru_cache(maxsize=4)
@@ -63,9 +65,23 @@ def _publish(session: Session, desk: Desk, case: Case, staff_id: str, now: datet
         raise CaseworkError(f"{case.reference} の登録内容をそのまま掲載できません: " + "; ".join(problems)
                             + "（「修正依頼」で申請者に確認してください）")
     today = now.astimezone(desk.config.tz).date()
-    applicant = {"applicant_channel": case.channel, "applicant_user": case.user_id}
-    table.upsert(session, [{**row, **applicant, "status": table.PUBLIC, "confirmed_on": today,
-                            "confirm_asked_on": None}], staff_id, now)
+    values = {**row, "applicant_channel": case.channel, "applicant_user": case.user_id, "status": table.PUBLIC,
+              "confirmed_on": today, "confirm_asked_on": None}
+    changed = _changed_group(session, case)
+    if changed is None:
+        table.upsert(session, [values], staff_id, now)
+    elif not table.update_entry(session, changed, values, staff_id, now):
+        raise CaseworkError(f"{case.reference}: 「{row['name']}」という名前の団体はすでに名簿にあります"
+                            "（「修正依頼」で申請者に確認してください）")
+
+
+def _changed_group(session: Session, case: Case) -> int | None:
+    """The entry a change (団体情報の変更) updates: the applicant's own group, even when renamed."""
+    named = _CHANGED_ID.search(str(case.answers.get("changes", "")))
+    if named is None:
+        return None
+    group = table.of_applicant(session, int(named.group(1)), case.channel, case.user_id)
+    return group.id if group is not None else None
 
 
 def applicant_notice(decision: str, reference: str, name: str, reason: str) -> str:

@@ -160,3 +160,18 @@ def registered_by(session: Session, channel: str, user_key: str) -> list[tuple[i
         select(col(PartnerGroup.id), col(PartnerGroup.name)).where(
             col(PartnerGroup.applicant_channel) == channel, col(PartnerGroup.applicant_user) == user_key,
             col(PartnerGroup.status) != "終了").order_by(col(PartnerGroup.id))) if group_id is not None]
+
+
+def update_entry(session: Session, group_id: int, values: dict[str, Any], by: str, now: datetime) -> bool:
+    """Change one group's entry (a new name included); False when another group has that name."""
+    taken = session.exec(select(col(PartnerGroup.id)).where(PartnerGroup.name == values.get("name"),
+                                                            col(PartnerGroup.id) != group_id)).first()
+    group = session.get(PartnerGroup, group_id)
+    if taken is not None or group is None:
+        return False
+    for key, value in values.items():
+        setattr(group, key, value)
+    group.updated_by, group.updated_at = by, now
+    session.add(group)
+    session.flush()
+    return True

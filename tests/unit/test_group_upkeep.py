@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot import group_upkeep
 from bot.channels import Channel
@@ -18,7 +18,7 @@ from bot.registrations import decide
 from scheduler.jobs import DeskJobs
 from store import cases, outbox, privacy
 from store.db import session_scope
-from store.models import Outbox, PartnerGroup
+from store.models import Case, Outbox, PartnerGroup
 from tests.unit.test_partner_desk import REGISTRATION
 from tests.unit.test_slack_listeners import STAFF
 
@@ -148,13 +148,14 @@ def test_someone_else_tapping_the_button_changes_nothing(desk, clock):
     assert group(desk, group_id).confirmed_on == START.astimezone(desk.config.tz).date()
 
 
-def test_change_starts_the_registration_with_the_groups_name_already_given(desk, clock):
+def test_change_opens_the_registration_on_the_published_entry(desk, clock):
     registered_group(desk)
     run_job(desk, clock, 370)
     [consent] = tap(desk, "変更する")
     assert consent.text.startswith("団体登録の前に") and consent.choices[0].label == "同意する"
-    replies = desk.handle("line", APPLICANT, Postback(consent.choices[0].data))
-    assert replies[-1].text.startswith("（2/9）団体の種類")  # the name is the group's: approval updates its entry
+    summary = desk.handle("line", APPLICANT, Postback(consent.choices[0].data))[-1]
+    assert ("できること", REGISTRATION["offers"]) in summary.fields and ("活動地域", "北区、京山学区") in summary.fields
+    assert [b.label for b in summary.buttons] == ["送信する", "修正する", "やめる"]
 
 
 def test_groups_without_a_chat_applicant_are_never_asked(desk, clock):
@@ -182,14 +183,6 @@ def test_the_applicant_withdraws_their_group_in_their_own_words_after_confirming
     assert len(staff_posts(desk)) == 1
 
 
-def test_the_applicant_changes_their_group_in_their_own_words(desk, clock):
-    registered_group(desk)
-    [consent] = desk.handle("line", APPLICANT, Text("団体情報の変更"))
-    assert consent.text.startswith("団体登録の前に")
-    replies = desk.handle("line", APPLICANT, Postback(consent.choices[0].data))
-    assert replies[-1].text.startswith("（2/9）団体の種類")
-
-
 def test_erasing_the_applicant_unlinks_the_group_and_stops_the_asking(desk, clock):
     group_id = registered_group(desk)
     with session_scope(desk.db) as session:
@@ -198,3 +191,24 @@ def test_erasing_the_applicant_unlinks_the_group_and_stops_the_asking(desk, cloc
     assert group(desk, group_id).applicant_user == "" and group(desk, group_id).status == "公開"
     run_job(desk, clock, 400)
     assert pushes(desk) == []
+
+
+def test_a_change_is_a_new_application_and_approval_updates_the_same_entry_even_renamed(desk, clock):
+    group_id = registered_group(desk)
+    [consent] = desk.handle("line", APPLICANT, Text("団体情報の変更"))
+    summary = desk.handle("line", APPLICANT, Postback(consent.choices[0].data))[-1]
+    desk.handle("line", APPLICANT, Postback(summary.buttons[0].data))
+    with Session(desk.db) as session:
+        change = session.exec(select(Case).where(Case.kind == "group").order_by(col(Case.id).desc())).first()
+    assert change is not None and change.answers["changes"] == f"京山ごみゼロの会（団体ID {group_id}）" and change.status == "受付"
+    assert group(desk, group_id).status == "公開"  # the public entry stays until staff approve
+    with session_scope(desk.db) as session:
+        stored = session.get(Case, change.id)
+        stored.answers = {**stored.answers, "name": "京山ごみゼロの会（新）", "offers": "河川清掃と花壇づくり"}
+        session.add(stored)
+    with session_scope(desk.db) as session:
+        decide(session, desk, session.get(Case, change.id), STAFF, "承認", "", desk.clock())
+    renamed = group(desk, group_id)
+    assert (renamed.name, renamed.offers, renamed.status) == ("京山ごみゼロの会（新）", "河川清掃と花壇づくり", "公開")
+    with Session(desk.db) as session:
+        assert len(session.exec(select(PartnerGroup)).all()) == 1
