@@ -60,6 +60,8 @@ def _not_json(constant: str):
 
 
 def _signature_ok(body: bytes, signature: str, secret: str) -> bool:
+    if not signature.isascii():  # base64 is ASCII: anything else is no signature (and no digest compares it)
+        return False
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:

@@ -51,9 +51,11 @@ class Sessions:
         return sid, f"{sid}.{self._mac(sid)}"
 
     def verify(self, cookie: str | None) -> str | None:
-        """The session id of a cookie this server issued, else None."""
-        sid, _, mac = (cookie or "").partition(".")
-        if not sid or len(cookie or "") > 80 or not hmac.compare_digest(mac, self._mac(sid)):
+        """The session id of a cookie this server issued, else None (a cookie of any other
+        characters than the ASCII the server issues included)."""
+        cookie = cookie or ""
+        sid, _, mac = cookie.partition(".")
+        if not sid or len(cookie) > 80 or not cookie.isascii() or not hmac.compare_digest(mac, self._mac(sid)):
             return None
         return sid
 
