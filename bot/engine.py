@@ -534,10 +534,11 @@ class _Conversation:
         if page is None or not (page.total or _names_something(page.understood)):
             if self.state.mode is Mode.IDLE:
                 self.state.mode = Mode.FIND_GROUPS
-            self.replies.append(r.group_search_prompt(self.ctx.groups.field_names(), tried=page is not None))
+            self.replies.append(r.group_search_prompt(self.ctx.groups.field_names(), tried=page is not None,
+                                                      own=bool(self.ctx.own_groups)))
             return
         self.state.group_query = query
-        self.replies.extend(r.group_results(page, 0, search_id(query)))
+        self.replies.extend(r.group_results(page, 0, search_id(query), own=bool(self.ctx.own_groups)))
 
     def _more_groups(self, search: str, cursor: str) -> None:
         query = self.state.group_query
@@ -549,7 +550,7 @@ class _Conversation:
             self.replies.append(r.stale_button())
             self.replies.append(r.group_search_prompt(self.ctx.groups.field_names()))
             return
-        self.replies.extend(r.group_results(page, int(cursor), search_id(query or "")))
+        self.replies.extend(r.group_results(page, int(cursor), search_id(query or ""), own=bool(self.ctx.own_groups)))
 
     def _connect(self, entry: str) -> None:
         """この団体とつながりたい: a consultation that names the group (the centre makes the contact)."""
@@ -564,7 +565,9 @@ class _Conversation:
     def _group_upkeep(self, tap: Tap) -> None:
         """The yearly confirmation's buttons: 変更する starts 団体登録 under the group's name (approval
         updates the entry); the others are recorded for the group's own applicant (bot/group_upkeep.py)."""
-        if not (tap.entry.isdecimal() and tap.entry.isascii()):
+        if not tap.entry and tap.value in ("change", "withdraw"):  # 団体情報の変更 beside a search: which group
+            self._own_groups(change=tap.value == "change")
+        elif not (tap.entry.isdecimal() and tap.entry.isascii()):
             self._stale()
         elif tap.value == "change":
             self._start("group", preset=self._registered_answers(int(tap.entry)))

@@ -306,14 +306,19 @@ FIELD_BUTTONS = 10
 FIND_AGAIN = Choice("条件を変えてさがす", encode(Action.FIND_GROUPS))
 
 
-def group_search_prompt(fields: tuple[str, ...], tried: bool = False) -> Say:
+CHANGE_OWN_GROUP = Choice("団体情報の変更", encode(Action.GROUP_UPKEEP, value="change"))
+
+
+def group_search_prompt(fields: tuple[str, ...], tried: bool = False, own: bool = False) -> Say:
+    """`own`: the person registered a group (a button to change it is offered)."""
     lead = "その条件では団体を見つけられませんでした。" if tried else ""
     return Say(lead + "どんな団体をおさがしですか？分野や地域を入れて送ってください。"
                "例:「北区で防災」「子ども食堂を手伝ってくれる団体」\n下のボタンから分野を選ぶこともできます。",
-               tuple(Choice(f, encode(Action.FIND_GROUPS, value=f)) for f in fields[:FIELD_BUTTONS]) + (TO_MENU,))
+               tuple(Choice(f, encode(Action.FIND_GROUPS, value=f)) for f in fields[:FIELD_BUTTONS])
+               + (CHANGE_OWN_GROUP,) * own + (TO_MENU,))
 
 
-def group_results(page: SearchPage, offset: int, search: str) -> list[Say | Card]:
+def group_results(page: SearchPage, offset: int, search: str, own: bool = False) -> list[Say | Card]:
     """A page of groups as cards, between a line saying what was found and the ways on."""
     named = _named(page)
     if not page.hits:
@@ -323,7 +328,7 @@ def group_results(page: SearchPage, offset: int, search: str) -> list[Say | Card
         if page.next_cursor else ()
     lead = Say(f"{named}の団体が{page.total}件見つかりました（{offset + 1}〜{last}件目、合うものから順に表示）。")
     closing = Say("気になる団体があれば「この団体とつながりたい」を押してください。センターがおつなぎします。"
-                  + ("" if more else "\nこれですべてです。"), more + (FIND_AGAIN, TO_STAFF, TO_MENU))
+                  + ("" if more else "\nこれですべてです。"), more + (FIND_AGAIN, TO_STAFF) + (CHANGE_OWN_GROUP,) * own + (TO_MENU,))
     return [lead, *(group_card(hit.group) for hit in page.hits), closing]
 
 

@@ -13,7 +13,7 @@ from sqlmodel import Session, col, select
 from bot import group_upkeep
 from bot.channels import Channel
 from bot.messages import Postback, Say, Text
-from bot.postbacks import decode
+from bot.postbacks import Action, Tap, decode
 from bot.registrations import decide
 from scheduler.jobs import DeskJobs
 from store import cases, outbox, privacy
@@ -212,3 +212,15 @@ def test_a_change_is_a_new_application_and_approval_updates_the_same_entry_even_
     assert (renamed.name, renamed.offers, renamed.status) == ("京山ごみゼロの会（新）", "河川清掃と花壇づくり", "公開")
     with Session(desk.db) as session:
         assert len(session.exec(select(PartnerGroup)).all()) == 1
+
+
+def test_the_group_search_offers_the_change_to_those_who_registered_a_group(desk, clock):
+    registered_group(desk)
+    search = Tap(Action.FIND_GROUPS).encode()
+    [stranger] = desk.handle("line", "user:Uother", Postback(search))
+    assert "団体情報の変更" not in [c.label for c in stranger.choices]
+    [prompt] = desk.handle("line", APPLICANT, Postback(search))
+    [change] = [c for c in prompt.choices if c.label == "団体情報の変更"]
+    assert len(prompt.choices) <= 13
+    [consent] = desk.handle("line", APPLICANT, Postback(change.data))
+    assert consent.text.startswith("団体登録の前に")
