@@ -80,6 +80,8 @@ def _hide(session: Session, group: PartnerGroup, now: datetime) -> None:
             "非公開にしました。掲載を続ける場合は `/kyodo groups` で確認のうえ、状態を公開に戻してください。")
     outbox.enqueue(session, channel="slack", target="staff", kind="post", payload={"text": text, "sections": []},
                    dedupe_key=f"group-hidden:{group.id}:{group.confirm_asked_on}")
+    group.confirm_asked_on = None  # put back to 公開 unconfirmed, the group is asked again from the next day
+    session.add(group)
 
 
 def answer(session: Session, group_id: int, channel: str, user_key: str, choice: str, today: date,

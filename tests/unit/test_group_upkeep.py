@@ -17,6 +17,7 @@ from bot.postbacks import Action, Tap, decode
 from bot.registrations import decide
 from scheduler.jobs import DeskJobs
 from store import cases, outbox, privacy
+from store import groups as table
 from store.db import session_scope
 from store.models import Case, Outbox, PartnerGroup
 from tests.unit.test_partner_desk import REGISTRATION
@@ -224,3 +225,14 @@ def test_the_group_search_offers_the_change_to_those_who_registered_a_group(desk
     assert len(prompt.choices) <= 13
     [consent] = desk.handle("line", APPLICANT, Postback(change.data))
     assert consent.text.startswith("団体登録の前に")
+
+
+def test_a_hidden_group_put_back_by_staff_is_asked_again_not_hidden_at_once(desk, clock):
+    group_id = registered_group(desk)
+    run_job(desk, clock, 370)
+    run_job(desk, clock, 430)
+    assert group(desk, group_id).status == "非公開"
+    with session_scope(desk.db) as session:
+        table.set_status(session, group_id, "公開", STAFF, desk.clock())
+    run_job(desk, clock, 431)
+    assert group(desk, group_id).status == "公開" and len(pushes(desk)) == 2
