@@ -237,3 +237,32 @@ def test_fuzzed_line_webhook_headers_never_get_a_server_error(desk_server):
     assert post_webhook(desk_server.url, [event]).status_code == 200
     wait_until(lambda: any(event["replyToken"] in json.dumps(call.body) for call in desk_server.line.calls(REPLY)),
                60, "the reply after the fuzzing")
+
+
+FORM = "application/x-www-form-urlencoded"
+VIEW = {"type": "view_submission", "user": {"id": "USTAFF1"},
+        "view": {"type": "modal", "callback_id": "status_modal", "private_metadata": "1", "state": 1}}
+# (content type, signed body, status now): each was a 500, or (the two commands) a listener failing
+# with a traceback when it answered, before the endpoint checked what bolt and the listeners read
+FOUND_BY_FUZZING = [
+    ("application/json", b'{"type": "event_callback", "event_id": "Ev1", "event": null}', 400),
+    ("application/json", b'{"type": "event_callback", "user": 5, "event": {"type": "app_home_opened"}}', 400),
+    (FORM, urlencode({"command": "/kyodo", "text": "help", "user_id": "USTAFF1"}).encode(), 400),
+    (FORM, urlencode({"command": "/kyodo", "text": "help", "user_id": "USTAFF1", "response_url": "相談"}).encode(), 400),
+    (FORM, urlencode({"payload": json.dumps(VIEW)}).encode(), 400),
+    ("application/json", b'{"type": "event_callback", "text": "\xff\xfe"}', 401),  # signed, but no UTF-8: Slack never sends it
+]
+
+
+def test_the_requests_the_fuzzing_found_are_refused_with_a_4xx(desk_server):
+    with httpx.Client(base_url=desk_server.url, timeout=30) as client:
+        for content_type, body, status in FOUND_BY_FUZZING:
+            answer = client.post("/slack/events", content=body, headers={"content-type": content_type, **signed_headers(body)})
+            assert answer.status_code == status, body
+        huge_stamp = {**signed_headers(b"{}"), "X-Slack-Request-Timestamp": "9" * 5_000}
+        assert client.post("/slack/events", content=b"{}", headers=huge_stamp).status_code == 401
+        not_utf8 = b'{"events": "\xff"}'
+        assert client.post("/line/webhook", content=not_utf8,
+                           headers={b"x-line-signature": "é".encode() * 20}).status_code == 401
+        answer = client.post("/api/chat", json={"text": "こんにちは"}, headers={b"cookie": "kyodo_sid=相談.署名".encode()})
+    assert answer.status_code == 200 and answer.cookies["kyodo_sid"].isascii()
