@@ -247,9 +247,13 @@ def test_serve_schedules_the_jobs_under_fixed_ids_at_nine_in_tokyo(tmp_path, kb)
     with LiveServer(app):
         scheduler = wait_until(lambda: leader.scheduler, 10, "the scheduler")
         jobs = {job.id: job for job in scheduler.get_jobs()}
-        assert sorted(jobs) == ["indicator-reminders", "knowledge-digest", "overdue-cases", "retention"]
+        assert sorted(jobs) == [
+            "group-upkeep", "indicator-reminders", "knowledge-digest", "overdue-cases", "retention",
+        ]
         reminder = jobs["indicator-reminders"].next_run_time
         assert (reminder.utcoffset(), reminder.hour, reminder.minute) == (timedelta(hours=9), 9, 0)
+        upkeep = jobs["group-upkeep"].next_run_time
+        assert (upkeep.utcoffset(), upkeep.hour) == (timedelta(hours=9), 10)
 
 
 def test_the_scheduler_lease_has_one_holder_and_passes_on_when_it_lapses(db):
