@@ -157,7 +157,7 @@ def cmd_faq_list(args: argparse.Namespace) -> int:
                            "created_at": r.created_at.isoformat()} for r in rows], ensure_ascii=False, indent=1))
         return 0
     for r in rows:
-        what = f"「{r.title}」{r.answer[:30]}…" if r.kind == "answer" else "聞き方の追加"
+        what = {"answer": f"「{r.title}」{r.answer[:30]}…", "route": f"対象外「{r.title}」"}.get(r.kind, "聞き方の追加")
         retired = f" [取り下げ: {r.retired_by}]" if r.retired_by else ""
         print(f"{r.id:4} {r.kind:6} {r.entry_id:24} Q: {r.question}  {what}  ({r.created_by}, "
               f"{r.created_at.astimezone(settings.desk.tz):%Y-%m-%d}){retired}")

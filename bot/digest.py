@@ -18,9 +18,11 @@ DIGEST_JOB = "knowledge-digest"
 DIGEST_AT = time(9, 0)
 DIGEST_GROUPS = 10
 DIGEST_EXAMPLES = 3
-HOW_TO_FIX = ("直し方: `kyodo-desk kb faq add --question … --answer … --source … --by 名前` で回答を追加、"
-              "`kyodo-desk kb faq link --question … --entry ID --by 名前` で既存の項目の聞き方に加えられます"
-              "（数秒で窓口の回答に反映）。一覧は Slack の `/kyodo unanswered` か `kyodo-desk kb unanswered --since 日付`。")
+HOW_TO_FIX = ("直し方: 各グループのボタンで、既存の回答の聞き方に加える・新しい回答を作る・対象外（市の窓口を案内）にできます"
+              "（数秒で窓口の回答に反映）。コマンドなら `kyodo-desk kb faq add` / `kb faq link`。"
+              "一覧は Slack の `/kyodo unanswered` か `kyodo-desk kb unanswered --since 日付`。")
+QUESTION_MAX = 500  # the question rides in the buttons' value (Slack allows 2,000 characters)
+FIXES = (("既存の回答に結びつける", "unanswered_link"), ("新しい回答を作る", "unanswered_answer"), ("対象外", "unanswered_route"))
 
 
 def first_business_day_of_week(day: date) -> date | None:
@@ -46,8 +48,9 @@ def weekly_digest(session: Session, kb: KnowledgeBase, now: datetime, tz: ZoneIn
                         button=("一覧を見る", "unanswered_list", period))]
     for group in groups[:DIGEST_GROUPS]:
         offered = f" ／ 提示した項目: {', '.join(group.entries)}" if group.entries else ""
+        question = group.questions[0][:QUESTION_MAX]
         sections.append(Section((f"{group.count}件: " + " ／ ".join(f"「{q}」" for q in group.questions[:DIGEST_EXAMPLES])
-                                 + offered,)))
+                                 + offered,), actions=tuple((label, action, question) for label, action in FIXES)))
     if stale:
         sections.append(Section(("見直しの時期を過ぎた項目: " + "、".join(
             f"{e.id}（{e.facts.review_by}）" for e in stale),)))

@@ -38,10 +38,12 @@ class Section:
     report: str | None = None
     report_label: str = "報告する"
     button: tuple[()] | tuple[str, str, str] = ()  # another button beside the lines: (label, action id, value)
+    actions: tuple[tuple[str, str, str], ...] = ()  # a row of buttons under the lines, each (label, action id, value)
 
     def as_payload(self) -> dict:
         return {"lines": list(self.lines), "mentions": list(self.mentions), "report": self.report,
-                "report_label": self.report_label, "button": list(self.button)}
+                "report_label": self.report_label, "button": list(self.button),
+                "actions": [list(action) for action in self.actions]}
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""Staff-made knowledge: adding, linking and retiring it (checked like the files), and keeping
+"""Staff-made knowledge: adding, linking, marking 対象外 and retiring it (checked like the files), and keeping
 every process's knowledge base current with it.
 
 A change is a row in the database; each process checks the overlay's version every couple of
@@ -9,17 +9,20 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from datetime import datetime
 
 from sqlmodel import Session
 
 from bot.runtime import Desk
 from bot.worker import Loop
+from knowledge.analysis import normalize
 from knowledge.base import KnowledgeBase
 from knowledge.overlay import Overlay, StaffAnswer, link_problems, staff_entry
+from knowledge.routing import Route, split_words, staff_route
 from store import overlay as stored
 from store.db import session_scope
-from store.overlay import ANSWER, LINK, KnowledgeOverlay
+from store.overlay import ANSWER, LINK, ROUTE, KnowledgeOverlay
 
 log = logging.getLogger(__name__)
 CHECK_EVERY = 1.0  # seconds between version checks (a cheap query)
@@ -52,6 +55,15 @@ def link(session: Session, kb: KnowledgeBase, question: str, entry_id: str, by: 
                                                 created_by=by), now)
 
 
+def add_route(session: Session, kb: KnowledgeBase, topic: str, words: str, by: str, now: datetime) -> KnowledgeOverlay:
+    """対象外: questions with one of `words` are declined with the city's general contact."""
+    route, problems = staff_route(topic, split_words(words), kb.answers_word)
+    if route is None:
+        raise Refused(problems)
+    return stored.add(session, KnowledgeOverlay(kind=ROUTE, title=route.topic, question="、".join(route.words),
+                                                created_by=by), now)
+
+
 def retire(session: Session, overlay_id: int, by: str, now: datetime) -> KnowledgeOverlay:
     row = stored.retire(session, overlay_id, by, now)
     if row is None:
@@ -68,8 +80,11 @@ def current_overlay(session: Session, kb: KnowledgeBase) -> Overlay:
     """The live rows as an overlay on `kb`'s files (a row that no longer passes the checks, say a
     source id since removed from sources.yaml, is left out with a log line)."""
     version = stored.version(session)
-    answers, links = [], []
+    answers, links, routes = [], [], []
     for row in stored.rows(session):
+        if row.kind == ROUTE:
+            routes.append(Route(row.title, split_words(row.question), staff=True))
+            continue
         if row.kind == LINK:
             if row.entry_id in {e.id for e in kb.files}:
                 links.append((row.entry_id, row.question))
@@ -79,7 +94,7 @@ def current_overlay(session: Session, kb: KnowledgeBase) -> Overlay:
             log.warning("staff entry %s left out: %s", row.entry_id, "; ".join(problems))
         else:
             answers.append(entry)
-    return Overlay(tuple(answers), tuple(links), version)
+    return Overlay(tuple(answers), tuple(links), version, tuple(routes))
 
 
 class KnowledgeReloader(Loop):
@@ -112,6 +127,46 @@ class KnowledgeReloader(Loop):
                 return False
             overlay = current_overlay(session, kb)
         self.holder.knowledge = kb.overlaid(overlay)
-        log.info("staff knowledge version %d loaded (%d answers, %d linked questions)",
-                 overlay.version, len(overlay.answers), len(overlay.links))
+        log.info("staff knowledge version %d loaded (%d answers, %d linked questions, %d routes)",
+                 overlay.version, len(overlay.answers), len(overlay.links), len(overlay.routes))
         return True
+
+
+CANDIDATES = 10  # entries offered in the link modal's menu (Slack allows 100 options)
+
+
+class KnowledgeEditor:
+    """The changes the digest's buttons make (既存の回答に結びつける, 新しい回答を作る, 対象外), each
+    in a transaction of its own, stored before Slack is answered; every process answers from it
+    within seconds (KnowledgeReloader)."""
+
+    def __init__(self, desk: Desk):
+        self.desk = desk
+
+    def candidates(self, question: str) -> list[tuple[str, str]]:
+        """(id, title) of the entries that could answer the question, best first."""
+        hits = self.desk.knowledge.search(question, k=CANDIDATES).hits
+        return [(hit.entry.id, hit.entry.title) for hit in hits]
+
+    def route_words(self, question: str) -> str:
+        """The question's nouns a 対象外 route could use (none the desk itself answers), 、-separated."""
+        kb = self.desk.knowledge
+        words = [normalize(u.surface) for u in kb.analyzer.analyze(question).units
+                 if u.content and len(u.surface) > 1 and u.form not in kb.routing.generic_words]
+        return "、".join(dict.fromkeys(w for w in words if not kb.answers_word(w)))
+
+    def sources(self) -> list[tuple[str, str]]:
+        return [(source.id, source.title) for source in self.desk.knowledge.registry.values()]
+
+    def link(self, question: str, entry_id: str, by: str) -> KnowledgeOverlay:
+        return self._change(lambda session, kb, now: link(session, kb, question, entry_id, by, now))
+
+    def add_answer(self, written: StaffAnswer, by: str) -> KnowledgeOverlay:
+        return self._change(lambda session, kb, now: add_answer(session, kb, written, by, now))
+
+    def add_route(self, topic: str, words: str, by: str) -> KnowledgeOverlay:
+        return self._change(lambda session, kb, now: add_route(session, kb, topic, words, by, now))
+
+    def _change(self, change: Callable[[Session, KnowledgeBase, datetime], KnowledgeOverlay]) -> KnowledgeOverlay:
+        with session_scope(self.desk.db) as session:
+            return change(session, self.desk.knowledge, self.desk.clock())

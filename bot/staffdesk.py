@@ -19,6 +19,7 @@ from bot.introductions import IntroductionView
 from bot.partner_search import SearchPage
 from bot.partners import GroupDirectory, Suggestion, card_of
 from bot.runtime import Desk
+from bot.staff_knowledge import KnowledgeEditor
 from bot.unanswered import UnansweredGroup, grouped
 from knowledge.calendar import business_days_between, fiscal_year_of
 from store import cases
@@ -132,6 +133,7 @@ class StaffDesk:
         self.desk, self.on_stored = desk, on_stored
         self.tz = desk.config.tz
         self.registry = load_indicators(Path(desk.knowledge.folder))
+        self.knowledge = KnowledgeEditor(desk)
 
     def today(self) -> date:
         return self.desk.clock().astimezone(self.tz).date()

@@ -18,6 +18,7 @@ SUMMARY_CHARS = 140
 REPLY_MAX = 1400  # the preview carries the reply in private_metadata (3000 characters), escaped as JSON
 MAX_TEXT = 2900  # a section's text must stay under 3000
 MAX_POST_SECTIONS = 49
+MAX_BLOCKS = 50  # in a message or a modal
 GROUP_QUERY_MAX = 200  # the query rides in the もっと見る button's value (2000 characters)
 MAX_INTRODUCTIONS_SHOWN = 5  # a card stays far below Slack's 50 blocks
 REFUSAL = "この操作は協働担当の職員だけができます。"  # a message holds at most 50 blocks, the header included
@@ -341,9 +342,83 @@ def post_blocks(title: str, sections: list[dict]) -> list[dict]:
             label, action_id, value = section["button"]
             block["accessory"] = _button(label[:75], action_id, value)
         blocks.append(block)
-    return blocks
+        if section.get("actions"):
+            blocks.append({"type": "actions", "elements": [_button(label[:75], action_id, value)
+                                                           for label, action_id, value in section["actions"][:25]]})
+    return blocks[:MAX_BLOCKS]
 
 
 def mention(who: str) -> str:
     """A staff member (U…) or a user group (S…) named in the indicator registry."""
     return f"<!subteam^{who}>" if who.startswith("S") else f"<@{who}>"
+
+
+def _modal(callback_id: str, title: str, submit: str, blocks: list[dict], metadata: str = "") -> dict:
+    return {"type": "modal", "callback_id": callback_id, "private_metadata": metadata,
+            "title": {"type": "plain_text", "text": title[:24]}, "submit": {"type": "plain_text", "text": submit},
+            "close": {"type": "plain_text", "text": "やめる"}, "blocks": blocks}
+
+
+def _text_input(block_id: str, label: str, initial: str = "", multiline: bool = False, max_length: int = 500,
+                optional: bool = False, hint: str = "") -> dict:
+    element: dict = {"type": "plain_text_input", "action_id": "text", "multiline": multiline, "max_length": max_length}
+    if initial:
+        element["initial_value"] = initial[:max_length]
+    block = {"type": "input", "block_id": block_id, "optional": optional,
+             "label": {"type": "plain_text", "text": label}, "element": element}
+    if hint:
+        block["hint"] = {"type": "plain_text", "text": hint}
+    return block
+
+
+def _option(value: str, label: str) -> dict:
+    return {"text": {"type": "plain_text", "text": _short(label, 75)}, "value": value[:150]}
+
+
+def _short(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def _select(block_id: str, label: str, options: list[tuple[str, str]]) -> dict:
+    return {"type": "input", "block_id": block_id, "label": {"type": "plain_text", "text": label},
+            "element": {"type": "static_select", "action_id": "value",
+                        "options": [_option(value, text) for value, text in options[:100]]}}
+
+
+def _date_input(block_id: str, label: str, initial: str = "", optional: bool = False) -> dict:
+    element: dict = {"type": "datepicker", "action_id": "value"}
+    if initial:
+        element["initial_date"] = initial
+    return {"type": "input", "block_id": block_id, "optional": optional,
+            "label": {"type": "plain_text", "text": label}, "element": element}
+
+
+def link_modal(question: str, candidates: list[tuple[str, str]]) -> dict:
+    """既存の回答に結びつける: the question (editable) becomes another way of asking the chosen entry."""
+    picker = (_select("entry", "どの回答に結びつけますか", [(i, f"{title}（{i}）") for i, title in candidates])
+              if candidates else _text_input("entry", "結びつける項目のID", hint="`kyodo-desk kb dump` で一覧できます"))
+    return _modal("unanswered_link_modal", "既存の回答に結びつける", "結びつける",
+                  [_text_input("question", "市民の質問（この聞き方で答えるようになります）", question), picker])
+
+
+def answer_modal(question: str, sources: list[tuple[str, str]], today: str) -> dict:
+    """新しい回答を作る: a staff-made answer, checked like the knowledge files."""
+    return _modal("unanswered_answer_modal", "新しい回答を作る", "登録する", [
+        _text_input("question", "市民の質問", question),
+        _text_input("title", "見出し", max_length=80),
+        _text_input("answer", "回答（です・ます、スマホで読める長さに）", multiline=True, max_length=2000),
+        _select("source", "出典", [(i, title) for i, title in sources]),
+        _date_input("as_of", "情報の時点", today),
+        _date_input("review_by", "見直し期限", optional=True),
+    ])
+
+
+def route_modal(question: str, words: str) -> dict:
+    """対象外: questions with these words are declined with the city's general contact."""
+    return _modal("unanswered_route_modal", "対象外（市の窓口を案内）", "登録する", [
+        {"type": "section", "text": {"type": "mrkdwn", "text": f"質問: 「{escape(_short(question, 200))}」\n"
+                                     "この言葉を含む質問には、協働の窓口ではなく市の問い合わせ先を案内します。"}},
+        _text_input("topic", "話題（返答で「〇〇については」と示します）", max_length=80,
+                    hint="例: ごみの出し方や収集日"),
+        _text_input("words", "質問に含まれる言葉（、で区切る）", words, max_length=200),
+    ])

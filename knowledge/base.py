@@ -124,7 +124,12 @@ class KnowledgeBase:
         """A new knowledge base: the files with staff-made knowledge over them (this one is unchanged)."""
         entries = laid_over(self.files, overlay)
         index = KnowledgeIndex(entries, [self._analysed(e) for e in entries])
-        return replace(self, index=index, _texts=_texts_of(entries), overlay_version=overlay.version)
+        return replace(self, index=index, _texts=_texts_of(entries), overlay_version=overlay.version,
+                       routing=self.routing.with_staff(overlay.routes))
+
+    def answers_word(self, word: str) -> bool:
+        """Whether an entry's title speaks of the (normalized) word: a word the desk answers."""
+        return any(word in normalize(entry.title) for entry in self.entries)
 
     def prepare(self) -> None:
         """Analyse the files' entries ahead of a change, so that laying staff knowledge over them

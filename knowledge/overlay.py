@@ -1,5 +1,6 @@
-"""Staff-made knowledge laid over the city's files: answers written by staff (each a faq entry)
-and questions linked to an existing entry as another way of asking it.
+"""Staff-made knowledge laid over the city's files: answers written by staff (each a faq entry),
+questions linked to an existing entry as another way of asking it, and topics marked 対象外
+(routes to the city's general contact, knowledge/routing.py).
 
 Staff entries are checked like the files (knowledge/entries.py): the same fields, the same
 limits, a cited source id from sources.yaml. A refused entry comes back with its reasons.
@@ -13,6 +14,7 @@ from pathlib import Path
 import yaml
 
 from knowledge.entries import Entry, Problem, entry_from
+from knowledge.routing import Route
 from knowledge.sources import Source
 
 STAFF_ID_PREFIX = "staff-"
@@ -35,6 +37,7 @@ class Overlay:
     answers: tuple[Entry, ...] = ()
     links: tuple[tuple[str, str], ...] = ()  # (entry id, question)
     version: int = 0
+    routes: tuple[Route, ...] = ()
 
 
 def staff_entry(entry_id: str, written: StaffAnswer, registry: Mapping[str, Source],
@@ -77,18 +80,21 @@ def laid_over(files: Iterable[Entry], overlay: Overlay) -> list[Entry]:
 EXPORT_HEADER = ("# Staff-made answers (kyodo-desk kb export). Review, then move them into a knowledge file;\n"
                  "# retire them with `kb faq retire` once the files carry them.\n")
 LINKS_HEADER = ("# Questions staff linked to existing entries: add each to that entry's `questions:`.\n")
+ROUTES_HEADER = ("# Topics staff marked 対象外 (outside the desk): add them to routing.yaml's `routes:`.\n")
 
 
 def export_files(overlay: Overlay, folder: Path) -> list[Path]:
-    """staff.yaml (the answers, as entries of a knowledge file) and staff-questions.yaml (linked
-    questions by entry id); the paths written."""
+    """staff.yaml (the answers, as entries of a knowledge file), staff-questions.yaml (linked
+    questions by entry id) and staff-routes.yaml (routes as in routing.yaml); the paths written."""
     folder.mkdir(parents=True, exist_ok=True)
     answers = [_as_file_entry(entry) for entry in overlay.answers]
     links: dict[str, list[str]] = {}
     for entry_id, question in overlay.links:
         links.setdefault(entry_id, []).append(question)
+    routes = {"routes": [{"topic": r.topic, "words": list(r.words)} for r in overlay.routes]}
     written = []
-    for name, header, data in (("staff.yaml", EXPORT_HEADER, answers), ("staff-questions.yaml", LINKS_HEADER, links)):
+    for name, header, data in (("staff.yaml", EXPORT_HEADER, answers), ("staff-questions.yaml", LINKS_HEADER, links),
+                               ("staff-routes.yaml", ROUTES_HEADER, routes)):
         path = folder / name
         path.write_text(header + yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=120),
                         encoding="utf-8")

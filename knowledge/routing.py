@@ -7,6 +7,8 @@ show it beside 「職員に相談する」.
 """
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +25,7 @@ class Route:
     words: tuple[str, ...]  # normalized
     office: str = ""  # who handles it, only as a cited source says; empty: the general contact
     source: str = ""  # id in sources.yaml, required with an office
+    staff: bool = False  # added by staff from the weekly digest (対象外), not from routing.yaml
 
     def where(self, general_contact: str) -> str:
         return self.office or general_contact
@@ -42,12 +45,39 @@ class RoutingTable:
                 return route, word
         return None
 
+    def with_staff(self, routes: tuple[Route, ...]) -> RoutingTable:
+        """The file's routes, then `routes` (staff-made ones from before are replaced)."""
+        return RoutingTable(tuple(r for r in self.routes if not r.staff) + routes, self.generic_words)
+
     def remainder(self, analysis: Analysis, word: str) -> list[str]:
         """The question's content words besides the route's word and the generic ones: what is
         left for the knowledge base to answer (「人口あたりのNPO法人数」 leaves NPO法人数)."""
         return [u.form for u in analysis.units
                 if u.content and len(u.surface) > 1 and u.form not in self.generic_words
                 and word not in u.surface and u.surface not in word]
+
+
+def split_words(text: str) -> tuple[str, ...]:
+    """Words as staff type them: separated by 、, commas or spaces; normalized, each once."""
+    return tuple(dict.fromkeys(normalize(w) for w in re.split(r"[、,，\s]+", text) if w.strip()))
+
+
+def staff_route(topic: str, words: tuple[str, ...], answered_words: Callable[[str], bool]) -> tuple[Route | None, list[str]]:
+    """A route staff add for questions outside the desk (no office: the reply gives the general
+    contact), or None and what is wrong: a word the knowledge base itself answers would turn its
+    own questions away."""
+    problems = []
+    if not topic.strip():
+        problems.append("話題を入力してください（例: ごみの出し方や収集日）。")
+    if not words:
+        problems.append("質問に含まれる言葉を1つ以上入力してください。")
+    short = [w for w in words if len(w) < 2]
+    if short:
+        problems.append(f"1文字の言葉は使えません: {'、'.join(short)}")
+    taken = [w for w in words if len(w) >= 2 and answered_words(w)]
+    if taken:
+        problems.append(f"窓口が答えている言葉は使えません: {'、'.join(taken)}")
+    return (Route(topic.strip()[:80], words, staff=True) if not problems else None), problems
 
 
 def load_routing(folder: Path) -> tuple[RoutingTable, list[str]]:

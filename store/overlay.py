@@ -1,4 +1,5 @@
-"""The staff-made knowledge overlay: answers written by staff and questions linked to entries.
+"""The staff-made knowledge overlay: answers written by staff, questions linked to entries, and
+topics marked 対象外 (a route: its topic in `title`, its words in `question`, separated by 、).
 
 Rows are never deleted: a retired row keeps its text, and every change (add, retire) is logged
 with who, when and the row as it was before. The log's newest id is the overlay's version: every
@@ -14,13 +15,13 @@ from sqlmodel import Field, Session, SQLModel, col, select
 from store import signals
 from store.models import UTCDateTime, utcnow
 
-ANSWER, LINK = "answer", "link"
+ANSWER, LINK, ROUTE = "answer", "link", "route"
 
 
 class KnowledgeOverlay(SQLModel, table=True):
     __tablename__ = "knowledge_overlay"
     id: int | None = Field(default=None, primary_key=True)
-    kind: str = Field(max_length=8)  # answer | link
+    kind: str = Field(max_length=8)  # answer | link | route
     entry_id: str = Field(default="", max_length=64)  # answer: its own id (staff-N); link: the entry linked to
     question: str = Field(default="", max_length=500)
     title: str = Field(default="", max_length=80)

@@ -1,5 +1,6 @@
 """Buttons: on a case card (claim, reply, status, detail; 紹介する and 取組化にする beside the partner
-groups; 承認 / 修正依頼 / 却下 on a registration), on an indicator reminder (report) and on a
+groups; 承認 / 修正依頼 / 却下 on a registration), on an indicator reminder (report), on the weekly
+digest (一覧を見る; 既存の回答に結びつける / 新しい回答を作る / 対象外 per group) and on a
 directory search (もっと見る). A claim, a 取組化 and an approval are stored for the inbox worker
 before Slack is answered; the others open a modal or show something, and change nothing."""
 from __future__ import annotations
@@ -34,6 +35,9 @@ def register(app: App, services: Services) -> None:
     app.action("registration_reject")(partial(open_case_modal, services, partial(blocks.registration_modal, decision=REJECT)))
     app.action("groups_more")(partial(more_groups, services))
     app.action("unanswered_list")(partial(list_unanswered, services))
+    app.action("unanswered_link")(partial(open_knowledge_modal, services, link_modal))
+    app.action("unanswered_answer")(partial(open_knowledge_modal, services, answer_modal))
+    app.action("unanswered_route")(partial(open_knowledge_modal, services, route_modal))
 
 
 def claim(services: Services, ack: Ack, body: dict) -> None:
@@ -71,6 +75,28 @@ def list_unanswered(services: Services, ack: Ack, body: dict) -> None:
     ack()
     user = user_of(body)
     services.tell(user, unanswered(services) if services.staff.is_staff(user) else REFUSAL)
+
+
+def link_modal(services: Services, question: str) -> dict:
+    return blocks.link_modal(question, services.desk.knowledge.candidates(question))
+
+
+def answer_modal(services: Services, question: str) -> dict:
+    return blocks.answer_modal(question, services.desk.knowledge.sources(), services.desk.today().isoformat())
+
+
+def route_modal(services: Services, question: str) -> dict:
+    return blocks.route_modal(question, services.desk.knowledge.route_words(question))
+
+
+def open_knowledge_modal(services: Services, modal: Callable[[Services, str], dict], ack: Ack, body: dict) -> None:
+    """A digest button: the modal that fixes the group's question (nothing changes until it is submitted)."""
+    ack()
+    user = user_of(body)
+    if not services.staff.is_staff(user):
+        services.tell(user, REFUSAL)
+        return
+    services.client.views_open(trigger_id=body.get("trigger_id"), view=modal(services, button_value(body)))
 
 
 def open_indicator(services: Services, ack: Ack, body: dict) -> None:

@@ -1,18 +1,22 @@
 """Modal submissions. Whatever is wrong with one is answered in the ack itself
 (response_action=errors, shown under the field); an accepted staff action is stored for the inbox
-worker (or, for a reported figure, stored outright) before Slack is answered."""
+worker (or, for a reported figure and a change to the staff-made knowledge, stored outright)
+before Slack is answered."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from functools import partial
 
 from slack_bolt import Ack, App
 
 from bot.numbers import parse_number
 from bot.registrations import DECISIONS
+from bot.staff_knowledge import Refused
 from bot.staffactions import INTRODUCE, REGISTRATION, REPLY, STATUS, StaffAction
 from handlers import slack_blocks as blocks
 from handlers.slack.services import REFUSAL, Services, request_id, user_of
+from knowledge.overlay import StaffAnswer
 from store.case_status import FLOW
 
 EMPTY_REPLY = "メッセージを入力してください。"
@@ -29,6 +33,9 @@ def register(app: App, services: Services) -> None:
     app.view("indicator_report_modal")(partial(save_indicator, services))
     app.view("introduce_modal")(partial(introduce, services))
     app.view("registration_modal")(partial(decide_registration, services))
+    app.view("unanswered_link_modal")(partial(link_question, services))
+    app.view("unanswered_answer_modal")(partial(add_answer, services))
+    app.view("unanswered_route_modal")(partial(add_route, services))
 
 
 def field(view: dict, block: str, action: str = "text") -> dict:
@@ -40,6 +47,14 @@ def field(view: dict, block: str, action: str = "text") -> dict:
 
 def text_of(view: dict, block: str) -> str:
     return str(field(view, block).get("value") or "").strip()
+
+
+def chosen(view: dict, block: str) -> str:
+    return str((field(view, block, "value").get("selected_option") or {}).get("value") or "")
+
+
+def date_of(view: dict, block: str) -> str:
+    return str(field(view, block, "value").get("selected_date") or "")
 
 
 def preview_reply(services: Services, ack: Ack, body: dict, view: dict) -> None:
@@ -122,3 +137,52 @@ def decide_registration(services: Services, ack: Ack, body: dict, view: dict) ->
         return
     services.desk.submit(request_id(body), StaffAction(REGISTRATION, user, case.id, text=reason, status=decision))
     ack()
+
+
+REFLECTED = "数秒で窓口の回答に反映されます。取り消しは `kyodo-desk kb faq retire {id} --by 名前`。"
+
+
+def link_question(services: Services, ack: Ack, body: dict, view: dict) -> None:
+    question, entry = text_of(view, "question"), chosen(view, "entry") or text_of(view, "entry")
+
+    def change(user: str) -> str:
+        row = services.desk.knowledge.link(question, entry, user)
+        return f"「{blocks.escape(row.question)}」を {row.entry_id} の聞き方に加えました。" + REFLECTED.format(id=row.id)
+    _change_knowledge(services, ack, body, "question", change)
+
+
+def add_answer(services: Services, ack: Ack, body: dict, view: dict) -> None:
+    written = StaffAnswer(question=text_of(view, "question"), title=text_of(view, "title"),
+                          answer=text_of(view, "answer"), source=chosen(view, "source"),
+                          as_of=date_of(view, "as_of"), review_by=date_of(view, "review_by"))
+
+    def change(user: str) -> str:
+        row = services.desk.knowledge.add_answer(written, user)
+        return f"回答「{blocks.escape(row.title)}」（{row.entry_id}）を登録しました。" + REFLECTED.format(id=row.id)
+    _change_knowledge(services, ack, body, "answer", change)
+
+
+def add_route(services: Services, ack: Ack, body: dict, view: dict) -> None:
+    topic, words = text_of(view, "topic"), text_of(view, "words")
+
+    def change(user: str) -> str:
+        row = services.desk.knowledge.add_route(topic, words, user)
+        return (f"「{blocks.escape(row.question)}」を含む質問には「{blocks.escape(row.title)}」として市の問い合わせ先を"
+                "案内します。" + REFLECTED.format(id=row.id))
+    _change_knowledge(services, ack, body, "words", change)
+
+
+def _change_knowledge(services: Services, ack: Ack, body: dict, block: str, change: Callable[[str], str]) -> None:
+    """Stores a change to the staff-made knowledge before Slack is answered; a refused one is shown
+    under `block` and the modal stays open."""
+    user = user_of(body)
+    if not services.staff.is_staff(user):
+        ack(response_action="errors", errors={block: REFUSAL})
+        return
+    try:
+        done = change(user)
+    except Refused as refused:
+        ack(response_action="errors", errors={block: "登録できません: " + " ／ ".join(refused.problems)[:1500]})
+        return
+    ack()
+    services.tell(user, done)

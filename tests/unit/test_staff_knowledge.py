@@ -11,9 +11,18 @@ from sqlmodel import Session
 
 from app.settings import Settings
 from bot.runtime import Desk
-from bot.staff_knowledge import KnowledgeReloader, Refused, add_answer, current_overlay, link, retire
+from bot.staff_knowledge import (
+    KnowledgeReloader,
+    Refused,
+    add_answer,
+    add_route,
+    current_overlay,
+    link,
+    retire,
+)
 from knowledge.entries import load_entries
 from knowledge.overlay import StaffAnswer, export_files
+from knowledge.routing import load_routing
 from store import overlay
 from store.db import session_scope
 
@@ -69,7 +78,7 @@ def test_the_export_is_a_knowledge_file_that_lints_clean(db, kb, tmp_path):
     folder.mkdir()
     for path in kb.folder.glob("*.yaml"):
         (folder / path.name).write_bytes(path.read_bytes())
-    staff_file, questions_file = export_files(staff, tmp_path / "out")
+    staff_file, questions_file, _ = export_files(staff, tmp_path / "out")
     (folder / "staff.yaml").write_bytes(staff_file.read_bytes())
     result = load_entries(folder)
     assert result.problems == []
@@ -95,3 +104,42 @@ def test_the_reloader_swaps_in_the_staff_answer_while_answers_go_on(db, kb):
     answer = desk.knowledge.ask(PARKING.question)
     assert not answer.declined and answer.entry_id == "staff-1" and "来館者用の駐車場はありません" in answer.body
     assert kb.ask(PARKING.question).declined  # the files' knowledge base itself is unchanged
+
+
+def test_a_topic_marked_out_of_scope_is_declined_with_its_name_and_the_general_contact(db, kb):
+    question = "飼い犬の登録はどこでできますか"
+    assert "犬の登録については" not in kb.ask(question).text
+    with session_scope(db) as session:
+        add_route(session, kb, "犬の登録", "犬の登録、狂犬病", "山田", NOW)
+    with Session(db) as session:
+        staff = current_overlay(session, kb)
+    routed = kb.overlaid(staff)
+    answer = routed.ask(question)
+    assert answer.abstained and answer.reason == "out_of_scope"
+    assert "犬の登録については、この窓口ではお答えできません" in answer.text
+    assert kb.profile.general_contact in answer.text
+    assert routed.ask("協働とは").text.startswith("【協働とは】")  # the desk's own questions still answered
+    assert len(routed.overlaid(staff).routing.routes) == len(routed.routing.routes)  # laid over once, not stacked
+
+
+@pytest.mark.parametrize("words, reason", [
+    ("補助金、犬の登録", "窓口が答えている言葉は使えません: 補助金"),
+    ("犬", "1文字の言葉は使えません: 犬"),
+    ("、 ,", "言葉を1つ以上"),
+])
+def test_an_out_of_scope_topic_that_would_turn_away_the_desks_own_questions_is_refused(db, kb, words, reason):
+    with session_scope(db) as session, pytest.raises(Refused) as refused:
+        add_route(session, kb, "犬の登録", words, "山田", NOW)
+    assert any(reason in problem for problem in refused.value.problems), refused.value.problems
+    with Session(db) as session:
+        assert overlay.rows(session) == []
+
+
+def test_the_export_writes_out_of_scope_topics_as_routing_yaml_routes(db, kb, tmp_path):
+    with session_scope(db) as session:
+        add_route(session, kb, "犬の登録", "犬の登録、狂犬病", "山田", NOW)
+    with Session(db) as session:
+        export_files(current_overlay(session, kb), tmp_path)
+    (tmp_path / "routing.yaml").write_text((tmp_path / "staff-routes.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    table, problems = load_routing(tmp_path)
+    assert problems == [] and [(r.topic, r.words) for r in table.routes] == [("犬の登録", ("犬の登録", "狂犬病"))]
