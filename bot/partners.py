@@ -16,6 +16,7 @@ from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import numpy as np
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
@@ -230,7 +231,8 @@ class GroupDirectory:
             candidates |= field_mask  # …or the group works in a field the case names
         _, area_bonus = index.facet_scores(Mentions(areas=understood.areas))  # the area only ranks
         base = text + field_bonus + area_bonus
-        pool = sorted(candidates.nonzero()[0].tolist(), key=lambda i: -base[i])[:SUGGESTION_POOL]
+        found = candidates.nonzero()[0]
+        pool = found[np.argsort(-base[found], kind="stable")][:SUGGESTION_POOL].tolist()  # as sorted(), in NumPy
         kind = self.vocabulary.kind_of(applicant_kind or "")
         seeker_words = [normalize(w) for w in (kind, *self.vocabulary.kinds.get(kind, ()))] if kind else []
         ranked = []
