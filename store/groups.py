@@ -145,11 +145,19 @@ def of_applicant(session: Session, group_id: int, channel: str, user_key: str) -
 
 
 def forget_applicant(session: Session, channel: str, user_key: str) -> int:
-    """The person is no longer named as any group's applicant (erasure)."""
+    """The person is no longer named as any group's applicant, and the registration code they held
+    no longer opens it (erasure)."""
     result = session.execute(update(PartnerGroup).where(col(PartnerGroup.applicant_channel) == channel,
                                                         col(PartnerGroup.applicant_user) == user_key)
-                             .values(applicant_channel="", applicant_user=""))
+                             .values(applicant_channel="", applicant_user="", code_reference="", code_hash=None))
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+def claim(session: Session, group: PartnerGroup, channel: str, user_key: str) -> None:
+    """The group's registration code was given in this chat: the group is now this person's, as if
+    they had registered it here (its changes and withdrawal go through the applicant)."""
+    group.applicant_channel, group.applicant_user = channel, user_key
+    session.add(group)
 
 
 def registered_by(session: Session, channel: str, user_key: str) -> list[tuple[int, str]]:

@@ -183,6 +183,10 @@ class PartnerGroup(SQLModel, table=True):
     applicant_user: str = Field(default="", max_length=128)
     confirm_asked_on: date | None = None  # the first yearly confirmation message not yet answered
     confirm_opt_out: bool = False  # 今後は案内不要
+    # A group registered on the web chat: the registration whose code (shown once in its confirmation)
+    # opens the entry from another browser, and that code's salted hash (store/case_codes.py).
+    code_reference: str = Field(default="", max_length=32)
+    code_hash: str | None = Field(default=None, max_length=64)
 
 
 class Introduction(SQLModel, table=True):
