@@ -11,6 +11,7 @@ from bot.introductions import REALIZED, IntroductionView
 from bot.partner_search import Hit, SearchPage
 from bot.registrations import APPROVE, GROUP_KIND, REJECT, REVISE
 from bot.staffdesk import CasePartners
+from knowledge.entries import MAX_BODY_CHARS, MAX_LABEL_CHARS
 from store.case_status import CLOSED, FLOW
 from store.models import Case, CaseEvent
 
@@ -405,8 +406,9 @@ def answer_modal(question: str, sources: list[tuple[str, str]], today: str) -> d
     """新しい回答を作る: a staff-made answer, checked like the knowledge files."""
     return _modal("unanswered_answer_modal", "新しい回答を作る", "登録する", [
         _text_input("question", "市民の質問", question),
-        _text_input("title", "見出し", max_length=80),
-        _text_input("answer", "回答（です・ます、スマホで読める長さに）", multiline=True, max_length=2000),
+        _text_input("title", "見出し", max_length=MAX_LABEL_CHARS, hint=f"ボタンにも出ます（{MAX_LABEL_CHARS}文字まで）"),
+        _text_input("answer", "回答（です・ます）", multiline=True, max_length=MAX_BODY_CHARS,
+                    hint=f"スマホの吹き出し1つに収まる{MAX_BODY_CHARS}文字まで"),
         _select("source", "出典", [(i, title) for i, title in sources]),
         _date_input("as_of", "情報の時点", today),
         _date_input("review_by", "見直し期限", optional=True),
