@@ -19,11 +19,12 @@ from zoneinfo import ZoneInfo
 from bot import grant_replies
 from bot import replies as r
 from bot.forms import FORMS, Field, Form
-from bot.intents import Intent, detect, find_reference, looks_like_question
+from bot.intents import REFERENCE, Intent, detect, find_reference, looks_like_question
 from bot.messages import (
     AnswerGroupUpkeep,
     Card,
     Choice,
+    ClaimGroup,
     CloseRelay,
     Effect,
     Event,
@@ -51,18 +52,21 @@ from knowledge.base import KnowledgeBase
 from knowledge.grants import path_of
 from knowledge.partner_vocabulary import Mentions
 from knowledge.profile import CityProfile
-from store import case_status
+from store import case_codes, case_status
 from store.case_status import CLOSED
 
 MAX_TRIES = 3
 _YES = re.compile(r"^(同意(する|します)?|はい|ok|オッケー|おっけー|いいよ|いいです|大丈夫です?|了解|承知しました"
                   r"|送信(する|します)?|お願いします)[。!]*$")
 _NO = re.compile(r"^(同意しない|同意しません|いいえ|いや|しない|しません|no)[。!]*$")
-_CHECK_CODE = re.compile(r"^[a-z0-9]{4,8}$")
+_CHECK_CODE = re.compile(r"^[a-z0-9]{4,12}$")  # a check code, or a web registration's longer one
+_CODE_SEPARATORS = re.compile(r"[-ー－‐\s]")
+WEB = "web"  # the web chat's channel: a group registered there is opened from another browser with its code
 _LEAVING = (Intent.CANCEL, Intent.MENU, Intent.BACK, Intent.RESTART)
 _PERSONAL = (Intent.CONSULT, Intent.PROPOSE, Intent.STATUS, Intent.HUMAN, Intent.REGISTER_GROUP,
              Intent.UPDATE_GROUP, Intent.LEAVE_GROUP)
-_NO_FORM = (Mode.IDLE, Mode.CHECK_CODE, Mode.FIND_GROUPS, Mode.GRANTS)  # modes without a draft: form buttons are stale
+_NO_FORM = (Mode.IDLE, Mode.CHECK_CODE, Mode.FIND_GROUPS, Mode.GRANTS,
+            Mode.GROUP_CODE)  # modes without a draft: form buttons are stale
 
 
 @dataclass(frozen=True)
@@ -98,6 +102,10 @@ class GroupFinder(Protocol):
 
     def field_names(self) -> tuple[str, ...]: ...
 
+    def with_code(self, reference: str, code: str) -> tuple[int, str] | None:
+        """(id, name) of the group registered on the web chat as `reference`, when `code` is that
+        registration's code; None otherwise."""
+
 
 class NoGroups:
     def search(self, query: str, cursor: str | None = None) -> SearchPage:
@@ -108,6 +116,9 @@ class NoGroups:
 
     def field_names(self) -> tuple[str, ...]:
         return ()
+
+    def with_code(self, reference: str, code: str) -> tuple[int, str] | None:
+        return None
 
 
 @dataclass(frozen=True)
@@ -159,6 +170,7 @@ class _Conversation:
     ctx: Context
     replies: list[Reply] = field(default_factory=list)
     effects: list[Effect] = field(default_factory=list)
+    claimed: list[tuple[int, str]] = field(default_factory=list)  # groups opened with their code in this turn
 
     # --- entry point ----------------------------------------------------------------------
 
@@ -237,6 +249,7 @@ class _Conversation:
             Mode.CHECK_CODE: self._check_code_text,
             Mode.FIND_GROUPS: self._group_words_text,
             Mode.GRANTS: self._grant_words_text,
+            Mode.GROUP_CODE: self._group_code_text,
         }
 
     def _idle_text(self, text: str, intent: Intent | None) -> None:
@@ -343,12 +356,34 @@ class _Conversation:
             self._resume()
 
     def _check_code_text(self, text: str, intent: Intent | None) -> None:
-        code = fold(text).replace("-", "")
-        if intent is None and _CHECK_CODE.match(code) and not find_reference(text):
-            self._check_code(code.upper())
+        code = _code_in(text)
+        if intent is None and code and not find_reference(text):
+            self._check_code(code)
             return
         self._stop_checking()
         self._idle_text(text, intent)
+
+    def _group_code_text(self, text: str, intent: Intent | None) -> None:
+        """The reference and registration code of a group registered from another browser: in one
+        message or one after the other; anything else leaves the question and is taken as usual."""
+        code = _code_in(text)
+        if code and self.state.checking:
+            self._open_group(self.state.checking, code)
+            return
+        reference = find_reference(text)
+        if reference is None:
+            if code and len(code) >= case_codes.REGISTRATION_LENGTH:
+                self._prompt_again(lead="先に受付番号を送ってください。")
+            else:
+                self._stop_checking()
+                self._idle_text(text, intent)
+            return
+        self.state.checking = reference
+        code = _code_in(REFERENCE.sub("", fold(text).upper(), count=1))
+        if code:
+            self._open_group(reference, code)
+        else:
+            self._prompt_again()
 
     def _group_words_text(self, text: str, intent: Intent | None) -> None:
         self.state.mode = Mode.IDLE
@@ -506,10 +541,10 @@ class _Conversation:
             self._stop_checking()
 
     def _stop_checking(self) -> None:
-        """Stop waiting for a check code (or for the words of a group search)."""
-        if self.state.mode in (Mode.CHECK_CODE, Mode.FIND_GROUPS, Mode.GRANTS):
+        """Stop waiting for a check code or a group's registration code (or for the words of a group search)."""
+        if self.state.mode in (Mode.CHECK_CODE, Mode.FIND_GROUPS, Mode.GRANTS, Mode.GROUP_CODE):
             self.state.mode = Mode.IDLE
-        self.state.checking, self.state.code_failures = None, 0
+        self.state.checking, self.state.code_failures, self.state.group_action = None, 0, ""
 
     def _own_open_case(self, reference: str) -> CaseView | None:
         return next((c for c in self.ctx.cases.own() if c.reference == reference and c.status not in CLOSED), None)
@@ -535,7 +570,7 @@ class _Conversation:
             if self.state.mode is Mode.IDLE:
                 self.state.mode = Mode.FIND_GROUPS
             self.replies.append(r.group_search_prompt(self.ctx.groups.field_names(), tried=page is not None,
-                                                      own=bool(self.ctx.own_groups)))
+                                                      own=bool(self.ctx.own_groups) or self.ctx.channel == WEB))
             return
         self.state.group_query = query
         self.replies.extend(r.group_results(page, 0, search_id(query), own=bool(self.ctx.own_groups)))
@@ -581,10 +616,10 @@ class _Conversation:
         """団体登録's answers for a change: the entry as published (so the form opens on its summary),
         or at least the name; `changes` tells the approval which entry to update (a renamed one too)."""
         group = self.ctx.groups.public_group(group_id)
-        name = dict(self.ctx.own_groups).get(group_id) or (group.name if group else "")
+        name = dict(self._owned).get(group_id) or (group.name if group else "")
         if not name:
             return {}
-        mine = {"changes": f"{name}（団体ID {group_id}）"} if group_id in dict(self.ctx.own_groups) else {}
+        mine = {"changes": f"{name}（団体ID {group_id}）"} if group_id in dict(self._owned) else {}
         if group is None:
             return {"name": name, **mine}
         return {"name": group.name, "kind": group.kind, "fields": "、".join(group.fields),
@@ -592,13 +627,45 @@ class _Conversation:
                 "contact": group.contact, "contact_public": "はい" if group.contact_public else "いいえ",
                 "url": group.url, **mine}
 
+    @property
+    def _owned(self) -> tuple[tuple[int, str], ...]:
+        """(id, name) of the groups this person registered, with any opened by its code in this turn."""
+        return self.ctx.own_groups + tuple(self.claimed)
+
     def _own_groups(self, change: bool) -> None:
-        """団体情報の変更 / 団体の登録をやめる, for the groups this person registered."""
-        owned = self.ctx.own_groups
+        """団体情報の変更 / 団体の登録をやめる, for the groups this person registered. On the web chat,
+        a session that registered none is asked for a registration's reference and code instead."""
+        owned = self._owned
+        if not owned and self.ctx.channel == WEB:
+            if self.state.mode not in _NO_FORM:  # a form is open: it is offered again first
+                self._start("group")
+                return
+            self._stop_checking()
+            self.state.mode, self.state.group_action = Mode.GROUP_CODE, "change" if change else "withdraw"
+            self._prompt_again()
+            return
         if change and len(owned) == 1:
             self._group_upkeep(Tap(Action.GROUP_UPKEEP, entry=str(owned[0][0]), value="change"))
         else:
             self.replies.append(r.own_groups(owned, change))
+
+    def _open_group(self, reference: str, code: str) -> None:
+        """A registration's code from another browser: right, the group is this person's from now on
+        and 団体情報の変更 / 団体の登録をやめる go on as for its applicant; wrong, a few more tries."""
+        found = self.ctx.groups.with_code(reference, code)
+        if found is None:
+            self.state.code_failures += 1
+            tries_left = MAX_TRIES - self.state.code_failures
+            self.replies.append(r.wrong_registration_code(reference, tries_left))
+            if tries_left <= 0:
+                self._stop_checking()
+            return
+        change = self.state.group_action != "withdraw"
+        self._stop_checking()
+        self.claimed.append(found)
+        self.effects.append(ClaimGroup(found[0], reference, code))
+        self.replies.append(r.group_opened(found[1]))
+        self._own_groups(change)
 
     # --- 助成金ナビ ------------------------------------------------------------------------
 
@@ -808,9 +875,11 @@ class _Conversation:
     def _submit(self) -> None:
         form, draft = self.form, self.draft
         rows = form.shown(draft.answers)
-        self.effects.append(SubmitCase(kind=form.name, answers=tuple((f.key, value) for f, value in rows)))
+        registration = form.name == "group" and self.ctx.channel == WEB and not draft.answers.get("changes")
+        self.effects.append(SubmitCase(kind=form.name, answers=tuple((f.key, value) for f, value in rows),
+                                       registration=registration))
         texts = self.ctx.city.texts.forms[form.name]
-        self.replies.append(r.submitted(texts.title, texts.next_steps))
+        self.replies.append(r.submitted(texts.title, texts.next_steps, registration))
         self.state = State(token=self.state.token)
 
     # --- what the conversation is waiting for ---------------------------------------------
@@ -834,6 +903,8 @@ class _Conversation:
             self.replies.append(r.confirm_cancel(self._title(self.draft.form), token))
         elif mode is Mode.CHECK_CODE:
             self.replies.append(r.ask_check_code(self.state.checking or ""))
+        elif mode is Mode.GROUP_CODE:
+            self.replies.append(r.ask_registration_code(self.state.checking, lead))
 
     def _field_prompt(self, lead: str, current: str | None) -> Say:
         draft, form, token = self.draft, self.form, self.state.token
@@ -845,6 +916,12 @@ class _Conversation:
         if draft.pending_text and asking.accepts_anything:
             say = Say(say.text, (r.use_as_answer_choice(asking, token),) + say.choices)
         return say
+
+
+def _code_in(text: str) -> str | None:
+    """The text as a code (ABCDE-FGHJK or ABC123: any case, with or without the hyphen), or None."""
+    code = _CODE_SEPARATORS.sub("", fold(text))
+    return code.upper() if _CHECK_CODE.match(code) else None
 
 
 def _names_something(understood: Mentions) -> bool:

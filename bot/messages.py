@@ -74,9 +74,12 @@ Reply = Say | Card
 
 @dataclass(frozen=True)
 class SubmitCase:
-    """Create the case record; its reference number is filled into replies marked with {reference}."""
+    """Create the case record; its reference number is filled into replies marked with {reference}.
+    `registration`: a group's registration from the web chat, whose (longer) code also opens the
+    group's entry from another browser once it is approved."""
     kind: str
     answers: tuple[tuple[str, str], ...]
+    registration: bool = False
 
 
 @dataclass(frozen=True)
@@ -119,7 +122,17 @@ class AnswerGroupUpkeep:
     choice: str  # keep | no_more
 
 
-Effect = SubmitCase | SetContactActive | RelayToCase | CloseRelay | WithdrawCase | NoteQuestion | AnswerGroupUpkeep
+@dataclass(frozen=True)
+class ClaimGroup:
+    """The person gave a group's registration reference and code (on the web chat, from a session
+    that did not register it): the group becomes theirs here, as if registered from this chat."""
+    group_id: int
+    reference: str
+    code: str
+
+
+Effect = (SubmitCase | SetContactActive | RelayToCase | CloseRelay | WithdrawCase | NoteQuestion | AnswerGroupUpkeep
+          | ClaimGroup)
 
 
 @dataclass

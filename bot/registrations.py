@@ -17,7 +17,7 @@ from bot.casework import CaseworkError
 from bot.partners import validate_row
 from bot.runtime import Desk
 from knowledge.partner_vocabulary import PartnerVocabulary, load_partner_vocabulary
-from store import case_status
+from store import case_codes, case_status
 from store import groups as table
 from store.models import Case
 
@@ -68,8 +68,9 @@ def _publish(session: Session, desk: Desk, case: Case, staff_id: str, now: datet
     values = {**row, "applicant_channel": case.channel, "applicant_user": case.user_id, "status": table.PUBLIC,
               "confirmed_on": today, "confirm_asked_on": None}
     changed = _changed_group(session, case)
-    if changed is None:
-        table.upsert(session, [values], staff_id, now)
+    if changed is None:  # a new entry: one registered on the web chat is opened later with its code
+        codes = {} if case.answers.get("changes") else case_codes.opening(case)
+        table.upsert(session, [{**values, **codes}], staff_id, now)
     elif not table.update_entry(session, changed, values, staff_id, now):
         raise CaseworkError(f"{case.reference}: 「{row['name']}」という名前の団体はすでに名簿にあります"
                             "（「修正依頼」で申請者に確認してください）")

@@ -141,12 +141,17 @@ def cancelled() -> Say:
     return Say("入力内容を破棄しました。またいつでもどうぞ。", MENU_CHOICES)
 
 
-def submitted(title: str, next_steps: str) -> Say:
-    """The reference and the check code are filled in when the case is stored (bot/runtime.py)."""
+def submitted(title: str, next_steps: str, registration: bool = False) -> Say:
+    """The reference and the check code are filled in when the case is stored (bot/runtime.py).
+    `registration`: a group's registration from the web chat, whose code also opens the entry later."""
+    if registration:
+        code = (f"登録コードは {CHECK_CODE_SLOT} です。別の端末からの状況確認や、掲載後の団体情報の変更・"
+                "登録の取り消しに、受付番号とあわせて使います")
+    else:
+        code = f"確認コードは {CHECK_CODE_SLOT} です。別の端末からは、受付番号とこのコードで状況を確認できます"
     return Say(
         f"{title}を受け付けました。受付番号は {REFERENCE_SLOT} です。\n{next_steps}\n"
-        f"確認コードは {CHECK_CODE_SLOT} です。別の端末からは、受付番号とこのコードで状況を確認できます"
-        "（コードはこの画面でしか表示しません。控えておいてください）。",
+        f"{code}（コードはこの画面でしか表示しません。控えておいてください）。",
         MENU_CHOICES,
     )
 
@@ -252,8 +257,9 @@ def page_number(index: str) -> int:
 
 
 def ask_check_code(reference: str) -> Say:
-    return Say(f"受付番号 {reference} の状況をお知らせするには、受付のときにお伝えした確認コード（英数字6文字）を"
-               "送ってください。", (TO_MENU,))
+    code = "確認コード（ウェブからの団体登録では登録コード）" if reference.startswith("G-") else "確認コード（英数字6文字）"
+    return Say(f"受付番号 {reference} の状況をお知らせするには、受付のときにお伝えした{code}を送ってください。",
+               (TO_MENU,))
 
 
 def wrong_check_code(reference: str, tries_left: int) -> Say:
@@ -385,6 +391,26 @@ NAME_IN_LABEL = 12  # LINE's quick-reply labels are short
 def group_upkeep_answered(choice: str) -> Say:
     """After このままでよい / 今後は案内不要 (the yearly confirmation) or 登録をやめる."""
     return Say(UPKEEP_ANSWERS[choice], MENU_CHOICES)
+
+
+def ask_registration_code(reference: str | None, lead: str = "") -> Say:
+    """On the web chat: the reference, then the code, of a group registered from another browser."""
+    if reference:
+        return Say(f"{lead}受付番号 {reference} の登録コード（英数字10文字）を送ってください。", (TO_MENU,))
+    return Say(f"{lead}別の端末やブラウザで登録した団体は、受付番号と登録コードで確認します。"
+               "まず、受付番号（例: G-2026-0001）を送ってください。", (TO_STAFF, TO_MENU))
+
+
+def wrong_registration_code(reference: str, tries_left: int) -> Say:
+    wrong = f"受付番号 {reference} と登録コードの組み合わせを確認できませんでした。"
+    if tries_left <= 0:
+        return Say(wrong + "番号とコードをお確かめのうえ、あらためてお試しください。わからない場合は、職員にご相談ください。",
+                   (TO_STAFF, TO_MENU))
+    return Say(wrong + f"コードをもう一度送ってください（あと{tries_left}回）。", (TO_MENU,))
+
+
+def group_opened(name: str) -> Say:
+    return Say(f"受付番号と登録コードを確認しました（「{name}」）。")
 
 
 def own_groups(owned: tuple[tuple[int, str], ...], change: bool) -> Say:

@@ -20,6 +20,7 @@ from bot.engine import CaseView, Context
 from bot.forms import FORMS, Form, forms_for
 from bot.messages import (
     AnswerGroupUpkeep,
+    ClaimGroup,
     CloseRelay,
     Effect,
     Event,
@@ -161,6 +162,8 @@ class Desk:
             elif isinstance(effect, AnswerGroupUpkeep):
                 group_upkeep.answer(session, effect.group_id, request.channel, request.user_id, effect.choice,
                                     now.astimezone(self.config.tz).date(), now)
+            elif isinstance(effect, ClaimGroup):
+                _claim_group(session, request, effect)
             else:
                 self._casework(session, request.channel, request.user_id, effect, now)
         return [_fill(reply, reference, code) for reply in turn.replies]
@@ -182,7 +185,8 @@ class Desk:
                             channel=channel, user_id=user_id, now=now, tz=self.config.tz)
         casework.announce_new_case(session, case)
         log.info("case %s submitted (%s)", case.reference, effect.kind)
-        return case.reference, case_codes.issue(session, case)
+        length = case_codes.REGISTRATION_LENGTH if effect.registration else case_codes.LENGTH
+        return case.reference, case_codes.shown(case_codes.issue(session, case, length))
 
     def _casework(self, session: Session, channel: str, user_id: str, effect, now: datetime) -> None:
         """Effects on one of the person's own cases (the engine only names cases it was shown)."""
@@ -195,6 +199,15 @@ class Desk:
             casework.release(session, case, "citizen", now)
         elif isinstance(effect, WithdrawCase) and case.status not in CLOSED:
             casework.withdraw(session, self.channels, case, now)
+
+
+def _claim_group(session: Session, request: TurnRequest, effect: ClaimGroup) -> None:
+    """The group becomes the person's when its registration code checks out here too."""
+    group = case_codes.group_for(session, effect.reference, effect.code)
+    if group is None or group.id != effect.group_id:
+        return
+    group_table.claim(session, group, request.channel, request.user_id)
+    log.info("group %s opened with its registration code on %s", group.id, request.channel)
 
 
 def _store_note(session: Session, channel: str, note: NoteQuestion, now: datetime) -> None:
@@ -240,6 +253,10 @@ class _PublicGroups:
 
     def field_names(self) -> tuple[str, ...]:
         return tuple(self.desk.groups.vocabulary.fields)
+
+    def with_code(self, reference: str, code: str) -> tuple[int, str] | None:
+        group = case_codes.group_for(self.session, reference, code)
+        return (group.id, group.name) if group is not None and group.id is not None else None
 
 
 def _require_status_notices(knowledge: KnowledgeBase) -> None:

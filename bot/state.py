@@ -18,6 +18,7 @@ class Mode(StrEnum):
     CHECK_CODE = "check_code"  # the check code of a case the person did not submit from here
     FIND_GROUPS = "find_groups"  # what kind of group to look for (仲間をさがす)
     GRANTS = "grants"  # the next answer of 助成金ナビ (who, what, where, when)
+    GROUP_CODE = "group_code"  # the reference and code of a group registered from another browser (web chat)
 
 
 @dataclass
@@ -39,8 +40,9 @@ class State:
     draft: Draft | None = None
     token: str = ""  # changes whenever a form starts; buttons of older forms carry older tokens
     resume_mode: Mode | None = None  # where 「やめない」 returns to
-    checking: str | None = None  # the reference whose check code is asked for
+    checking: str | None = None  # the reference whose check code (or registration code) is asked for
     code_failures: int = 0
+    group_action: str = ""  # change | withdraw: what a group's registration code is asked for
     group_query: str | None = None  # the last group search, for its もっと見る
     grant_path: str = ""  # 助成金ナビ's answers so far (option ids), for an answer typed instead of tapped
     preset: dict[str, str] = field(default_factory=dict)  # answers the chosen form starts with (the group to meet)

@@ -44,16 +44,18 @@ class ListedCases:
 
 
 class EngineChat:
-    def __init__(self, kb, now: datetime | None = None, cases=None, channel: str = "line", groups=None, forms=None):
+    def __init__(self, kb, now: datetime | None = None, cases=None, channel: str = "line", groups=None, forms=None,
+                 own_groups: tuple[tuple[int, str], ...] = ()):
         self.kb, self.state, self.now = kb, State(), now or datetime(2026, 11, 30, 10, 0, tzinfo=JST)
         self.cases, self.channel, self.groups = cases or NoCases(), channel, groups or NoGroups()
+        self.own_groups = own_groups  # (id, name) of the groups the person registered (the store's answer)
         self.forms = forms or FORMS
         self.replies, self.effects = [], []
 
     def send(self, event) -> str:
         self.now += timedelta(seconds=30)
         context = Context(now=self.now, knowledge=self.kb, cases=self.cases, channel=self.channel, groups=self.groups,
-                          forms=self.forms)
+                          forms=self.forms, own_groups=self.own_groups)
         turn = handle(self.state, event, context)
         self.state, self.replies, self.effects = turn.state, turn.replies, turn.effects
         return reply_text(self.replies)
