@@ -18,7 +18,7 @@ def _print_json(obj: dict) -> None:
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
-    kb = wiring.knowledge(Settings.from_env())
+    kb = wiring.answering_knowledge(Settings.from_env())
     if args.batch:
         from knowledge.evaluate import load_questions
 
