@@ -12,6 +12,7 @@ case): a plain question from a browser without a cookie is answered and nothing 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
@@ -23,10 +24,11 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from bot import engine
 from bot.fonts import JAPANESE_FONT
 from bot.forms import FORMS
+from bot.intents import REFERENCE
 from bot.messages import Card, Choice, NoteQuestion, Postback, Reply, Say, SubmitCase, Text, Turn
 from bot.replies import in_progress
 from bot.runtime import Desk, TurnRequest
-from bot.state import State
+from bot.state import Mode, State
 from handlers.config import WebConfig
 from handlers.http import BodyTooLarge, read_limited, storable
 from handlers.web_guard import DailyCounts, Sessions, TokenBuckets, session_key
@@ -43,6 +45,10 @@ HISTORY_TURNS = 30
 CHANNEL = "web"
 PROCESS = "*"  # the key of the one bucket every web chat message of this process shares
 TOO_FAST = "短い時間にたくさんのメッセージが届きました。少し時間をおいてから、もう一度お送りください。"
+CODE_MODES = (Mode.CHECK_CODE.value, Mode.GROUP_CODE.value)  # the session was asked for a code
+_SHOWN_CODE = re.compile(r"((?:登録|確認)コードは )[A-Z0-9][A-Z0-9-]{3,12}")
+_TYPED_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{3,}")
+HIDDEN_CODE = "＊＊＊＊＊"
 TOO_MANY_CASES = ("本日お受けできる件数の上限に達しました。入力した内容は残っていますので、明日以降に送信してください。"
                   "お急ぎの場合は{centre}（電話 {phone}）へお電話ください。")
 
@@ -124,7 +130,7 @@ class WebChat:
             self.address_cases.add(visit.address, self._today())
         if visit.returning or stateful:
             with session_scope(self.desk.db) as session:
-                webchat.record_turn(session, CHANNEL, visit.sid, {"me": shown, "messages": render(replies)})
+                webchat.record_turn(session, CHANNEL, visit.sid, _kept(shown, stored, render(replies)))
         return replies
 
     def _preview(self, sid: str, event) -> tuple[dict | None, Turn | None]:
@@ -180,6 +186,15 @@ class WebChat:
     def acknowledge(self, sid: str, row_ids: list[int]) -> int:
         with session_scope(self.desk.db) as session:
             return webchat.acknowledge(session, CHANNEL, sid, row_ids)
+
+
+def _kept(shown: str | None, stored: dict | None, messages: list[dict]) -> dict:
+    """A turn as the session's history keeps it: without a code shown in a confirmation (shown once)
+    or typed when one was asked for (the store keeps codes only as hashes)."""
+    if shown and stored and stored.get("mode") in CODE_MODES:
+        shown = _TYPED_CODE.sub(lambda m: m.group(0) if REFERENCE.fullmatch(m.group(0)) else HIDDEN_CODE, shown)
+    return {"me": shown, "messages": [{**m, "text": _SHOWN_CODE.sub(r"\g<1>" + HIDDEN_CODE, m["text"])}
+                                      if m.get("type") == "text" else m for m in messages]}
 
 
 def _notes_only(turn: Turn) -> bool:
