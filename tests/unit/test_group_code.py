@@ -6,10 +6,12 @@ session's, a wrong one or a short check code opens nothing, LINE is not asked fo
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
 import pytest
 from sqlmodel import Session, select
 
+from bot.engine import CaseView
 from bot.messages import AnswerGroupUpkeep, ClaimGroup, Postback, SubmitCase, Text
 from bot.postbacks import Action, Tap
 from bot.registrations import decide
@@ -17,7 +19,7 @@ from bot.state import Draft, Mode
 from store import case_codes, cases, privacy
 from store.db import session_scope
 from store.models import Case, PartnerGroup
-from tests.support.chat import EngineChat
+from tests.support.chat import EngineChat, ListedCases
 from tests.unit import test_group_upkeep as upkeep
 from tests.unit.test_partner_chat import FakeDirectory
 from tests.unit.test_partner_desk import REGISTRATION
@@ -139,6 +141,13 @@ def test_a_registration_from_the_web_gets_a_registration_code_and_elsewhere_a_ch
         [submitted] = chat.effects
         assert isinstance(submitted, SubmitCase) and submitted.registration is registration
         assert f"{code}は {{check_code}} です" in chat.replies[0].text
+
+
+def test_the_registration_code_also_shows_the_registration_status(kb, coded):
+    view = CaseView(REFERENCE, "group", "受付", datetime(2026, 11, 30, 9, 0))
+    chat = web_chat(kb, coded, cases=ListedCases([], {(REFERENCE, CODE): view}))
+    assert "登録コード" in chat.say(REFERENCE)
+    assert "受付（2026-11-30 更新）" in chat.say("qfvqq-3r34a")
 
 
 # --- with the real desk and database ---------------------------------------------------------
