@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import re
+import unicodedata
 import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -61,6 +62,7 @@ _YES = re.compile(r"^(同意(する|します)?|はい|ok|オッケー|おっけ
 _NO = re.compile(r"^(同意しない|同意しません|いいえ|いや|しない|しません|no)[。!]*$")
 _CHECK_CODE = re.compile(r"^[a-z0-9]{4,12}$")  # a check code, or a web registration's longer one
 _CODE_SEPARATORS = re.compile(r"[-ー－‐\s]")
+_WORD_EDGES = re.compile(r"^[^a-z0-9]+|[^a-z0-9]+$")  # コード:ABCDE-FGHJK です → the code alone
 WEB = "web"  # the web chat's channel: a group registered there is opened from another browser with its code
 _LEAVING = (Intent.CANCEL, Intent.MENU, Intent.BACK, Intent.RESTART)
 _PERSONAL = (Intent.CONSULT, Intent.PROPOSE, Intent.STATUS, Intent.HUMAN, Intent.REGISTER_GROUP,
@@ -370,7 +372,7 @@ class _Conversation:
         if code and self.state.checking:
             self._open_group(self.state.checking, code)
             return
-        reference = find_reference(text)
+        reference, given = _reference_and_code(text)
         if reference is None:
             if code and len(code) >= case_codes.REGISTRATION_LENGTH:
                 self._prompt_again(lead="先に受付番号を送ってください。")
@@ -379,9 +381,8 @@ class _Conversation:
                 self._idle_text(text, intent)
             return
         self.state.checking = reference
-        code = _code_in(REFERENCE.sub("", fold(text).upper(), count=1))
-        if code:
-            self._open_group(reference, code)
+        if given:
+            self._open_group(reference, given)
         else:
             self._prompt_again()
 
@@ -922,6 +923,20 @@ def _code_in(text: str) -> str | None:
     """The text as a code (ABCDE-FGHJK or ABC123: any case, with or without the hyphen), or None."""
     code = _CODE_SEPARATORS.sub("", fold(text))
     return code.upper() if _CHECK_CODE.match(code) else None
+
+
+def _reference_and_code(text: str) -> tuple[str | None, str | None]:
+    """A reference and a registration code typed in one message, each word read on its own (folded
+    together, the code's first digits would run into the reference's number)."""
+    reference = code = None
+    for word in unicodedata.normalize("NFKC", text).split():
+        found = None if reference else find_reference(word)
+        if found:
+            reference, word = found, REFERENCE.sub("", fold(word).upper(), count=1)
+        candidate = _code_in(_WORD_EDGES.sub("", fold(word)))
+        if code is None and candidate and len(candidate) >= case_codes.REGISTRATION_LENGTH:
+            code = candidate
+    return reference, code
 
 
 def _names_something(understood: Mentions) -> bool:

@@ -27,6 +27,7 @@ from tests.unit.test_slack_listeners import STAFF
 
 clock, desk, group = upkeep.clock, upkeep.desk, upkeep.group  # the real desk, its clock; a group as stored
 REFERENCE, CODE = "G-2026-0007", "QFVQQ3R34A"
+DIGITS_FIRST = "44ZY9YSMJG"  # folded against the reference, its digits would run into the number
 GROUP = (1, "北区防災の会")  # public in the fake directory
 
 
@@ -34,7 +35,7 @@ class CodedDirectory(FakeDirectory):
     """The fake directory, where the registration G-2026-0007 with its code opens 北区防災の会."""
 
     def with_code(self, reference, code):
-        return GROUP if (reference, code) == (REFERENCE, CODE) else None
+        return GROUP if reference == REFERENCE and code in (CODE, DIGITS_FIRST) else None
 
 
 @pytest.fixture(scope="module")
@@ -66,11 +67,16 @@ def test_a_web_session_that_registered_nothing_is_asked_for_the_reference_then_t
     assert dict(submitted.answers)["offers"] == "炊き出し訓練と防災マップづくり"
 
 
-def test_the_reference_and_the_code_in_one_message(kb, coded):
+@pytest.mark.parametrize("message, code", [
+    (f"{REFERENCE} QFVQQ-3R34A", CODE),
+    ("G-2026-0007 44ZY9-YSMJG", DIGITS_FIRST),
+    ("受付番号:G-2026-0007\nコードは 44zy9ysmjg です", DIGITS_FIRST),
+])
+def test_the_reference_and_the_code_in_one_message(kb, coded, message, code):
     chat = web_chat(kb, coded)
     chat.say("団体情報を変更したい")
-    assert "団体登録の前に" in chat.say(f"{REFERENCE} QFVQQ-3R34A")
-    assert chat.effects == [ClaimGroup(1, REFERENCE, CODE)]
+    assert "団体登録の前に" in chat.say(message)
+    assert chat.effects == [ClaimGroup(1, REFERENCE, code)]
 
 
 def test_a_wrong_code_opens_nothing_and_three_end_the_asking(kb, coded):
