@@ -136,7 +136,7 @@ class Context:
     private: bool = True  # False in a group chat: no personal data is asked for there
     relay: str | None = None  # reference of the case a person has taken: messages go to its thread
     tz: tzinfo = ZoneInfo("Asia/Tokyo")  # the city's: answers compare dated facts with its date
-    own_groups: tuple[tuple[int, str], ...] = ()  # (id, name) of the groups this person registered
+    own_groups: Callable[[], tuple[tuple[int, str], ...]] = lambda: ()  # (id, name) of the groups this person registered (read when asked)
 
     @property
     def city(self) -> CityProfile:
@@ -571,10 +571,10 @@ class _Conversation:
             if self.state.mode is Mode.IDLE:
                 self.state.mode = Mode.FIND_GROUPS
             self.replies.append(r.group_search_prompt(self.ctx.groups.field_names(), tried=page is not None,
-                                                      own=bool(self.ctx.own_groups) or self.ctx.channel == WEB))
+                                                      own=bool(self.ctx.own_groups()) or self.ctx.channel == WEB))
             return
         self.state.group_query = query
-        self.replies.extend(r.group_results(page, 0, search_id(query), own=bool(self.ctx.own_groups)))
+        self.replies.extend(r.group_results(page, 0, search_id(query), own=bool(self.ctx.own_groups())))
 
     def _more_groups(self, search: str, cursor: str) -> None:
         query = self.state.group_query
@@ -586,7 +586,7 @@ class _Conversation:
             self.replies.append(r.stale_button())
             self.replies.append(r.group_search_prompt(self.ctx.groups.field_names()))
             return
-        self.replies.extend(r.group_results(page, int(cursor), search_id(query or ""), own=bool(self.ctx.own_groups)))
+        self.replies.extend(r.group_results(page, int(cursor), search_id(query or ""), own=bool(self.ctx.own_groups())))
 
     def _connect(self, entry: str) -> None:
         """この団体とつながりたい: a consultation that names the group (the centre makes the contact)."""
@@ -631,7 +631,7 @@ class _Conversation:
     @property
     def _owned(self) -> tuple[tuple[int, str], ...]:
         """(id, name) of the groups this person registered, with any opened by its code in this turn."""
-        return self.ctx.own_groups + tuple(self.claimed)
+        return self.ctx.own_groups() + tuple(self.claimed)
 
     def _own_groups(self, change: bool) -> None:
         """団体情報の変更 / 団体の登録をやめる, for the groups this person registered. On the web chat,

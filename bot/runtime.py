@@ -7,7 +7,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from functools import cached_property
+from functools import cache, cached_property
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -147,7 +147,7 @@ class Desk:
             private=request.private,
             relay=relay,
             tz=self.config.tz,
-            own_groups=tuple(group_table.registered_by(session, request.channel, request.user_id)),
+            own_groups=cache(lambda: tuple(group_table.registered_by(session, request.channel, request.user_id))),
         )
 
     def _carry_out(self, session: Session, request: TurnRequest, turn, now: datetime) -> list[Reply]:

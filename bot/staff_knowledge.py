@@ -26,6 +26,8 @@ from store.overlay import ANSWER, LINK, ROUTE, KnowledgeOverlay
 
 log = logging.getLogger(__name__)
 CHECK_EVERY = 1.0  # seconds between version checks (a cheap query)
+PREPARE_AFTER = 30.0  # seconds after start before analysing the files ahead of a staff change…
+PREPARE_SLICE = 8  # …a few entries per step, so that the answers being given keep the CPU
 PROVISIONAL_ID = "staff-0"  # the id a new answer is checked under (its real one comes from the database)
 
 
@@ -103,6 +105,7 @@ class KnowledgeReloader(Loop):
     def __init__(self, desk: Desk, every: float = CHECK_EVERY):
         super().__init__("knowledge-reloader")
         self.holder, self.every, self._due_at, self._prepared = desk, every, 0.0, False
+        self._prepare_from = time.monotonic() + PREPARE_AFTER
 
     def wake(self) -> None:
         """A NOTIFY said the overlay changed: check at once."""
@@ -110,13 +113,13 @@ class KnowledgeReloader(Loop):
         super().wake()
 
     def step(self) -> bool:
-        if time.monotonic() < self._due_at:
-            return False
-        self.refresh()
-        if not self._prepared:  # once, in this thread: the first staff change then costs only the index
-            self.holder.knowledge.prepare()
-            self._prepared = True
-        self._due_at = time.monotonic() + self.every
+        now = time.monotonic()
+        if now >= self._due_at:
+            self.refresh()
+            self._due_at = now + self.every
+        if not self._prepared and now >= self._prepare_from:
+            # in this thread, a slice per step (every IDLE_WAIT): the first staff change then costs only the index
+            self._prepared = self.holder.knowledge.prepare(PREPARE_SLICE)
         return False
 
     def refresh(self) -> bool:

@@ -131,11 +131,14 @@ class KnowledgeBase:
         """Whether an entry's title speaks of the (normalized) word: a word the desk answers."""
         return any(word in normalize(entry.title) for entry in self.entries)
 
-    def prepare(self) -> None:
-        """Analyse the files' entries ahead of a change, so that laying staff knowledge over them
-        later rebuilds only the index (an index restored from the cache carries no analysis)."""
-        for entry in self.files:
+    def prepare(self, limit: int | None = None) -> bool:
+        """Analyse up to `limit` more of the files' entries ahead of a change, so that laying staff
+        knowledge over them later rebuilds only the index (an index restored from the cache carries
+        no analysis); True once all are."""
+        waiting = [entry for entry in self.files if entry.id not in self._documents]
+        for entry in waiting[:limit]:
             self._analysed(entry)
+        return limit is None or len(waiting) <= limit
 
     def _analysed(self, entry: Entry) -> DocumentFields:
         """An entry's analysis, kept for the next rebuild (staff change a few entries at a time)."""

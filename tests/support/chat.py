@@ -55,7 +55,7 @@ class EngineChat:
     def send(self, event) -> str:
         self.now += timedelta(seconds=30)
         context = Context(now=self.now, knowledge=self.kb, cases=self.cases, channel=self.channel, groups=self.groups,
-                          forms=self.forms, own_groups=self.own_groups)
+                          forms=self.forms, own_groups=lambda: self.own_groups)
         turn = handle(self.state, event, context)
         self.state, self.replies, self.effects = turn.state, turn.replies, turn.effects
         return reply_text(self.replies)

@@ -21,7 +21,7 @@ from bot.staff_knowledge import (
     retire,
 )
 from knowledge.entries import load_entries
-from knowledge.overlay import StaffAnswer, export_files
+from knowledge.overlay import Overlay, StaffAnswer, export_files
 from knowledge.routing import load_routing
 from store import overlay
 from store.db import session_scope
@@ -143,3 +143,14 @@ def test_the_export_writes_out_of_scope_topics_as_routing_yaml_routes(db, kb, tm
     (tmp_path / "routing.yaml").write_text((tmp_path / "staff-routes.yaml").read_text(encoding="utf-8"), encoding="utf-8")
     table, problems = load_routing(tmp_path)
     assert problems == [] and [(r.topic, r.words) for r in table.routes] == [("犬の登録", ("犬の登録", "狂犬病"))]
+
+
+def test_the_files_are_analysed_ahead_of_a_change_a_slice_at_a_time(kb, tmp_path):
+    from knowledge.base import load_knowledge
+
+    load_knowledge(kb.folder, tmp_path)  # builds the index and caches it
+    restored = load_knowledge(kb.folder, tmp_path)  # from the cache: no analysis yet
+    assert not restored.prepare(8) and len(restored._documents) == 8
+    assert restored.prepare() and len(restored._documents) == len(restored.files)
+    with_staff = restored.overlaid(Overlay(links=(("faq-kyodo-toha", "きょうどうってなんなん"),), version=1))
+    assert with_staff.ask("きょうどうってなんなん").entry_id == "faq-kyodo-toha"
