@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from knowledge import calibration
+from knowledge.analysis import bigrams
 from knowledge.entries import Entry
 from knowledge.facts import japanese_date
 from knowledge.index import SearchResult
@@ -140,15 +141,25 @@ def decline(profile: CityProfile, reason: str, confidence: float = 0.0, sources:
                   route=route, route_text=f"{route.topic}: {where}")
 
 
+SAME_TITLE = 0.8  # share of character bigrams two titles have in common for them to name the same thing
+
+
 def _related(result: SearchResult, lookup: Callable[[str], Entry | None]) -> tuple[Related, ...]:
     """The top entry's own links first, then other entries that scored close to it."""
     top = result.hits[0]
     close = [h.entry for h in result.hits[1:] if h.score >= 0.5 * top.score]
     picks: dict[str, Related] = {}
     for entry in [lookup(i) for i in top.entry.related] + close:
-        if entry is not None and entry.id != top.entry.id:
+        if entry is not None and entry.id != top.entry.id and not _same_title(entry.title, top.entry.title):
             picks.setdefault(entry.id, Related(entry.id, entry.title, entry.label))
     return tuple(picks.values())[:RELATED_LIMIT]
+
+
+def _same_title(one: str, other: str) -> bool:
+    """Titles that name the same thing (「公民館の開館時間・休館日」, 「公民館の開館時間と休館日」): a
+    suggestion that would only repeat the answer just given."""
+    a, b = set(bigrams(one)), set(bigrams(other))
+    return bool(a and b) and len(a & b) / len(a | b) >= SAME_TITLE
 
 
 def _fit(text: str, limit: int) -> str:

@@ -211,3 +211,13 @@ def test_answers_above_the_threshold_are_reliable():
     out = run_cli("kb", "eval", str(DEV_QUESTIONS))
     reliability = float(re.search(r"reliability: ([\d.]+)%", out.stdout).group(1))
     assert reliability >= 95.0
+
+
+def test_no_suggestion_only_repeats_the_answer_just_given(kb):
+    """公民館の開館時間と休館日 is in the knowledge twice (places and faq); answering with one does not
+    offer the other, while a neighbouring topic with a similar title stays."""
+    answer = kb.ask("公民館の休館日はいつ？")
+    assert answer.title in ("公民館の開館時間と休館日", "公民館の開館時間・休館日")
+    assert not any("開館時間" in r.title for r in answer.related)
+    rate = kb.ask("区づくり推進事業の地域活動部門の補助率は？")
+    assert any("補助上限額" in r.title or "とは" in r.title for r in rate.related)
