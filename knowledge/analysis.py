@@ -25,6 +25,7 @@ LIGHT_VERBS = "非自立可能"
 _FIELDS = {"pos", "normalized_form", "split_a", "reading_form"}
 _KANA = re.compile(r"^[\u3041-\u309f\u30a0-\u30ffー]+$")
 ORDINAL_HEADS = {"条", "章", "項", "号"}
+_WRITTEN = re.compile(r"[\u3400-\u9fff]|^[\u30a1-\u30faー]{3,}$")  # kanji, or a katakana word
 
 
 @lru_cache(maxsize=1)
@@ -172,6 +173,18 @@ class Analyzer:
                 i += 1
         result.reading = "".join(readings)
         return result
+
+    def written_nouns(self, text: str) -> list[tuple[str, str]]:
+        """(katakana reading, surface) of the nouns written in kanji or katakana in a text, and of
+        their parts: what a question typed in hiragana may mean."""
+        found = []
+        for piece in chunks(normalize(text)):
+            for morpheme in _tokenizer().tokenize(piece):
+                parts = morpheme.split(SplitMode.A)
+                for m in [morpheme, *(parts if len(parts) > 1 else ())]:
+                    if m.part_of_speech()[0] == "名詞" and _WRITTEN.search(m.surface()):
+                        found.append((m.reading_form(), m.surface()))
+        return found
 
     def _special_unit(self, morphemes, forms: list[str], i: int) -> tuple[int, Unit | None]:
         """An office synonym phrase, or an article number (第10条) kept as one word."""

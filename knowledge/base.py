@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from importlib import metadata
 from pathlib import Path
 
-from knowledge import analysis, calibration, facts, index_cache, kinds
+from knowledge import analysis, calibration, facts, index_cache, kana, kinds
 from knowledge import entries as entries_module
 from knowledge import index as index_module
 from knowledge.analysis import Analysis, Analyzer, normalize
@@ -26,11 +26,13 @@ from knowledge.answers import (
     decline,
 )
 from knowledge.calibration import Features
+from knowledge.english import ENGLISH_NOTE, Glossary
 from knowledge.entries import Entry, require_entries
 from knowledge.grants import GrantGuide, load_grants
 from knowledge.index import DocumentFields, KnowledgeIndex, SearchResult, analyze_entry
 from knowledge.overlay import Overlay, laid_over
 from knowledge.profile import CityProfile, load_city, load_vocabulary
+from knowledge.programs import ProgramNames
 from knowledge.routing import Route, RoutingTable, load_routing
 from knowledge.sources import Source, load_sources
 
@@ -64,6 +66,9 @@ class KnowledgeBase:
     files: tuple[Entry, ...] = ()  # the folder's entries, without staff-made knowledge
     _documents: dict[str, tuple[Entry, DocumentFields]] = field(default_factory=dict)  # shared by its overlays
     overlay_version: int = 0  # of the staff-made knowledge laid over the files (0: none)
+    programs: ProgramNames = field(default_factory=ProgramNames)
+    glossary: Glossary = field(default_factory=Glossary)  # English questions
+    _entry_programs: list[frozenset[int]] = field(default_factory=list)  # the programs each entry speaks of
 
     @property
     def entries(self) -> list[Entry]:
@@ -82,8 +87,11 @@ class KnowledgeBase:
             return decline(self.profile, "empty")
         assessed = self.assess(text)
         result, confidence, route = assessed.result, assessed.confidence, assessed.route
-        if not _JAPANESE.search(text) and confidence < self.threshold:
-            return decline(self.profile, "not_japanese", confidence)
+        if not _JAPANESE.search(text):
+            if confidence < self.threshold:
+                return decline(self.profile, "not_japanese", confidence)
+            answer = compose(result, self.entry, self.context(today), confidence, self.threshold)
+            return replace(answer, text=f"{ENGLISH_NOTE}\n{answer.text}")
         if route and (confidence < self.threshold or assessed.outside):
             sources = tuple({"id": h.entry.id, "title": h.entry.title, "score": round(h.score, 4)} for h in result.hits[:3])
             return decline(self.profile, "out_of_scope", confidence, sources, route)
@@ -91,26 +99,37 @@ class KnowledgeBase:
 
     def assess(self, text: str) -> Assessment:
         """The search for a question and what the desk makes of it, before any wording."""
+        text = self._searchable(text)
         query = self.analyzer.analyze(text)
-        result = self.index.search(query, k=5, kind=kinds.question_kind(text), term=kinds.asked_term(text))
+        result = self.index.search(query, k=5, kind=kinds.question_kind(text), term=kinds.asked_term(text),
+                                   factors=self.programs.factors(text, self._entry_programs))
         routed = self.routing.match(text)
-        features = self.features(result, routed is not None)
+        features = self.features(result, routed is not None, text)
         outside = routed is not None and self._outside(result, query, *routed)
         confidence = 0.0 if outside else calibration.probability(features)
         return Assessment(result, features, confidence, routed[0] if routed else None, outside)
 
     def search(self, text: str, k: int = 5) -> SearchResult:
+        text = self._searchable(text)
         return self.index.search(self.analyzer.analyze(text), k=k, kind=kinds.question_kind(text),
-                                 term=kinds.asked_term(text))
+                                 term=kinds.asked_term(text), factors=self.programs.factors(text, self._entry_programs))
+
+    def _searchable(self, text: str) -> str:
+        """The question as searched: hiragana read as the knowledge's words, English through the
+        city's glossary."""
+        if _JAPANESE.search(text):
+            return self.index.kana.read(text)
+        return self.glossary.translate(text) or text
 
     @staticmethod
-    def features(result: SearchResult, routed: bool) -> Features:
+    def features(result: SearchResult, routed: bool, question: str) -> Features:
         asked = result.kind is not None
         return Features(
             coverage=result.confidence, margin=result.margin,
             kind_match=float(asked and result.kind_match), kind_miss=float(asked and not result.kind_match),
             routed=float(routed), strength=math.log1p(result.hits[0].score) if result.hits else 0.0,
             defines=float(result.defines), foreign=float(result.foreign),
+            phrased=_phrased(question, result.hits[0].entry) if result.hits else 0.0,
         )
 
     def _outside(self, result: SearchResult, query: Analysis, route: Route, word: str) -> bool:
@@ -124,8 +143,10 @@ class KnowledgeBase:
         """A new knowledge base: the files with staff-made knowledge over them (this one is unchanged)."""
         entries = laid_over(self.files, overlay)
         index = KnowledgeIndex(entries, [self._analysed(e) for e in entries])
-        return replace(self, index=index, _texts=_texts_of(entries), overlay_version=overlay.version,
-                       routing=self.routing.with_staff(overlay.routes))
+        texts = _texts_of(entries)
+        return replace(self, index=index, _texts=texts, overlay_version=overlay.version,
+                       routing=self.routing.with_staff(overlay.routes),
+                       _entry_programs=[self.programs.named(texts[e.id]) for e in entries])
 
     def answers_word(self, word: str) -> bool:
         """Whether an entry's title speaks of the (normalized) word: a word the desk answers."""
@@ -162,9 +183,18 @@ class KnowledgeBase:
         return answer_from_entry(entry, self.context(today)) if entry else None
 
 
+def _phrased(question: str, entry: Entry) -> float:
+    """The share of the question's character bigrams found in the closest of the ways the entry
+    says people ask it (its title and `questions`)."""
+    asked = set(analysis.bigrams(question))
+    if not asked:
+        return 0.0
+    return max(len(asked & set(analysis.bigrams(phrasing))) / len(asked) for phrasing in (entry.title, *entry.questions))
+
+
 def _fingerprint(folder: Path) -> str:
     digest = hashlib.sha256()
-    for module in (analysis, entries_module, index_module, index_cache, kinds, facts):
+    for module in (analysis, entries_module, index_module, index_cache, kinds, facts, kana):
         digest.update(Path(inspect.getfile(module)).read_bytes())
     for dist in ("sudachidict-core", "bm25s"):
         digest.update(metadata.version(dist).encode())
@@ -178,7 +208,8 @@ def load_knowledge(folder: Path | str | None = None, cache_dir: Path | str | Non
     """Load a city's knowledge folder (default: Okayama's); with `cache_dir`, the index is built
     once and kept there until a file changes."""
     folder = Path(folder or DEFAULT_FOLDER).resolve()
-    analyzer = Analyzer(load_vocabulary(folder))
+    vocabulary = load_vocabulary(folder)
+    analyzer = Analyzer(vocabulary)
     profile = load_city(folder)
     cache_file = Path(cache_dir) / f"index-{_fingerprint(folder)}.npz" if cache_dir else None
     index = _read_cache(cache_file) if cache_file else None
@@ -189,8 +220,11 @@ def load_knowledge(folder: Path | str | None = None, cache_dir: Path | str | Non
     routing, _ = load_routing(folder)  # its problems are `kb lint`'s to report
     registry, _ = load_sources(folder)
     grants, _ = load_grants(folder)
+    texts, programs = _texts_of(index.entries), ProgramNames.of(vocabulary.programs)
     return KnowledgeBase(folder=folder, profile=profile, analyzer=analyzer, index=index, routing=routing,
-                         grants=grants, registry=registry, _texts=_texts_of(index.entries), files=tuple(index.entries))
+                         grants=grants, registry=registry, _texts=texts, files=tuple(index.entries), programs=programs,
+                         glossary=Glossary.of(vocabulary.english),
+                         _entry_programs=[programs.named(texts[e.id]) for e in index.entries])
 
 
 def _texts_of(entries: list[Entry]) -> dict[str, str]:

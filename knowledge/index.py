@@ -14,13 +14,14 @@ coverage; knowledge/calibration.py turns it, with the margin and the kind, into 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import bm25s
 import numpy as np
 
 from knowledge.analysis import Analysis, Analyzer, Unit, bigrams
 from knowledge.entries import Entry
+from knowledge.kana import KanaReader
 from knowledge.kinds import defined_term, entry_kinds
 
 FIELD_WEIGHTS = {"text": 1.0, "title": 0.6, "questions": 0.8, "source": 0.15, "pairs": 0.5, "bigram": 0.15,
@@ -75,6 +76,7 @@ class DocumentFields:
     title_bigram: list[str]
     reading_bigram: list[str]  # of the katakana reading: finds じちかい in 自治会
     reading: str
+    nouns: list[tuple[str, str]]  # (reading, word) of its written nouns: for questions typed in hiragana
 
     def field(self, name: str) -> list[str]:
         return getattr(self, name)
@@ -93,6 +95,7 @@ def analyze_entry(entry: Entry, analyzer: Analyzer) -> DocumentFields:
         title_bigram=bigrams(entry.title),
         reading_bigram=bigrams(text.reading),
         reading=text.reading,
+        nouns=analyzer.written_nouns(f"{entry.title}\n{entry.body}"),
     )
 
 
@@ -106,6 +109,7 @@ class IndexParts:
     readings: list[str]
     kinds: list[frozenset[str]]  # the kinds of question each entry answers
     definitions: dict[str, list[int]]  # a defined term → the entries defining it
+    kana: KanaReader = field(default_factory=KanaReader)  # the knowledge's nouns by reading
 
 
 class KnowledgeIndex:
@@ -122,7 +126,8 @@ class KnowledgeIndex:
                 definitions.setdefault(term, []).append(i)
         self._set_up(IndexParts(entries, retrievers, [frozenset(d.text) | frozenset(d.questions) for d in documents],
                                 [frozenset(d.bigram) for d in documents], [d.reading for d in documents],
-                                [entry_kinds(e) for e in entries], definitions))
+                                [entry_kinds(e) for e in entries], definitions,
+                                KanaReader.of(pair for d in documents for pair in d.nouns)))
 
     @classmethod
     def build(cls, entries: list[Entry], analyzer: Analyzer) -> KnowledgeIndex:
@@ -137,14 +142,14 @@ class KnowledgeIndex:
 
     def parts(self) -> IndexParts:
         return IndexParts(self.entries, dict(self._bm25), self._doc_terms, self._doc_bigrams, self._doc_readings,
-                          self._kinds, self._definitions)
+                          self._kinds, self._definitions, self.kana)
 
     def _set_up(self, parts: IndexParts) -> None:
         self.entries = parts.entries
         self.by_id = {e.id: e for e in parts.entries}
         self._bm25 = parts.retrievers
         self._doc_terms, self._doc_bigrams, self._doc_readings = parts.doc_terms, parts.doc_bigrams, parts.readings
-        self._kinds, self._definitions = parts.kinds, parts.definitions
+        self._kinds, self._definitions, self.kana = parts.kinds, parts.definitions, parts.kana
         n = len(parts.entries)
         df: dict[str, int] = {}
         for terms in self._doc_terms:
@@ -153,7 +158,9 @@ class KnowledgeIndex:
         self._idf = {t: _idf(n, c) for t, c in df.items()}
         self._idf_unknown = _idf(n, 0)
 
-    def search(self, query: Analysis, k: int = 5, kind: str | None = None, term: str | None = None) -> SearchResult:
+    def search(self, query: Analysis, k: int = 5, kind: str | None = None, term: str | None = None,
+               factors: np.ndarray | None = None) -> SearchResult:
+        """The best k entries; `factors` (one per entry, knowledge/programs.py) scale their scores."""
         terms = tuple(dict.fromkeys(query.terms))
         grams = list(dict.fromkeys(query.bigrams))
         if not terms and not grams:
@@ -167,7 +174,9 @@ class KnowledgeIndex:
         if identifiers:  # 第10条 names one article: entries titled or sourced by it come first
             for name in ("title", "source"):
                 scores += IDENTIFIER_WEIGHT * self._bm25[name].get_scores(identifiers)
-        defining = self._definitions.get(term or "", [])
+        if factors is not None:
+            scores *= factors
+        defining = self._defining(term)
         top = self._ranked(scores, k, kind, defining)
         hits = [Hit(self.entries[i], float(scores[i])) for i in top if scores[i] > 0]
         first = int(top[0])
@@ -176,6 +185,15 @@ class KnowledgeIndex:
             kind_match=bool(hits) and kind in self._kinds[first], defines=bool(hits) and first in defining,
             foreign=any(self._foreign(unit) for unit in query.units),
         )
+
+    def _defining(self, term: str | None) -> list[int]:
+        """The entries defining the term asked about, or the longest defined term it ends with
+        (市民協働 → 協働)."""
+        for start in range(len(term or "") - 1):
+            found = self._definitions.get((term or "")[start:])
+            if found:
+                return found
+        return []
 
     def _ranked(self, scores: np.ndarray, k: int, kind: str | None, defining: list[int]) -> np.ndarray:
         """The best k documents, best first: an entry answering the kind asked gets a bonus, and

@@ -23,6 +23,7 @@ import numpy as np
 from knowledge.entries import Entry
 from knowledge.facts import DatedFact, EntryFacts
 from knowledge.index import IndexParts, KnowledgeIndex
+from knowledge.kana import KanaReader
 
 MAGIC = b"kyodo-index 1 "
 _BM25_PARAMS = ("k1", "b", "delta", "method", "idf_method", "dtype", "int_dtype")
@@ -68,6 +69,7 @@ def _arrays(parts: IndexParts) -> dict[str, Any]:
         "readings": parts.readings,
         "kinds": [sorted(k) for k in parts.kinds],
         "definitions": parts.definitions,
+        "kana": parts.kana.words,
     }
     arrays = {"meta": np.frombuffer(json.dumps(meta, ensure_ascii=False).encode(), dtype=np.uint8)}
     for name, retriever in parts.retrievers.items():
@@ -89,7 +91,7 @@ def _parts(arrays: dict[str, np.ndarray]) -> IndexParts:
         retrievers[name] = retriever
     return IndexParts([_entry(e) for e in meta["entries"]], retrievers, [frozenset(t) for t in meta["doc_terms"]],
                       [frozenset(b) for b in meta["doc_bigrams"]], list(meta["readings"]),
-                      [frozenset(k) for k in meta["kinds"]], dict(meta["definitions"]))
+                      [frozenset(k) for k in meta["kinds"]], dict(meta["definitions"]), KanaReader(dict(meta["kana"])))
 
 
 def _entry_json(entry: Entry) -> dict:

@@ -17,7 +17,8 @@ from knowledge.entries import Entry
 QUESTION_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple((kind, re.compile(pattern)) for kind, pattern in (
     ("how_much", r"いくら|何円|何万|金額|上限|補助率|何割|費用|お金|賞金|補助額|負担|自己負担"),
     ("when", r"いつ|何日|何月|何年|締め?切|〆切|期限|期間|時期|何時|開館時間|休館|休み|曜日|説明会"),
-    ("who", r"誰|だれ|どなた|どこの課|どの課|担当|連絡先|電話|問い?合わせ先|審査するの|決めるの|運営"),
+    ("phone", r"電話|連絡先|問い?合わせ先|tel"),
+    ("who", r"誰|だれ|どなた|どこの課|どの課|担当|審査するの|決めるの|運営"),
     ("where", r"どこ|場所|住所|所在地|何階|アクセス|行き方|窓口"),
     ("how", r"どうやって|どうすれば|どうしたら|方法|手続|やり方|仕方|流れ|進め方|申し?込み?方|書き方|始めたい|始め方|探し方"),
     ("can", r"できる|できます|でき(ない|ません)|対象|条件|資格|使える|もらえる|受けられ|大丈夫|参加でき|いいの|いいですか"),
@@ -28,6 +29,7 @@ QUESTION_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple((kind, re.com
 ENTRY_PATTERNS: dict[str, re.Pattern[str]] = {kind: re.compile(pattern) for kind, pattern in {
     "how_much": r"\d+万円|\d+円|\d分の\d|\d/\d|補助率|上限",
     "when": r"\d+月\d+日|\d+時|締切|期間|曜日|休館|から施行|年度から|年度まで",
+    "phone": r"\d{2,4}-\d{2,4}-\d{4}",
     "who": r"\d{2,4}-\d{2,4}-\d{4}|担当|審査します|委員会が|運営",
     "where": r"\d+階|所在地|大供|区役所|本庁舎",
     "how": r"まず|手続|流れ|進め方|ご相談ください|申し込|応募する",
@@ -36,8 +38,10 @@ ENTRY_PATTERNS: dict[str, re.Pattern[str]] = {kind: re.compile(pattern) for kind
 # An entry defines a term when its title says so: 「協働とは」「「協働」の意味（第2条 定義）」.
 _DEFINES = re.compile(r"^[「『\"]?(.+?)[」』\"]?(?:とは|の意味)")
 _ASKS_DEFINITION = re.compile(r"^(.+?)(?:って(?:何|なに|なん|どういう)|とは|の意味|ってどんな|は何)")
+SHORT_TERM = 8  # characters: a question this short with no particle may be a term on its own
+_SPACE_OR_PARTICLE = re.compile(r"\s|[のをがはにでともへ]")
 _BRACKETS = re.compile(r"[「」『』\"（）()]")
-LEADS = ("how_much", "when", "who", "where")  # kinds whose answering sentence moves to the front
+LEADS = ("how_much", "when", "phone", "who", "where")  # kinds whose answering sentence moves to the front
 _SENTENCE = re.compile(r"[^。]*。|[^。]+$")
 _CONTINUATION = re.compile(r"^(この|その|これ|それ|ただし|また|なお|さらに|そのため)")
 
@@ -62,9 +66,13 @@ def defined_term(entry: Entry) -> str | None:
 
 
 def asked_term(question: str) -> str | None:
-    """The term a 'what is' question asks about (「協働ってなに？」 → 協働), or None."""
-    match = _ASKS_DEFINITION.match(normalize(question).strip())
-    return _BRACKETS.sub("", match.group(1)).strip() if match else None
+    """The term a 'what is' question asks about (「協働ってなに？」 → 協働), or the whole question
+    when it is one short word (「協働」「多様な主体」), or None."""
+    folded = normalize(question).strip().rstrip("?？!！。")
+    match = _ASKS_DEFINITION.match(folded)
+    if match:
+        return _BRACKETS.sub("", match.group(1)).strip()
+    return folded if len(folded) <= SHORT_TERM and not _SPACE_OR_PARTICLE.search(folded) else None
 
 
 def lead_with(body: str, kind: str | None) -> str:

@@ -44,6 +44,8 @@ class CityFileError(ValueError):
 class Vocabulary:
     synonyms: tuple[tuple[str, ...], ...] = ()
     question_words: frozenset[str] = field(default_factory=frozenset)
+    programs: tuple[tuple[str, ...], ...] = ()  # names of the city's distinct programs, one group each
+    english: tuple[tuple[str, str], ...] = ()  # an English word or phrase → the Japanese words it stands for
 
 
 FORM_NAMES = ("consultation", "proposal", "group")
@@ -99,7 +101,10 @@ class _Required:
 def load_vocabulary(folder: Path) -> Vocabulary:
     raw = _read(folder / "synonyms.yaml")
     groups = tuple(tuple(str(w) for w in group) for group in raw.get("synonyms") or [] if group)
-    return Vocabulary(synonyms=groups, question_words=frozenset(str(w) for w in raw.get("question_words") or []))
+    programs = tuple(tuple(str(w) for w in group) for group in raw.get("programs") or [] if group)
+    english = tuple((str(k), str(v)) for k, v in (raw.get("english") or {}).items())
+    return Vocabulary(synonyms=groups, question_words=frozenset(str(w) for w in raw.get("question_words") or []),
+                      programs=programs, english=english)
 
 
 def _read(path: Path) -> dict:

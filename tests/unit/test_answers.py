@@ -20,6 +20,7 @@ def eval_figures(path) -> dict[str, float]:
     assert out.returncode == 0, out.stderr
     figures = {name: float(value) for name, value in re.findall(r"^(top-1 hit rate|top-3 hit rate): ([\d.]+)%", out.stdout, re.M)}
     figures["declined"] = float(re.search(r"abstention accuracy: ([\d.]+)% of out-of-scope declined", out.stdout).group(1))
+    figures["reliability"] = float(re.search(r"reliability: ([\d.]+)%", out.stdout).group(1))
     return figures
 
 
@@ -31,10 +32,14 @@ def test_dev_set_meets_the_targets():
 
 
 def test_independent_holdout_set_generalizes():
+    # The threshold is fitted on citizen-style sets too, where a wrong answer costs more than a
+    # decline: on this plainer set it answers fewer (top-1 83%, was 90% before the citizen refit)
+    # and those it gives stay right.
     figures = eval_figures(HOLDOUT)
-    assert figures["top-1 hit rate"] >= 88.0
+    assert figures["top-1 hit rate"] >= 80.0
     assert figures["top-3 hit rate"] >= 95.0
     assert figures["declined"] >= 90.0
+    assert figures["reliability"] >= 95.0
 
 
 def test_answer_names_its_source_and_date_and_fits_a_bubble(kb):
@@ -73,7 +78,7 @@ def test_width_and_spelling_variants_find_the_same_answer(kb, question, expect_i
 
 @pytest.mark.parametrize("question, reason", [
     ("", "empty"), ("   \n\t ", "empty"), ("😀🎉🙏", "empty"), ("？！。、…", "empty"),
-    ("How do I apply for a subsidy?", "not_japanese"),
+    ("What's the weather like today?", "not_japanese"), ("When is garbage collected in my neighborhood?", "not_japanese"),
 ])
 def test_odd_questions_get_a_helpful_decline(kb, question, reason):
     answer = kb.ask(question)
@@ -190,6 +195,28 @@ def test_generic_words_outside_the_desk_are_declined_with_a_way_forward(kb, ques
 def test_a_routed_word_inside_a_real_question_is_still_answered(kb):
     answer = kb.ask("人口あたりのNPO法人数は政令市で何番目？", today=AFTER_ROUND)
     assert not answer.declined and "5番目" in answer.text
+
+
+@pytest.mark.parametrize("question, expect_in_answer", [
+    ("Where is the citizen collaboration center?", "086-803-1062"),
+    ("How much is the subsidy for neighborhood associations?", "区づくり推進事業"),
+])
+def test_an_english_question_with_known_words_gets_the_japanese_answer_saying_so(kb, question, expect_in_answer):
+    answer = kb.ask(question, today=AFTER_ROUND)
+    assert not answer.declined and expect_in_answer in answer.text
+    assert answer.text.startswith("(This desk answers in Japanese")
+
+
+@pytest.mark.parametrize("question, program, other", [
+    ("市民協働推進事業の応募締め切りはいつですか", "市民協働推進事業", "区づくり推進事業"),
+    ("市民協働推進事業 対象", "市民協働推進事業", "区づくり推進事業"),
+    ("区づくりの補助金の対象は？", "区づくり推進事業", "市民協働推進事業"),
+])
+def test_a_question_naming_a_program_is_not_answered_from_another_programs_entry(kb, question, program, other):
+    answer = kb.ask(question, today=AFTER_ROUND)
+    top = kb.search(question).hits[0].entry
+    assert program in top.title and other not in top.title
+    assert answer.declined or program in answer.text
 
 
 def test_confidence_is_a_probability_that_rises_with_coverage():

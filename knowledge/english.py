@@ -1,0 +1,45 @@
+"""English questions (a resident who does not write Japanese) read through the city's glossary
+(synonyms.yaml `english`): the English words the desk knows become the Japanese words of its
+knowledge, and the question is searched as that Japanese. The answer stays in Japanese, with a
+line in English saying so; a question with no known word is declined as before.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+ENGLISH_NOTE = "(This desk answers in Japanese. The answer below is about your question.)"
+# Words that carry no topic; any other word the glossary lacks stays in the question, so that
+# 「When is garbage collected?」 keeps "garbage" and is not answered from its other words alone.
+_GRAMMAR = frozenset({
+    "a", "an", "the", "is", "are", "was", "were", "be", "been", "am", "do", "does", "did", "i", "i'm", "im",
+    "we", "our", "us", "my", "me", "you", "your", "it", "its", "this", "that", "these", "those", "there",
+    "here", "what", "which", "who", "whom", "how", "can", "could", "would", "should", "will", "shall", "may",
+    "might", "must", "to", "of", "in", "on", "at", "for", "from", "with", "about", "by", "as", "and", "or",
+    "but", "if", "so", "not", "no", "yes", "any", "some", "there's", "what's", "how's", "please", "tell",
+    "know", "want", "like", "get", "have", "has", "had", "just", "also", "very", "much", "many", "more",
+})
+_WORD = re.compile(r"[a-z][a-z'\-]*")
+
+
+@dataclass(frozen=True)
+class Glossary:
+    phrases: tuple[tuple[re.Pattern[str], str], ...] = ()  # longest first
+
+    @classmethod
+    def of(cls, pairs: tuple[tuple[str, str], ...]) -> Glossary:
+        ordered = sorted(pairs, key=lambda pair: -len(pair[0]))
+        return cls(tuple((re.compile(rf"\b{re.escape(english.lower())}(?:s|es)?\b"), japanese) for english, japanese in ordered))
+
+    def translate(self, text: str) -> str:
+        """The question with the glossary's phrases in Japanese, in the order they appear, and its
+        other words kept (grammar words dropped); empty when it holds none of the phrases."""
+        remaining, found = text.lower(), []
+        for pattern, japanese in self.phrases:
+            for match in pattern.finditer(remaining):
+                found.append((match.start(), japanese))
+            remaining = pattern.sub(lambda m: " " * len(m.group(0)), remaining)
+        if not found:
+            return ""
+        found += [(m.start(), m.group(0)) for m in _WORD.finditer(remaining) if m.group(0) not in _GRAMMAR]
+        return " ".join(word for _, word in sorted(found))

@@ -1,0 +1,65 @@
+"""Questions typed in hiragana read as the knowledge's own words: 「しやくしょの まどぐち」 is searched
+as 「市役所の窓口」. Sudachi splits long hiragana runs into the wrong short words (ま・ど・ぐち), so
+each run is first matched, longest reading first, against the readings of the nouns the
+knowledge base itself uses; a reading shared by several words (キョウドウ) becomes the one the
+knowledge uses most. Readings shorter than three kana stay as typed (they are too ambiguous), and so does a reading
+that runs into the rest of a verb (あいてますか is not 相手ますか): a noun ends the run, or is
+followed by a particle or another noun.
+"""
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+MIN_READING = 3
+_HIRAGANA_RUN = re.compile(rf"[\u3041-\u3096ー]{{{MIN_READING},}}")
+_TO_KATAKANA = {code: code + 0x60 for code in range(0x3041, 0x3097)}
+_KATAKANA_AFTER_NOUN = frozenset("のをがはにでともやへっかなねよじだけしす".translate(_TO_KATAKANA))  # particles
+
+
+def katakana(text: str) -> str:
+    return text.translate(_TO_KATAKANA)
+
+
+@dataclass(frozen=True)
+class KanaReader:
+    words: dict[str, str] = field(default_factory=dict)  # katakana reading → the knowledge's word
+
+    @classmethod
+    def of(cls, nouns: Iterable[tuple[str, str]]) -> KanaReader:
+        """From (reading, word) pairs, as often as the knowledge uses each."""
+        counts = Counter((reading, word) for reading, word in nouns if len(reading) >= MIN_READING)
+        words: dict[str, str] = {}
+        for (reading, word), _ in counts.most_common():
+            words.setdefault(reading, word)
+        return cls(words)
+
+    def read(self, text: str) -> str:
+        if not self.words:
+            return text
+        return _HIRAGANA_RUN.sub(lambda m: self._run(m.group(0)), text)
+
+    def _run(self, run: str) -> str:
+        reading, out, i = katakana(run), [], 0
+        while i < len(run):
+            length = self._noun_at(reading, i)
+            if length:
+                out.append(self.words[reading[i:i + length]])
+                i += length
+            else:
+                out.append(run[i])
+                i += 1
+        return "".join(out)
+
+    def _noun_at(self, reading: str, i: int, depth: int = 0) -> int:
+        """The length of the longest known noun starting at i that ends where a noun may end; 0 if none."""
+        longest = max(map(len, self.words))
+        for length in range(min(longest, len(reading) - i), MIN_READING - 1, -1):
+            end = i + length
+            if reading[i:end] in self.words and (
+                    end == len(reading) or reading[end] in _KATAKANA_AFTER_NOUN
+                    or (depth < 3 and self._noun_at(reading, end, depth + 1))):
+                return length
+        return 0

@@ -1,0 +1,57 @@
+"""How the desk reads what citizens type before searching: hiragana as the knowledge's words,
+English through the city's glossary, a lone word as a request for its definition."""
+import pytest
+
+from knowledge.english import Glossary
+from knowledge.kana import KanaReader
+from knowledge.kinds import asked_term, question_kind
+
+READER = KanaReader.of([("シヤクショ", "市役所"), ("マドグチ", "窓口"), ("アイテ", "相手"), ("キョウドウ", "協働"),
+                        ("キョウドウ", "協働"), ("キョウドウ", "共同"), ("ボランティア", "ボランティア"), ("ソウダン", "相談")])
+
+
+@pytest.mark.parametrize("typed, read", [
+    ("しやくしょの まどぐち どこ", "市役所の 窓口 どこ"),
+    ("きょうどうってなに", "協働ってなに"),  # the reading the knowledge uses most
+    ("ぼらんてぃあしたい", "ボランティアしたい"),
+    ("そうだんまどぐち", "相談窓口"),  # a noun followed by another noun
+    ("あいてますか", "あいてますか"),  # not 相手ますか: the reading runs into a verb
+    ("まど", "まど"),  # too short to read
+    ("窓口はどこ", "窓口はどこ"),
+])
+def test_hiragana_is_read_as_the_knowledge_words(typed, read):
+    assert READER.read(typed) == read
+
+
+def test_questions_in_hiragana_find_the_entry_written_in_kanji(kb):
+    answer = kb.ask("こうみんかんの やすみは いつ")
+    assert not answer.declined and "水曜" in answer.text
+    assert "対象" in kb.ask("くづくりすいしんじぎょうって どんなかつどうが たいしょうですか").text
+
+
+GLOSSARY = Glossary.of((("subsidy", "補助金"), ("neighborhood association", "町内会"), ("how much", "いくら")))
+
+
+def test_english_is_read_through_the_glossary_keeping_unknown_words():
+    assert GLOSSARY.translate("How much is the subsidy for neighborhood associations?") == "いくら 補助金 町内会"
+    assert GLOSSARY.translate("Is there a subsidy for solar panels?") == "補助金 solar panels"
+    assert GLOSSARY.translate("What's the weather like today?") == ""
+
+
+@pytest.mark.parametrize("question, term", [
+    ("協働", "協働"), ("多様な主体？", "多様な主体"), ("協働ってなに", "協働"), ("公民館の休館日", None),
+    ("補助金 いくら", None),
+])
+def test_a_lone_word_asks_for_its_definition(question, term):
+    assert asked_term(question) == term
+
+
+def test_a_phone_question_is_answered_by_an_entry_with_a_number(kb):
+    assert question_kind("センターの電話番号は？") == "phone"
+    answer = kb.ask("センターの連絡先おしえて")
+    assert not answer.declined and "086-803-1062" in answer.body
+
+
+def test_a_compound_term_falls_back_to_the_defined_word(kb):
+    top = kb.search("市民協働ってなに").hits[0].entry
+    assert "協働" in top.title and "推進事業" not in top.title
