@@ -183,7 +183,7 @@ def human_note(city: CityProfile, in_form: bool) -> Say:
 def answer_replies(answer: Answer, extra: tuple[Choice, ...] = (), question: str = "") -> list[Say | Card]:
     """An answer card with its related entries and feedback buttons, or a decline with a way on."""
     if answer.abstained:
-        return [Say(answer.text, _unique(extra + (TO_STAFF, TO_MENU)))]
+        return [Say(answer.text, _unique(_show_choices(answer.maybe) + extra + (TO_STAFF, TO_MENU)))]
     related = _show_choices(r for r in answer.related if r.id != answer.entry_id)
     rating = (Choice("役に立った", feedback(Action.HELPFUL, answer.entry_id or "", question)),
               Choice("違う", feedback(Action.WRONG, answer.entry_id or "", question)))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from knowledge import calibration
 from knowledge.analysis import bigrams
@@ -22,6 +22,7 @@ from knowledge.routing import Route
 from knowledge.sources import Source
 
 ANSWER_THRESHOLD = calibration.THRESHOLD
+MAYBE_FLOOR = 0.2  # a decline above this confidence offers its best entries (bench: see the README)
 UNSURE_MARGIN = 0.1  # an answer given with a confidence this close to the threshold is kept for staff
 RELATED_LIMIT = 3
 BUBBLE_CHARS = 400
@@ -52,6 +53,7 @@ class Answer:
     notes: tuple[str, ...] = ()  # dated facts compared with the day of the question
     route: Route | None = None  # with a decline: where to go instead
     route_text: str = ""  # the route as one sentence for the reply
+    maybe: tuple[Related, ...] = ()  # with a decline: entries that may hold the answer, offered as buttons
 
     @property
     def declined(self) -> bool:
@@ -81,7 +83,7 @@ def compose(result: SearchResult, lookup: Callable[[str], Entry | None], context
             confidence: float, threshold: float = ANSWER_THRESHOLD) -> Answer:
     sources = tuple({"id": h.entry.id, "title": h.entry.title, "score": round(h.score, 4)} for h in result.hits[:3])
     if not result.hits or confidence < threshold:
-        return decline(context.profile, "out_of_scope", confidence, sources)
+        return maybe(decline(context.profile, "out_of_scope", confidence, sources), result)
     top = result.hits[0].entry
     return answer_from_entry(top, context, confidence, _related(result, lookup), sources, result.kind)
 
@@ -139,6 +141,18 @@ def decline(profile: CityProfile, reason: str, confidence: float = 0.0, sources:
     text = DECLINE_TEXT["routed"].format(topic=route.topic, contact=where)
     return Answer(text=text, abstained=True, confidence=confidence, reason=reason, sources=sources,
                   route=route, route_text=f"{route.topic}: {where}")
+
+
+MAYBE_TEXT = ("はっきりとはお答えできませんが、次の中にお探しの情報があるかもしれません。"
+              "当てはまらなければ、職員への相談をご利用ください。")
+
+
+def maybe(declined: Answer, result: SearchResult) -> Answer:
+    """A decline whose best entries came close: offered as buttons (「もしかして」), never asserted."""
+    if declined.confidence < MAYBE_FLOOR or not result.hits:
+        return declined
+    offered = tuple(dict.fromkeys(Related(h.entry.id, h.entry.title, h.entry.label) for h in result.hits[:RELATED_LIMIT]))
+    return replace(declined, text=MAYBE_TEXT, maybe=offered)
 
 
 SAME_TITLE = 0.8  # share of character bigrams two titles have in common for them to name the same thing

@@ -91,7 +91,7 @@ class KnowledgeBase:
             if confidence < self.threshold:
                 return decline(self.profile, "not_japanese", confidence)
             answer = compose(result, self.entry, self.context(today), confidence, self.threshold)
-            return replace(answer, text=f"{ENGLISH_NOTE}\n{answer.text}")
+            return replace(answer, text=f"{ENGLISH_NOTE}\n{answer.text}", body=f"{ENGLISH_NOTE}\n{answer.body}")
         if route and (confidence < self.threshold or assessed.outside):
             sources = tuple({"id": h.entry.id, "title": h.entry.title, "score": round(h.score, 4)} for h in result.hits[:3])
             return decline(self.profile, "out_of_scope", confidence, sources, route)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-ENGLISH_NOTE = "(This desk answers in Japanese. The answer below is about your question.)"
+ENGLISH_NOTE = "(This desk answers in Japanese.)"
 # Words that carry no topic; any other word the glossary lacks stays in the question, so that
 # 「When is garbage collected?」 keeps "garbage" and is not answered from its other words alone.
 _GRAMMAR = frozenset({

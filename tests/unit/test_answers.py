@@ -204,7 +204,7 @@ def test_a_routed_word_inside_a_real_question_is_still_answered(kb):
 def test_an_english_question_with_known_words_gets_the_japanese_answer_saying_so(kb, question, expect_in_answer):
     answer = kb.ask(question, today=AFTER_ROUND)
     assert not answer.declined and expect_in_answer in answer.text
-    assert answer.text.startswith("(This desk answers in Japanese")
+    assert answer.text.startswith("(This desk answers in Japanese") and answer.body.startswith("(This desk")
 
 
 @pytest.mark.parametrize("question, program, other", [
@@ -248,3 +248,19 @@ def test_no_suggestion_only_repeats_the_answer_just_given(kb):
     assert not any("開館時間" in r.title for r in answer.related)
     rate = kb.ask("区づくり推進事業の地域活動部門の補助率は？")
     assert any("補助上限額" in r.title or "とは" in r.title for r in rate.related)
+
+
+def test_a_decline_that_came_close_offers_its_best_entries_as_buttons(kb):
+    from bot.replies import answer_replies
+
+    answer = kb.ask("市民協働ってなんなん？ようわからんのじゃ", today=AFTER_ROUND)
+    assert answer.declined and answer.maybe and "かもしれません" in answer.text
+    assert any("協働" in offered.title for offered in answer.maybe)
+    (reply,) = answer_replies(answer)
+    assert [c.data for c in reply.choices[:len(answer.maybe)]] == [f"a=show&e={m.id}" for m in answer.maybe]
+
+
+@pytest.mark.parametrize("question", ["ごみの収集日は？", "今日の天気", "印鑑登録したい"])
+def test_a_question_outside_the_desk_offers_no_guesses(kb, question):
+    answer = kb.ask(question, today=AFTER_ROUND)
+    assert answer.declined and not answer.maybe and "かもしれません" not in answer.text
