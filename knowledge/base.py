@@ -8,8 +8,11 @@ import logging
 import math
 import re
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
+
+import numpy as np
 
 from knowledge import analysis, calibration, facts, index_cache, kana, kinds
 from knowledge import entries as entries_module
@@ -68,7 +71,7 @@ class KnowledgeBase:
     overlay_version: int = 0  # of the staff-made knowledge laid over the files (0: none)
     programs: ProgramNames = field(default_factory=ProgramNames)
     glossary: Glossary = field(default_factory=Glossary)  # English questions
-    _entry_programs: list[frozenset[int]] = field(default_factory=list)  # the programs each entry speaks of
+    _entry_programs: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=bool))  # entries × programs
 
     @property
     def entries(self) -> list[Entry]:
@@ -146,7 +149,7 @@ class KnowledgeBase:
         texts = _texts_of(entries)
         return replace(self, index=index, _texts=texts, overlay_version=overlay.version,
                        routing=self.routing.with_staff(overlay.routes),
-                       _entry_programs=[self.programs.named(texts[e.id]) for e in entries])
+                       _entry_programs=self.programs.spoken([texts[e.id] for e in entries]))
 
     def answers_word(self, word: str) -> bool:
         """Whether an entry's title speaks of the (normalized) word: a word the desk answers."""
@@ -189,7 +192,12 @@ def _phrased(question: str, entry: Entry) -> float:
     asked = set(analysis.bigrams(question))
     if not asked:
         return 0.0
-    return max(len(asked & set(analysis.bigrams(phrasing))) / len(asked) for phrasing in (entry.title, *entry.questions))
+    return max(len(asked & phrasing) / len(asked) for phrasing in _phrasings(entry))
+
+
+@lru_cache(maxsize=4096)
+def _phrasings(entry: Entry) -> tuple[frozenset[str], ...]:
+    return tuple(frozenset(analysis.bigrams(text)) for text in (entry.title, *entry.questions))
 
 
 def _fingerprint(folder: Path) -> str:
@@ -224,7 +232,7 @@ def load_knowledge(folder: Path | str | None = None, cache_dir: Path | str | Non
     return KnowledgeBase(folder=folder, profile=profile, analyzer=analyzer, index=index, routing=routing,
                          grants=grants, registry=registry, _texts=texts, files=tuple(index.entries), programs=programs,
                          glossary=Glossary.of(vocabulary.english),
-                         _entry_programs=[programs.named(texts[e.id]) for e in index.entries])
+                         _entry_programs=programs.spoken([texts[e.id] for e in index.entries]))
 
 
 def _texts_of(entries: list[Entry]) -> dict[str, str]:

@@ -26,6 +26,10 @@ def katakana(text: str) -> str:
 @dataclass(frozen=True)
 class KanaReader:
     words: dict[str, str] = field(default_factory=dict)  # katakana reading → the knowledge's word
+    longest: int = field(init=False, default=0)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "longest", max(map(len, self.words), default=0))
 
     @classmethod
     def of(cls, nouns: Iterable[tuple[str, str]]) -> KanaReader:
@@ -55,8 +59,7 @@ class KanaReader:
 
     def _noun_at(self, reading: str, i: int, depth: int = 0) -> int:
         """The length of the longest known noun starting at i that ends where a noun may end; 0 if none."""
-        longest = max(map(len, self.words))
-        for length in range(min(longest, len(reading) - i), MIN_READING - 1, -1):
+        for length in range(min(self.longest, len(reading) - i), MIN_READING - 1, -1):
             end = i + length
             if reading[i:end] in self.words and (
                     end == len(reading) or reading[end] in _KATAKANA_AFTER_NOUN

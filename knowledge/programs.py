@@ -30,15 +30,17 @@ class ProgramNames:
         """The programs a (normalized) text names."""
         return frozenset(i for i, names in enumerate(self.groups) if any(name in text for name in names))
 
-    def factors(self, question: str, entry_programs: list[frozenset[int]]) -> np.ndarray | None:
+    def spoken(self, texts: list[str]) -> np.ndarray:
+        """Which programs each (normalized) entry text speaks of: entries × programs."""
+        return np.array([[any(name in text for name in names) for names in self.groups] for text in texts],
+                        dtype=bool).reshape(len(texts), len(self.groups))
+
+    def factors(self, question: str, spoken: np.ndarray) -> np.ndarray | None:
         """A score factor per entry for a question, or None when it names no program."""
         asked = self.named(normalize(question))
         if not asked:
             return None
-        factors = np.ones(len(entry_programs), dtype=np.float32)
-        for i, spoken in enumerate(entry_programs):
-            if spoken & asked:
-                factors[i] = NAMED_BONUS
-            elif spoken:
-                factors[i] = OTHER_PENALTY
-        return factors
+        mask = np.zeros(len(self.groups), dtype=bool)
+        mask[list(asked)] = True
+        named, other = spoken[:, mask].any(axis=1), spoken[:, ~mask].any(axis=1)
+        return np.where(named, NAMED_BONUS, np.where(other, OTHER_PENALTY, 1.0)).astype(np.float32)
