@@ -55,6 +55,8 @@ def cmd_kb_eval(args: argparse.Namespace) -> int:
           f"{report.rate(answerable, lambda c: c.abstained):.1%} of answerable declined")
     reliability, given = report.reliability(kb.threshold)
     print(f"reliability: {reliability:.1%} of {given} answers given are right")
+    print(f"offered: {report.rate(answerable, lambda c: c.offered):.1%} of answerable declined with the right "
+          "entry among the 「もしかして」 buttons")
     if args.verbose:
         for case in report.cases:
             mark = "ok " if (case.top1 and not case.abstained) or (case.expect is None and case.abstained) else "NG "

@@ -33,8 +33,8 @@ def main() -> None:
     args = parser.parse_args()
     kb = load_knowledge()
     labels = {row["id"]: row for row in load_questions(args.labels)}
-    counts = dict.fromkeys(("answerable", "right", "top3", "given", "given_right", "unknown", "unknown_declined",
-                            "outside", "outside_declined"), 0)
+    counts = dict.fromkeys(("answerable", "right", "top3", "offered", "given", "given_right", "unknown",
+                            "unknown_declined", "outside", "outside_declined", "outside_offered"), 0)
     for item in load_questions(args.questions):
         label = labels[item["id"]]
         answer = kb.ask(item["q"], today=args.today)
@@ -49,6 +49,10 @@ def main() -> None:
         counts["top3"] += kind == "answerable" and any(passing)
         counts["given"] += given
         counts["given_right"] += given and bool(passing) and passing[0]
+        offered = [kb.show(m.id, args.today) for m in answer.maybe]
+        counts["offered"] += kind == "answerable" and any(
+            satisfies(answer_text(shown), label["expect"]) for shown in offered if shown)
+        counts["outside_offered"] += kind == "outside" and bool(offered)
         if args.lines:
             print(f"{item['id']}\t{kind}\t{'ANS ' if given else 'DECL'}\t{answer.confidence:.2f}\t{item['q']}\t"
                   + " | ".join(h.entry.title for h in hits))
@@ -60,8 +64,10 @@ def report(c: dict[str, int]) -> None:
     total = c["answerable"] + c["unknown"] + c["outside"]
     print(f"answerable {c['answerable']}: top-1 answered right {c['right']} ({c['right'] / c['answerable']:.1%}), "
           f"top-3 {c['top3']} ({c['top3'] / c['answerable']:.1%}), declined {c['answerable_declined']}")
+    print(f"  declined with the right entry among the 「もしかして」 buttons: {c['offered']}")
     print(f"in remit, not in the sources {c['unknown']}: declined {c['unknown_declined']}")
-    print(f"out of remit {c['outside']}: declined {c['outside_declined']} ({c['outside_declined'] / c['outside']:.1%})")
+    print(f"out of remit {c['outside']}: declined {c['outside_declined']} ({c['outside_declined'] / c['outside']:.1%}), "
+          f"of which with 「もしかして」 buttons {c['outside_offered']}")
     print(f"reliability: {c['given_right']} of {c['given']} answers given are right "
           f"({c['given_right'] / max(1, c['given']):.1%})")
     print(f"handled right overall: {handled} of {total} ({handled / total:.1%})")

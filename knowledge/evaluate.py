@@ -24,6 +24,7 @@ class Case:
     top1: bool  # the best entry holds the expected facts (whatever the confidence)
     top3: bool
     abstained: bool
+    offered: bool = False  # declined, with an entry holding the expected facts among its 「もしかして」 buttons
 
 
 @dataclass
@@ -71,8 +72,11 @@ def evaluate(kb: KnowledgeBase, questions: list[dict]) -> Report:
         answer = kb.ask(item["q"])
         hits = kb.search(item["q"], k=3).hits
         passing = [expect is not None and satisfies(answer_text(answer_from_entry(h.entry, kb.context())), expect) for h in hits]
+        offered = expect is not None and any(
+            satisfies(answer_text(answer_from_entry(entry, kb.context())), expect)
+            for m in answer.maybe if (entry := kb.entry(m.id)))
         report.cases.append(Case(
             item["id"], item["q"], expect, answer.confidence,
-            top1=bool(passing and passing[0]), top3=any(passing), abstained=answer.abstained,
+            top1=bool(passing and passing[0]), top3=any(passing), abstained=answer.abstained, offered=offered,
         ))
     return report

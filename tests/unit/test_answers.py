@@ -21,6 +21,7 @@ def eval_figures(path) -> dict[str, float]:
     figures = {name: float(value) for name, value in re.findall(r"^(top-1 hit rate|top-3 hit rate): ([\d.]+)%", out.stdout, re.M)}
     figures["declined"] = float(re.search(r"abstention accuracy: ([\d.]+)% of out-of-scope declined", out.stdout).group(1))
     figures["reliability"] = float(re.search(r"reliability: ([\d.]+)%", out.stdout).group(1))
+    figures["offered"] = float(re.search(r"offered: ([\d.]+)%", out.stdout).group(1))
     return figures
 
 
@@ -34,9 +35,10 @@ def test_dev_set_meets_the_targets():
 def test_independent_holdout_set_generalizes():
     # The threshold is fitted on citizen-style sets too, where a wrong answer costs more than a
     # decline: on this plainer set it answers fewer (top-1 83%, was 90% before the citizen refit)
-    # and those it gives stay right.
+    # and those it gives stay right; most of the others get the right entry as a 「もしかして」 button.
     figures = eval_figures(HOLDOUT)
     assert figures["top-1 hit rate"] >= 80.0
+    assert figures["top-1 hit rate"] + figures["offered"] >= 93.0
     assert figures["top-3 hit rate"] >= 95.0
     assert figures["declined"] >= 90.0
     assert figures["reliability"] >= 95.0
