@@ -151,8 +151,8 @@ def maybe(declined: Answer, result: SearchResult) -> Answer:
     """A decline whose best entries came close: offered as buttons (「もしかして」), never asserted."""
     if declined.confidence < MAYBE_FLOOR or not result.hits:
         return declined
-    offered = tuple(dict.fromkeys(Related(h.entry.id, h.entry.title, h.entry.label) for h in result.hits[:RELATED_LIMIT]))
-    return replace(declined, text=MAYBE_TEXT, maybe=offered)
+    by_label = {h.entry.label: Related(h.entry.id, h.entry.title, h.entry.label) for h in reversed(result.hits[:RELATED_LIMIT])}
+    return replace(declined, text=MAYBE_TEXT, maybe=tuple(reversed(by_label.values())))
 
 
 SAME_TITLE = 0.8  # share of character bigrams two titles have in common for them to name the same thing

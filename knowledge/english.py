@@ -42,4 +42,4 @@ class Glossary:
         if not found:
             return ""
         found += [(m.start(), m.group(0)) for m in _WORD.finditer(remaining) if m.group(0) not in _GRAMMAR]
-        return " ".join(word for _, word in sorted(found))
+        return " ".join(word for _, word in sorted(found) if word)

@@ -40,6 +40,7 @@ class Entry:
     check_with_centre: bool = False
     location: str = ""  # file:line, for messages
     short: str = ""  # the title on a button, when the title is longer than MAX_LABEL_CHARS
+    defines: tuple[str, ...] = ()  # words asked alone (「補助金」「条例」) that this entry introduces
     facts: EntryFacts = EntryFacts()  # cited sources, kinds of question, dated facts, review date
 
     @property
@@ -148,9 +149,11 @@ def entry_from(raw: dict, location: str, problems: list[Problem]) -> Entry | Non
         problems.append(Problem(location, f"{entry_id}: body is {len(body)} characters; a chat bubble takes {MAX_BODY_CHARS}"))
     questions = _string_list(raw.get("questions"), "questions", entry_id, location, problems)
     related = _string_list(raw.get("related"), "related", entry_id, location, problems)
+    defines = _string_list(raw.get("defines"), "defines", entry_id, location, problems)
     if category == "faq" and not questions:
         problems.append(Problem(location, f"{entry_id}: a faq entry needs questions (how citizens ask)"))
-    unknown = set(raw) - set(REQUIRED) - {"questions", "related", "check_with_centre", "short", *facts_module.FIELDS}
+    unknown = set(raw) - set(REQUIRED) - {"questions", "related", "defines", "check_with_centre", "short",
+                                        *facts_module.FIELDS}
     if unknown:
         problems.append(Problem(location, f"{entry_id}: unknown field(s) {', '.join(sorted(unknown))}"))
     title, short = _text(raw["title"]), _text(raw.get("short"))
@@ -161,7 +164,7 @@ def entry_from(raw: dict, location: str, problems: list[Problem]) -> Entry | Non
         id=entry_id, title=title, category=category, source=_text(raw["source"]),
         as_of=as_of, body=body, questions=questions, related=related,
         check_with_centre=bool(raw.get("check_with_centre", False)), location=location, short=short,
-        facts=facts,
+        defines=defines, facts=facts,
     )
 
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import bm25s
 import numpy as np
 
-from knowledge.analysis import Analysis, Analyzer, Unit, bigrams
+from knowledge.analysis import Analysis, Analyzer, Unit, bigrams, normalize
 from knowledge.entries import Entry
 from knowledge.kana import KanaReader
 from knowledge.kinds import defined_term, entry_kinds
@@ -110,6 +110,7 @@ class IndexParts:
     kinds: list[frozenset[str]]  # the kinds of question each entry answers
     definitions: dict[str, list[int]]  # a defined term → the entries defining it
     kana: KanaReader = field(default_factory=KanaReader)  # the knowledge's nouns by reading
+    lone_words: dict[str, list[int]] = field(default_factory=dict)  # a word asked alone → the entries introducing it
 
 
 class KnowledgeIndex:
@@ -120,14 +121,17 @@ class KnowledgeIndex:
             retriever.index([doc.field(name) for doc in documents], show_progress=False)
             retrievers[name] = retriever
         definitions: dict[str, list[int]] = {}
+        lone_words: dict[str, list[int]] = {}
         for i, entry in enumerate(entries):
             term = defined_term(entry)
             if term:
                 definitions.setdefault(term, []).append(i)
+            for word in dict.fromkeys(map(normalize, entry.defines)):
+                lone_words.setdefault(word, []).append(i)
         self._set_up(IndexParts(entries, retrievers, [frozenset(d.text) | frozenset(d.questions) for d in documents],
                                 [frozenset(d.bigram) for d in documents], [d.reading for d in documents],
                                 [entry_kinds(e) for e in entries], definitions,
-                                KanaReader.of(pair for d in documents for pair in d.nouns)))
+                                KanaReader.of(pair for d in documents for pair in d.nouns), lone_words))
 
     @classmethod
     def build(cls, entries: list[Entry], analyzer: Analyzer) -> KnowledgeIndex:
@@ -142,7 +146,7 @@ class KnowledgeIndex:
 
     def parts(self) -> IndexParts:
         return IndexParts(self.entries, dict(self._bm25), self._doc_terms, self._doc_bigrams, self._doc_readings,
-                          self._kinds, self._definitions, self.kana)
+                          self._kinds, self._definitions, self.kana, self._lone_words)
 
     def _set_up(self, parts: IndexParts) -> None:
         self.entries = parts.entries
@@ -150,6 +154,7 @@ class KnowledgeIndex:
         self._bm25 = parts.retrievers
         self._doc_terms, self._doc_bigrams, self._doc_readings = parts.doc_terms, parts.doc_bigrams, parts.readings
         self._kinds, self._definitions, self.kana = parts.kinds, parts.definitions, parts.kana
+        self._lone_words = parts.lone_words
         n = len(parts.entries)
         df: dict[str, int] = {}
         for terms in self._doc_terms:
@@ -187,10 +192,14 @@ class KnowledgeIndex:
         )
 
     def _defining(self, term: str | None) -> list[int]:
-        """The entries defining the term asked about, or the longest defined term it ends with
-        (市民協働 → 協働)."""
-        for start in range(len(term or "") - 1):
-            found = self._definitions.get((term or "")[start:])
+        """The entries defining the term asked about (by their title, or a word they introduce:
+        `defines`), or the longest term defined by a title that it ends with (市民協働 → 協働)."""
+        if not term:
+            return []
+        if term in self._lone_words:
+            return self._lone_words[term]
+        for start in range(len(term) - 1):
+            found = self._definitions.get(term[start:])
             if found:
                 return found
         return []

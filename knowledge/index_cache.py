@@ -70,6 +70,7 @@ def _arrays(parts: IndexParts) -> dict[str, Any]:
         "kinds": [sorted(k) for k in parts.kinds],
         "definitions": parts.definitions,
         "kana": parts.kana.words,
+        "lone_words": parts.lone_words,
     }
     arrays = {"meta": np.frombuffer(json.dumps(meta, ensure_ascii=False).encode(), dtype=np.uint8)}
     for name, retriever in parts.retrievers.items():
@@ -91,7 +92,8 @@ def _parts(arrays: dict[str, np.ndarray]) -> IndexParts:
         retrievers[name] = retriever
     return IndexParts([_entry(e) for e in meta["entries"]], retrievers, [frozenset(t) for t in meta["doc_terms"]],
                       [frozenset(b) for b in meta["doc_bigrams"]], list(meta["readings"]),
-                      [frozenset(k) for k in meta["kinds"]], dict(meta["definitions"]), KanaReader(dict(meta["kana"])))
+                      [frozenset(k) for k in meta["kinds"]], dict(meta["definitions"]), KanaReader(dict(meta["kana"])),
+                      dict(meta["lone_words"]))
 
 
 def _entry_json(entry: Entry) -> dict:

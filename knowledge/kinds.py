@@ -16,6 +16,8 @@ from knowledge.entries import Entry
 # In order of precedence: 「いつまでにいくら」 asks for an amount first.
 QUESTION_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple((kind, re.compile(pattern)) for kind, pattern in (
     ("how_much", r"いくら|何円|何万|金額|上限|補助率|何割|費用|お金|賞金|補助額|負担|自己負担"),
+    ("article", r"何号|何条|第何|条例番号|どの条"),
+    ("count", r"いくつ|何個|何件|何人|何団体|何館|何か所|何カ所|何箇所|どれくらいある|どのくらいある"),
     ("when", r"いつ|何日|何月|何年|締め?切|〆切|期限|期間|時期|何時|開館時間|休館|休み|曜日|説明会"),
     ("phone", r"電話|連絡先|問い?合わせ先|tel"),
     ("who", r"誰|だれ|どなた|どこの課|どの課|担当|審査するの|決めるの|運営"),
@@ -28,6 +30,8 @@ QUESTION_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple((kind, re.com
 # What an entry's text shows it can answer.
 ENTRY_PATTERNS: dict[str, re.Pattern[str]] = {kind: re.compile(pattern) for kind, pattern in {
     "how_much": r"\d+万円|\d+円|\d分の\d|\d/\d|補助率|上限",
+    "article": r"第\d+(条|号)|\d+号",
+    "count": r"\d+(つ|件|人|団体|館|か所|カ所|箇所|法人|町内会)|\d{2,}(あり|を超え)",
     "when": r"\d+月\d+日|\d+時|締切|期間|曜日|休館|から施行|年度から|年度まで",
     "phone": r"\d{2,4}-\d{2,4}-\d{4}",
     "who": r"\d{2,4}-\d{2,4}-\d{4}|担当|審査します|委員会が|運営",
@@ -37,7 +41,8 @@ ENTRY_PATTERNS: dict[str, re.Pattern[str]] = {kind: re.compile(pattern) for kind
 }.items()}
 # An entry defines a term when its title says so: 「協働とは」「「協働」の意味（第2条 定義）」.
 _DEFINES = re.compile(r"^[「『\"]?(.+?)[」』\"]?(?:とは|の意味)")
-_ASKS_DEFINITION = re.compile(r"^(.+?)(?:って(?:何|なに|なん|どういう)|とは|の意味|ってどんな|は何)")
+_NOT_WHAT = "時|日|曜|人|円|回|件|歳|年|月|分|個|割|階|番"  # は何時 asks when, not what
+_ASKS_DEFINITION = re.compile(rf"^(.+?)(?:って(?:何|なに|なん|どういう)|とは|の意味|ってどんな|は何(?!{_NOT_WHAT}))")
 SHORT_TERM = 8  # characters: a question this short with no particle may be a term on its own
 _SPACE_OR_PARTICLE = re.compile(r"\s|[のをがはにでともへ]")
 _BRACKETS = re.compile(r"[「」『』\"（）()]")
@@ -54,7 +59,7 @@ def question_kind(text: str) -> str | None:
 def entry_kinds(entry: Entry) -> frozenset[str]:
     folded = normalize(f"{entry.title}\n{entry.body}")
     shown = {kind for kind, pattern in ENTRY_PATTERNS.items() if pattern.search(folded)}
-    if defined_term(entry):
+    if defined_term(entry) or entry.defines:
         shown.add("what")
     return frozenset(shown | set(entry.facts.kinds))
 

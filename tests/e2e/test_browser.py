@@ -220,3 +220,19 @@ def test_keyboard_only_tab_order_enter_sends_and_shift_enter_breaks_the_line(bro
     assert page.locator(".msg.me").last.inner_text() == "公民館の\n休館日は？"
     page.keyboard.press("Tab")
     assert page.evaluate("() => document.activeElement.textContent") == "送信"
+
+
+def test_a_question_the_desk_is_unsure_of_offers_buttons_that_lead_to_the_answer(browser, web_server, kb):
+    question = "研修 日程"  # the sources give the courses, not their dates
+    offered = kb.ask(question).maybe
+    assert offered, "the question no longer falls in the 「もしかして」 band; pick another"
+    page = open_page(browser, PHONE)
+    page.goto(web_server.url)
+    page.locator("#choices button", has_text="相談する").wait_for()
+    type_in(page, question)
+    wait_for(page, "かもしれません")
+    assert page.locator("#choices button", has_text="職員に相談する").count() == 1
+    tap(page, offered[0].label)
+    wait_for(page, offered[0].title)
+    assert page.locator("#choices button", has_text="役に立った").count() == 1
+    assert page.problems == []

@@ -55,3 +55,30 @@ def test_a_phone_question_is_answered_by_an_entry_with_a_number(kb):
 def test_a_compound_term_falls_back_to_the_defined_word(kb):
     top = kb.search("市民協働ってなに").hits[0].entry
     assert "協働" in top.title and "推進事業" not in top.title
+
+
+@pytest.mark.parametrize("word, expect", [("補助金", "市民協働推進事業"), ("ほじょきん", "区づくり推進事業"),
+                                          ("条例", "協働のまちづくり条例"), ("センター", "ESD・市民協働推進センター")])
+def test_a_word_asked_alone_gets_the_entry_that_introduces_it(kb, word, expect):
+    answer = kb.ask(word)
+    assert not answer.declined and expect in answer.text
+    assert kb.entry(answer.entry_id).defines
+
+
+def test_a_word_an_entry_introduces_does_not_capture_longer_names_ending_in_it(kb):
+    top = kb.search("ゆうあいセンターは何を運営しているの").hits[0].entry
+    assert "センター" not in top.defines
+
+
+@pytest.mark.parametrize("question, kind", [("協働のまちづくり条例の条例番号って何号？", "article"),
+                                            ("計画の基本施策っていくつあるん？", "count"), ("センターの電話番号", "phone"),
+                                            ("センターは何時まで？", "when")])
+def test_the_kind_of_question_is_read_from_its_wording(question, kind):
+    assert question_kind(question) == kind
+
+
+@pytest.mark.parametrize("question, expect", [("協働推進委員会を置くって決めてるのは条例の何条", "第15条"),
+                                              ("町内会はいくつある？", "1,715")])
+def test_which_article_and_how_many_questions_find_the_entry_with_the_figure(kb, question, expect):
+    result = kb.search(question)
+    assert result.kind_match and expect in result.hits[0].entry.body
