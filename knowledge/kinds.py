@@ -41,8 +41,9 @@ ENTRY_PATTERNS: dict[str, re.Pattern[str]] = {kind: re.compile(pattern) for kind
 }.items()}
 # An entry defines a term when its title says so: 「協働とは」「「協働」の意味（第2条 定義）」.
 _DEFINES = re.compile(r"^[「『\"]?(.+?)[」』\"]?(?:とは|の意味)")
-_NOT_WHAT = "時|日|曜|人|円|回|件|歳|年|月|分|個|割|階|番"  # は何時 asks when, not what
-_ASKS_DEFINITION = re.compile(rf"^(.+?)(?:って(?:何|なに|なん|どういう)|とは|の意味|ってどんな|は何(?!{_NOT_WHAT}))")
+_NOT_WHAT = "時|日|曜|人|円|回|件|歳|年|月|分|個|割|階|番"  # は何時 / って何時 ask when, not what
+_ASKS_DEFINITION = re.compile(
+    rf"^(.+?)(?:って(?:何(?!{_NOT_WHAT})|なに|なん(?!じ)|どういう)|とは|の意味|ってどんな|は何(?!{_NOT_WHAT}))")
 SHORT_TERM = 8  # characters: a question this short with no particle may be a term on its own
 _SPACE_OR_PARTICLE = re.compile(r"\s|[のをがはにでともへ]")
 _BRACKETS = re.compile(r"[「」『』\"（）()]")

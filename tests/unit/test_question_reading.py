@@ -82,3 +82,9 @@ def test_the_kind_of_question_is_read_from_its_wording(question, kind):
 def test_which_article_and_how_many_questions_find_the_entry_with_the_figure(kb, question, expect):
     result = kb.search(question)
     assert result.kind_match and expect in result.hits[0].entry.body
+
+
+@pytest.mark.parametrize("question", ["センターって何時まで開いてる？", "ESD・市民協働推進センターは何時まで開いていますか"])
+def test_a_when_question_about_a_defined_thing_is_not_read_as_what_is_it(kb, question):
+    assert asked_term(question) is None
+    assert kb.search(question).hits[0].entry.id == "faq-center-jikan"
