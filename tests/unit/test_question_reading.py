@@ -87,4 +87,8 @@ def test_which_article_and_how_many_questions_find_the_entry_with_the_figure(kb,
 @pytest.mark.parametrize("question", ["センターって何時まで開いてる？", "ESD・市民協働推進センターは何時まで開いていますか"])
 def test_a_when_question_about_a_defined_thing_is_not_read_as_what_is_it(kb, question):
     assert asked_term(question) is None
-    assert kb.search(question).hits[0].entry.id == "faq-center-jikan"
+    assert kb.search(question).kind == "when"
+
+
+def test_a_when_question_about_the_centre_gets_its_hours_entry(kb):
+    assert kb.search("センターって何時まで開いてる？").hits[0].entry.id == "faq-center-jikan"
