@@ -12,8 +12,6 @@ from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
 
-import numpy as np
-
 from knowledge import analysis, calibration, facts, index_cache, kana, kinds
 from knowledge import entries as entries_module
 from knowledge import index as index_module
@@ -35,7 +33,7 @@ from knowledge.grants import GrantGuide, load_grants
 from knowledge.index import DocumentFields, KnowledgeIndex, SearchResult, analyze_entry
 from knowledge.overlay import Overlay, laid_over
 from knowledge.profile import CityProfile, load_city, load_vocabulary
-from knowledge.programs import ProgramNames
+from knowledge.programs import Gates, ProgramNames, ScoreFactors
 from knowledge.routing import Route, RoutingTable, load_routing
 from knowledge.sources import Source, load_sources
 
@@ -69,9 +67,8 @@ class KnowledgeBase:
     files: tuple[Entry, ...] = ()  # the folder's entries, without staff-made knowledge
     _documents: dict[str, tuple[Entry, DocumentFields]] = field(default_factory=dict)  # shared by its overlays
     overlay_version: int = 0  # of the staff-made knowledge laid over the files (0: none)
-    programs: ProgramNames = field(default_factory=ProgramNames)
+    scoring: ScoreFactors = field(default_factory=ScoreFactors)  # programs and gates (knowledge/programs.py)
     glossary: Glossary = field(default_factory=Glossary)  # English questions
-    _entry_programs: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=bool))  # entries × programs
 
     @property
     def entries(self) -> list[Entry]:
@@ -105,7 +102,7 @@ class KnowledgeBase:
         text = self._searchable(text)
         query = self.analyzer.analyze(text)
         result = self.index.search(query, k=5, kind=kinds.question_kind(text), term=kinds.asked_term(text),
-                                   factors=self.programs.factors(text, self._entry_programs))
+                                   factors=self.scoring.factors(text))
         routed = self.routing.match(text)
         features = self.features(result, routed is not None, text)
         outside = routed is not None and self._outside(result, query, *routed)
@@ -115,7 +112,7 @@ class KnowledgeBase:
     def search(self, text: str, k: int = 5) -> SearchResult:
         text = self._searchable(text)
         return self.index.search(self.analyzer.analyze(text), k=k, kind=kinds.question_kind(text),
-                                 term=kinds.asked_term(text), factors=self.programs.factors(text, self._entry_programs))
+                                 term=kinds.asked_term(text), factors=self.scoring.factors(text))
 
     def _searchable(self, text: str) -> str:
         """The question as searched: hiragana read as the knowledge's words, English through the
@@ -149,7 +146,7 @@ class KnowledgeBase:
         texts = _texts_of(entries)
         return replace(self, index=index, _texts=texts, overlay_version=overlay.version,
                        routing=self.routing.with_staff(overlay.routes),
-                       _entry_programs=self.programs.spoken([texts[e.id] for e in entries]))
+                       scoring=self.scoring.over([e.title for e in entries], [texts[e.id] for e in entries]))
 
     def answers_word(self, word: str) -> bool:
         """Whether an entry's title speaks of the (normalized) word: a word the desk answers."""
@@ -228,11 +225,12 @@ def load_knowledge(folder: Path | str | None = None, cache_dir: Path | str | Non
     routing, _ = load_routing(folder)  # its problems are `kb lint`'s to report
     registry, _ = load_sources(folder)
     grants, _ = load_grants(folder)
-    texts, programs = _texts_of(index.entries), ProgramNames.of(vocabulary.programs)
+    texts = _texts_of(index.entries)
+    scoring = ScoreFactors(ProgramNames.of(vocabulary.programs), Gates.of(vocabulary.gated))
     return KnowledgeBase(folder=folder, profile=profile, analyzer=analyzer, index=index, routing=routing,
-                         grants=grants, registry=registry, _texts=texts, files=tuple(index.entries), programs=programs,
+                         grants=grants, registry=registry, _texts=texts, files=tuple(index.entries),
                          glossary=Glossary.of(vocabulary.english),
-                         _entry_programs=programs.spoken([texts[e.id] for e in index.entries]))
+                         scoring=scoring.over([e.title for e in index.entries], [texts[e.id] for e in index.entries]))
 
 
 def _texts_of(entries: list[Entry]) -> dict[str, str]:

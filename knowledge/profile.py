@@ -46,6 +46,7 @@ class Vocabulary:
     question_words: frozenset[str] = field(default_factory=frozenset)
     programs: tuple[tuple[str, ...], ...] = ()  # names of the city's distinct programs, one group each
     english: tuple[tuple[str, str], ...] = ()  # an English word or phrase → the Japanese words it stands for
+    gated: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (title prefix, words that open it)
 
 
 FORM_NAMES = ("consultation", "proposal", "group")
@@ -103,8 +104,9 @@ def load_vocabulary(folder: Path) -> Vocabulary:
     groups = tuple(tuple(str(w) for w in group) for group in raw.get("synonyms") or [] if group)
     programs = tuple(tuple(str(w) for w in group) for group in raw.get("programs") or [] if group)
     english = tuple((str(k), str(v)) for k, v in (raw.get("english") or {}).items())
+    gated = tuple((str(g["title"]), tuple(str(w) for w in g.get("words") or ())) for g in raw.get("gated") or [])
     return Vocabulary(synonyms=groups, question_words=frozenset(str(w) for w in raw.get("question_words") or []),
-                      programs=programs, english=english)
+                      programs=programs, english=english, gated=gated)
 
 
 def _read(path: Path) -> dict:

@@ -1,19 +1,24 @@
-"""The city's programs by name (synonyms.yaml `programs`), so that a question naming one program
-is not answered from another's entry: 「市民協働推進事業の締切は？」 must not get 区づくり推進事業's
-deadline, however many other words the two entries share.
+"""Score factors from the city's vocabulary (synonyms.yaml), applied before ranking.
 
+`programs`: a question naming one program is not answered from another's entry: 「市民協働推進事業
+の締切は？」 must not get 区づくり推進事業's deadline, however many other words the two entries share.
 An entry speaks of a program when its title, body or questions contain one of its names. For a
 question naming a program, entries speaking of it gain, and entries speaking only of other
 programs lose; entries naming no program (the general ones) are left as they are.
+
+`gated`: entries written for staff and the committee (the plan's 成果指標) come first only for a
+question that asks for such a figure; otherwise their numbers and words (マッチング件数) capture
+citizens' questions (「マッチングしてもらえる？」).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from knowledge.analysis import normalize
 
+GATED_PENALTY = 0.3  # for a gated entry when the question has none of the gate's words
 NAMED_BONUS = 1.3  # score factor for an entry speaking of the program the question names
 OTHER_PENALTY = 0.45  # for an entry speaking only of other programs
 
@@ -44,3 +49,51 @@ class ProgramNames:
         mask[list(asked)] = True
         named, other = spoken[:, mask].any(axis=1), spoken[:, ~mask].any(axis=1)
         return np.where(named, NAMED_BONUS, np.where(other, OTHER_PENALTY, 1.0)).astype(np.float32)
+
+
+@dataclass(frozen=True)
+class Gate:
+    title: str  # entries whose title begins with this
+    words: tuple[str, ...]  # normalized; a question with one of them opens the gate
+
+
+@dataclass(frozen=True)
+class Gates:
+    gates: tuple[Gate, ...] = ()
+
+    @classmethod
+    def of(cls, raw: tuple[tuple[str, tuple[str, ...]], ...]) -> Gates:
+        return cls(tuple(Gate(title, tuple(normalize(w) for w in words)) for title, words in raw))
+
+    def shut(self, titles: list[str]) -> np.ndarray:
+        """Which gate, if any, each entry is behind: entries × gates."""
+        return np.array([[t.startswith(g.title) for g in self.gates] for t in titles],
+                        dtype=bool).reshape(len(titles), len(self.gates))
+
+    def factors(self, question: str, behind: np.ndarray) -> np.ndarray | None:
+        """A score factor per entry for a question, or None when every gate is open (or none exists)."""
+        folded = normalize(question)
+        closed = np.array([not any(w in folded for w in g.words) for g in self.gates], dtype=bool)
+        if not closed.any():
+            return None
+        return np.where(behind[:, closed].any(axis=1), GATED_PENALTY, 1.0).astype(np.float32)
+
+
+@dataclass(frozen=True)
+class ScoreFactors:
+    """The programs and gates with what each entry speaks of and is behind, for one set of entries."""
+    programs: ProgramNames = ProgramNames()
+    gates: Gates = Gates()
+    spoken: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=bool))
+    behind: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=bool))
+
+    def over(self, titles: list[str], texts: list[str]) -> ScoreFactors:
+        """These programs and gates over entries with these titles and (normalized) texts."""
+        return ScoreFactors(self.programs, self.gates, self.programs.spoken(texts), self.gates.shut(titles))
+
+    def factors(self, question: str) -> np.ndarray | None:
+        found = [f for f in (self.programs.factors(question, self.spoken), self.gates.factors(question, self.behind))
+                 if f is not None]
+        if not found:
+            return None
+        return np.prod(found, axis=0).astype(np.float32)

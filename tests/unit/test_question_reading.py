@@ -92,3 +92,12 @@ def test_a_when_question_about_a_defined_thing_is_not_read_as_what_is_it(kb, que
 
 def test_a_when_question_about_the_centre_gets_its_hours_entry(kb):
     assert kb.search("センターって何時まで開いてる？").hits[0].entry.id == "faq-center-jikan"
+
+
+def test_the_plans_indicator_entries_answer_figures_not_citizens_wanting_the_service(kb):
+    assert not kb.search("団体どうしのマッチングってしてくれますか").hits[0].entry.title.startswith("成果指標")
+    assert kb.search("協働のマッチングって現状何件くらい？").hits[0].entry.title.startswith("成果指標")
+
+
+def test_a_typo_of_the_award_still_names_the_award_program(kb):
+    assert "まちづくり賞" in kb.search("表証の締め切り").hits[0].entry.title
