@@ -13,8 +13,10 @@ from pathlib import Path
 import yaml
 
 from knowledge import facts as facts_module
+from knowledge.analysis import normalize
 from knowledge.facts import EntryFacts
 from knowledge.grants import GRANTS_FILE, load_grants
+from knowledge.profile import load_vocabulary
 from knowledge.routing import ROUTING_FILE, load_routing
 from knowledge.sources import SOURCES_FILE, load_sources, yaml_syntax_problem
 
@@ -89,6 +91,7 @@ def load_entries(folder: Path) -> LoadResult:
     _check_across(result)
     _check_citations(folder, result)
     _check_grants(folder, result)
+    _check_vocabulary(folder, result)
     return result
 
 
@@ -198,6 +201,24 @@ def _check_across(result: LoadResult) -> None:
                 result.problems.append(Problem(entry.location, f"{entry.id}: related id {target} does not exist"))
             elif target == entry.id:
                 result.problems.append(Problem(entry.location, f"{entry.id}: relates to itself"))
+
+
+def _check_vocabulary(folder: Path, result: LoadResult) -> None:
+    """synonyms.yaml's programs and gates name entries that exist, and a word asked alone
+    (`defines`) leads to one entry only."""
+    vocabulary, where = load_vocabulary(folder), str(folder / "synonyms.yaml")
+    texts = [normalize("\n".join((e.title, e.body, *e.questions))) for e in result.entries]
+    for group in vocabulary.programs:
+        if not any(normalize(name) in text for name in group for text in texts):
+            result.problems.append(Problem(where, f"programs: no entry speaks of {group[0]}"))
+    for title, _ in vocabulary.gated:
+        if not any(e.title.startswith(title) for e in result.entries):
+            result.problems.append(Problem(where, f"gated: no entry title begins with {title}"))
+    introduced: dict[str, str] = {}
+    for entry in result.entries:
+        for word in map(normalize, entry.defines):
+            if introduced.setdefault(word, entry.id) != entry.id:
+                result.problems.append(Problem(entry.location, f"{entry.id}: {word} is already defined by {introduced[word]}"))
 
 
 def _check_citations(folder: Path, result: LoadResult) -> None:
