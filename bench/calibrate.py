@@ -2,7 +2,7 @@
 
 Fits a logistic model of "the top answer is right" on the tuning sets (by default the phone-style
 tuning questions, the development set, the first held-out set and the citizen-style tuning sets
-tests/data/tune-citizen.jsonl, tune-citizen-2.jsonl and tune-citizen-3.jsonl), chooses the threshold that
+tests/data/tune-citizen*.jsonl), chooses the threshold that
 maximises right answers minus 1.5 times the wrong ones, and prints the constants to paste into
 knowledge/calibration.py, with the reliability and top-1 per set. Never pass a set whose
 figures are reported as held out (tests/data/holdout-citizen-2.jsonl; the first citizen held-out
@@ -25,7 +25,8 @@ from knowledge.evaluate import answer_text, load_questions, satisfies  # noqa: E
 
 TUNING = [ROOT / "tests" / "data" / "tune-questions.jsonl", ROOT.parent / "shared" / "eval" / "dev-questions.jsonl",
           ROOT / "tests" / "data" / "holdout-questions.jsonl", ROOT / "tests" / "data" / "tune-citizen.jsonl",
-          ROOT / "tests" / "data" / "tune-citizen-2.jsonl", ROOT / "tests" / "data" / "tune-citizen-3.jsonl"]
+          ROOT / "tests" / "data" / "tune-citizen-2.jsonl", ROOT / "tests" / "data" / "tune-citizen-3.jsonl",
+          ROOT / "tests" / "data" / "tune-citizen-4.jsonl"]
 FORBIDDEN = "holdout-citizen"
 
 

@@ -101,7 +101,7 @@ class KnowledgeBase:
         """The search for a question and what the desk makes of it, before any wording."""
         text = self._searchable(text)
         query = self.analyzer.analyze(text)
-        result = self.index.search(query, k=5, kind=kinds.question_kind(text), term=kinds.asked_term(text),
+        result = self.index.search(query, k=5, kind=kinds.question_kind(text), term=self._asked_term(text),
                                    factors=self.scoring.factors(text))
         routed = self.routing.match(text)
         features = self.features(result, routed is not None, text)
@@ -112,7 +112,16 @@ class KnowledgeBase:
     def search(self, text: str, k: int = 5) -> SearchResult:
         text = self._searchable(text)
         return self.index.search(self.analyzer.analyze(text), k=k, kind=kinds.question_kind(text),
-                                 term=kinds.asked_term(text), factors=self.scoring.factors(text))
+                                 term=self._asked_term(text), factors=self.scoring.factors(text))
+
+    def _asked_term(self, text: str) -> str | None:
+        """The term a 'what is' question asks about, as the office's word when typed otherwise
+        (えぬぴーおー → NPO)."""
+        term = kinds.asked_term(text)
+        if term is None or self.index.defined(term):
+            return term
+        words = self.analyzer.terms(term)
+        return words[0] if len(words) == 1 else term
 
     def _searchable(self, text: str) -> str:
         """The question as searched: hiragana read as the knowledge's words, English through the

@@ -187,9 +187,14 @@ class KnowledgeIndex:
         first = int(top[0])
         return SearchResult(
             hits, self._confidence(first, query) if hits else 0.0, terms, kind,
-            kind_match=bool(hits) and kind in self._kinds[first], defines=bool(hits) and first in defining,
+            # a 'what is' question about a term no entry defines (ESD) is not answered by a definition of another
+            kind_match=bool(hits) and kind in self._kinds[first] and not (kind == "what" and term and not defining),
+            defines=bool(hits) and first in defining,
             foreign=any(self._foreign(unit) for unit in query.units),
         )
+
+    def defined(self, term: str) -> bool:
+        return bool(self._defining(term))
 
     def _defining(self, term: str | None) -> list[int]:
         """The entries defining the term asked about (by their title, or a word they introduce:

@@ -18,12 +18,12 @@ QUESTION_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple((kind, re.com
     ("how_much", r"いくら|何円|何万|金額|上限|補助率|何割|費用|お金|賞金|補助額|負担|自己負担"),
     ("article", r"何号|何条|第何|条例番号|どの条"),
     ("count", r"いくつ|何個|何件|何人|何団体|何館|何か所|何カ所|何箇所|どれくらいある|どのくらいある"),
-    ("when", r"いつ|何日|何月|何年|締め?切|〆切|期限|期間|時期|何時|開館時間|休館|休み|曜日|説明会"),
+    ("when", r"いつ|何日|何月|何年|締め?切|〆切|期限|期間|時期|何時|開館時間|休館|休み|曜日|説明会|休日|土日|週末|祝日|夜間"),
     ("phone", r"電話|連絡先|問い?合わせ先|tel"),
     ("who", r"誰|だれ|どなた|どこの課|どの課|担当|審査するの|決めるの|運営"),
     ("where", r"どこ|場所|住所|所在地|何階|アクセス|行き方|窓口"),
     ("how", r"どうやって|どうすれば|どうしたら|方法|手続|やり方|仕方|流れ|進め方|申し?込み?方|書き方|始めたい|始め方|探し方"),
-    ("can", r"できる|できます|でき(ない|ません)|対象|条件|資格|使える|もらえる|受けられ|大丈夫|参加でき|いいの|いいですか"),
+    ("can", r"できる|できます|でき(ない|ません)|対象|条件|資格|使え|もらえ|受けられ|大丈夫|参加でき|いいの|いいですか"),
     ("what", r"とは|って(何|なに|なん)|ってどんな|意味|どういう|どんな(もの|制度|こと)|目的|何のため"),
 ))
 
@@ -75,7 +75,7 @@ def asked_term(question: str) -> str | None:
     """The term a 'what is' question asks about (「協働ってなに？」 → 協働), or the whole question
     when it is one short word (「協働」「多様な主体」), or None."""
     folded = normalize(question).strip().rstrip("?？!！。")
-    match = _ASKS_DEFINITION.match(folded)
+    match = _ASKS_DEFINITION.match(re.sub(r"\s+", "", folded))
     if match:
         return _BRACKETS.sub("", match.group(1)).strip()
     return folded if len(folded) <= SHORT_TERM and not _SPACE_OR_PARTICLE.search(folded) else None

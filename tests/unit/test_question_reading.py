@@ -101,3 +101,19 @@ def test_the_plans_indicator_entries_answer_figures_not_citizens_wanting_the_ser
 
 def test_a_typo_of_the_award_still_names_the_award_program(kb):
     assert "まちづくり賞" in kb.search("表証の締め切り").hits[0].entry.title
+
+
+def test_a_what_is_question_typed_in_kana_finds_the_office_word(kb):
+    answer = kb.ask("えぬぴーおーって なに")
+    assert kb.search("えぬぴーおーって なに").defines and not answer.declined and "NPO" in answer.title
+
+
+def test_a_what_is_question_about_a_term_no_entry_defines_is_not_a_kind_match(kb):
+    result = kb.search("ESDってなに")
+    assert result.kind == "what" and not result.kind_match and not result.defines
+
+
+@pytest.mark.parametrize("question, kind", [("個人でも補助金もらえますか", "can"), ("休日に相談できますか", "when"),
+                                            ("土日もやってる？", "when")])
+def test_polite_and_weekend_wordings_say_their_kind(question, kind):
+    assert question_kind(question) == kind
