@@ -75,14 +75,15 @@ def cmd_kb_dump(args: argparse.Namespace) -> int:
 
 def cmd_kb_lint(args: argparse.Namespace) -> int:
     from knowledge.base import DEFAULT_FOLDER
-    from knowledge.entries import load_entries
+    from knowledge.entries import load_entries, vocabulary_problems
 
     folder = Path(args.folder or Settings.from_env().knowledge_dir or DEFAULT_FOLDER)
     result = load_entries(folder)
-    for problem in result.problems:
+    problems = result.problems + vocabulary_problems(folder, result.entries)
+    for problem in problems:
         print(problem)
-    print(f"{len(result.entries)} entries, {len(result.problems)} problem(s) in {folder}")
-    return 1 if result.problems else 0
+    print(f"{len(result.entries)} entries, {len(problems)} problem(s) in {folder}")
+    return 1 if problems else 0
 
 
 def cmd_serve(args: argparse.Namespace) -> int:

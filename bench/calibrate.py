@@ -26,7 +26,7 @@ from knowledge.evaluate import answer_text, load_questions, satisfies  # noqa: E
 TUNING = [ROOT / "tests" / "data" / "tune-questions.jsonl", ROOT.parent / "shared" / "eval" / "dev-questions.jsonl",
           ROOT / "tests" / "data" / "holdout-questions.jsonl", ROOT / "tests" / "data" / "tune-citizen.jsonl",
           ROOT / "tests" / "data" / "tune-citizen-2.jsonl", ROOT / "tests" / "data" / "tune-citizen-3.jsonl",
-          ROOT / "tests" / "data" / "tune-citizen-4.jsonl"]
+          ROOT / "tests" / "data" / "tune-citizen-4.jsonl", ROOT / "tests" / "data" / "tune-citizen-5.jsonl"]
 FORBIDDEN = "holdout-citizen"
 
 

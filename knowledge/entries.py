@@ -91,7 +91,6 @@ def load_entries(folder: Path) -> LoadResult:
     _check_across(result)
     _check_citations(folder, result)
     _check_grants(folder, result)
-    _check_vocabulary(folder, result)
     return result
 
 
@@ -203,22 +202,24 @@ def _check_across(result: LoadResult) -> None:
                 result.problems.append(Problem(entry.location, f"{entry.id}: relates to itself"))
 
 
-def _check_vocabulary(folder: Path, result: LoadResult) -> None:
+def vocabulary_problems(folder: Path, entries: list[Entry]) -> list[Problem]:
     """synonyms.yaml's programs and gates name entries that exist, and a word asked alone
-    (`defines`) leads to one entry only."""
-    vocabulary, where = load_vocabulary(folder), str(folder / "synonyms.yaml")
-    texts = [normalize("\n".join((e.title, e.body, *e.questions))) for e in result.entries]
+    (`defines`) leads to one entry only. `kb lint` reports these; they do not stop the desk (a
+    program no entry speaks of changes no answer), as a city starting from another's folder has them."""
+    vocabulary, where, problems = load_vocabulary(folder), str(folder / "synonyms.yaml"), []
+    texts = [normalize("\n".join((e.title, e.body, *e.questions))) for e in entries]
     for group in vocabulary.programs:
         if not any(normalize(name) in text for name in group for text in texts):
-            result.problems.append(Problem(where, f"programs: no entry speaks of {group[0]}"))
+            problems.append(Problem(where, f"programs: no entry speaks of {group[0]}"))
     for title, _ in vocabulary.gated:
-        if not any(e.title.startswith(title) for e in result.entries):
-            result.problems.append(Problem(where, f"gated: no entry title begins with {title}"))
+        if not any(e.title.startswith(title) for e in entries):
+            problems.append(Problem(where, f"gated: no entry title begins with {title}"))
     introduced: dict[str, str] = {}
-    for entry in result.entries:
+    for entry in entries:
         for word in map(normalize, entry.defines):
             if introduced.setdefault(word, entry.id) != entry.id:
-                result.problems.append(Problem(entry.location, f"{entry.id}: {word} is already defined by {introduced[word]}"))
+                problems.append(Problem(entry.location, f"{entry.id}: {word} is already defined by {introduced[word]}"))
+    return problems
 
 
 def _check_citations(folder: Path, result: LoadResult) -> None:

@@ -22,7 +22,8 @@ QUESTION_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple((kind, re.com
     ("phone", r"電話|連絡先|問い?合わせ先|tel"),
     ("who", r"誰|だれ|どなた|どこの課|どの課|担当|審査するの|決めるの|運営"),
     ("where", r"どこ|場所|住所|所在地|何階|アクセス|行き方|窓口"),
-    ("how", r"どうやって|どうすれば|どうしたら|方法|手続|やり方|仕方|流れ|進め方|申し?込み?方|書き方|始めたい|始め方|探し方"),
+    ("how", r"どうやって|どうすれば|どうしたら|どのように|どうやれば|どうやったら|"
+            r"方法|手続|やり方|仕方|流れ|進め方|申し?込み?方|書き方|始めたい|始め方|探し方"),
     ("can", r"できる|できます|でき(ない|ません)|対象|条件|資格|使え|もらえ|受けられ|大丈夫|参加でき|いいの|いいですか"),
     ("what", r"とは|って(何|なに|なん)|ってどんな|意味|どういう|どんな(もの|制度|こと)|目的|何のため"),
 ))
@@ -43,7 +44,7 @@ ENTRY_PATTERNS: dict[str, re.Pattern[str]] = {kind: re.compile(pattern) for kind
 _DEFINES = re.compile(r"^[「『\"]?(.+?)[」』\"]?(?:とは|の意味)")
 _NOT_WHAT = "時|日|曜|人|円|回|件|歳|年|月|分|個|割|階|番"  # は何時 / って何時 ask when, not what
 _ASKS_DEFINITION = re.compile(
-    rf"^(.+?)(?:って(?:何(?!{_NOT_WHAT})|なに|なん(?!じ)|どういう)|とは|の意味|ってどんな|は何(?!{_NOT_WHAT}))")
+    rf"^(.+?)(?:って(?:何(?!{_NOT_WHAT})|なに|なん(?!じ)|どういう)|とは|の意味|ってどんな(?:もの|こと|制度)|は何(?!{_NOT_WHAT}))")
 SHORT_TERM = 8  # characters: a question this short with no particle may be a term on its own
 _SPACE_OR_PARTICLE = re.compile(r"\s|[のをがはにでともへ]")
 _BRACKETS = re.compile(r"[「」『』\"（）()]")

@@ -117,3 +117,9 @@ def test_a_what_is_question_about_a_term_no_entry_defines_is_not_a_kind_match(kb
                                             ("土日もやってる？", "when")])
 def test_polite_and_weekend_wordings_say_their_kind(question, kind):
     assert question_kind(question) == kind
+
+
+def test_asking_what_kind_of_proposal_passes_is_not_asking_what_a_proposal_is():
+    assert asked_term("協働提案ってどんなのが採択されるの") is None
+    assert asked_term("協働提案ってどんなもの？") == "協働提案"
+    assert question_kind("補助金の申請はどのように行えばよいですか") == "how"
