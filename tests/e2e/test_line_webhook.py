@@ -218,3 +218,16 @@ def test_rendered_messages_are_valid_for_the_line_sdk(kb):
                 Message.from_dict(message)
                 for item in (message.get("quickReply") or {}).get("items", []):
                     assert len(item["action"]["label"]) <= 20 and len(item["action"]["data"]) <= 300
+
+
+def test_an_unsure_answer_offers_quick_replies_that_open_the_entry(line_server, kb):
+    offered = kb.ask("研修 日程").maybe  # the sources give the courses, not their dates
+    assert offered, "the question no longer falls in the 「もしかして」 band; pick another"
+    post_webhook(line_server.url, [text_event("研修 日程", reply_token="token-maybe")])
+    [call] = line_server.line.wait_for(REPLY)
+    items = call.body["messages"][-1]["quickReply"]["items"]
+    postbacks = [item["action"]["data"] for item in items if item["action"]["type"] == "postback"]
+    assert "かもしれません" in all_text(call) and f"a=show&e={offered[0].id}" in postbacks
+    post_webhook(line_server.url, [postback_event(f"a=show&e={offered[0].id}", reply_token="token-show")])
+    shown = [c for c in line_server.line.wait_for(REPLY, count=2) if c.body["replyToken"] == "token-show"]
+    assert shown and offered[0].title in all_text(shown[0])
