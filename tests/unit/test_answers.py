@@ -267,3 +267,9 @@ def test_a_decline_that_came_close_offers_its_best_entries_as_buttons(kb):
 def test_a_question_outside_the_desk_offers_no_guesses(kb, question):
     answer = kb.ask(question, today=AFTER_ROUND)
     assert answer.declined and not answer.maybe and "かもしれません" not in answer.text
+
+
+@pytest.mark.parametrize("question", ["岡山市の現在の人口を教えてください。", "岡山市の最新の人口は？"])
+def test_a_routed_topic_with_only_generic_words_besides_is_declined(kb, question):
+    answer = kb.ask(question, today=AFTER_ROUND)
+    assert answer.declined and answer.route is not None
