@@ -33,8 +33,8 @@ from knowledge.grants import GrantGuide, load_grants
 from knowledge.index import DocumentFields, KnowledgeIndex, SearchResult, analyze_entry
 from knowledge.overlay import Overlay, laid_over
 from knowledge.profile import CityProfile, load_city, load_vocabulary
-from knowledge.programs import Gates, ProgramNames, ScoreFactors
 from knowledge.routing import Route, RoutingTable, load_routing
+from knowledge.score_factors import Gates, ProgramNames, ScoreFactors
 from knowledge.sources import Source, load_sources
 
 log = logging.getLogger(__name__)
@@ -67,7 +67,7 @@ class KnowledgeBase:
     files: tuple[Entry, ...] = ()  # the folder's entries, without staff-made knowledge
     _documents: dict[str, tuple[Entry, DocumentFields]] = field(default_factory=dict)  # shared by its overlays
     overlay_version: int = 0  # of the staff-made knowledge laid over the files (0: none)
-    scoring: ScoreFactors = field(default_factory=ScoreFactors)  # programs and gates (knowledge/programs.py)
+    scoring: ScoreFactors = field(default_factory=ScoreFactors)  # programs and gates (knowledge/score_factors.py)
     glossary: Glossary = field(default_factory=Glossary)  # English questions
 
     @property

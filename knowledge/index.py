@@ -165,7 +165,7 @@ class KnowledgeIndex:
 
     def search(self, query: Analysis, k: int = 5, kind: str | None = None, term: str | None = None,
                factors: np.ndarray | None = None) -> SearchResult:
-        """The best k entries; `factors` (one per entry, knowledge/programs.py) scale their scores."""
+        """The best k entries; `factors` (one per entry, knowledge/score_factors.py) scale their scores."""
         terms = tuple(dict.fromkeys(query.terms))
         grams = list(dict.fromkeys(query.bigrams))
         if not terms and not grams:

@@ -48,7 +48,7 @@ _ASKS_DEFINITION = re.compile(
 SHORT_TERM = 8  # characters: a question this short with no particle may be a term on its own
 _SPACE_OR_PARTICLE = re.compile(r"\s|[のをがはにでともへ]")
 _BRACKETS = re.compile(r"[「」『』\"（）()]")
-LEADS = ("how_much", "when", "phone", "who", "where")  # kinds whose answering sentence moves to the front
+LEADS = ("how_much", "count", "article", "when", "phone", "who", "where")  # kinds whose answering sentence moves to the front
 _SENTENCE = re.compile(r"[^。]*。|[^。]+$")
 _CONTINUATION = re.compile(r"^(この|その|これ|それ|ただし|また|なお|さらに|そのため)")
 

@@ -123,3 +123,13 @@ def test_asking_what_kind_of_proposal_passes_is_not_asking_what_a_proposal_is():
     assert asked_term("協働提案ってどんなのが採択されるの") is None
     assert asked_term("協働提案ってどんなもの？") == "協働提案"
     assert question_kind("補助金の申請はどのように行えばよいですか") == "how"
+
+
+@pytest.mark.parametrize("kind, body, first", [
+    ("count", "市内には多くの町内会があります。町内会は1715あり、加入率は77.6%です。", "町内会は1715あり"),
+    ("article", "委員会は市の附属機関です。条例第15条で置かれています。", "条例第15条"),
+])
+def test_a_how_many_or_which_article_answer_leads_with_the_figure(kind, body, first):
+    from knowledge.kinds import lead_with
+
+    assert lead_with(body, kind).startswith(first)
