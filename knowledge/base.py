@@ -99,10 +99,7 @@ class KnowledgeBase:
 
     def assess(self, text: str) -> Assessment:
         """The search for a question and what the desk makes of it, before any wording."""
-        text = self._searchable(text)
-        query = self.analyzer.analyze(text)
-        result = self.index.search(query, k=5, kind=kinds.question_kind(text), term=self._asked_term(text),
-                                   factors=self.scoring.factors(text))
+        text, query, result = self._searched(text, k=5)
         routed = self.routing.match(text)
         features = self.features(result, routed is not None, text)
         outside = routed is not None and self._outside(result, query, *routed)
@@ -110,9 +107,15 @@ class KnowledgeBase:
         return Assessment(result, features, confidence, routed[0] if routed else None, outside)
 
     def search(self, text: str, k: int = 5) -> SearchResult:
+        return self._searched(text, k)[2]
+
+    def _searched(self, text: str, k: int) -> tuple[str, Analysis, SearchResult]:
+        """The question as searched (hiragana and English read first), its analysis and the search."""
         text = self._searchable(text)
-        return self.index.search(self.analyzer.analyze(text), k=k, kind=kinds.question_kind(text),
-                                 term=self._asked_term(text), factors=self.scoring.factors(text))
+        query = self.analyzer.analyze(text)
+        result = self.index.search(query, k=k, kind=kinds.question_kind(text), term=self._asked_term(text),
+                                   factors=self.scoring.factors(text))
+        return text, query, result
 
     def _asked_term(self, text: str) -> str | None:
         """The term a 'what is' question asks about, as the office's word when typed otherwise

@@ -8,6 +8,7 @@ from pathlib import Path
 from knowledge.analysis import fold
 from knowledge.answers import Answer, answer_from_entry
 from knowledge.base import KnowledgeBase
+from knowledge.entries import Entry
 
 
 def satisfies(text: str, expect: list[list[str]]) -> bool:
@@ -71,12 +72,16 @@ def evaluate(kb: KnowledgeBase, questions: list[dict]) -> Report:
         expect = None if item.get("abstain") else item["expect"]
         answer = kb.ask(item["q"])
         hits = kb.search(item["q"], k=3).hits
-        passing = [expect is not None and satisfies(answer_text(answer_from_entry(h.entry, kb.context())), expect) for h in hits]
-        offered = expect is not None and any(
-            satisfies(answer_text(answer_from_entry(entry, kb.context())), expect)
-            for m in answer.maybe if (entry := kb.entry(m.id)))
+        passing = [_holds(kb, h.entry, expect) for h in hits]
+        offered = any(_holds(kb, kb.entry(m.id), expect) for m in answer.maybe)
         report.cases.append(Case(
             item["id"], item["q"], expect, answer.confidence,
             top1=bool(passing and passing[0]), top3=any(passing), abstained=answer.abstained, offered=offered,
         ))
     return report
+
+
+def _holds(kb: KnowledgeBase, entry: Entry | None, expect: list[list[str]] | None) -> bool:
+    """Whether the entry, as an answer, holds the expected facts."""
+    return entry is not None and expect is not None and satisfies(
+        answer_text(answer_from_entry(entry, kb.context())), expect)

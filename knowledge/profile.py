@@ -103,8 +103,10 @@ def load_vocabulary(folder: Path) -> Vocabulary:
     raw = _read(folder / "synonyms.yaml")
     groups = tuple(tuple(str(w) for w in group) for group in raw.get("synonyms") or [] if group)
     programs = tuple(tuple(str(w) for w in group) for group in raw.get("programs") or [] if group)
-    english = tuple((str(k), str(v)) for k, v in (raw.get("english") or {}).items())
-    gated = tuple((str(g["title"]), tuple(str(w) for w in g.get("words") or ())) for g in raw.get("gated") or [])
+    english_raw = raw.get("english")
+    english = tuple((str(k), str(v)) for k, v in english_raw.items()) if isinstance(english_raw, dict) else ()
+    gated = tuple((str(g["title"]), tuple(str(w) for w in g.get("words") or ()))
+                  for g in raw.get("gated") or [] if isinstance(g, dict) and g.get("title"))
     return Vocabulary(synonyms=groups, question_words=frozenset(str(w) for w in raw.get("question_words") or []),
                       programs=programs, english=english, gated=gated)
 

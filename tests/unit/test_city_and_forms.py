@@ -110,3 +110,11 @@ def test_on_the_web_the_contact_choices_are_phone_and_mail_and_the_value_is_aske
     assert "メールアドレス" in chat.tap("メール")
     chat.say("kyodo@example.jp")
     assert chat.state.draft.answers["contact"] == "kyodo@example.jp"
+
+
+def test_a_malformed_gate_or_glossary_in_synonyms_does_not_stop_the_desk(tmp_path):
+    folder = tiny_city(tmp_path)
+    with (folder / "synonyms.yaml").open("a", encoding="utf-8") as fh:
+        fh.write("gated:\n  - {words: [指標]}\n  - just a line\nenglish: [subsidy, grant]\n")
+    kb = load_knowledge(folder, tmp_path / "cache")
+    assert kb.scoring.gates.gates == () and kb.glossary.phrases == ()
