@@ -1,10 +1,10 @@
-"""Score a citizen held-out set once, for reporting (tests/data/holdout-citizen-3.jsonl with its
-labels in holdout-citizen-3.labels.jsonl, written from the knowledge files by someone who did not
+"""Score a citizen held-out set once, for reporting (tests/data/holdout-citizen-4.jsonl with its
+labels in holdout-citizen-4.labels.jsonl, written from the knowledge files by someone who did not
 run the desk). Prints the figures only; `--lines` adds one line per question (top-3 entry
 titles), which makes the set seen: after that it may be reported once more, never tuned on.
 
-    .venv/bin/python bench/holdout_report.py tests/data/holdout-citizen-3.jsonl \\
-        tests/data/holdout-citizen-3.labels.jsonl [--today YYYY-MM-DD] [--lines]
+    .venv/bin/python bench/holdout_report.py tests/data/holdout-citizen-4.jsonl \\
+        tests/data/holdout-citizen-4.labels.jsonl [--today YYYY-MM-DD] [--lines]
 
 A question is handled right when the desk answers it from an entry holding the expected facts,
 or declines it when it is out of remit or the sources do not say (the decline then points to
