@@ -103,6 +103,7 @@ class Unit:
 class Analysis:
     units: list[Unit] = field(default_factory=list)
     reading: str = ""  # the reading of the whole text (symbols dropped), for kana spellings
+    spelling: list[tuple[str, str]] = field(default_factory=list)  # (surface, reading) of every word, in order
 
     @property
     def terms(self) -> list[str]:
@@ -151,6 +152,7 @@ class Analyzer:
             morphemes = list(_tokenizer().tokenize(piece))
             forms = [normalize(m.normalized_form()) for m in morphemes]
             readings.extend(m.reading_form() for m in morphemes if m.part_of_speech()[0] not in ("補助記号", "空白"))
+            result.spelling.extend((m.surface(), m.reading_form()) for m in morphemes)
             i = 0
             while i < len(morphemes):
                 length, unit = self._special_unit(morphemes, forms, i)

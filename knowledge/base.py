@@ -113,9 +113,21 @@ class KnowledgeBase:
         """The question as searched (hiragana and English read first), its analysis and the search."""
         text = self._searchable(text)
         query = self.analyzer.analyze(text)
+        respelled = self._respelled(query)
+        if respelled:
+            text, query = respelled, self.analyzer.analyze(respelled)
         result = self.index.search(query, k=k, kind=kinds.question_kind(text), term=self._asked_term(text),
                                    factors=self.scoring.factors(text))
         return text, query, result
+
+    def _respelled(self, query: Analysis) -> str | None:
+        """The question with kanji an input method chose wrongly respelled (教導 → 協働), if any."""
+        unknown = {u.surface for u in query.units if u.content and not self.index.knows(u.form)}
+        if not unknown:
+            return None
+        text = "".join(surface for surface, _ in query.spelling)
+        respelled = self.index.kana.respell(query.spelling, unknown.__contains__)
+        return respelled if respelled != text else None
 
     def _asked_term(self, text: str) -> str | None:
         """The term a 'what is' question asks about, as the office's word when typed otherwise

@@ -193,6 +193,10 @@ class KnowledgeIndex:
             foreign=any(self._foreign(unit) for unit in query.units),
         )
 
+    def knows(self, term: str) -> bool:
+        """Whether an entry uses the (normalized) term."""
+        return term in self._idf
+
     def defined(self, term: str) -> bool:
         return bool(self._defining(term))
 

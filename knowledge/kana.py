@@ -5,16 +5,23 @@ knowledge base itself uses; a reading shared by several words (キョウドウ) 
 knowledge uses most. Readings shorter than three kana stay as typed (they are too ambiguous), and so does a reading
 that runs into the rest of a verb (あいてますか is not 相手ますか): a noun ends the run, or is
 followed by a particle or another noun.
+
+The same table respells kanji an input method chose wrongly (教導 for 協働, 保助金 for 補助金, 設率 for
+設立): a run of kanji words the knowledge does not use, whose reading (four kana or more) is
+that of one of its nouns, is written as that noun.
 """
 from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 MIN_READING = 3
-_HIRAGANA_RUN = re.compile(rf"[\u3041-\u3096ー]{{{MIN_READING},}}")
+MIN_RESPELLED = 4  # shorter kanji readings have too many homophones
+RESPELL_SPAN = 3  # words an input method may have split a mistyped noun into (保助・金)
+_KANJI = re.compile(r"[\u3400-\u9fff々]+")
+_HIRAGANA_RUN = re.compile(rf"(?<![\u3400-\u9fff々])[\u3041-\u3096ー]{{{MIN_READING},}}")
 _TO_KATAKANA = {code: code + 0x60 for code in range(0x3041, 0x3097)}
 _KATAKANA_AFTER_NOUN = frozenset("のをがはにでともやへっかなねよじだけしす".translate(_TO_KATAKANA))  # particles
 
@@ -61,8 +68,29 @@ class KanaReader:
         """The length of the longest known noun starting at i that ends where a noun may end; 0 if none."""
         for length in range(min(self.longest, len(reading) - i), MIN_READING - 1, -1):
             end = i + length
-            if reading[i:end] in self.words and (
+            if reading[i:end] in self.words and len(self.words[reading[i:end]]) > 1 and (
                     end == len(reading) or reading[end] in _KATAKANA_AFTER_NOUN
                     or (depth < 3 and self._noun_at(reading, end, depth + 1))):
                 return length
         return 0
+
+    def respell(self, spelling: list[tuple[str, str]], unknown: Callable[[str], bool]) -> str:
+        """The text of (surface, reading) words with each mistyped kanji noun written as the
+        knowledge's noun of the same reading; `unknown` tells a word the knowledge does not use."""
+        out, i = [], 0
+        while i < len(spelling):
+            length, word = self._homophone_at(spelling, i, unknown)
+            out.append(word if length else spelling[i][0])
+            i += length or 1
+        return "".join(out)
+
+    def _homophone_at(self, spelling: list[tuple[str, str]], i: int,
+                      unknown: Callable[[str], bool]) -> tuple[int, str]:
+        for length in range(min(RESPELL_SPAN, len(spelling) - i), 0, -1):
+            span = spelling[i:i + length]
+            surface, reading = "".join(s for s, _ in span), "".join(r for _, r in span)
+            word = self.words.get(reading) if len(reading) >= MIN_RESPELLED else None
+            if (word and word != surface and all(_KANJI.fullmatch(s) for s, _ in span)
+                    and any(unknown(s) for s, _ in span)):
+                return length, word
+        return 0, ""

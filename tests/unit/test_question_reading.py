@@ -7,7 +7,8 @@ from knowledge.kana import KanaReader
 from knowledge.kinds import asked_term, question_kind
 
 READER = KanaReader.of([("シヤクショ", "市役所"), ("マドグチ", "窓口"), ("アイテ", "相手"), ("キョウドウ", "協働"),
-                        ("キョウドウ", "協働"), ("キョウドウ", "共同"), ("ボランティア", "ボランティア"), ("ソウダン", "相談")])
+                        ("キョウドウ", "協働"), ("キョウドウ", "共同"), ("ボランティア", "ボランティア"), ("ソウダン", "相談"),
+                        ("ショウ", "章"), ("キタイ", "期待"), ("ホジョキン", "補助金"), ("セツリツ", "設立")])
 
 
 @pytest.mark.parametrize("typed, read", [
@@ -18,9 +19,34 @@ READER = KanaReader.of([("シヤクショ", "市役所"), ("マドグチ", "窓�
     ("あいてますか", "あいてますか"),  # not 相手ますか: the reading runs into a verb
     ("まど", "まど"),  # too short to read
     ("窓口はどこ", "窓口はどこ"),
+    ("でしょうか", "でしょうか"),  # a one-kanji noun (章) is too ambiguous to read from kana
+    ("相談したい 働きたい", "相談したい 働きたい"),  # kana after a kanji is its ending (not 働期待)
 ])
 def test_hiragana_is_read_as_the_knowledge_words(typed, read):
     assert READER.read(typed) == read
+
+
+@pytest.mark.parametrize("typed, respelled", [
+    ([("保助", "ホジョ"), ("金", "キン"), ("の", "ノ"), ("相談", "ソウダン")], "補助金の相談"),
+    ([("設", "セツ"), ("率", "リツ")], "設立"),
+    ([("補助金", "ホジョキン")], "補助金"),  # already the knowledge's word
+    ([("ほじょきん", "ホジョキン")], "ほじょきん"),  # kana is read elsewhere, not respelled
+])
+def test_kanji_an_input_method_chose_wrongly_are_respelled_by_reading(typed, respelled):
+    assert READER.respell(typed, lambda surface: surface in {"保助", "設", "ほじょきん"}) == respelled
+
+
+def test_a_word_the_knowledge_knows_is_never_respelled():
+    assert READER.respell([("設", "セツ"), ("率", "リツ")], lambda surface: False) == "設率"
+
+
+@pytest.mark.parametrize("typed, expect", [
+    ("教導のまちづくり条例について教えて", "協働のまちづくり条例"),
+    ("町内会の保助金について知りたい", "区づくり推進事業"),
+])
+def test_questions_with_ime_typos_are_answered_as_if_spelled_right(kb, typed, expect):
+    answer = kb.ask(typed)
+    assert not answer.declined and expect in answer.text
 
 
 def test_questions_in_hiragana_find_the_entry_written_in_kanji(kb):
