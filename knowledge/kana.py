@@ -8,7 +8,9 @@ followed by a particle or another noun.
 
 The same table respells kanji an input method chose wrongly (教導 for 協働, 保助金 for 補助金, 設率 for
 設立): a run of kanji words the knowledge does not use, whose reading (four kana or more) is
-that of one of its nouns, is written as that noun.
+that of one of its nouns, is written as that noun; a katakana word it does not use one letter
+away from one it does (ボラティア, ワークショプ) is written as that word. Readings are compared
+loosely: small kana as large ones, without ー (ぼらんていあ is ボランティア).
 """
 from __future__ import annotations
 
@@ -21,6 +23,8 @@ MIN_READING = 3
 MIN_RESPELLED = 4  # shorter kanji readings have too many homophones
 RESPELL_SPAN = 3  # words an input method may have split a mistyped noun into (保助・金)
 _KANJI = re.compile(r"[\u3400-\u9fff々]+")
+_KATAKANA_WORD = re.compile(r"[\u30a1-\u30faー]{4,}")
+_LOOSE = str.maketrans("ァィゥェォッャュョヮヵヶ", "アイウエオツヤユヨワカケ", "ー")
 _HIRAGANA_RUN = re.compile(rf"(?<![\u3400-\u9fff々])[\u3041-\u3096ー]{{{MIN_READING},}}")
 _TO_KATAKANA = {code: code + 0x60 for code in range(0x3041, 0x3097)}
 _KATAKANA_AFTER_NOUN = frozenset("のをがはにでともやへっかなねよじだけしす".translate(_TO_KATAKANA))  # particles
@@ -30,13 +34,36 @@ def katakana(text: str) -> str:
     return text.translate(_TO_KATAKANA)
 
 
+def loose(reading: str) -> str:
+    return reading.translate(_LOOSE)
+
+
+def one_letter_apart(a: str, b: str) -> bool:
+    """One letter replaced, added or dropped."""
+    if abs(len(a) - len(b)) > 1 or a == b:
+        return False
+    if len(a) == len(b):
+        return sum(x != y for x, y in zip(a, b, strict=True)) == 1
+    short, long_ = sorted((a, b), key=len)
+    return any(long_[:i] + long_[i + 1:] == short for i in range(len(long_)))
+
+
 @dataclass(frozen=True)
 class KanaReader:
     words: dict[str, str] = field(default_factory=dict)  # katakana reading → the knowledge's word
     longest: int = field(init=False, default=0)
+    _loose: dict[str, str] = field(init=False, default_factory=dict)  # loose reading → word
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "longest", max(map(len, self.words), default=0))
+        loose_words: dict[str, str] = {}
+        for reading, word in self.words.items():
+            loose_words.setdefault(loose(reading), word)
+        object.__setattr__(self, "_loose", loose_words)
+
+    def word(self, reading: str) -> str | None:
+        """The knowledge's noun read so, or read so loosely (ボランテイア: ボランティア)."""
+        return self.words.get(reading) or self._loose.get(loose(reading))
 
     @classmethod
     def of(cls, nouns: Iterable[tuple[str, str]]) -> KanaReader:
@@ -57,7 +84,7 @@ class KanaReader:
         while i < len(run):
             length = self._noun_at(reading, i)
             if length:
-                out.append(self.words[reading[i:i + length]])
+                out.append(self.word(reading[i:i + length]) or "")
                 i += length
             else:
                 out.append(run[i])
@@ -68,7 +95,7 @@ class KanaReader:
         """The length of the longest known noun starting at i that ends where a noun may end; 0 if none."""
         for length in range(min(self.longest, len(reading) - i), MIN_READING - 1, -1):
             end = i + length
-            if reading[i:end] in self.words and len(self.words[reading[i:end]]) > 1 and (
+            if len(self.word(reading[i:end]) or "") > 1 and (
                     end == len(reading) or reading[end] in _KATAKANA_AFTER_NOUN
                     or (depth < 3 and self._noun_at(reading, end, depth + 1))):
                 return length
@@ -79,18 +106,31 @@ class KanaReader:
         knowledge's noun of the same reading; `unknown` tells a word the knowledge does not use."""
         out, i = [], 0
         while i < len(spelling):
-            length, word = self._homophone_at(spelling, i, unknown)
+            length, word = self._homophone_at(spelling, i, unknown) or self._katakana_typo_at(spelling, i, unknown) \
+                or (0, "")
             out.append(word if length else spelling[i][0])
             i += length or 1
         return "".join(out)
 
     def _homophone_at(self, spelling: list[tuple[str, str]], i: int,
-                      unknown: Callable[[str], bool]) -> tuple[int, str]:
+                      unknown: Callable[[str], bool]) -> tuple[int, str] | None:
         for length in range(min(RESPELL_SPAN, len(spelling) - i), 0, -1):
             span = spelling[i:i + length]
             surface, reading = "".join(s for s, _ in span), "".join(r for _, r in span)
-            word = self.words.get(reading) if len(reading) >= MIN_RESPELLED else None
+            word = self.word(reading) if len(reading) >= MIN_RESPELLED else None
             if (word and word != surface and all(_KANJI.fullmatch(s) for s, _ in span)
                     and any(unknown(s) for s, _ in span)):
                 return length, word
-        return 0, ""
+        return None
+
+    def _katakana_typo_at(self, spelling: list[tuple[str, str]], i: int,
+                          unknown: Callable[[str], bool]) -> tuple[int, str] | None:
+        """A katakana word the knowledge does not use, loosely one letter (or none) away from exactly
+        one it does."""
+        surface = spelling[i][0]
+        if not _KATAKANA_WORD.fullmatch(surface) or not unknown(surface):
+            return None
+        typed = loose(surface)
+        near = {word for reading, word in self._loose.items()
+                if (typed == reading or one_letter_apart(typed, reading)) and _KATAKANA_WORD.fullmatch(word)}
+        return (1, near.pop()) if len(near) == 1 else None

@@ -15,6 +15,7 @@ READER = KanaReader.of([("シヤクショ", "市役所"), ("マドグチ", "窓�
     ("しやくしょの まどぐち どこ", "市役所の 窓口 どこ"),
     ("きょうどうってなに", "協働ってなに"),  # the reading the knowledge uses most
     ("ぼらんてぃあしたい", "ボランティアしたい"),
+    ("ぼらんていあしたい", "ボランティアしたい"),  # small kana typed large
     ("そうだんまどぐち", "相談窓口"),  # a noun followed by another noun
     ("あいてますか", "あいてますか"),  # not 相手ますか: the reading runs into a verb
     ("まど", "まど"),  # too short to read
@@ -34,6 +35,19 @@ def test_hiragana_is_read_as_the_knowledge_words(typed, read):
 ])
 def test_kanji_an_input_method_chose_wrongly_are_respelled_by_reading(typed, respelled):
     assert READER.respell(typed, lambda surface: surface in {"保助", "設", "ほじょきん"}) == respelled
+
+
+@pytest.mark.parametrize("typed, respelled", [
+    ("ボラティア", "ボランティア"), ("ボランティアア", "ボランティア"), ("ボランテイア", "ボランティア"),
+    ("ボランチ", "ボランチ"),  # too far from any word the knowledge uses
+])
+def test_a_katakana_word_one_letter_off_is_respelled(typed, respelled):
+    assert READER.respell([(typed, typed)], lambda surface: True) == respelled
+
+
+def test_a_katakana_typo_near_two_words_is_left_as_typed():
+    reader = KanaReader.of([("センター", "センター"), ("センサー", "センサー")])
+    assert reader.respell([("センナー", "センナー")], lambda surface: True) == "センナー"
 
 
 def test_a_word_the_knowledge_knows_is_never_respelled():
