@@ -98,7 +98,27 @@ class KnowledgeBase:
         return compose(result, self.entry, self.context(today), confidence, self.threshold)
 
     def assess(self, text: str) -> Assessment:
-        """The search for a question and what the desk makes of it, before any wording."""
+        """The search for a question and what the desk makes of it, before any wording. A long
+        question's background dilutes how well the best entry matches it; when its asking sentences
+        alone find the same entry more surely, that is how sure the desk is."""
+        whole = self._assessed(text)
+        asking = kinds.asking_part(text)
+        if asking and whole.route is None and whole.result.hits:
+            focused = self._assessed(asking)
+            if self._vouches(focused, whole, asking):
+                return replace(whole, features=focused.features, confidence=focused.confidence)
+        return whole
+
+    def _vouches(self, focused: Assessment, whole: Assessment, asking: str) -> bool:
+        """The asking sentences find the same best entry more surely, and name topics of their own
+        (「隣の騒音が…。どこに相談すれば」 does not: its topic is in the background)."""
+        hits = focused.result.hits
+        if not hits or hits[0].entry.id != whole.result.hits[0].entry.id or focused.confidence <= whole.confidence:
+            return False
+        topics = {u.form for u in self.analyzer.analyze(asking).units if u.content and self.index.knows(u.form)}
+        return len(topics) >= 2
+
+    def _assessed(self, text: str) -> Assessment:
         text, query, result = self._searched(text, k=5)
         routed = self.routing.match(text)
         features = self.features(result, routed is not None, text)

@@ -25,7 +25,8 @@ QUESTION_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple((kind, re.com
     ("how", r"どうやって|どうすれば|どうしたら|どのように|どうやれば|どうやったら|"
             r"方法|手続|やり方|仕方|流れ|進め方|申し?込み?方|書き方|始めたい|始め方|探し方"),
     ("can", r"できる|できます|でき(ない|ません)|対象|条件|資格|使え|もらえ|受けられ|大丈夫|参加でき|いいの|いいですか"),
-    ("what", r"とは|って(何|なに|なん)|ってどんな|意味|どういう|どんな(もの|制度|こと)|目的|何のため"),
+    ("what", r"とは|って(何|なに|なん)|ってどんな|意味|どういう|どんな(もの|制度|こと)|目的|何のため|"
+             r"(ゆう|いう)(のは|んは)|どんなもん|(何|なん)なら\??$"),
 ))
 
 # What an entry's text shows it can answer.
@@ -50,6 +51,8 @@ _SPACE_OR_PARTICLE = re.compile(r"\s|[のをがはにでともへ]")
 _BRACKETS = re.compile(r"[「」『』\"（）()]")
 LEADS = ("how_much", "count", "article", "when", "phone", "who", "where")  # kinds whose answering sentence moves to the front
 _SENTENCE = re.compile(r"[^。]*。|[^。]+$")
+_TOLD_OR_ASKED = re.compile(r"[^。!?！？\n]+[。!?！？\n]*")
+_ASKS = re.compile(r"か[。?？]*$|[?？]|教えて|ください|知りたい|ますか|でしょうか")
 _CONTINUATION = re.compile(r"^(この|その|これ|それ|ただし|また|なお|さらに|そのため)")
 
 
@@ -95,3 +98,11 @@ def lead_with(body: str, kind: str | None) -> str:
                 return body
             return "".join([sentence, *sentences[:i], *sentences[i + 1:]])
     return body
+
+
+def asking_part(question: str) -> str | None:
+    """The sentences of a question that ask, when others only tell its background (「町内会の会計を
+    しています。…補助はありますか。」), or None."""
+    sentences = [s.strip() for s in _TOLD_OR_ASKED.findall(question) if s.strip()]
+    asking = [s for s in sentences if _ASKS.search(s)]
+    return "".join(asking) if asking and len(asking) < len(sentences) else None

@@ -4,7 +4,7 @@ import pytest
 
 from knowledge.english import Glossary
 from knowledge.kana import KanaReader
-from knowledge.kinds import asked_term, question_kind
+from knowledge.kinds import asked_term, asking_part, question_kind
 
 READER = KanaReader.of([("シヤクショ", "市役所"), ("マドグチ", "窓口"), ("アイテ", "相手"), ("キョウドウ", "協働"),
                         ("キョウドウ", "協働"), ("キョウドウ", "共同"), ("ボランティア", "ボランティア"), ("ソウダン", "相談"),
@@ -173,3 +173,29 @@ def test_a_how_many_or_which_article_answer_leads_with_the_figure(kind, body, fi
     from knowledge.kinds import lead_with
 
     assert lead_with(body, kind).startswith(first)
+
+
+@pytest.mark.parametrize("question, asking", [
+    ("子ども会の世話役です。夏にお祭りをやりたいです。補助率を教えてください。", "補助率を教えてください。"),
+    ("会計をしています。費用が足りません。補助はありますか？対象か知りたいです。", "補助はありますか?対象か知りたいです。"),
+    ("補助はありますか。", None),  # nothing but the question
+    ("引っ越してきました。よろしくお願いします。", None),  # nothing asked
+])
+def test_the_asking_sentences_of_a_long_question_are_told_from_its_background(question, asking):
+    assert asking_part(question.replace("？", "?")) == asking
+
+
+@pytest.mark.parametrize("question", ["協働提案ゆうのはなんなら?", "協働いうんはどんなもんなら"])
+def test_dialect_what_is_questions_ask_for_a_definition(question):
+    assert question_kind(question) == "what"
+
+
+def test_a_long_question_is_answered_when_its_asking_sentence_finds_the_entry_surely(kb):
+    question = ("PTAの役員をしています。学校行事で地域の方に協力してもらうことが多いです。"
+                "協働のまちづくり条例とはどういうものですか。")
+    answer = kb.ask(question)
+    assert not answer.declined and "条例" in answer.text
+
+
+def test_a_background_naming_a_topic_outside_the_desk_is_not_dropped(kb):
+    assert kb.ask("隣の家の猫が庭を荒らして困っています。どこに相談すればいいですか。").declined
