@@ -1,10 +1,11 @@
-"""Score a citizen held-out set once, for reporting (tests/data/holdout-citizen-4.jsonl with its
-labels in holdout-citizen-4.labels.jsonl, written from the knowledge files by someone who did not
-run the desk). Prints the figures only; `--lines` adds one line per question (top-3 entry
-titles), which makes the set seen: after that it may be reported once more, never tuned on.
+"""Score citizen held-out sets once, for reporting (tests/data/holdout-citizen-4.jsonl and -5, each
+with its labels in a separate file written from the knowledge files by someone who did not run
+the desk), pooled. Prints the figures only; `--lines` adds one line per question (top-3 entry
+titles), which makes the sets seen: after that they may be reported once more, never tuned on.
 
     .venv/bin/python bench/holdout_report.py tests/data/holdout-citizen-4.jsonl \\
-        tests/data/holdout-citizen-4.labels.jsonl [--today YYYY-MM-DD] [--lines]
+        tests/data/holdout-citizen-4.labels.jsonl tests/data/holdout-citizen-5.jsonl \\
+        tests/data/holdout-citizen-5.labels.jsonl [--today YYYY-MM-DD] [--lines]
 
 A question is handled right when the desk answers it from an entry holding the expected facts,
 or declines it when it is out of remit or the sources do not say (the decline then points to
@@ -21,56 +22,51 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from knowledge.base import load_knowledge  # noqa: E402
-from knowledge.evaluate import answer_text, load_questions, satisfies  # noqa: E402
+from knowledge.evaluate import Case, evaluate, load_questions  # noqa: E402
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("questions", type=Path)
-    parser.add_argument("labels", type=Path)
+    parser.add_argument("questions", type=Path, nargs="+", help="question files, each followed by its labels file")
     parser.add_argument("--today", type=dt.date.fromisoformat, default=dt.date.today())
     parser.add_argument("--lines", action="store_true")
     args = parser.parse_args()
+    if len(args.questions) % 2:
+        parser.error("give each question file with its labels file")
     kb = load_knowledge()
-    labels = {row["id"]: row for row in load_questions(args.labels)}
-    counts = dict.fromkeys(("answerable", "right", "top3", "offered", "given", "given_right", "unknown",
-                            "unknown_declined", "outside", "outside_declined", "outside_offered"), 0)
-    for item in load_questions(args.questions):
-        label = labels[item["id"]]
-        answer = kb.ask(item["q"], today=args.today)
-        hits = kb.search(item["q"], k=3).hits
-        passing = [bool(label.get("expect")) and satisfies(answer_text(kb.show(h.entry.id, args.today)), label["expect"])
-                   for h in hits]
-        given = not answer.declined
-        kind = "outside" if not item.get("in_remit") else "unknown" if label.get("abstain") else "answerable"
-        counts[kind] += 1
-        counts[f"{kind}_declined"] = counts.get(f"{kind}_declined", 0) + (not given)
-        counts["right"] += kind == "answerable" and given and passing[0]
-        counts["top3"] += kind == "answerable" and any(passing)
-        counts["given"] += given
-        counts["given_right"] += given and bool(passing) and passing[0]
-        offered = [kb.show(m.id, args.today) for m in answer.maybe]
-        counts["offered"] += kind == "answerable" and any(
-            satisfies(answer_text(shown), label["expect"]) for shown in offered if shown)
-        counts["outside_offered"] += kind == "outside" and bool(offered)
-        if args.lines:
-            print(f"{item['id']}\t{kind}\t{'ANS ' if given else 'DECL'}\t{answer.confidence:.2f}\t{item['q']}\t"
-                  + " | ".join(h.entry.title for h in hits))
-    report(counts)
+    items = []
+    for questions, labels in zip(args.questions[::2], args.questions[1::2], strict=True):
+        by_id = {row["id"]: row for row in load_questions(labels)}
+        items += [{**item, **by_id[item["id"]]} for item in load_questions(questions)]
+    cases = evaluate(kb, items, args.today).cases
+    if args.lines:
+        for case in cases:
+            titles = " | ".join(h.entry.title for h in kb.search(case.q, k=3).hits)
+            print(f"{case.id}\t{group(case)}\t{'DECL' if case.abstained else 'ANS '}\t{case.confidence:.2f}\t{case.q}\t{titles}")
+    report(cases)
 
 
-def report(c: dict[str, int]) -> None:
-    handled = c["right"] + c["unknown_declined"] + c["outside_declined"]
-    total = c["answerable"] + c["unknown"] + c["outside"]
-    print(f"answerable {c['answerable']}: top-1 answered right {c['right']} ({c['right'] / c['answerable']:.1%}), "
-          f"top-3 {c['top3']} ({c['top3'] / c['answerable']:.1%}), declined {c['answerable_declined']}")
-    print(f"  declined with the right entry among the 「もしかして」 buttons: {c['offered']}")
-    print(f"in remit, not in the sources {c['unknown']}: declined {c['unknown_declined']}")
-    print(f"out of remit {c['outside']}: declined {c['outside_declined']} ({c['outside_declined'] / c['outside']:.1%}), "
-          f"of which with 「もしかして」 buttons {c['outside_offered']}")
-    print(f"reliability: {c['given_right']} of {c['given']} answers given are right "
-          f"({c['given_right'] / max(1, c['given']):.1%})")
-    print(f"handled right overall: {handled} of {total} ({handled / total:.1%})")
+def group(case: Case) -> str:
+    return "answerable" if case.expect is not None else "unknown" if case.not_in_sources else "outside"
+
+
+def report(cases: list[Case]) -> None:
+    answerable, unknown, outside = ([c for c in cases if group(c) == g] for g in ("answerable", "unknown", "outside"))
+    given = [c for c in cases if not c.abstained]
+    right = sum(c.top1 for c in answerable if not c.abstained)
+    top3 = sum(c.top3 for c in answerable)
+    unknown_declined = sum(c.abstained for c in unknown)
+    outside_declined = sum(c.abstained for c in outside)
+    handled = right + unknown_declined + outside_declined
+    print(f"answerable {len(answerable)}: top-1 answered right {right} ({right / len(answerable):.1%}), "
+          f"top-3 {top3} ({top3 / len(answerable):.1%}), declined {sum(c.abstained for c in answerable)}")
+    print(f"  declined with the right entry among the 「もしかして」 buttons: {sum(c.offered for c in answerable)}")
+    print(f"in remit, not in the sources {len(unknown)}: declined {unknown_declined}")
+    print(f"out of remit {len(outside)}: declined {outside_declined} ({outside_declined / max(1, len(outside)):.1%}), "
+          f"of which with 「もしかして」 buttons {sum(c.maybe for c in outside)}")
+    print(f"reliability: {sum(c.top1 for c in given)} of {len(given)} answers given are right "
+          f"({sum(c.top1 for c in given) / max(1, len(given)):.1%})")
+    print(f"handled right overall: {handled} of {len(cases)} ({handled / len(cases):.1%})")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """Scoring the knowledge answers on a question set (the format of shared/eval/dev-questions.jsonl)."""
 from __future__ import annotations
 
+import datetime as dt
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +27,8 @@ class Case:
     top3: bool
     abstained: bool
     offered: bool = False  # declined, with an entry holding the expected facts among its 「もしかして」 buttons
+    not_in_sources: bool = False  # in the desk's remit, but the sources do not answer it
+    maybe: bool = False  # declined with 「もしかして」 buttons, right or not
 
 
 @dataclass
@@ -66,22 +69,24 @@ def answer_text(answer: Answer) -> str:
     return answer.text + "\n" + "\n".join(s["title"] for s in answer.sources)
 
 
-def evaluate(kb: KnowledgeBase, questions: list[dict]) -> Report:
+def evaluate(kb: KnowledgeBase, questions: list[dict], today: dt.date | None = None) -> Report:
+    """Each question asked on the day `today` (default: the machine's date)."""
     report = Report()
     for item in questions:
         expect = None if item.get("abstain") else item["expect"]
-        answer = kb.ask(item["q"])
+        answer = kb.ask(item["q"], today=today)
         hits = kb.search(item["q"], k=3).hits
-        passing = [_holds(kb, h.entry, expect) for h in hits]
-        offered = any(_holds(kb, kb.entry(m.id), expect) for m in answer.maybe)
+        passing = [_holds(kb, h.entry, expect, today) for h in hits]
+        offered = any(_holds(kb, kb.entry(m.id), expect, today) for m in answer.maybe)
         report.cases.append(Case(
             item["id"], item["q"], expect, answer.confidence,
             top1=bool(passing and passing[0]), top3=any(passing), abstained=answer.abstained, offered=offered,
+            not_in_sources=bool(item.get("not_in_sources")), maybe=bool(answer.maybe),
         ))
     return report
 
 
-def _holds(kb: KnowledgeBase, entry: Entry | None, expect: list[list[str]] | None) -> bool:
+def _holds(kb: KnowledgeBase, entry: Entry | None, expect: list[list[str]] | None, today: dt.date | None) -> bool:
     """Whether the entry, as an answer, holds the expected facts."""
     return entry is not None and expect is not None and satisfies(
-        answer_text(answer_from_entry(entry, kb.context())), expect)
+        answer_text(answer_from_entry(entry, kb.context(today))), expect)

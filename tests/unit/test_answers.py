@@ -274,3 +274,21 @@ def test_a_question_outside_the_desk_offers_no_guesses(kb, question):
 def test_a_routed_topic_with_only_generic_words_besides_is_declined(kb, question):
     answer = kb.ask(question, today=AFTER_ROUND)
     assert answer.declined and answer.route is not None
+
+
+def test_the_held_out_report_pools_sets_whose_labels_are_kept_apart(tmp_path):
+    files = []
+    for n, (question, label) in enumerate([
+        ("区づくり推進事業の地域活動部門の補助率は？", {"expect": [["2分の1"]], "entry": []}),
+        ("粗大ごみの出し方を教えて", {"abstain": True}),
+    ]):
+        questions, labels = tmp_path / f"q{n}.jsonl", tmp_path / f"l{n}.jsonl"
+        questions.write_text(json.dumps({"id": f"x{n}", "q": question}, ensure_ascii=False), encoding="utf-8")
+        labels.write_text(json.dumps({"id": f"x{n}", **label}, ensure_ascii=False), encoding="utf-8")
+        files += [str(questions), str(labels)]
+    out = subprocess.run([sys.executable, str(ROOT / "bench" / "holdout_report.py"), *files],
+                         capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "answerable 1: top-1 answered right 1 (100.0%)" in out.stdout
+    assert "out of remit 1: declined 1" in out.stdout
+    assert "reliability: 1 of 1 answers given are right" in out.stdout
