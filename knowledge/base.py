@@ -99,11 +99,11 @@ class KnowledgeBase:
 
     def assess(self, text: str) -> Assessment:
         """The search for a question and what the desk makes of it, before any wording. A long
-        question's background dilutes how well the best entry matches it; when its asking sentences
-        alone find the same entry more surely, that is how sure the desk is."""
+        question's background dilutes how well the best entry matches it; when the desk would decline
+        it and its asking sentences alone find the same entry more surely, that is how sure the desk is."""
         whole = self._assessed(text)
         asking = kinds.asking_part(text)
-        if asking and whole.route is None and whole.result.hits:
+        if asking and whole.route is None and whole.result.hits and whole.confidence < self.threshold:
             focused = self._assessed(asking)
             if self._vouches(focused, whole, asking):
                 return replace(whole, features=focused.features, confidence=focused.confidence)

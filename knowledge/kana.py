@@ -10,7 +10,7 @@ The same table respells kanji an input method chose wrongly (教導 for 協働, 
 設立): a run of kanji words the knowledge does not use, whose reading (four kana or more) is
 that of one of its nouns, is written as that noun; a katakana word it does not use one letter
 away from one it does (ボラティア, ワークショプ) is written as that word. Readings are compared
-loosely: small kana as large ones, without ー (ぼらんていあ is ボランティア).
+loosely: small kana as large ones (ぼらんていあ is ボランティア).
 """
 from __future__ import annotations
 
@@ -24,10 +24,10 @@ MIN_RESPELLED = 4  # shorter kanji readings have too many homophones
 RESPELL_SPAN = 3  # words an input method may have split a mistyped noun into (保助・金)
 _KANJI = re.compile(r"[\u3400-\u9fff々]+")
 _KATAKANA_WORD = re.compile(r"[\u30a1-\u30faー]{4,}")
-_LOOSE = str.maketrans("ァィゥェォッャュョヮヵヶ", "アイウエオツヤユヨワカケ", "ー")
+_LOOSE = str.maketrans("ァィゥェォッャュョヮヵヶ", "アイウエオツヤユヨワカケ")  # keeps lengths
 _HIRAGANA_RUN = re.compile(rf"(?<![\u3400-\u9fff々])[\u3041-\u3096ー]{{{MIN_READING},}}")
 _TO_KATAKANA = {code: code + 0x60 for code in range(0x3041, 0x3097)}
-_KATAKANA_AFTER_NOUN = frozenset("のをがはにでともやへっかなねよじだけしす".translate(_TO_KATAKANA))  # particles
+_KATAKANA_AFTER_NOUN = frozenset("のをがはにでともやへつかなねよじだけしす".translate(_TO_KATAKANA))  # particles, read loosely
 
 
 def katakana(text: str) -> str:
@@ -53,6 +53,7 @@ class KanaReader:
     words: dict[str, str] = field(default_factory=dict)  # katakana reading → the knowledge's word
     longest: int = field(init=False, default=0)
     _loose: dict[str, str] = field(init=False, default_factory=dict)  # loose reading → word
+    _katakana: tuple[tuple[str, str], ...] = field(init=False, default=())  # (loose reading, word) of katakana words
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "longest", max(map(len, self.words), default=0))
@@ -60,10 +61,12 @@ class KanaReader:
         for reading, word in self.words.items():
             loose_words.setdefault(loose(reading), word)
         object.__setattr__(self, "_loose", loose_words)
+        object.__setattr__(self, "_katakana", tuple(
+            (reading, word) for reading, word in loose_words.items() if _KATAKANA_WORD.fullmatch(word)))
 
     def word(self, reading: str) -> str | None:
         """The knowledge's noun read so, or read so loosely (ボランテイア: ボランティア)."""
-        return self.words.get(reading) or self._loose.get(loose(reading))
+        return self._loose.get(loose(reading))
 
     @classmethod
     def of(cls, nouns: Iterable[tuple[str, str]]) -> KanaReader:
@@ -80,11 +83,11 @@ class KanaReader:
         return _HIRAGANA_RUN.sub(lambda m: self._run(m.group(0)), text)
 
     def _run(self, run: str) -> str:
-        reading, out, i = katakana(run), [], 0
+        reading, out, i = loose(katakana(run)), [], 0
         while i < len(run):
             length = self._noun_at(reading, i)
             if length:
-                out.append(self.word(reading[i:i + length]) or "")
+                out.append(self._loose[reading[i:i + length]])
                 i += length
             else:
                 out.append(run[i])
@@ -92,10 +95,11 @@ class KanaReader:
         return "".join(out)
 
     def _noun_at(self, reading: str, i: int, depth: int = 0) -> int:
-        """The length of the longest known noun starting at i that ends where a noun may end; 0 if none."""
+        """The length of the longest known noun starting at i (of a loose reading) that ends where a
+        noun may end; 0 if none."""
         for length in range(min(self.longest, len(reading) - i), MIN_READING - 1, -1):
             end = i + length
-            if len(self.word(reading[i:end]) or "") > 1 and (
+            if len(self._loose.get(reading[i:end], "")) > 1 and (
                     end == len(reading) or reading[end] in _KATAKANA_AFTER_NOUN
                     or (depth < 3 and self._noun_at(reading, end, depth + 1))):
                 return length
@@ -104,10 +108,12 @@ class KanaReader:
     def respell(self, spelling: list[tuple[str, str]], unknown: Callable[[str], bool]) -> str:
         """The text of (surface, reading) words with each mistyped kanji noun written as the
         knowledge's noun of the same reading; `unknown` tells a word the knowledge does not use."""
+        near_unknown = {j for k, (surface, _) in enumerate(spelling) if unknown(surface)
+                        for j in range(k - RESPELL_SPAN + 1, k + 1)}
         out, i = [], 0
         while i < len(spelling):
-            length, word = self._homophone_at(spelling, i, unknown) or self._katakana_typo_at(spelling, i, unknown) \
-                or (0, "")
+            length, word = (i in near_unknown and (self._homophone_at(spelling, i, unknown)
+                                                   or self._katakana_typo_at(spelling, i, unknown))) or (0, "")
             out.append(word if length else spelling[i][0])
             i += length or 1
         return "".join(out)
@@ -131,6 +137,5 @@ class KanaReader:
         if not _KATAKANA_WORD.fullmatch(surface) or not unknown(surface):
             return None
         typed = loose(surface)
-        near = {word for reading, word in self._loose.items()
-                if (typed == reading or one_letter_apart(typed, reading)) and _KATAKANA_WORD.fullmatch(word)}
+        near = {word for reading, word in self._katakana if typed == reading or one_letter_apart(typed, reading)}
         return (1, near.pop()) if len(near) == 1 else None
