@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 
 from knowledge import calibration
 from knowledge.analysis import bigrams
@@ -172,8 +173,13 @@ def _related(result: SearchResult, lookup: Callable[[str], Entry | None]) -> tup
 def _same_title(one: str, other: str) -> bool:
     """Titles that name the same thing (「公民館の開館時間・休館日」, 「公民館の開館時間と休館日」): a
     suggestion that would only repeat the answer just given."""
-    a, b = set(bigrams(one)), set(bigrams(other))
+    a, b = _title_grams(one), _title_grams(other)
     return bool(a and b) and len(a & b) / len(a | b) >= SAME_TITLE
+
+
+@lru_cache(maxsize=4096)
+def _title_grams(title: str) -> frozenset[str]:
+    return frozenset(bigrams(title))
 
 
 def _fit(text: str, limit: int) -> str:
