@@ -112,7 +112,7 @@ def test_a_word_an_entry_introduces_does_not_capture_longer_names_ending_in_it(k
 
 @pytest.mark.parametrize("question, kind", [("協働のまちづくり条例の条例番号って何号？", "article"),
                                             ("計画の基本施策っていくつあるん？", "count"), ("センターの電話番号", "phone"),
-                                            ("センターは何時まで？", "when")])
+                                            ("センターは何時まで？", "when"), ("ほじょきんの しんせいのしかた", "how")])
 def test_the_kind_of_question_is_read_from_its_wording(question, kind):
     assert question_kind(question) == kind
 
