@@ -316,8 +316,9 @@ CHANGE_OWN_GROUP = Choice("団体情報の変更", encode(Action.GROUP_UPKEEP, v
 
 
 def group_search_prompt(fields: tuple[str, ...], tried: bool = False, own: bool = False) -> Say:
-    """`own`: the person registered a group (a button to change it is offered)."""
-    lead = "その条件では団体を見つけられませんでした。" if tried else ""
+    """`tried`: the person's words named no field, area or kind of group. `own`: the person
+    registered a group (a button to change it is offered)."""
+    lead = "お書きの内容からは、おさがしの団体の分野や地域がわかりませんでした。" if tried else ""
     return Say(lead + "どんな団体をおさがしですか？分野や地域を入れて送ってください。"
                "例:「北区で防災」「子ども食堂を手伝ってくれる団体」\n下のボタンから分野を選ぶこともできます。",
                tuple(Choice(f, encode(Action.FIND_GROUPS, value=f)) for f in fields[:FIELD_BUTTONS])

@@ -296,3 +296,10 @@ def test_registration_asks_for_another_citys_own_kinds_fields_and_areas(tmp_path
     chat.tap("海辺区")
     chat.tap("決定")
     assert chat.state.draft.answers["fields"] == "漁業" and chat.state.draft.answers["areas"] == "海辺区"
+
+
+def test_a_long_request_naming_no_kind_of_group_is_asked_what_to_look_for_not_told_nothing_matched(kb, directory):
+    chat = EngineChat(kb, groups=directory)
+    out = chat.say("春に退職して時間ができました。毎日家にいても退屈です。地域の団体を探す方法を教えてください。")
+    assert "分野や地域がわかりませんでした" in out and "どんな団体をおさがしですか" in out
+    assert "見つけられませんでした" not in out and "防災" in chat.labels
