@@ -1,11 +1,10 @@
-"""Score citizen held-out sets once, for reporting (tests/data/holdout-citizen-4.jsonl and -5, each
-with its labels in a separate file written from the knowledge files by someone who did not run
-the desk), pooled. Prints the figures only; `--lines` adds one line per question (top-3 entry
+"""Score citizen held-out sets once, for reporting (tests/data/holdout-citizen-6.jsonl, or several
+pooled, each with its labels in a separate file written from the knowledge files by someone who
+did not run the desk). Prints the figures only; `--lines` adds one line per question (top-3 entry
 titles), which makes the sets seen: after that they may be reported once more, never tuned on.
 
-    .venv/bin/python bench/holdout_report.py tests/data/holdout-citizen-4.jsonl \\
-        tests/data/holdout-citizen-4.labels.jsonl tests/data/holdout-citizen-5.jsonl \\
-        tests/data/holdout-citizen-5.labels.jsonl [--today YYYY-MM-DD] [--lines]
+    .venv/bin/python bench/holdout_report.py tests/data/holdout-citizen-6.jsonl \\
+        tests/data/holdout-citizen-6.labels.jsonl [--today YYYY-MM-DD] [--lines]
 
 A question is handled right when the desk answers it from an entry holding the expected facts,
 or declines it when it is out of remit or the sources do not say (the decline then points to
