@@ -1,4 +1,4 @@
-"""The kind of a question (where / when / how much / who / how / what is / can I) and the kinds
+"""The kind of a question (where / when / how much / who / how / why / what is / can I) and the kinds
 an entry answers, so that ranking prefers an entry that answers what was asked, and the answer
 puts the sentence that answers it first.
 
@@ -26,8 +26,9 @@ QUESTION_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple((kind, re.com
             r"方法|手続|やり方|仕方|流れ|進め方|申し?込み?方|書き方|始めたい|始め方|探し方|"
             r"しかた|やりかた|すすめかた|かきかた|はじめかた|さがしかた|もうしこみかた"),
     ("can", r"できる|できます|でき(ない|ません)|対象|条件|資格|使え|もらえ|受けられ|大丈夫|参加でき|いいの|いいですか"),
+    ("why", r"なぜ|なんで(?!す|も|しょ)|どうして|理由"),
     ("what", r"とは|って(何|なに|なん)|ってどんな|意味|どういう|どんな(もの|制度|こと)|目的|何のため|"
-             r"(ゆう|いう)(のは|んは)|どんなもん|(何|なん)なら\??$"),
+             r"(ゆう|いう)(のは|んは)|どんなもん|(何|なん)なら\??$|(何|なに)を?する(の|もん)|わからん|よくわからない"),
 ))
 
 # What an entry's text shows it can answer.
@@ -41,12 +42,14 @@ ENTRY_PATTERNS: dict[str, re.Pattern[str]] = {kind: re.compile(pattern) for kind
     "where": r"\d+階|所在地|大供|区役所|本庁舎",
     "how": r"まず|手続|流れ|進め方|ご相談ください|申し込|応募する",
     "can": r"対象|条件|できます|なり得|応募できる|満たす",
+    "why": r"なぜ|理由|背景",
 }.items()}
 # An entry defines a term when its title says so: 「協働とは」「「協働」の意味（第2条 定義）」.
 _DEFINES = re.compile(r"^[「『\"]?(.+?)[」』\"]?(?:とは|の意味)")
 _NOT_WHAT = "時|日|曜|人|円|回|件|歳|年|月|分|個|割|階|番"  # は何時 / って何時 ask when, not what
 _ASKS_DEFINITION = re.compile(
-    rf"^(.+?)(?:って(?:何(?!{_NOT_WHAT})|なに|なん(?!じ)|どういう)|とは|の意味|ってどんな(?:もの|こと|制度)|は何(?!{_NOT_WHAT}))")
+    rf"^(.+?)(?:って(?:何(?!{_NOT_WHAT})|なに|なん(?!じ)|どういう|よく聞く|結局)|(?:ゆう|いう)ても|とは|の意味|"
+    rf"ってどんな(?:もの|こと|制度)|は何(?!{_NOT_WHAT}))")
 SHORT_TERM = 8  # characters: a question this short with no particle may be a term on its own
 _SPACE_OR_PARTICLE = re.compile(r"\s|[のをがはにでともへ]")
 _BRACKETS = re.compile(r"[「」『』\"（）()]")

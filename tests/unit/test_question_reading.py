@@ -98,7 +98,8 @@ def test_a_compound_term_falls_back_to_the_defined_word(kb):
 
 
 @pytest.mark.parametrize("word, expect", [("補助金", "市民協働推進事業"), ("ほじょきん", "区づくり推進事業"),
-                                          ("条例", "協働のまちづくり条例"), ("センター", "ESD・市民協働推進センター")])
+                                          ("条例", "協働のまちづくり条例"), ("センター", "ESD・市民協働推進センター"),
+                                          ("区づくり推進事業", "地域の課題解決に取り組む活動")])
 def test_a_word_asked_alone_gets_the_entry_that_introduces_it(kb, word, expect):
     answer = kb.ask(word)
     assert not answer.declined and expect in answer.text
@@ -112,7 +113,9 @@ def test_a_word_an_entry_introduces_does_not_capture_longer_names_ending_in_it(k
 
 @pytest.mark.parametrize("question, kind", [("協働のまちづくり条例の条例番号って何号？", "article"),
                                             ("計画の基本施策っていくつあるん？", "count"), ("センターの電話番号", "phone"),
-                                            ("センターは何時まで？", "when"), ("ほじょきんの しんせいのしかた", "how")])
+                                            ("センターは何時まで？", "when"), ("ほじょきんの しんせいのしかた", "how"),
+                                            ("市はなんで協働を進めるの", "why"), ("協働ってよく聞くけど、結局なにするの", "what"),
+                                            ("なんでも相談できますか", "can")])
 def test_the_kind_of_question_is_read_from_its_wording(question, kind):
     assert question_kind(question) == kind
 
@@ -199,3 +202,14 @@ def test_a_long_question_is_answered_when_its_asking_sentence_finds_the_entry_su
 
 def test_a_background_naming_a_topic_outside_the_desk_is_not_dropped(kb):
     assert kb.ask("隣の家の猫が庭を荒らして困っています。どこに相談すればいいですか。").declined
+
+
+@pytest.mark.parametrize("question, term", [("協働ってよく聞くけど、結局なにするの？", "協働"),
+                                            ("協働ゆうてもようわからんのじゃけど", "協働")])
+def test_casual_what_is_questions_name_their_term(question, term):
+    assert asked_term(question) == term
+
+
+@pytest.mark.parametrize("question", ["なんで市は協働を進めているの？", "どうして協働が大事なんですか"])
+def test_a_why_question_finds_the_entry_giving_the_reason(kb, question):
+    assert kb.search(question).hits[0].entry.id == "faq-naze-kyodo"
