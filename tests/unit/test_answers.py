@@ -292,3 +292,9 @@ def test_the_held_out_report_pools_sets_whose_labels_are_kept_apart(tmp_path):
     assert "answerable 1: top-1 answered right 1 (100.0%)" in out.stdout
     assert "out of remit 1: declined 1" in out.stdout
     assert "reliability: 1 of 1 answers given are right" in out.stdout
+
+
+@pytest.mark.parametrize("question, expect", [("うちの会社の社員がボランティアできる場所", "faq-kigyo-kouken"),
+                                              ("ボランティアを始めたい", "gen-volunteer-start")])
+def test_a_company_asking_about_volunteering_gets_the_entry_written_for_companies(kb, question, expect):
+    assert kb.search(question).hits[0].entry.id == expect
