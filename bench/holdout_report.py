@@ -6,6 +6,10 @@ titles), which makes the sets seen: after that they may be reported once more, n
     .venv/bin/python bench/holdout_report.py tests/data/holdout-citizen-6.jsonl \\
         tests/data/holdout-citizen-6.labels.jsonl [--today YYYY-MM-DD] [--lines]
 
+Labels follow the sets' convention: `expect` and `entry` for an answerable question, `abstain` with
+`not_in_sources` for one in the desk's remit that the sources do not answer, `abstain` alone for one
+outside the remit (the labeller's judgement, not the question writer's `in_remit`).
+
 A question is handled right when the desk answers it from an entry holding the expected facts,
 or declines it when it is out of remit or the sources do not say (the decline then points to
 the right office or to the staff).

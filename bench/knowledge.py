@@ -186,8 +186,9 @@ def print_verdicts(rows: list[Measured], sizes: list[int], cold: list[float], ch
     print(f"peak RSS: `kyodo-desk ask` {child_mb:.0f} MB; this benchmark process (all indexes) {peak_mb:.0f} MB")
     print(f"`kyodo-desk ask` cold start (cached index), best of 3: {min(cold):.2f} s")
     ask_p99, search_p99 = rows[0].p99_ms, rows[1].p99_ms
-    print(f"answer p99 {ask_p99:.3f} ms (budget {ANSWER_P99_BUDGET_MS} ms; the search alone, without reading the "
-          f"question, kinds and calibration: {search_p99:.3f} ms) {'OK' if ask_p99 <= ANSWER_P99_BUDGET_MS else 'OVER BUDGET'}")
+    verdict = "OK" if ask_p99 <= ANSWER_P99_BUDGET_MS else "OVER BUDGET"
+    print(f"answer p99 (of each question's best of {PASSES}) {ask_p99:.3f} ms (budget {ANSWER_P99_BUDGET_MS} ms; "
+          f"the search alone, without reading the question, kinds and calibration: {search_p99:.3f} ms) {verdict}")
     for size in sizes:
         ours = next(r for r in rows if r.method.startswith("kyodo (search)") and r.passages == size)
         theirs = next(r for r in rows if r.method.startswith("rank_bm25 synthetic") and r.passages == size)

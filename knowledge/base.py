@@ -51,6 +51,7 @@ class Assessment:
     confidence: float  # calibrated; 0 for a routed topic the knowledge base does not answer
     route: Route | None  # the routing table's topic the question names
     outside: bool  # a routed topic the best entry does not speak of: declined whatever the score
+    query: Analysis = field(default_factory=Analysis)  # the question as searched (read and respelled)
 
 
 @dataclass
@@ -105,17 +106,17 @@ class KnowledgeBase:
         asking = kinds.asking_part(text)
         if asking and whole.route is None and whole.result.hits and whole.confidence < self.threshold:
             focused = self._assessed(asking)
-            if self._vouches(focused, whole, asking):
+            if self._vouches(focused, whole):
                 return replace(whole, features=focused.features, confidence=focused.confidence)
         return whole
 
-    def _vouches(self, focused: Assessment, whole: Assessment, asking: str) -> bool:
+    def _vouches(self, focused: Assessment, whole: Assessment) -> bool:
         """The asking sentences find the same best entry more surely, and name topics of their own
         (「隣の騒音が…。どこに相談すれば」 does not: its topic is in the background)."""
         hits = focused.result.hits
         if not hits or hits[0].entry.id != whole.result.hits[0].entry.id or focused.confidence <= whole.confidence:
             return False
-        topics = {u.form for u in self.analyzer.analyze(asking).units if u.content and self.index.knows(u.form)}
+        topics = {u.form for u in focused.query.units if u.content and self.index.knows(u.form)}
         return len(topics) >= 2
 
     def _assessed(self, text: str) -> Assessment:
@@ -124,7 +125,7 @@ class KnowledgeBase:
         features = self.features(result, routed is not None, text)
         outside = routed is not None and self._outside(result, query, *routed)
         confidence = 0.0 if outside else calibration.probability(features)
-        return Assessment(result, features, confidence, routed[0] if routed else None, outside)
+        return Assessment(result, features, confidence, routed[0] if routed else None, outside, query)
 
     def search(self, text: str, k: int = 5) -> SearchResult:
         return self._searched(text, k)[2]
@@ -141,12 +142,14 @@ class KnowledgeBase:
         return text, query, result
 
     def _respelled(self, query: Analysis) -> str | None:
-        """The question with kanji an input method chose wrongly respelled (教導 → 協働), if any."""
-        unknown = {u.surface for u in query.units if u.content and not self.index.knows(u.form)}
-        if not unknown:
+        """The question with words mistyped respelled (保助金 → 補助金, ボラティア → ボランティア), if any."""
+        strange = [u for u in query.units if u.content and not self.index.knows(u.form)]
+        if not strange:
             return None
+        unknown = {u.surface for u in strange}
+        misspelt = {u.surface for u in strange if not u.in_dictionary or len(u.surface) == 1}
         text = "".join(surface for surface, _ in query.spelling)
-        respelled = self.index.kana.respell(query.spelling, unknown.__contains__)
+        respelled = self.index.kana.respell(query.spelling, unknown.__contains__, misspelt.__contains__)
         return respelled if respelled != text else None
 
     def _asked_term(self, text: str) -> str | None:

@@ -2,15 +2,19 @@
 as 「市役所の窓口」. Sudachi splits long hiragana runs into the wrong short words (ま・ど・ぐち), so
 each run is first matched, longest reading first, against the readings of the nouns the
 knowledge base itself uses; a reading shared by several words (キョウドウ) becomes the one the
-knowledge uses most. Readings shorter than three kana stay as typed (they are too ambiguous), and so does a reading
-that runs into the rest of a verb (あいてますか is not 相手ますか): a noun ends the run, or is
-followed by a particle or another noun.
+knowledge uses most. Readings shorter than three kana stay as typed (they are too ambiguous), and so
+do one-kanji nouns (でしょうか is not で章か), a reading that runs into the rest of a verb (あいてますか is
+not 相手ますか: a noun ends the run, or is followed by a particle or another noun) and kana written
+after a kanji (its ending: 働きたい, 受けつけ).
 
-The same table respells kanji an input method chose wrongly (教導 for 協働, 保助金 for 補助金, 設率 for
-設立): a run of kanji words the knowledge does not use, whose reading (four kana or more) is
-that of one of its nouns, is written as that noun; a katakana word it does not use one letter
-away from one it does (ボラティア, ワークショプ) is written as that word. Readings are compared
-loosely: small kana as large ones (ぼらんていあ is ボランティア).
+The same table respells kanji an input method chose wrongly (保助金 for 補助金, 設率 for 設立): a run of
+kanji words whose reading (four kana or more) is that of one of its nouns, one of them a string the
+dictionary does not know or a lone kanji the knowledge does not use, or several words one of which
+the knowledge does not use (保助・金), is written as that noun; a
+katakana string the dictionary does not know, one letter away from a word the knowledge uses
+(ボラティア, ワークショプ), is written as that word. Real words are never respelled (起業 stays 起業,
+センサー stays センサー); real words typed for another (教導 for 協働) go in synonyms.yaml. Readings are
+compared loosely: small kana as large ones (ぼらんていあ is ボランティア).
 """
 from __future__ import annotations
 
@@ -25,7 +29,7 @@ RESPELL_SPAN = 3  # words an input method may have split a mistyped noun into (�
 _KANJI = re.compile(r"[\u3400-\u9fff々]+")
 _KATAKANA_WORD = re.compile(r"[\u30a1-\u30faー]{4,}")
 _LOOSE = str.maketrans("ァィゥェォッャュョヮヵヶ", "アイウエオツヤユヨワカケ")  # keeps lengths
-_HIRAGANA_RUN = re.compile(rf"(?<![\u3400-\u9fff々])[\u3041-\u3096ー]{{{MIN_READING},}}")
+_HIRAGANA_RUN = re.compile(rf"(?<![\u3400-\u9fff々\u3041-\u3096ー])[\u3041-\u3096ー]{{{MIN_READING},}}")
 _TO_KATAKANA = {code: code + 0x60 for code in range(0x3041, 0x3097)}
 _KATAKANA_AFTER_NOUN = frozenset("のをがはにでともやへつかなねよじだけしす".translate(_TO_KATAKANA))  # particles, read loosely
 
@@ -105,36 +109,40 @@ class KanaReader:
                 return length
         return 0
 
-    def respell(self, spelling: list[tuple[str, str]], unknown: Callable[[str], bool]) -> str:
-        """The text of (surface, reading) words with each mistyped kanji noun written as the
-        knowledge's noun of the same reading; `unknown` tells a word the knowledge does not use."""
+    def respell(self, spelling: list[tuple[str, str]], unknown: Callable[[str], bool],
+                misspelt: Callable[[str], bool]) -> str:
+        """The text of (surface, reading) words with each mistyped noun written as the knowledge's
+        noun; `unknown` tells a word the knowledge does not use, `misspelt` one of those that is no
+        word at all (a string the dictionary does not know, or a lone kanji)."""
         near_unknown = {j for k, (surface, _) in enumerate(spelling) if unknown(surface)
                         for j in range(k - RESPELL_SPAN + 1, k + 1)}
         out, i = [], 0
         while i < len(spelling):
-            length, word = (i in near_unknown and (self._homophone_at(spelling, i, unknown)
-                                                   or self._katakana_typo_at(spelling, i, unknown))) or (0, "")
+            length, word = (i in near_unknown and (self._homophone_at(spelling, i, unknown, misspelt)
+                                                   or self._katakana_typo_at(spelling, i, misspelt))) or (0, "")
             out.append(word if length else spelling[i][0])
             i += length or 1
         return "".join(out)
 
-    def _homophone_at(self, spelling: list[tuple[str, str]], i: int,
-                      unknown: Callable[[str], bool]) -> tuple[int, str] | None:
+    def _homophone_at(self, spelling: list[tuple[str, str]], i: int, unknown: Callable[[str], bool],
+                      misspelt: Callable[[str], bool]) -> tuple[int, str] | None:
+        """Kanji read as a noun of the knowledge: one of them no word at all, or several words one of
+        which the knowledge does not use (保助・金); a real word alone is never respelled (起業)."""
         for length in range(min(RESPELL_SPAN, len(spelling) - i), 0, -1):
             span = spelling[i:i + length]
             surface, reading = "".join(s for s, _ in span), "".join(r for _, r in span)
             word = self.word(reading) if len(reading) >= MIN_RESPELLED else None
             if (word and word != surface and all(_KANJI.fullmatch(s) for s, _ in span)
-                    and any(unknown(s) for s, _ in span)):
+                    and (any(misspelt(s) for s, _ in span) or (length > 1 and any(unknown(s) for s, _ in span)))):
                 return length, word
         return None
 
     def _katakana_typo_at(self, spelling: list[tuple[str, str]], i: int,
-                          unknown: Callable[[str], bool]) -> tuple[int, str] | None:
-        """A katakana word the knowledge does not use, loosely one letter (or none) away from exactly
-        one it does."""
+                          misspelt: Callable[[str], bool]) -> tuple[int, str] | None:
+        """A katakana string the dictionary does not know, loosely one letter (or none) away from
+        exactly one word the knowledge uses."""
         surface = spelling[i][0]
-        if not _KATAKANA_WORD.fullmatch(surface) or not unknown(surface):
+        if not _KATAKANA_WORD.fullmatch(surface) or not misspelt(surface):
             return None
         typed = loose(surface)
         near = {word for reading, word in self._katakana if typed == reading or one_letter_apart(typed, reading)}

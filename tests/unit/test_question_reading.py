@@ -8,7 +8,7 @@ from knowledge.kinds import asked_term, asking_part, question_kind
 
 READER = KanaReader.of([("シヤクショ", "市役所"), ("マドグチ", "窓口"), ("アイテ", "相手"), ("キョウドウ", "協働"),
                         ("キョウドウ", "協働"), ("キョウドウ", "共同"), ("ボランティア", "ボランティア"), ("ソウダン", "相談"),
-                        ("ショウ", "章"), ("キタイ", "期待"), ("ホジョキン", "補助金"), ("セツリツ", "設立")])
+                        ("ショウ", "章"), ("キタイ", "期待"), ("ホジョキン", "補助金"), ("セツリツ", "設立"), ("キカン", "機関")])
 
 
 @pytest.mark.parametrize("typed, read", [
@@ -22,36 +22,53 @@ READER = KanaReader.of([("シヤクショ", "市役所"), ("マドグチ", "窓�
     ("窓口はどこ", "窓口はどこ"),
     ("でしょうか", "でしょうか"),  # a one-kanji noun (章) is too ambiguous to read from kana
     ("相談したい 働きたい", "相談したい 働きたい"),  # kana after a kanji is its ending (not 働期待)
+    ("受けつけきかん", "受けつけきかん"),  # however long
 ])
 def test_hiragana_is_read_as_the_knowledge_words(typed, read):
     assert READER.read(typed) == read
 
 
+def unknown_or_misspelt(unknown: set[str], misspelt: set[str]):
+    return lambda surface: surface in unknown | misspelt, lambda surface: surface in misspelt
+
+
 @pytest.mark.parametrize("typed, respelled", [
-    ([("保助", "ホジョ"), ("金", "キン"), ("の", "ノ"), ("相談", "ソウダン")], "補助金の相談"),
-    ([("設", "セツ"), ("率", "リツ")], "設立"),
+    ([("保助", "ホジョ"), ("金", "キン"), ("の", "ノ"), ("相談", "ソウダン")], "補助金の相談"),  # a word split off
+    ([("設", "セツ"), ("率", "リツ")], "設立"),  # a lone kanji
     ([("補助金", "ホジョキン")], "補助金"),  # already the knowledge's word
     ([("ほじょきん", "ホジョキン")], "ほじょきん"),  # kana is read elsewhere, not respelled
 ])
 def test_kanji_an_input_method_chose_wrongly_are_respelled_by_reading(typed, respelled):
-    assert READER.respell(typed, lambda surface: surface in {"保助", "設", "ほじょきん"}) == respelled
+    assert READER.respell(typed, *unknown_or_misspelt({"保助", "ほじょきん"}, {"設"})) == respelled
+
+
+def test_a_real_word_the_knowledge_does_not_use_is_never_respelled():
+    reader = KanaReader.of([("キギョウ", "企業"), ("センター", "センター")])
+    assert reader.respell([("起業", "キギョウ")], *unknown_or_misspelt({"起業"}, set())) == "起業"
+    assert reader.respell([("センサー", "センサー")], *unknown_or_misspelt({"センサー"}, set())) == "センサー"
 
 
 @pytest.mark.parametrize("typed, respelled", [
     ("ボラティア", "ボランティア"), ("ボランティアア", "ボランティア"), ("ボランテイア", "ボランティア"),
     ("ボランチ", "ボランチ"),  # too far from any word the knowledge uses
 ])
-def test_a_katakana_word_one_letter_off_is_respelled(typed, respelled):
-    assert READER.respell([(typed, typed)], lambda surface: True) == respelled
+def test_a_katakana_string_one_letter_off_is_respelled(typed, respelled):
+    assert READER.respell([(typed, typed)], *unknown_or_misspelt(set(), {typed})) == respelled
 
 
 def test_a_katakana_typo_near_two_words_is_left_as_typed():
     reader = KanaReader.of([("センター", "センター"), ("センサー", "センサー")])
-    assert reader.respell([("センナー", "センナー")], lambda surface: True) == "センナー"
+    assert reader.respell([("センナー", "センナー")], *unknown_or_misspelt(set(), {"センナー"})) == "センナー"
 
 
 def test_a_word_the_knowledge_knows_is_never_respelled():
-    assert READER.respell([("設", "セツ"), ("率", "リツ")], lambda surface: False) == "設率"
+    assert READER.respell([("設", "セツ"), ("率", "リツ")], *unknown_or_misspelt(set(), set())) == "設率"
+
+
+@pytest.mark.parametrize("typed, searched", [("起業したい", "起業したい"), ("オフライン開催", "オフライン開催"),
+                                             ("受けつけきかんは", "受けつけきかんは")])
+def test_real_words_and_kana_endings_are_searched_as_typed(kb, typed, searched):
+    assert kb._searched(typed, 3)[0] == searched
 
 
 @pytest.mark.parametrize("typed, expect", [
@@ -116,7 +133,7 @@ def test_a_word_an_entry_introduces_does_not_capture_longer_names_ending_in_it(k
                                             ("センターは何時まで？", "when"), ("ほじょきんの しんせいのしかた", "how"),
                                             ("市はなんで協働を進めるの", "why"), ("協働ってよく聞くけど、結局なにするの", "what"),
                                             ("なんでも相談できますか", "can"), ("講座の日程", "when"),
-                                            ("受講料はかかりますか", "how_much")])
+                                            ("受講料はかかりますか", "how_much"), ("しかたないので相談したい", None)])
 def test_the_kind_of_question_is_read_from_its_wording(question, kind):
     assert question_kind(question) == kind
 
