@@ -5,8 +5,8 @@ tuning questions, the development set, the first held-out set and the citizen-st
 tests/data/tune-citizen*.jsonl), chooses the threshold that
 maximises right answers minus 1.5 times the wrong ones, and prints the constants to paste into
 knowledge/calibration.py, with the reliability and top-1 per set. Never pass a set whose
-figures are reported as held out (tests/data/holdout-citizen-6.jsonl; the earlier citizen held-out
-sets were retired to tuning, after they were reported, as tune-citizen-2, -6, -7, -8 and -9).
+figures are reported as held out (tests/data/holdout-citizen-7.jsonl; the earlier citizen held-out
+sets were retired to tuning, after they were reported, as tune-citizen-2, -6, -7, -8, -9 and -10).
 
     .venv/bin/python bench/calibrate.py [FILE ...]
 """
@@ -28,7 +28,8 @@ TUNING = [ROOT / "tests" / "data" / "tune-questions.jsonl", ROOT.parent / "share
           ROOT / "tests" / "data" / "tune-citizen-2.jsonl", ROOT / "tests" / "data" / "tune-citizen-3.jsonl",
           ROOT / "tests" / "data" / "tune-citizen-4.jsonl", ROOT / "tests" / "data" / "tune-citizen-5.jsonl",
           ROOT / "tests" / "data" / "tune-citizen-6.jsonl", ROOT / "tests" / "data" / "tune-citizen-7.jsonl",
-          ROOT / "tests" / "data" / "tune-citizen-8.jsonl", ROOT / "tests" / "data" / "tune-citizen-9.jsonl"]
+          ROOT / "tests" / "data" / "tune-citizen-8.jsonl", ROOT / "tests" / "data" / "tune-citizen-9.jsonl",
+          ROOT / "tests" / "data" / "tune-citizen-10.jsonl"]
 FORBIDDEN = "holdout-citizen"
 
 
