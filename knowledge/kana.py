@@ -8,7 +8,7 @@ not 相手ますか: a noun ends the run, or is followed by a particle or anothe
 after a kanji (its ending: 働きたい, 受けつけ).
 
 The same table respells kanji an input method chose wrongly (保助金 for 補助金, 設率 for 設立): a run of
-kanji words whose reading (four kana or more) is that of one of its nouns, one of them a string the
+kanji words whose reading (four kana or more, three for lone kanji: 定・議) is that of one of its nouns, one of them a string the
 dictionary does not know or a lone kanji the knowledge does not use, or several words one of which
 the knowledge does not use (保助・金), is written as that noun; a
 katakana string the dictionary does not know, one letter away from a word the knowledge uses
@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 
 MIN_READING = 3
 MIN_RESPELLED = 4  # shorter kanji readings have too many homophones
+MIN_RESPELLED_SPLIT = 3  # ... unless the dictionary split the string into lone kanji (定・議 for 定義)
 RESPELL_SPAN = 3  # words an input method may have split a mistyped noun into (保助・金)
 _KANJI = re.compile(r"[\u3400-\u9fff々]+")
 _KATAKANA_WORD = re.compile(r"[\u30a1-\u30faー]{4,}")
@@ -131,7 +132,8 @@ class KanaReader:
         for length in range(min(RESPELL_SPAN, len(spelling) - i), 0, -1):
             span = spelling[i:i + length]
             surface, reading = "".join(s for s, _ in span), "".join(r for _, r in span)
-            word = self.word(reading) if len(reading) >= MIN_RESPELLED else None
+            split = length > 1 and all(len(s) == 1 for s, _ in span)
+            word = self.word(reading) if len(reading) >= (MIN_RESPELLED_SPLIT if split else MIN_RESPELLED) else None
             if (word and word != surface and all(_KANJI.fullmatch(s) for s, _ in span)
                     and (any(misspelt(s) for s, _ in span) or (length > 1 and any(unknown(s) for s, _ in span)))):
                 return length, word

@@ -49,7 +49,7 @@ ENTRY_PATTERNS: dict[str, re.Pattern[str]] = {kind: re.compile(pattern) for kind
 _DEFINES = re.compile(r"^[「『\"]?(.+?)[」』\"]?(?:とは|の意味)")
 _NOT_WHAT = "時|日|曜|人|円|回|件|歳|年|月|分|個|割|階|番"  # は何時 / って何時 ask when, not what
 _ASKS_DEFINITION = re.compile(
-    rf"^(.+?)(?:って(?:何(?!{_NOT_WHAT})|なに|なん(?!じ)|どういう|よく聞く|結局)|(?:ゆう|いう)ても|とは|の意味|"
+    rf"^(.+?)(?:って(?:何(?!{_NOT_WHAT})|なに|なん(?!じ|で(?!す|しょ))|どういう|よく聞く|結局)|(?:ゆう|いう)ても|とは|の意味|"
     rf"ってどんな(?:もの|こと|制度)|は何(?!{_NOT_WHAT}))")
 SHORT_TERM = 8  # characters: a question this short with no particle may be a term on its own
 _SPACE_OR_PARTICLE = re.compile(r"\s|[のをがはにでともへ]")

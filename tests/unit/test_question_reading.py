@@ -8,7 +8,8 @@ from knowledge.kinds import asked_term, asking_part, question_kind
 
 READER = KanaReader.of([("シヤクショ", "市役所"), ("マドグチ", "窓口"), ("アイテ", "相手"), ("キョウドウ", "協働"),
                         ("キョウドウ", "協働"), ("キョウドウ", "共同"), ("ボランティア", "ボランティア"), ("ソウダン", "相談"),
-                        ("ショウ", "章"), ("キタイ", "期待"), ("ホジョキン", "補助金"), ("セツリツ", "設立"), ("キカン", "機関")])
+                        ("ショウ", "章"), ("キタイ", "期待"), ("ホジョキン", "補助金"), ("セツリツ", "設立"), ("キカン", "機関"),
+                        ("テイギ", "定義")])
 
 
 @pytest.mark.parametrize("typed, read", [
@@ -35,11 +36,12 @@ def unknown_or_misspelt(unknown: set[str], misspelt: set[str]):
 @pytest.mark.parametrize("typed, respelled", [
     ([("保助", "ホジョ"), ("金", "キン"), ("の", "ノ"), ("相談", "ソウダン")], "補助金の相談"),  # a word split off
     ([("設", "セツ"), ("率", "リツ")], "設立"),  # a lone kanji
+    ([("定", "テイ"), ("議", "ギ"), ("を", "ヲ")], "定義を"),  # split into lone kanji: three kana are enough
     ([("補助金", "ホジョキン")], "補助金"),  # already the knowledge's word
     ([("ほじょきん", "ホジョキン")], "ほじょきん"),  # kana is read elsewhere, not respelled
 ])
 def test_kanji_an_input_method_chose_wrongly_are_respelled_by_reading(typed, respelled):
-    assert READER.respell(typed, *unknown_or_misspelt({"保助", "ほじょきん"}, {"設"})) == respelled
+    assert READER.respell(typed, *unknown_or_misspelt({"保助", "ほじょきん"}, {"設", "定"})) == respelled
 
 
 def test_a_real_word_the_knowledge_does_not_use_is_never_respelled():
@@ -228,6 +230,13 @@ def test_casual_what_is_questions_name_their_term(question, term):
     assert asked_term(question) == term
 
 
-@pytest.mark.parametrize("question", ["なんで市は協働を進めているの？", "どうして協働が大事なんですか"])
+@pytest.mark.parametrize("question, term", [("協働ってなんですか", "協働"), ("協働ってなんで進めるの", None),
+                                            ("協働ってなんでしょう", "協働")])
+def test_asking_why_something_is_done_is_not_asking_what_it_is(question, term):
+    assert asked_term(question) == term
+
+
+@pytest.mark.parametrize("question", ["なんで市は協働を進めているの？", "どうして協働が大事なんですか",
+                                      "協働ってなんで市がわざわざ進めとるん？"])
 def test_a_why_question_finds_the_entry_giving_the_reason(kb, question):
     assert kb.search(question).hits[0].entry.id == "faq-naze-kyodo"
