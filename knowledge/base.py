@@ -273,7 +273,7 @@ def load_knowledge(folder: Path | str | None = None, cache_dir: Path | str | Non
     registry, _ = load_sources(folder)
     grants, _ = load_grants(folder)
     texts = _texts_of(index.entries)
-    scoring = ScoreFactors(ProgramNames.of(vocabulary.programs), Gates.of(vocabulary.gated))
+    scoring = ScoreFactors(ProgramNames.of(vocabulary.programs, vocabulary.audiences), Gates.of(vocabulary.gated))
     return KnowledgeBase(folder=folder, profile=profile, analyzer=analyzer, index=index, routing=routing,
                          grants=grants, registry=registry, _texts=texts, files=tuple(index.entries),
                          glossary=Glossary.of(vocabulary.english),

@@ -208,9 +208,10 @@ def vocabulary_problems(folder: Path, entries: list[Entry]) -> list[Problem]:
     program no entry speaks of changes no answer), as a city starting from another's folder has them."""
     vocabulary, where, problems = load_vocabulary(folder), str(folder / "synonyms.yaml"), []
     texts = [normalize("\n".join((e.title, e.body, *e.questions))) for e in entries]
-    for group in vocabulary.programs:
-        if not any(normalize(name) in text for name in group for text in texts):
-            problems.append(Problem(where, f"programs: no entry speaks of {group[0]}"))
+    for key, groups in (("programs", vocabulary.programs), ("audiences", vocabulary.audiences)):
+        for group in groups:
+            if not any(normalize(name) in text for name in group for text in texts):
+                problems.append(Problem(where, f"{key}: no entry speaks of {group[0]}"))
     for title, _ in vocabulary.gated:
         if not any(e.title.startswith(title) for e in entries):
             problems.append(Problem(where, f"gated: no entry title begins with {title}"))

@@ -45,6 +45,7 @@ class Vocabulary:
     synonyms: tuple[tuple[str, ...], ...] = ()
     question_words: frozenset[str] = field(default_factory=frozenset)
     programs: tuple[tuple[str, ...], ...] = ()  # names of the city's distinct programs, one group each
+    audiences: tuple[tuple[str, ...], ...] = ()  # names of an audience entries are written for (企業), one group each
     english: tuple[tuple[str, str], ...] = ()  # an English word or phrase → the Japanese words it stands for
     gated: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (title prefix, words that open it)
 
@@ -102,13 +103,14 @@ class _Required:
 def load_vocabulary(folder: Path) -> Vocabulary:
     raw = _read(folder / "synonyms.yaml")
     groups = tuple(tuple(str(w) for w in group) for group in raw.get("synonyms") or [] if group)
-    programs = tuple(tuple(str(w) for w in group) for group in raw.get("programs") or [] if group)
+    programs, audiences = (tuple(tuple(str(w) for w in group) for group in raw.get(key) or [] if group)
+                           for key in ("programs", "audiences"))
     english_raw = raw.get("english")
     english = tuple((str(k), str(v)) for k, v in english_raw.items()) if isinstance(english_raw, dict) else ()
     gated = tuple((str(g["title"]), tuple(str(w) for w in g.get("words") or ()))
                   for g in raw.get("gated") or [] if isinstance(g, dict) and g.get("title"))
     return Vocabulary(synonyms=groups, question_words=frozenset(str(w) for w in raw.get("question_words") or []),
-                      programs=programs, english=english, gated=gated)
+                      programs=programs, audiences=audiences, english=english, gated=gated)
 
 
 def _read(path: Path) -> dict:

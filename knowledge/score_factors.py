@@ -25,11 +25,12 @@ OTHER_PENALTY = 0.45  # for an entry speaking only of other programs
 
 @dataclass(frozen=True)
 class ProgramNames:
-    groups: tuple[tuple[str, ...], ...] = ()  # normalized names, one group per program
+    groups: tuple[tuple[str, ...], ...] = ()  # normalized names, one group per program, then per audience
+    programs: int = 0  # how many of the groups are programs
 
     @classmethod
-    def of(cls, groups: tuple[tuple[str, ...], ...]) -> ProgramNames:
-        return cls(tuple(tuple(normalize(name) for name in group) for group in groups))
+    def of(cls, programs: tuple[tuple[str, ...], ...], audiences: tuple[tuple[str, ...], ...] = ()) -> ProgramNames:
+        return cls(tuple(tuple(normalize(name) for name in group) for group in programs + audiences), len(programs))
 
     def named(self, text: str) -> frozenset[int]:
         """The programs a (normalized) text names."""
@@ -45,6 +46,8 @@ class ProgramNames:
         asked = self.named(normalize(question))
         if not asked:
             return None
+        if any(i < self.programs for i in asked):
+            asked = frozenset(i for i in asked if i < self.programs)
         mask = np.zeros(len(self.groups), dtype=bool)
         mask[list(asked)] = True
         named, other = spoken[:, mask].any(axis=1), spoken[:, ~mask].any(axis=1)

@@ -298,3 +298,8 @@ def test_the_held_out_report_pools_sets_whose_labels_are_kept_apart(tmp_path):
                                               ("ボランティアを始めたい", "gen-volunteer-start")])
 def test_a_company_asking_about_volunteering_gets_the_entry_written_for_companies(kb, question, expect):
     assert kb.search(question).hits[0].entry.id == expect
+
+
+def test_a_question_naming_a_program_and_an_audience_is_about_the_program(kb):
+    top = kb.search("社会貢献活動をしてる企業を市が表彰する制度ってある？").hits[0].entry
+    assert "表彰" in top.title or "賞" in top.title

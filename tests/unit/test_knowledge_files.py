@@ -33,7 +33,7 @@ def make_folder(tmp_path: Path, text: str) -> Path:
     folder.mkdir(exist_ok=True)
     shutil.copy(DEFAULT_FOLDER / "city.yaml", folder / "city.yaml")
     vocabulary = yaml.safe_load((DEFAULT_FOLDER / "synonyms.yaml").read_text(encoding="utf-8"))
-    local = {key: value for key, value in vocabulary.items() if key not in ("programs", "gated")}  # Okayama's names
+    local = {key: value for key, value in vocabulary.items() if key not in ("programs", "audiences", "gated")}  # Okayama's names
     (folder / "synonyms.yaml").write_text(yaml.safe_dump(local, allow_unicode=True), encoding="utf-8")
     (folder / "entries.yaml").write_text(text, encoding="utf-8")
     return folder
@@ -169,9 +169,11 @@ def test_programs_gates_and_lone_words_must_lead_somewhere(tmp_path):
     folder = make_folder(tmp_path, GOOD.replace("  title: 二つ目\n", "  title: 二つ目\n  defines: [一つ]\n")
                          .replace("  title: 一つ目\n", "  title: 一つ目\n  defines: [一つ]\n"))
     with (folder / "synonyms.yaml").open("a", encoding="utf-8") as fh:
-        fh.write("programs:\n  - [一つ目]\n  - [三つ目事業]\ngated:\n  - {title: 成果指標, words: [指標]}\n")
+        fh.write("programs:\n  - [一つ目]\n  - [三つ目事業]\naudiences:\n  - [四つ目の人]\n"
+                 "gated:\n  - {title: 成果指標, words: [指標]}\n")
     out = lint(folder)
     assert out.returncode == 1
     assert "programs: no entry speaks of 三つ目事業" in out.stdout and "一つ目" not in out.stdout.split("programs:")[1]
+    assert "audiences: no entry speaks of 四つ目の人" in out.stdout
     assert "gated: no entry title begins with 成果指標" in out.stdout
     assert "a-2: 一つ is already defined by a-1" in out.stdout
