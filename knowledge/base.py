@@ -137,8 +137,10 @@ class KnowledgeBase:
         respelled = self._respelled(query)
         if respelled:
             text, query = respelled, self.analyzer.analyze(respelled)
-        result = self.index.search(query, k=k, kind=kinds.question_kind(text), term=self._asked_term(text),
-                                   factors=self.scoring.factors(text))
+        named = {u.form for u in query.units if u.content}
+        kind = kinds.question_kind(text, comparing=len(named) > 1)
+        result = self.index.search(query, k=k, kind=kind, term=self._asked_term(text),
+                                   factors=self.scoring.factors(text, compares=kind == "difference"))
         return text, query, result
 
     def _respelled(self, query: Analysis) -> str | None:

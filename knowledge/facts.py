@@ -10,7 +10,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 # The kinds of question an entry can answer; see knowledge/kinds.py for how they are recognised.
-KINDS = ("where", "when", "how_much", "article", "count", "phone", "who", "how", "what", "can", "why")
+KINDS = ("where", "when", "how_much", "article", "count", "phone", "who", "how", "what", "can", "why", "difference")
 FIELDS = ("cites", "kinds", "closes", "period", "review_by")
 
 

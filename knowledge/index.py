@@ -36,6 +36,7 @@ SHORT_WORD_WEIGHT = 0.3  # one-character words (前, 元, め) say little
 PART_CREDIT = 0.7  # a compound the entry lacks, whose parts it has (専門学校 / 専修学校)
 KANA_CREDIT = 0.8  # a word in kana whose reading the entry has (こうみんかん / 公民館)
 KIND_BONUS = 0.25  # score bonus for an entry that answers the kind of question asked
+COMPARISON_BONUS = 0.5  # ... larger for one comparing things, when asked how they differ: few entries do
 RERANK_POOL = 10  # candidates the kind bonus may reorder
 DEFINITION_BONUS = 1.0  # for the entry that defines the term a 'what is' question asks about
 
@@ -215,13 +216,16 @@ class KnowledgeIndex:
 
     def _ranked(self, scores: np.ndarray, k: int, kind: str | None, defining: list[int]) -> np.ndarray:
         """The best k documents, best first: an entry answering the kind asked gets a bonus, and
-        the entry defining the term asked about a larger one."""
+        the entry defining the term asked about a larger one; asked how things differ, the entries
+        comparing things compete however far down they are."""
         pool = min(max(k, RERANK_POOL), len(self.entries))
-        top = np.union1d(np.argpartition(-scores, pool - 1)[:pool], np.asarray(defining, dtype=int))
+        comparing = [i for i, shown in enumerate(self._kinds) if "difference" in shown and scores[i] > 0] \
+            if kind == "difference" else []
+        top = np.union1d(np.argpartition(-scores, pool - 1)[:pool], np.asarray(defining + comparing, dtype=int))
         best = float(scores[top].max())
         for i in top:
             if kind and kind in self._kinds[i]:
-                scores[i] *= 1 + KIND_BONUS
+                scores[i] *= 1 + (COMPARISON_BONUS if kind == "difference" else KIND_BONUS)
             if i in defining:
                 scores[i] += best * DEFINITION_BONUS
         top = top[np.argsort(-scores[top], kind="stable")]

@@ -1,4 +1,5 @@
-"""The kind of a question (where / when / how much / who / how / why / what is / can I) and the kinds
+"""The kind of a question (where / when / how much / who / how / why / what is / can I / how do A and B
+differ) and the kinds
 an entry answers, so that ranking prefers an entry that answers what was asked, and the answer
 puts the sentence that answers it first.
 
@@ -13,8 +14,9 @@ import re
 from knowledge.analysis import normalize
 from knowledge.entries import Entry
 
-# In order of precedence: 「いつまでにいくら」 asks for an amount first.
+# In order of precedence: 「いつまでにいくら」 asks for an amount first, 「補助率の違い」 for a comparison.
 QUESTION_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple((kind, re.compile(pattern)) for kind, pattern in (
+    ("difference", r"違い|ちがい|(?<!間)違う(の|ん|か)|(?<!ま)ちがう(の|ん|か)|異なる|比べ|どっちが|どちらが|どっちに|どちらに応募"),
     ("how_much", r"いくら|何円|何万|金額|上限|補助率|何割|費用|お金|賞金|補助額|負担|自己負担|料金|受講料|参加費|利用料|有料|無料"),
     ("article", r"何号|何条|第何|条例番号|どの条"),
     ("count", r"いくつ|何個|何件|何人|何団体|何館|何か所|何カ所|何箇所|どれくらいある|どのくらいある"),
@@ -61,9 +63,12 @@ _ASKS = re.compile(r"か[。?？]*$|[?？]|教えて|ください|知りたい|�
 _CONTINUATION = re.compile(r"^(この|その|これ|それ|ただし|また|なお|さらに|そのため)")
 
 
-def question_kind(text: str) -> str | None:
+def question_kind(text: str, comparing: bool = True) -> str | None:
+    """The kind a question asks, first in precedence; `comparing=False` when it names only one thing,
+    so it asks no difference (「協働と協同の違い」 is a 'what is')."""
     folded = normalize(text)
-    return next((kind for kind, pattern in QUESTION_PATTERNS if pattern.search(folded)), None)
+    return next((kind for kind, pattern in QUESTION_PATTERNS
+                 if (comparing or kind != "difference") and pattern.search(folded)), None)
 
 
 def entry_kinds(entry: Entry) -> frozenset[str]:

@@ -41,8 +41,9 @@ class ProgramNames:
         return np.array([[any(name in text for name in names) for names in self.groups] for text in texts],
                         dtype=bool).reshape(len(texts), len(self.groups))
 
-    def factors(self, question: str, spoken: np.ndarray) -> np.ndarray | None:
-        """A score factor per entry for a question, or None when it names no program."""
+    def factors(self, question: str, spoken: np.ndarray, compares: bool = False) -> np.ndarray | None:
+        """A score factor per entry for a question, or None when it names no program. A question
+        comparing programs (「区づくりと市民協働推進事業の違い」) prefers the entries speaking of all of them."""
         asked = self.named(normalize(question))
         if not asked:
             return None
@@ -51,7 +52,10 @@ class ProgramNames:
         mask = np.zeros(len(self.groups), dtype=bool)
         mask[list(asked)] = True
         named, other = spoken[:, mask].any(axis=1), spoken[:, ~mask].any(axis=1)
-        return np.where(named, NAMED_BONUS, np.where(other, OTHER_PENALTY, 1.0)).astype(np.float32)
+        factors = np.where(named, NAMED_BONUS, np.where(other, OTHER_PENALTY, 1.0))
+        if compares and len(asked) > 1:
+            factors = np.where(spoken[:, mask].all(axis=1), factors * NAMED_BONUS, factors)
+        return factors.astype(np.float32)
 
 
 @dataclass(frozen=True)
@@ -94,8 +98,8 @@ class ScoreFactors:
         """These programs and gates over entries with these titles and (normalized) texts."""
         return ScoreFactors(self.programs, self.gates, self.programs.spoken(texts), self.gates.shut(titles))
 
-    def factors(self, question: str) -> np.ndarray | None:
-        found = [f for f in (self.programs.factors(question, self.spoken), self.gates.factors(question, self.behind))
+    def factors(self, question: str, compares: bool = False) -> np.ndarray | None:
+        found = [f for f in (self.programs.factors(question, self.spoken, compares), self.gates.factors(question, self.behind))
                  if f is not None]
         if not found:
             return None

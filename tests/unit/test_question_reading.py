@@ -240,3 +240,22 @@ def test_asking_why_something_is_done_is_not_asking_what_it_is(question, term):
                                       "協働ってなんで市がわざわざ進めとるん？"])
 def test_a_why_question_finds_the_entry_giving_the_reason(kb, question):
     assert kb.search(question).hits[0].entry.id == "faq-naze-kyodo"
+
+
+@pytest.mark.parametrize("question, kind", [("市民協働推進事業と区づくりの違いは？", "difference"),
+                                            ("行政提案型と市民提案型ってどうちがうの", "difference"),
+                                            ("区づくりと市民協働推進事業、どっちが合う？", "difference"),
+                                            ("申請書の書き方を間違うたらどうすれば", "how")])
+def test_asking_how_two_things_differ_is_its_own_kind(question, kind):
+    assert question_kind(question) == kind
+
+
+@pytest.mark.parametrize("question, expect", [("市民協働推進事業って区づくり推進事業とどう違うん？", "faq-hojo-erabikata"),
+                                              ("行政提案型と市民提案型ってなにが違うの", "faq-shimin-kyodo-gaiyo")])
+def test_a_question_comparing_two_programs_gets_the_entry_comparing_them(kb, question, expect):
+    assert kb.search(question).hits[0].entry.id == expect
+
+
+def test_one_word_typed_two_ways_is_nothing_to_compare(kb):
+    top = kb.search("協働と協同って何が違うん？").hits[0].entry
+    assert "difference" not in top.facts.kinds
