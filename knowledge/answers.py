@@ -52,7 +52,7 @@ class Answer:
     sources: tuple[dict, ...] = field(default_factory=tuple)
     kind: str | None = None  # the kind of question (where, when, how_much, who, how, what, can)
     notes: tuple[str, ...] = ()  # dated facts compared with the day of the question
-    route: Route | None = None  # with a decline: where to go instead
+    route: Route | None = None  # with a decline: where to go instead; with an answer: where to ask what it lacks
     route_text: str = ""  # the route as one sentence for the reply
     maybe: tuple[Related, ...] = ()  # with a decline: entries that may hold the answer, offered as buttons
 
@@ -95,14 +95,28 @@ def answer_from_entry(entry: Entry, context: Context, confidence: float = 1.0,
     notes = entry.facts.notes(context.today)
     body = _fit("".join(notes) + lead_with(entry.body, kind), BUBBLE_CHARS)
     caution = _caution(entry, context)
-    source_line = f"出典: {entry.source}（{entry.as_of} 時点）"
-    text = "\n\n".join(part for part in (f"【{entry.title}】\n{body}", caution, source_line) if part)
     return Answer(
-        text=text, abstained=False, confidence=confidence, reason="answered", entry_id=entry.id,
+        text=_answer_text(entry.title, body, caution, entry.source, entry.as_of), abstained=False,
+        confidence=confidence, reason="answered", entry_id=entry.id,
         title=entry.title, body=body, source=entry.source, as_of=entry.as_of, caution=caution,
         related=related, sources=sources or ({"id": entry.id, "title": entry.title, "score": 0.0},),
         kind=kind, notes=notes,
     )
+
+
+def _answer_text(title: str, body: str, caution: str, source: str, as_of: str) -> str:
+    return "\n\n".join(part for part in (f"【{title}】\n{body}", caution, f"出典: {source}（{as_of} 時点）") if part)
+
+
+def with_gap(answer: Answer, profile: CityProfile, route: Route) -> Answer:
+    """An answer to the rest of a question one of whose parts the sources do not give (「研修はありますか。
+    参加費は？」): it says so, and where to ask, beside what it can answer."""
+    where = route.where(profile.general_contact or "市の担当窓口")
+    ask_there = "" if where in answer.caution else f"{where}でご確認ください。"
+    caution = "\n".join(part for part in (f"なお、{route.topic}は、この窓口の資料では確認できません。{ask_there}",
+                                          answer.caution) if part)
+    return replace(answer, caution=caution, route=route,
+                   text=_answer_text(answer.title, answer.body, caution, answer.source, answer.as_of))
 
 
 def _caution(entry: Entry, context: Context) -> str:
@@ -126,6 +140,8 @@ DECLINE_TEXT = {
                      "{contact}でご確認いただくか、職員への相談をご利用ください。"),
     "routed": ("申し訳ありません。{topic}については、この窓口ではお答えできません。{contact}でご確認ください。"
                "協働のことなら、職員への相談もご利用いただけます。"),
+    "gap": ("申し訳ありません。{topic}は、この窓口の資料では確認できません。{contact}でご確認ください。"
+            "職員への相談もご利用いただけます。"),
     "empty": "ご質問の内容を文字でお送りください。協働のまちづくり、補助制度、協働の提案・相談についてお答えします。",
     "not_japanese": ("申し訳ありません。日本語でご質問ください。(Sorry, this desk answers questions in Japanese.) "
                      "職員への相談もご利用いただけます。"),
@@ -139,7 +155,7 @@ def decline(profile: CityProfile, reason: str, confidence: float = 0.0, sources:
         text = DECLINE_TEXT[reason].format(contact=general)
         return Answer(text=text, abstained=True, confidence=confidence, reason=reason, sources=sources)
     where = route.where(general)
-    text = DECLINE_TEXT["routed"].format(topic=route.topic, contact=where)
+    text = DECLINE_TEXT["gap" if route.in_remit else "routed"].format(topic=route.topic, contact=where)
     return Answer(text=text, abstained=True, confidence=confidence, reason=reason, sources=sources,
                   route=route, route_text=f"{route.topic}: {where}")
 

@@ -25,6 +25,7 @@ from knowledge.answers import (
     answer_from_entry,
     compose,
     decline,
+    with_gap,
 )
 from knowledge.calibration import Features
 from knowledge.english import ENGLISH_NOTE, Glossary
@@ -52,6 +53,7 @@ class Assessment:
     route: Route | None  # the routing table's topic the question names
     outside: bool  # a routed topic the best entry does not speak of: declined whatever the score
     query: Analysis = field(default_factory=Analysis)  # the question as searched (read and respelled)
+    gap: Route | None = None  # a part of the question the sources do not give, answered without it
 
 
 @dataclass
@@ -96,19 +98,34 @@ class KnowledgeBase:
         if route and (confidence < self.threshold or assessed.outside):
             sources = tuple({"id": h.entry.id, "title": h.entry.title, "score": round(h.score, 4)} for h in result.hits[:3])
             return decline(self.profile, "out_of_scope", confidence, sources, route)
-        return compose(result, self.entry, self.context(today), confidence, self.threshold)
+        answer = compose(result, self.entry, self.context(today), confidence, self.threshold)
+        return with_gap(answer, self.profile, assessed.gap) if assessed.gap and not answer.declined else answer
 
     def assess(self, text: str) -> Assessment:
         """The search for a question and what the desk makes of it, before any wording. A long
         question's background dilutes how well the best entry matches it; when the desk would decline
         it and its asking sentences alone find the same entry more surely, that is how sure the desk is."""
         whole = self._assessed(text)
+        if whole.route is not None and whole.route.in_remit and whole.outside:
+            return self._without_gap(text, whole)
         asking = kinds.asking_part(text)
         if asking and whole.route is None and whole.result.hits and whole.confidence < self.threshold:
             focused = self._assessed(asking)
             if self._vouches(focused, whole):
                 return replace(whole, features=focused.features, confidence=focused.confidence)
         return whole
+
+    def _without_gap(self, text: str, whole: Assessment) -> Assessment:
+        """A question one of whose parts the sources do not give is answered on its other parts, when
+        they find an answer surely by themselves; otherwise it is declined with its route."""
+        matched = self.routing.match(text)
+        rest = kinds.other_asks(text, matched[1]) if matched else None
+        if rest is None:
+            return whole
+        answered = self.assess(rest)
+        if answered.route is not None or answered.confidence < self.threshold:
+            return whole
+        return replace(answered, gap=whole.route)
 
     def _vouches(self, focused: Assessment, whole: Assessment) -> bool:
         """The asking sentences find the same best entry more surely, and name topics of their own

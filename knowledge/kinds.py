@@ -60,6 +60,10 @@ LEADS = ("how_much", "count", "article", "when", "phone", "who", "where")  # kin
 _SENTENCE = re.compile(r"[^。]*。|[^。]+$")
 _TOLD_OR_ASKED = re.compile(r"[^。!?！？\n]+[。!?！？\n]*")
 _ASKS = re.compile(r"か[。?？]*$|[?？]|教えて|ください|知りたい|ますか|でしょうか")
+_ALTERNATIVE = re.compile(r"^(それとも|または|もしくは)")
+_PUNCTUATION = re.compile(r"[。!?！？\s]")
+SHORT_ALTERNATIVE = 6  # characters: a sentence this short (「後払い？」) completes the one before it,
+_TOPIC_END = re.compile(r"(は|って|も)$")  # unless it asks of a topic of its own (「参加費は？」)
 _CONTINUATION = re.compile(r"^(この|その|これ|それ|ただし|また|なお|さらに|そのため)")
 
 
@@ -116,3 +120,20 @@ def asking_part(question: str) -> str | None:
     sentences = [s.strip() for s in _TOLD_OR_ASKED.findall(question) if s.strip()]
     asking = [s for s in sentences if _ASKS.search(s)]
     return "".join(asking) if asking and len(asking) < len(sentences) else None
+
+
+def other_asks(question: str, word: str) -> str | None:
+    """The question without the asking sentences naming `word` (normalized), when another sentence
+    still asks something (「研修はありますか。参加費は？」 without 参加費), or None. An alternative
+    (「先にもらえるの？それとも後払い？」「…の？後払い？」) is one question with the sentence before it."""
+    sentences: list[str] = []
+    for sentence in (s.strip() for s in _TOLD_OR_ASKED.findall(question) if s.strip()):
+        bare = _PUNCTUATION.sub("", sentence)
+        if sentences and (_ALTERNATIVE.match(sentence) or (len(bare) <= SHORT_ALTERNATIVE and not _TOPIC_END.search(bare))):
+            sentences[-1] += sentence
+        else:
+            sentences.append(sentence)
+    naming = [s for s in sentences if word in normalize(s)]
+    rest = [s for s in sentences if s not in naming]
+    asks = all(_ASKS.search(s) for s in naming) and any(_ASKS.search(s) for s in rest)
+    return "".join(rest) if naming and asks else None

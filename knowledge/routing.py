@@ -1,4 +1,5 @@
-"""Where to go instead: the city-level routing table (routing.yaml) for questions outside the desk.
+"""Where to go instead: the city-level routing table (routing.yaml) for questions outside the desk,
+and for details of the desk's own topics its sources do not give (the expenses a subsidy covers).
 
 Each route names a topic by its words (ごみ, 住民票, 投票所 …) and, where a cited source says
 so, the office or service that handles it; otherwise the answer gives the city's general
@@ -26,6 +27,7 @@ class Route:
     office: str = ""  # who handles it, only as a cited source says; empty: the general contact
     source: str = ""  # id in sources.yaml, required with an office
     staff: bool = False  # added by staff from the weekly digest (対象外), not from routing.yaml
+    in_remit: bool = False  # a detail of the desk's own topics that its sources do not give
 
     def where(self, general_contact: str) -> str:
         return self.office or general_contact
@@ -96,6 +98,6 @@ def load_routing(folder: Path) -> tuple[RoutingTable, list[str]]:
         elif office and not source:
             problems.append(f"route {i} ({topic}) names an office without a source id")
         else:
-            routes.append(Route(topic, words, office, source))
+            routes.append(Route(topic, words, office, source, in_remit=bool((item or {}).get("in_remit"))))
     generic = frozenset(normalize(str(w)) for w in raw.get("generic_words") or [])
     return RoutingTable(tuple(routes), generic), problems

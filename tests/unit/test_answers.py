@@ -132,7 +132,7 @@ def test_kb_dump_lists_every_passage():
 import datetime as dt  # noqa: E402
 
 from knowledge import calibration  # noqa: E402
-from knowledge.kinds import question_kind  # noqa: E402
+from knowledge.kinds import other_asks, question_kind  # noqa: E402
 
 AFTER_ROUND = dt.date(2026, 11, 28)
 
@@ -303,3 +303,31 @@ def test_a_company_asking_about_volunteering_gets_the_entry_written_for_companie
 def test_a_question_naming_a_program_and_an_audience_is_about_the_program(kb):
     top = kb.search("社会貢献活動をしてる企業を市が表彰する制度ってある？").hits[0].entry
     assert "表彰" in top.title or "賞" in top.title
+
+
+@pytest.mark.parametrize("question", ["市民協働推進事業の補助金で人件費は対象になりますか。",
+                                      "補助金って先にもらえるの？それとも後払い？",
+                                      "コーディネーター養成講座の受講料はかかりますか？"])
+def test_a_detail_the_sources_do_not_give_is_declined_as_such_with_where_to_ask(kb, question):
+    answer = kb.ask(question)
+    assert answer.declined and "この窓口の資料では確認できません" in answer.text
+    assert "086-803-1062" in answer.text and "この窓口ではお答えできません" not in answer.text
+
+
+def test_a_question_asking_a_detail_the_sources_lack_besides_something_they_give_is_answered_with_a_note(kb):
+    answer = kb.ask("地域で高齢者のサロンを続けてきました。市でリーダー養成の研修などはやっていますか。参加費や日程も教えてください。")
+    assert not answer.declined and "リーダー養成" in answer.title
+    assert "参加費・受講料は、この窓口の資料では確認できません" in answer.caution
+    assert answer.text.count("086-803-1062") == 1
+
+
+@pytest.mark.parametrize("question, rest", [
+    ("研修はありますか。参加費は？", "研修はありますか。"),
+    ("補助金って先にもらえるの？それとも後払い？", None),  # one question with its alternative
+    ("補助金は先にもらえるの？後払い？", None),
+    ("補助金って先にもらえるん？後払いじゃと困るんじゃけど", None),  # the detail is told, not asked
+    ("人件費は対象ですか。", None),
+])
+def test_the_other_asks_of_a_question_are_those_not_naming_the_detail(question, rest):
+    word = "参加費" if "参加費" in question else "後払い" if "後払い" in question else "人件費"
+    assert other_asks(question, word) == rest
