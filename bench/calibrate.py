@@ -21,7 +21,7 @@ sys.path.insert(0, str(ROOT))
 
 from knowledge import calibration  # noqa: E402
 from knowledge.base import load_knowledge  # noqa: E402
-from knowledge.evaluate import answer_text, load_questions, satisfies  # noqa: E402
+from knowledge.evaluate import holds, load_questions  # noqa: E402
 
 TUNING = [ROOT / "tests" / "data" / "tune-questions.jsonl", ROOT.parent / "shared" / "eval" / "dev-questions.jsonl",
           ROOT / "tests" / "data" / "holdout-questions.jsonl", ROOT / "tests" / "data" / "tune-citizen.jsonl",
@@ -39,8 +39,7 @@ def labelled(kb, path: Path) -> list[tuple[tuple[float, ...], bool, bool]]:
     for item in load_questions(path):
         assessed = kb.assess(item["q"])
         hits = assessed.result.hits
-        right = bool(not item.get("abstain") and hits and satisfies(
-            answer_text(kb.show(hits[0].entry.id)), item["expect"]))
+        right = bool(not item.get("abstain") and hits and holds(kb, hits[0].entry, item["expect"]))
         rows.append((assessed.features.vector(), right, assessed.outside))
     return rows
 

@@ -30,10 +30,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from knowledge.analysis import Analysis  # noqa: E402
-from knowledge.answers import answer_from_entry  # noqa: E402
 from knowledge.base import KnowledgeBase, load_knowledge  # noqa: E402
 from knowledge.entries import Entry  # noqa: E402
-from knowledge.evaluate import answer_text, evaluate, load_questions, satisfies  # noqa: E402
+from knowledge.evaluate import evaluate, holds, load_questions  # noqa: E402
 from knowledge.index import DocumentFields, KnowledgeIndex, analyze_entry  # noqa: E402
 
 DEV = ROOT.parent / "shared" / "eval" / "dev-questions.jsonl"
@@ -124,7 +123,7 @@ def top1_of(work: Workload, score_fn: Callable[[Analysis], np.ndarray]) -> float
     hits = 0
     for q in work.answerable:
         best = work.kb.entries[int(np.argmax(score_fn(work.analyses[q["q"]])))]
-        hits += satisfies(answer_text(answer_from_entry(best, work.kb.context())), q["expect"])
+        hits += holds(work.kb, best, q["expect"])
     return hits / len(work.answerable)
 
 

@@ -76,8 +76,8 @@ def evaluate(kb: KnowledgeBase, questions: list[dict], today: dt.date | None = N
         expect = None if item.get("abstain") else item["expect"]
         answer = kb.ask(item["q"], today=today)
         hits = kb.search(item["q"], k=3).hits
-        passing = [_holds(kb, h.entry, expect, today) for h in hits]
-        offered = any(_holds(kb, kb.entry(m.id), expect, today) for m in answer.maybe)
+        passing = [holds(kb, h.entry, expect, today) for h in hits]
+        offered = any(holds(kb, kb.entry(m.id), expect, today) for m in answer.maybe)
         report.cases.append(Case(
             item["id"], item["q"], expect, answer.confidence,
             top1=bool(passing and passing[0]), top3=any(passing), abstained=answer.abstained, offered=offered,
@@ -86,7 +86,7 @@ def evaluate(kb: KnowledgeBase, questions: list[dict], today: dt.date | None = N
     return report
 
 
-def _holds(kb: KnowledgeBase, entry: Entry | None, expect: list[list[str]] | None, today: dt.date | None) -> bool:
+def holds(kb: KnowledgeBase, entry: Entry | None, expect: list[list[str]] | None, today: dt.date | None = None) -> bool:
     """Whether the entry, as an answer, holds the expected facts."""
     return entry is not None and expect is not None and satisfies(
         answer_text(answer_from_entry(entry, kb.context(today))), expect)

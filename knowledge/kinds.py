@@ -117,7 +117,7 @@ def lead_with(body: str, kind: str | None) -> str:
 def asking_part(question: str) -> str | None:
     """The sentences of a question that ask, when others only tell its background (「町内会の会計を
     しています。…補助はありますか。」), or None."""
-    sentences = [s.strip() for s in _TOLD_OR_ASKED.findall(question) if s.strip()]
+    sentences = _question_sentences(question)
     asking = [s for s in sentences if _ASKS.search(s)]
     return "".join(asking) if asking and len(asking) < len(sentences) else None
 
@@ -127,7 +127,7 @@ def other_asks(question: str, word: str) -> str | None:
     still asks something (「研修はありますか。参加費は？」 without 参加費), or None. An alternative
     (「先にもらえるの？それとも後払い？」「…の？後払い？」) is one question with the sentence before it."""
     sentences: list[str] = []
-    for sentence in (s.strip() for s in _TOLD_OR_ASKED.findall(question) if s.strip()):
+    for sentence in _question_sentences(question):
         bare = _PUNCTUATION.sub("", sentence)
         if sentences and (_ALTERNATIVE.match(sentence) or (len(bare) <= SHORT_ALTERNATIVE and not _TOPIC_END.search(bare))):
             sentences[-1] += sentence
@@ -137,3 +137,8 @@ def other_asks(question: str, word: str) -> str | None:
     rest = [s for s in sentences if s not in naming]
     asks = all(_ASKS.search(s) for s in naming) and any(_ASKS.search(s) for s in rest)
     return "".join(rest) if naming and asks else None
+
+
+def _question_sentences(question: str) -> list[str]:
+    """A question's sentences: split after 。？！ and at line ends (an entry's body splits at 。 only)."""
+    return [s.strip() for s in _TOLD_OR_ASKED.findall(question) if s.strip()]

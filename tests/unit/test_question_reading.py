@@ -3,8 +3,9 @@ English through the city's glossary, a lone word as a request for its definition
 import pytest
 
 from knowledge.english import Glossary
+from knowledge.facts import KINDS
 from knowledge.kana import KanaReader
-from knowledge.kinds import asked_term, asking_part, question_kind
+from knowledge.kinds import ENTRY_PATTERNS, QUESTION_PATTERNS, asked_term, asking_part, question_kind
 
 READER = KanaReader.of([("シヤクショ", "市役所"), ("マドグチ", "窓口"), ("アイテ", "相手"), ("キョウドウ", "協働"),
                         ("キョウドウ", "協働"), ("キョウドウ", "共同"), ("ボランティア", "ボランティア"), ("ソウダン", "相談"),
@@ -259,3 +260,8 @@ def test_a_question_comparing_two_programs_gets_the_entry_comparing_them(kb, que
 def test_one_word_typed_two_ways_is_nothing_to_compare(kb):
     top = kb.search("協働と協同って何が違うん？").hits[0].entry
     assert "difference" not in top.facts.kinds
+
+
+def test_every_kind_a_question_can_ask_is_one_an_entry_may_declare():
+    asked = {kind for kind, _ in QUESTION_PATTERNS}
+    assert asked == set(KINDS) and set(ENTRY_PATTERNS) <= set(KINDS)
