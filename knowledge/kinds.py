@@ -30,7 +30,7 @@ QUESTION_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple((kind, re.com
             r"しかた(?!な|が)|やりかた|すすめかた|かきかた|はじめかた|さがしかた|申し?込み?かた"),
     ("can", r"できる|できます|でき(ない|ません)|対象|条件|資格|使え|もらえ|受けられ|大丈夫|参加でき|いいの|いいですか"),
     ("why", r"なぜ|なんで(?!す|も|しょ)|どうして|理由"),
-    ("what", r"とは|って(何|なに|なん)|ってどんな|意味|どういう|どんな(もの|制度|こと)|目的|何のため|"
+    ("what", r"とは|って(何|なに|なん)|ってどんな|意味|(の|って)いみ|どういう|どんな(もの|制度|こと)|目的|何のため|"
              r"(ゆう|いう)(のは|んは)|どんなもん|(何|なん)なら\??$|(何|なに)を?する(の|もん)|わからん|よくわからない"),
 ))
 
@@ -51,7 +51,7 @@ ENTRY_PATTERNS: dict[str, re.Pattern[str]] = {kind: re.compile(pattern) for kind
 _DEFINES = re.compile(r"^[「『\"]?(.+?)[」』\"]?(?:とは|の意味)")
 _NOT_WHAT = "時|日|曜|人|円|回|件|歳|年|月|分|個|割|階|番"  # は何時 / って何時 ask when, not what
 _ASKS_DEFINITION = re.compile(
-    rf"^(.+?)(?:って(?:何(?!{_NOT_WHAT})|なに|なん(?!じ|で(?!す|しょ))|どういう|よく聞く|結局)|(?:ゆう|いう)ても|とは|の意味|"
+    rf"^(.+?)(?:って(?:何(?!{_NOT_WHAT})|なに|なん(?!じ|で(?!す|しょ))|どういう|よく聞く|結局|いみ)|(?:ゆう|いう)ても|とは|の意味|のいみ|"
     rf"ってどんな(?:もの|こと|制度)|は何(?!{_NOT_WHAT}))")
 SHORT_TERM = 8  # characters: a question this short with no particle may be a term on its own
 _SPACE_OR_PARTICLE = re.compile(r"\s|[のをがはにでともへ]")

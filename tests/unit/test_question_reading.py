@@ -231,6 +231,11 @@ def test_casual_what_is_questions_name_their_term(question, term):
     assert asked_term(question) == term
 
 
+@pytest.mark.parametrize("question, term", [("協動のいみ", "協動"), ("NPOっていみわからん", "npo")])
+def test_meaning_typed_in_hiragana_asks_for_a_definition(question, term):
+    assert question_kind(question) == "what" and asked_term(question) == term
+
+
 @pytest.mark.parametrize("question, term", [("協働ってなんですか", "協働"), ("協働ってなんで進めるの", None),
                                             ("協働ってなんでしょう", "協働")])
 def test_asking_why_something_is_done_is_not_asking_what_it_is(question, term):
