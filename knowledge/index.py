@@ -233,9 +233,12 @@ class KnowledgeIndex:
 
     def _foreign(self, unit: Unit) -> bool:
         """A dictionary noun of two or more characters that no entry uses, nor its parts (図書館)."""
-        if unit.form in self._idf or not unit.content or not unit.in_dictionary or unit.kana_only:
-            return False
-        return len(unit.surface) > 1 and not any(len(p) > 1 and p in self._idf for p in unit.parts)
+        return unit.form not in self._idf and len(unit.surface) > 1 and self._unknown_topic(unit)
+
+    def _unknown_topic(self, unit: Unit) -> bool:
+        """A dictionary noun naming something (not 大変, not kana) of which no entry uses even a part."""
+        return (unit.content and unit.in_dictionary and not unit.kana_only and not unit.describes
+                and not any(len(p) > 1 and p in self._idf for p in unit.parts))
 
     @staticmethod
     def _query_tokens(field: str, query: Analysis, terms: tuple[str, ...], grams: list[str]) -> list[str]:
@@ -269,9 +272,7 @@ class KnowledgeIndex:
     def _unit_weight(self, unit: Unit) -> float:
         idf = self._idf.get(unit.form)
         if idf is None:
-            known_parts = any(len(p) > 1 and p in self._idf for p in unit.parts)
-            foreign = unit.content and unit.in_dictionary and not known_parts and not unit.kana_only
-            idf = self._idf_unknown * (FOREIGN_TOPIC_WEIGHT if foreign else 1.0)
+            idf = self._idf_unknown * (FOREIGN_TOPIC_WEIGHT if self._unknown_topic(unit) else 1.0)
         if not unit.content:
             return idf * PREDICATE_WEIGHT
         return idf * (SHORT_WORD_WEIGHT if len(unit.surface) == 1 else 1.0)

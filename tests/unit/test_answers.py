@@ -337,3 +337,9 @@ def test_a_question_asking_a_detail_the_sources_lack_besides_something_they_give
 def test_the_other_asks_of_a_question_are_those_not_naming_the_detail(question, rest):
     word = "参加費" if "参加費" in question else "後払い" if "後払い" in question else "人件費"
     assert other_asks(question, word) == rest
+
+
+@pytest.mark.parametrize("question, foreign", [("町内会の役やることになって大変じゃ。誰に相談したらええん？", False),
+                                               ("図書館の本を返したい", True)])
+def test_only_a_noun_naming_something_no_entry_speaks_of_is_a_foreign_topic(kb, question, foreign):
+    assert kb.assess(question).result.foreign is foreign
