@@ -233,8 +233,9 @@ def test_casual_what_is_questions_name_their_term(question, term):
     assert asked_term(question) == term
 
 
-@pytest.mark.parametrize("question, term", [("協動のいみ", "協動"), ("NPOっていみわからん", "npo")])
-def test_meaning_typed_in_hiragana_asks_for_a_definition(question, term):
+@pytest.mark.parametrize("question, term", [("協動のいみ", "協動"), ("NPOっていみわからん", "npo"),
+                                            ("協働提案制度について教えてください。", "協働提案制度")])
+def test_asking_the_meaning_or_about_a_thing_asks_for_its_definition(question, term):
     assert question_kind(question) == "what" and asked_term(question) == term
 
 
