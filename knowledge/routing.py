@@ -28,6 +28,7 @@ class Route:
     source: str = ""  # id in sources.yaml, required with an office
     staff: bool = False  # added by staff from the weekly digest (対象外), not from routing.yaml
     in_remit: bool = False  # a detail of the desk's own topics that its sources do not give
+    unless: tuple[str, ...] = ()  # normalized; words that make it the desk's own topic after all (ゴミ拾い)
 
     def where(self, general_contact: str) -> str:
         return self.office or general_contact
@@ -43,7 +44,7 @@ class RoutingTable:
         folded = normalize(question)
         for route in self.routes:
             word = next((w for w in route.words if w in folded), None)
-            if word:
+            if word and not any(w in folded for w in route.unless):
                 return route, word
         return None
 
@@ -98,6 +99,7 @@ def load_routing(folder: Path) -> tuple[RoutingTable, list[str]]:
         elif office and not source:
             problems.append(f"route {i} ({topic}) names an office without a source id")
         else:
-            routes.append(Route(topic, words, office, source, in_remit=bool((item or {}).get("in_remit"))))
+            unless = tuple(normalize(str(w)) for w in (item or {}).get("unless") or [] if str(w).strip())
+            routes.append(Route(topic, words, office, source, in_remit=bool((item or {}).get("in_remit")), unless=unless))
     generic = frozenset(normalize(str(w)) for w in raw.get("generic_words") or [])
     return RoutingTable(tuple(routes), generic), problems

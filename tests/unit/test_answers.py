@@ -343,3 +343,9 @@ def test_the_other_asks_of_a_question_are_those_not_naming_the_detail(question, 
                                                ("図書館の本を返したい", True)])
 def test_only_a_noun_naming_something_no_entry_speaks_of_is_a_foreign_topic(kb, question, foreign):
     assert kb.assess(question).result.foreign is foreign
+
+
+def test_a_route_word_inside_one_of_its_exceptions_does_not_turn_the_question_away(kb):
+    assert kb.ask("ゴミの収集日を知りたい").route.topic.startswith("ごみ")
+    litter_picking = kb.ask("高校の部活でゴミ拾いのボランティアをしたいです")
+    assert litter_picking.route is None and "ごみの出し方" not in litter_picking.text
