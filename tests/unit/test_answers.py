@@ -203,6 +203,7 @@ def test_a_routed_word_inside_a_real_question_is_still_answered(kb):
     ("Where is the citizen collaboration center?", "086-803-1062"),
     ("How much is the subsidy for neighborhood associations?", "区づくり推進事業"),
     ("How can a foreign resident find volunteer opportunities?", "ボランティア"),
+    ("What is the Okayama City ordinance on collaborative community building about?", "条例"),
 ])
 def test_an_english_question_with_known_words_gets_the_japanese_answer_saying_so(kb, question, expect_in_answer):
     answer = kb.ask(question, today=AFTER_ROUND)
