@@ -92,7 +92,7 @@ class Unit:
     parts: tuple[str, ...] = ()  # its mode-A parts, when it is a compound
     reading: str = ""  # katakana reading
     identifier: bool = False  # an article or chapter number (第10条)
-    describes: bool = False  # an adjectival noun (大変, 簡単, 必要): says how, not what the question is about
+    describes: bool = False  # an adjectival or adverbial noun (大変, 年々, 先日): says how or when, not what about
 
     @property
     def kana_only(self) -> bool:
@@ -171,7 +171,7 @@ class Analyzer:
                             f for p in parts
                             if len(parts) > 1 and self._kept(p.part_of_speech(), f := normalize(p.normalized_form())) and f != form
                         )),
-                        reading=morpheme.reading_form(), describes=pos[0] == "形状詞" or "形状詞可能" in pos,
+                        reading=morpheme.reading_form(), describes=pos[0] == "形状詞" or "形状詞可能" in pos or "副詞可能" in pos,
                     ))
                 i += 1
         result.reading = "".join(readings)

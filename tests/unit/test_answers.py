@@ -341,6 +341,7 @@ def test_the_other_asks_of_a_question_are_those_not_naming_the_detail(question, 
 
 
 @pytest.mark.parametrize("question, foreign", [("町内会の役やることになって大変じゃ。誰に相談したらええん？", False),
+                                               ("夏祭りの費用が年々足りません。補助はありますか", False),
                                                ("図書館の本を返したい", True)])
 def test_only_a_noun_naming_something_no_entry_speaks_of_is_a_foreign_topic(kb, question, foreign):
     assert kb.assess(question).result.foreign is foreign
