@@ -26,6 +26,7 @@ ANSWER_THRESHOLD = calibration.THRESHOLD
 MAYBE_FLOOR = 0.2  # a decline above this confidence offers its best entries (bench: see the README)
 UNSURE_MARGIN = 0.1  # an answer given with a confidence this close to the threshold is kept for staff
 RELATED_LIMIT = 3
+NEARBY_LIMIT = 2  # entries offered beside a decline on a detail the sources do not give
 BUBBLE_CHARS = 400
 
 
@@ -168,8 +169,19 @@ def maybe(declined: Answer, result: SearchResult) -> Answer:
     """A decline whose best entries came close: offered as buttons (「もしかして」), never asserted."""
     if declined.confidence < MAYBE_FLOOR or not result.hits:
         return declined
-    by_label = {h.entry.label: Related(h.entry.id, h.entry.title, h.entry.label) for h in reversed(result.hits[:RELATED_LIMIT])}
-    return replace(declined, text=MAYBE_TEXT, maybe=tuple(reversed(by_label.values())))
+    return replace(declined, text=MAYBE_TEXT, maybe=_buttons(result, RELATED_LIMIT))
+
+
+def with_nearby(declined: Answer, result: SearchResult) -> Answer:
+    """A decline on a detail the sources do not give (人件費は対象？), with the entries nearest the
+    question as buttons: what the desk does know about it."""
+    return replace(declined, maybe=_buttons(result, NEARBY_LIMIT))
+
+
+def _buttons(result: SearchResult, limit: int) -> tuple[Related, ...]:
+    """The best entries, one per label, best first."""
+    by_label = {h.entry.label: Related(h.entry.id, h.entry.title, h.entry.label) for h in reversed(result.hits[:limit])}
+    return tuple(reversed(by_label.values()))
 
 
 SAME_TITLE = 0.8  # share of character bigrams two titles have in common for them to name the same thing

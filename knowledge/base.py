@@ -26,6 +26,7 @@ from knowledge.answers import (
     compose,
     decline,
     with_gap,
+    with_nearby,
 )
 from knowledge.calibration import Features
 from knowledge.english import ENGLISH_NOTE, Glossary
@@ -97,7 +98,8 @@ class KnowledgeBase:
             return replace(answer, text=f"{ENGLISH_NOTE}\n{answer.text}", body=f"{ENGLISH_NOTE}\n{answer.body}")
         if route and (confidence < self.threshold or assessed.outside):
             sources = tuple({"id": h.entry.id, "title": h.entry.title, "score": round(h.score, 4)} for h in result.hits[:3])
-            return decline(self.profile, "out_of_scope", confidence, sources, route)
+            declined = decline(self.profile, "out_of_scope", confidence, sources, route)
+            return with_nearby(declined, result) if route.in_remit else declined
         answer = compose(result, self.entry, self.context(today), confidence, self.threshold)
         return with_gap(answer, self.profile, assessed.gap) if assessed.gap and not answer.declined else answer
 
