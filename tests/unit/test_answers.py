@@ -309,7 +309,7 @@ def test_a_question_naming_a_program_and_an_audience_is_about_the_program(kb):
 @pytest.mark.parametrize("question", ["市民協働推進事業の補助金で人件費は対象になりますか。",
                                       "補助金って先にもらえるの？それとも後払い？",
                                       "コーディネーター養成講座の受講料はかかりますか？",
-                                      "ぼらんてぃあ ほけん はいったほうがいい？"])
+                                      "ぼらんてぃあ ほけん はいったほうがいい？", "協働推進計画の数値目標はどれくらい達成できてますか"])
 def test_a_detail_the_sources_do_not_give_is_declined_as_such_with_where_to_ask(kb, question):
     answer = kb.ask(question)
     assert answer.declined and "この窓口の資料では確認できません" in answer.text
