@@ -29,7 +29,8 @@ TUNING = [ROOT / "tests" / "data" / "tune-questions.jsonl", ROOT.parent / "share
           ROOT / "tests" / "data" / "tune-citizen-4.jsonl", ROOT / "tests" / "data" / "tune-citizen-5.jsonl",
           ROOT / "tests" / "data" / "tune-citizen-6.jsonl", ROOT / "tests" / "data" / "tune-citizen-7.jsonl",
           ROOT / "tests" / "data" / "tune-citizen-8.jsonl", ROOT / "tests" / "data" / "tune-citizen-9.jsonl",
-          ROOT / "tests" / "data" / "tune-citizen-10.jsonl"]
+          ROOT / "tests" / "data" / "tune-citizen-10.jsonl", ROOT / "tests" / "data" / "tune-citizen-11.jsonl",
+          ROOT / "tests" / "data" / "tune-citizen-12.jsonl"]
 FORBIDDEN = "holdout-citizen"
 
 
