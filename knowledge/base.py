@@ -202,8 +202,12 @@ class KnowledgeBase:
 
     def _outside(self, result: SearchResult, query: Analysis, route: Route, word: str) -> bool:
         """A question on a routed topic (ごみ, 人口) the best entry does not speak of, or that asks
-        nothing more than the topic (「岡山市の人口は？」)."""
-        if not result.hits or word not in self._texts.get(result.hits[0].entry.id, ""):
+        nothing more than the topic (「岡山市の人口は？」); for a route saying what answers it (a
+        date for 「締切は？」), a question whose best entry does not show that."""
+        shown = self._texts.get(result.hits[0].entry.id, "") if result.hits else ""
+        if route.answered_by is not None:
+            return not route.answered_by.search(shown)
+        if word not in shown:
             return True
         return not self.routing.remainder(query, word)
 

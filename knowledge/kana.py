@@ -31,6 +31,7 @@ _KANJI = re.compile(r"[\u3400-\u9fff々]+")
 _KATAKANA_WORD = re.compile(r"[\u30a1-\u30faー]{4,}")
 _LOOSE = str.maketrans("ァィゥェォッャュョヮヵヶ", "アイウエオツヤユヨワカケ")  # keeps lengths
 _HIRAGANA_RUN = re.compile(rf"(?<![\u3400-\u9fff々\u3041-\u3096ー])[\u3041-\u3096ー]{{{MIN_READING},}}")
+_ZU_FOR_DU = re.compile("ずくり")  # まちずくり, 区ずくり: ず typed for づ (the two sound alike)
 _TO_KATAKANA = {code: code + 0x60 for code in range(0x3041, 0x3097)}
 _KATAKANA_AFTER_NOUN = frozenset("のをがはにでともやへつかなねよじだけしす".translate(_TO_KATAKANA))  # particles, read loosely
 
@@ -83,6 +84,7 @@ class KanaReader:
         return cls(words)
 
     def read(self, text: str) -> str:
+        text = _ZU_FOR_DU.sub("づくり", text)
         if not self.words:
             return text
         return _HIRAGANA_RUN.sub(lambda m: self._run(m.group(0)), text)

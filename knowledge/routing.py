@@ -29,6 +29,7 @@ class Route:
     staff: bool = False  # added by staff from the weekly digest (対象外), not from routing.yaml
     in_remit: bool = False  # a detail of the desk's own topics that its sources do not give
     unless: tuple[str, ...] = ()  # normalized; words that make it the desk's own topic after all (ゴミ拾い)
+    answered_by: re.Pattern[str] | None = None  # what the best entry must show to answer it (a date), if not the word
 
     def where(self, general_contact: str) -> str:
         return self.office or general_contact
@@ -99,7 +100,17 @@ def load_routing(folder: Path) -> tuple[RoutingTable, list[str]]:
         elif office and not source:
             problems.append(f"route {i} ({topic}) names an office without a source id")
         else:
-            unless = tuple(normalize(str(w)) for w in (item or {}).get("unless") or [] if str(w).strip())
-            routes.append(Route(topic, words, office, source, in_remit=bool((item or {}).get("in_remit")), unless=unless))
+            routes.append(_route(item, topic, words, office, source, problems))
     generic = frozenset(normalize(str(w)) for w in raw.get("generic_words") or [])
     return RoutingTable(tuple(routes), generic), problems
+
+
+def _route(item: dict, topic: str, words: tuple[str, ...], office: str, source: str, problems: list[str]) -> Route:
+    unless = tuple(normalize(str(w)) for w in item.get("unless") or [] if str(w).strip())
+    answered_by = None
+    if item.get("answered_by"):
+        try:
+            answered_by = re.compile(str(item["answered_by"]))
+        except re.error as error:
+            problems.append(f"route {topic}: answered_by is not a pattern ({error})")
+    return Route(topic, words, office, source, in_remit=bool(item.get("in_remit")), unless=unless, answered_by=answered_by)

@@ -257,9 +257,9 @@ def test_no_suggestion_only_repeats_the_answer_just_given(kb):
 def test_a_decline_that_came_close_offers_its_best_entries_as_buttons(kb):
     from bot.replies import answer_replies
 
-    answer = kb.ask("研修 日程", today=AFTER_ROUND)  # the sources give courses, not their dates
+    answer = kb.ask("町内会長 相談先 どこ", today=AFTER_ROUND)
     assert answer.declined and answer.maybe and "かもしれません" in answer.text
-    assert any("講座" in offered.title for offered in answer.maybe)
+    assert any("相談" in offered.title for offered in answer.maybe)
     assert len({offered.label for offered in answer.maybe}) == len(answer.maybe)
     (reply,) = answer_replies(answer)
     assert [c.data for c in reply.choices[:len(answer.maybe)]] == [f"a=show&e={m.id}" for m in answer.maybe]
@@ -352,3 +352,17 @@ def test_a_route_word_inside_one_of_its_exceptions_does_not_turn_the_question_aw
     assert kb.ask("ゴミの収集日を知りたい").route.topic.startswith("ごみ")
     litter_picking = kb.ask("高校の部活でゴミ拾いのボランティアをしたいです")
     assert litter_picking.route is None and "ごみの出し方" not in litter_picking.text
+
+
+@pytest.mark.parametrize("question, entry", [("市民協働推進事業 締切", None), ("コーディネーター講座 日程", None),
+                                             ("区づくり推進事業のしめきり", "faq-kuzukuri-shimekiri"),
+                                             ("協働推進計画っていつまで？", "faq-plan-gaiyo")])
+def test_a_when_question_is_answered_only_by_an_entry_giving_a_date(kb, question, entry):
+    answer = kb.ask(question, today=AFTER_ROUND)
+    assert answer.entry_id == entry
+    if entry is None:
+        assert "募集・開催の日程は、この窓口の資料では確認できません" in answer.text
+
+
+def test_zu_typed_for_du_is_read_as_du(kb):
+    assert kb.ask("区ずくり推進事業の上限額は？").entry_id == kb.ask("区づくり推進事業の上限額は？").entry_id
