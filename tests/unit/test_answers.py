@@ -265,7 +265,8 @@ def test_a_decline_that_came_close_offers_its_best_entries_as_buttons(kb):
     assert [c.data for c in reply.choices[:len(answer.maybe)]] == [f"a=show&e={m.id}" for m in answer.maybe]
 
 
-@pytest.mark.parametrize("question", ["ごみの収集日は？", "今日の天気", "印鑑登録したい"])
+@pytest.mark.parametrize("question", ["ごみの収集日は？", "今日の天気", "印鑑登録したい", "消費生活センタ 相談 電話",
+                                      "中小企業向けの設備投資の補助金について相談したい"])
 def test_a_question_outside_the_desk_offers_no_guesses(kb, question):
     answer = kb.ask(question, today=AFTER_ROUND)
     assert answer.declined and not answer.maybe and "かもしれません" not in answer.text
