@@ -275,3 +275,8 @@ def test_one_word_typed_two_ways_is_nothing_to_compare(kb):
 def test_every_kind_a_question_can_ask_is_one_an_entry_may_declare():
     asked = {kind for kind, _ in QUESTION_PATTERNS}
     assert asked == set(KINDS) and set(ENTRY_PATTERNS) <= set(KINDS)
+
+
+@pytest.mark.parametrize("question", ["協働の担当課", "協働の担当課はどこですか"])
+def test_the_section_in_charge_of_collaboration_is_named_by_its_common_descriptions(kb, question):
+    assert kb.search(question).hits[0].entry.id == "place-kikaku-somuka"
