@@ -17,7 +17,8 @@ from knowledge.entries import Entry
 _MAY = "(申し?込|応募|申請|使え|もらえ|参加|利用|対象|でき)"  # 誰が申し込める asks whether one can, not who
 # In order of precedence: 「いつまでにいくら」 asks for an amount first, 「補助率の違い」 for a comparison.
 QUESTION_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple((kind, re.compile(pattern)) for kind, pattern in (
-    ("difference", r"違い|ちがい|(?<!間)違う(の|ん|か)|(?<!ま)ちがう(の|ん|か)|異なる|比べ|どっちが|どちらが|どっちに|どちらに応募"),
+    ("difference", r"違い|ちがい|(?<!間)違う(の|ん|か)|(?<!ま)ちがう(の|ん|か)|(何|なに)がちゃう|異なる|比べ|どっちが|どちらが|どっちに|"
+                   r"どちらに応募"),
     ("how_much", r"いくら|何円|何万|金額|上限|補助率|何割|費用|お金|賞金|補助額|負担|自己負担|料金|受講料|参加費|利用料|有料|無料"),
     ("article", r"何号|何条|第何|条例番号|どの条"),
     ("count", r"いくつ|何個|何件|何人|何団体|何館|何か所|何カ所|何箇所|どれくらいある|どのくらいある"),

@@ -256,7 +256,8 @@ def test_a_why_question_finds_the_entry_giving_the_reason(kb, question):
 @pytest.mark.parametrize("question, kind", [("市民協働推進事業と区づくりの違いは？", "difference"),
                                             ("行政提案型と市民提案型ってどうちがうの", "difference"),
                                             ("区づくりと市民協働推進事業、どっちが合う？", "difference"),
-                                            ("申請書の書き方を間違うたらどうすれば", "how")])
+                                            ("申請書の書き方を間違うたらどうすれば", "how"),
+                                            ("NPOと任意団体て、何がちゃうん？", "difference")])
 def test_asking_how_two_things_differ_is_its_own_kind(question, kind):
     assert question_kind(question) == kind
 
