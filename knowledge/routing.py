@@ -43,8 +43,9 @@ class RoutingTable:
     def match(self, question: str) -> tuple[Route, str] | None:
         """The first route one of whose words the question contains, and that word."""
         folded = normalize(question)
+        compact = re.sub(r"\s+", "", folded)  # 「NPO法人 設立」 names 「npo法人設立」
         for route in self.routes:
-            word = next((w for w in route.words if w in folded), None)
+            word = next((w for w in route.words if w in folded or re.sub(r"\s+", "", w) in compact), None)
             if word and not any(w in folded for w in route.unless):
                 return route, word
         return None

@@ -318,6 +318,12 @@ def test_a_detail_the_sources_do_not_give_is_declined_as_such_with_where_to_ask(
     assert "この窓口ではお答えできません" not in answer.text
 
 
+@pytest.mark.parametrize("question", ["NPO法人 設立", "えぬぴーおーをつくりたいのでそうだんしたいです"])
+def test_a_route_is_found_whatever_the_spacing_and_spelling(kb, question):
+    answer = kb.ask(question)
+    assert answer.declined and "NPO法人の設立" in answer.text
+
+
 def test_a_route_typed_in_hiragana_is_found_as_typed(kb):
     answer = kb.ask("かいごほけんのてつづき")
     assert answer.declined and "介護・福祉の手続き" in answer.text

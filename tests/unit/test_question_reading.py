@@ -140,7 +140,8 @@ def test_a_word_an_entry_introduces_does_not_capture_longer_names_ending_in_it(k
                                             ("受講料はかかりますか", "how_much"), ("しかたないので相談したい", None),
                                             ("団体運営の講座とかやってる？", None), ("センターは誰が運営しているの", "who"),
                                             ("きょうどうていあん だれでも だせる？", "can"), ("提案は誰でもできますか", "can"),
-                                            ("区づくりってだれが申し込めるの？", "can")])
+                                            ("区づくりってだれが申し込めるの？", "can"), ("せんたーはなんじまで", "when"),
+                                            ("じょうれいはなんねんにできたの", "when"), ("今どれくらいなんじゃ", None)])
 def test_the_kind_of_question_is_read_from_its_wording(question, kind):
     assert question_kind(question) == kind
 
