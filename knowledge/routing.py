@@ -45,7 +45,7 @@ class RoutingTable:
         folded = normalize(question)
         compact = re.sub(r"\s+", "", folded)  # 「NPO法人 設立」 names 「npo法人設立」
         for route in self.routes:
-            word = next((w for w in route.words if w in folded or re.sub(r"\s+", "", w) in compact), None)
+            word = next((w for w in route.words if w in compact or w in folded), None)
             if word and not any(w in folded for w in route.unless):
                 return route, word
         return None
