@@ -178,15 +178,20 @@ class Analyzer:
         return result
 
     def written_nouns(self, text: str) -> list[tuple[str, str]]:
-        """(katakana reading, surface) of the nouns written in kanji or katakana in a text, and of
-        their parts: what a question typed in hiragana may mean."""
+        """(katakana reading, surface) of the nouns written in kanji or katakana in a text, of their
+        parts, and of two such nouns written together (補助・率 → 補助率): what a question typed in
+        hiragana, or with a kanji mistyped (補助律), may mean."""
         found = []
         for piece in chunks(normalize(text)):
+            previous = None
             for morpheme in _tokenizer().tokenize(piece):
                 parts = morpheme.split(SplitMode.A)
                 for m in [morpheme, *(parts if len(parts) > 1 else ())]:
-                    if m.part_of_speech()[0] == "名詞" and _WRITTEN.search(m.surface()):
+                    if _written_noun(m):
                         found.append((m.reading_form(), m.surface()))
+                if previous is not None and _written_noun(previous) and _written_noun(morpheme):
+                    found.append((previous.reading_form() + morpheme.reading_form(), previous.surface() + morpheme.surface()))
+                previous = morpheme
         return found
 
     def _special_unit(self, morphemes, forms: list[str], i: int) -> tuple[int, Unit | None]:
@@ -228,3 +233,9 @@ def bigrams(text: str) -> list[str]:
         out.extend(run[i] + run[i + 1] for i in range(len(run) - 1))
         run = []
     return out
+
+
+def _written_noun(morpheme) -> bool:
+    """A common or proper noun written in kanji or katakana (not a number)."""
+    pos = morpheme.part_of_speech()
+    return pos[0] == "名詞" and pos[1] != "数詞" and bool(_WRITTEN.search(morpheme.surface()))

@@ -282,3 +282,9 @@ def test_every_kind_a_question_can_ask_is_one_an_entry_may_declare():
 @pytest.mark.parametrize("question", ["協働の担当課", "協働の担当課はどこですか"])
 def test_the_section_in_charge_of_collaboration_is_named_by_its_common_descriptions(kb, question):
     assert kb.search(question).hits[0].entry.id == "place-kikaku-somuka"
+
+
+def test_two_nouns_written_together_are_a_word_a_question_may_mean(kb):
+    assert ("ホジョリツ", "補助率") in kb.analyzer.written_nouns("補助率は2分の1です")
+    for typed in ("ほじょりつはなんわりですか", "補助律は二分のいちですか"):
+        assert kb.search(typed).hits[0].entry.id in {"prog-kuzukuri-rate", "faq-kuzukuri-ritsu"}
