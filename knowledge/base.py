@@ -73,6 +73,7 @@ class KnowledgeBase:
     overlay_version: int = 0  # of the staff-made knowledge laid over the files (0: none)
     scoring: ScoreFactors = field(default_factory=ScoreFactors)  # programs and gates (knowledge/score_factors.py)
     glossary: Glossary = field(default_factory=Glossary)  # English questions
+    _defined_words: tuple[KnowledgeIndex, dict[tuple[str, ...], str]] | None = None  # for the index it was built from
 
     @property
     def entries(self) -> list[Entry]:
@@ -158,7 +159,8 @@ class KnowledgeBase:
             text, query = respelled, self.analyzer.analyze(respelled)
         named = {u.form for u in query.units if u.content}
         kind = kinds.question_kind(text, comparing=len(named) > 1)
-        result = self.index.search(query, k=k, kind=kind, term=self._asked_term(text),
+        term = self._asked_term(text) if kind != "why" else None  # 「協働いうても…なんで」 asks why, not what
+        result = self.index.search(query, k=k, kind=kind, term=term,
                                    factors=self.scoring.factors(text, compares=kind == "difference"))
         return text, query, result
 
@@ -180,7 +182,16 @@ class KnowledgeBase:
         if term is None or self.index.defined(term):
             return term
         words = self.analyzer.terms(term)
-        return words[0] if len(words) == 1 else term
+        if len(words) == 1:
+            return words[0]
+        return self._defined_by_words().get(tuple(words), term)
+
+    def _defined_by_words(self) -> dict[tuple[str, ...], str]:
+        """The defined terms by their words (強度のまちづくり and 協働のまちづくり read alike)."""
+        if self._defined_words is None or self._defined_words[0] is not self.index:
+            by_words = {tuple(self.analyzer.terms(term)): term for term in self.index.defined_terms()}
+            self._defined_words = (self.index, by_words)
+        return self._defined_words[1]
 
     def _searchable(self, text: str) -> str:
         """The question as searched: hiragana read as the knowledge's words, English through the

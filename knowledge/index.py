@@ -201,6 +201,10 @@ class KnowledgeIndex:
     def defined(self, term: str) -> bool:
         return bool(self._defining(term))
 
+    def defined_terms(self) -> tuple[str, ...]:
+        """Every term an entry defines, by its title or its `defines`."""
+        return tuple(dict.fromkeys([*self._definitions, *self._lone_words]))
+
     def _defining(self, term: str | None) -> list[int]:
         """The entries defining the term asked about (by their title, or a word they introduce:
         `defines`), or the longest term defined by a title that it ends with (市民協働 → 協働)."""
@@ -222,12 +226,12 @@ class KnowledgeIndex:
         comparing = [i for i, shown in enumerate(self._kinds) if "difference" in shown and scores[i] > 0] \
             if kind == "difference" else []
         top = np.union1d(np.argpartition(-scores, pool - 1)[:pool], np.asarray(defining + comparing, dtype=int))
-        best = float(scores[top].max())
         for i in top:
             if kind and kind in self._kinds[i]:
                 scores[i] *= 1 + (COMPARISON_BONUS if kind == "difference" else KIND_BONUS)
-            if i in defining:
-                scores[i] += best * DEFINITION_BONUS
+        best = float(scores[top].max())
+        for i in defining:
+            scores[i] += best * DEFINITION_BONUS
         top = top[np.argsort(-scores[top], kind="stable")]
         return top[:min(k, len(self.entries))]
 

@@ -19,7 +19,7 @@ _MAY = "(申し?込|応募|申請|使え|もらえ|参加|利用|対象|でき)"
 QUESTION_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple((kind, re.compile(pattern)) for kind, pattern in (
     ("difference", r"違い|ちがい|(?<!間)違う(の|ん|か)|(?<!ま)ちがう(の|ん|か)|(何|なに)がちゃう|異なる|比べ|どっちが|どちらが|どっちに|"
                    r"どちらに応募"),
-    ("how_much", r"いくら|何円|何万|金額|上限|補助率|何割|費用|お金|賞金|補助額|負担|自己負担|料金|受講料|参加費|利用料|有料|無料"),
+    ("how_much", r"いくら|なんぼ|何円|何万|金額|上限|補助率|何割|費用|お金|賞金|補助額|負担|自己負担|料金|受講料|参加費|利用料|有料|無料"),
     ("article", r"何号|何条|第何|条例番号|どの条"),
     ("count", r"いくつ|何個|何件|何人|何団体|何館|何か所|何カ所|何箇所|どれくらいある|どのくらいある"),
     ("when", r"いつ|何日|何月|何年|なんにち|なんがつ|なんねん(?!かん)|なんじ(?!かん|ゃ)|"
@@ -55,7 +55,7 @@ ENTRY_PATTERNS: dict[str, re.Pattern[str]] = {kind: re.compile(pattern) for kind
 _DEFINES = re.compile(r"^[「『\"]?(.+?)[」』\"]?(?:とは|の意味)")
 _NOT_WHAT = "時|日|曜|人|円|回|件|歳|年|月|分|個|割|階|番"  # は何時 / って何時 ask when, not what
 _ASKS_DEFINITION = re.compile(
-    rf"^(.+?)(?:って(?:何(?!{_NOT_WHAT})|なに|なん(?!じ|で(?!す|しょ))|どういう|よく聞く|結局|いみ)|(?:ゆう|いう)ても|とは|の意味|のいみ|"
+    rf"^(.+?)(?:って(?:何(?!{_NOT_WHAT})|なに|なん(?!じ|で(?!す|しょ))|どういう|よく聞く|結局|いみ)|(?:ゆう|いう)て|とは|の意味|のいみ|"
     rf"ってどんな(?:もの|こと|制度)|は何(?!{_NOT_WHAT})|について(?:教えて|知りたい)(?:ください|下さい)?[。!?]*$)")
 SHORT_TERM = 8  # characters: a question this short with no particle may be a term on its own
 _SPACE_OR_PARTICLE = re.compile(r"\s|[のをがはにでともへ]")

@@ -141,7 +141,8 @@ def test_a_word_an_entry_introduces_does_not_capture_longer_names_ending_in_it(k
                                             ("団体運営の講座とかやってる？", None), ("センターは誰が運営しているの", "who"),
                                             ("きょうどうていあん だれでも だせる？", "can"), ("提案は誰でもできますか", "can"),
                                             ("区づくりってだれが申し込めるの？", "can"), ("せんたーはなんじまで", "when"),
-                                            ("じょうれいはなんねんにできたの", "when"), ("今どれくらいなんじゃ", None)])
+                                            ("じょうれいはなんねんにできたの", "when"), ("今どれくらいなんじゃ", None),
+                                            ("区づくりの補助金ゆうのは、なんぼまで出るんなら？", "how_much")])
 def test_the_kind_of_question_is_read_from_its_wording(question, kind):
     assert question_kind(question) == kind
 
@@ -230,7 +231,7 @@ def test_a_background_naming_a_topic_outside_the_desk_is_not_dropped(kb):
     assert kb.ask("隣の家の猫が庭を荒らして困っています。どこに相談すればいいですか。").declined
 
 
-@pytest.mark.parametrize("question, term", [("協働ってよく聞くけど、結局なにするの？", "協働"),
+@pytest.mark.parametrize("question, term", [("協働ってよく聞くけど、結局なにするの？", "協働"), ("協働ゆうてなんなら？", "協働"),
                                             ("協働ゆうてもようわからんのじゃけど", "協働")])
 def test_casual_what_is_questions_name_their_term(question, term):
     assert asked_term(question) == term
@@ -288,3 +289,12 @@ def test_two_nouns_written_together_are_a_word_a_question_may_mean(kb):
     assert ("ホジョリツ", "補助率") in kb.analyzer.written_nouns("補助率は2分の1です")
     for typed in ("ほじょりつはなんわりですか", "補助律は二分のいちですか"):
         assert kb.search(typed).hits[0].entry.id in {"prog-kuzukuri-rate", "faq-kuzukuri-ritsu"}
+
+
+def test_a_term_typed_with_a_synonym_finds_the_entry_defining_it(kb):
+    assert kb.search("強度のまちづくりってなんですか").hits[0].entry.id == "gen-kyodo-imi"
+
+
+def test_a_why_question_naming_a_term_is_not_answered_with_its_definition(kb):
+    top = kb.search("協働いうてもようわからんのじゃけど、なんで市がそがいに力入れとるん？").hits[0].entry
+    assert top.id not in {"gen-kyodo-imi", "faq-kyodo-toha", "jorei-02-kyodo"}
