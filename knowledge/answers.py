@@ -111,11 +111,13 @@ def _answer_text(title: str, body: str, caution: str, source: str, as_of: str) -
 
 def with_gap(answer: Answer, profile: CityProfile, route: Route) -> Answer:
     """An answer to the rest of a question one of whose parts the sources do not give (「研修はありますか。
-    参加費は？」): it says so, and where to ask, beside what it can answer."""
+    参加費は？」) or the desk does not answer (「センターはどこ？駐車場は？」): it says so, and where to
+    ask, beside what it can answer."""
     where = route.where(profile.general_contact or "市の担当窓口")
     ask_there = "" if where in answer.caution else f"{where}でご確認ください。"
-    caution = "\n".join(part for part in (f"なお、{route.topic}は、この窓口の資料では確認できません。{ask_there}",
-                                          answer.caution) if part)
+    lacking = (f"{route.topic}は、この窓口の資料では確認できません。" if route.in_remit
+               else f"{route.topic}については、この窓口ではお答えできません。")
+    caution = "\n".join(part for part in (f"なお、{lacking}{ask_there}", answer.caution) if part)
     return replace(answer, caution=caution, route=route,
                    text=_answer_text(answer.title, answer.body, caution, answer.source, answer.as_of))
 

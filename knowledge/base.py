@@ -109,7 +109,7 @@ class KnowledgeBase:
         question's background dilutes how well the best entry matches it; when the desk would decline
         it and its asking sentences alone find the same entry more surely, that is how sure the desk is."""
         whole = self._assessed(text)
-        if whole.route is not None and whole.route.in_remit and whole.outside:
+        if whole.route is not None and whole.outside:
             return self._without_gap(text, whole)
         asking = kinds.asking_part(text)
         if asking and whole.route is None and whole.result.hits and whole.confidence < self.threshold:

@@ -373,3 +373,14 @@ def test_a_when_question_is_answered_only_by_an_entry_giving_a_date(kb, question
 
 def test_zu_typed_for_du_is_read_as_du(kb):
     assert kb.ask("区ずくり推進事業の上限額は？").entry_id == kb.ask("区づくり推進事業の上限額は？").entry_id
+
+
+def test_a_question_with_a_part_outside_the_desk_is_answered_on_the_rest_with_a_note(kb):
+    answer = kb.ask("センターはどこですか。駐車場はありますか。")
+    assert not answer.declined and "本庁舎2階" in answer.body
+    assert "駐車場については、この窓口ではお答えできません" in answer.caution
+
+
+@pytest.mark.parametrize("question", ["ゴミの分別がわからない。どこに聞けばいい？", "引っ越しました。住民票はどこで？"])
+def test_a_question_all_outside_the_desk_stays_declined_whatever_else_it_asks(kb, question):
+    assert kb.ask(question).declined
