@@ -25,7 +25,7 @@ LIGHT_VERBS = "非自立可能"
 _FIELDS = {"pos", "normalized_form", "split_a", "reading_form"}
 _KANA = re.compile(r"^[\u3041-\u309f\u30a0-\u30ffー]+$")
 ORDINAL_HEADS = {"条", "章", "項", "号"}
-_WRITTEN = re.compile(r"[\u3400-\u9fff]|^[\u30a1-\u30faー]{3,}$")  # kanji, or a katakana word
+_WRITTEN = re.compile(r"[\u3400-\u9fff]|^[\u30a1-\u30faー]{3,}$|^[a-z]{2,}$")  # kanji, a katakana word, or letters (npo)
 
 
 @lru_cache(maxsize=1)

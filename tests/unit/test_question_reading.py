@@ -298,3 +298,7 @@ def test_a_term_typed_with_a_synonym_finds_the_entry_defining_it(kb):
 def test_a_why_question_naming_a_term_is_not_answered_with_its_definition(kb):
     top = kb.search("協働いうてもようわからんのじゃけど、なんで市がそがいに力入れとるん？").hits[0].entry
     assert top.id not in {"gen-kyodo-imi", "faq-kyodo-toha", "jorei-02-kyodo"}
+
+
+def test_letters_spelt_out_in_hiragana_are_read_as_the_acronym(kb):
+    assert kb.ask("えぬぴーおーってなんですか").entry_id == "gen-npo-toha"
