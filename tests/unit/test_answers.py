@@ -297,6 +297,8 @@ def test_the_held_out_report_pools_sets_whose_labels_are_kept_apart(tmp_path):
 
 
 @pytest.mark.parametrize("question, expect", [("うちの会社の社員がボランティアできる場所", "faq-kigyo-kouken"),
+                                              ("企業の社会貢献について相談したい", "faq-kigyo-kouken"),
+                                              ("企業として地域貢献活動をしたい。協働先の団体を紹介してもらえますか？", "faq-kigyo-kouken"),
                                               ("ボランティアを始めたい", "gen-volunteer-start")])
 def test_a_company_asking_about_volunteering_gets_the_entry_written_for_companies(kb, question, expect):
     assert kb.search(question).hits[0].entry.id == expect
