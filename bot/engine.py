@@ -485,11 +485,13 @@ class _Conversation:
         return not answer.abstained
 
     def _note(self, text: str, answer: Answer) -> None:
-        """Declined and unsure answers are kept for staff; never a form's answer (it may be personal)."""
+        """Declined, partial and unsure answers are kept for staff; never a form's answer (it may be personal)."""
         if self.state.mode is Mode.FORM or answer.reason == "empty":
             return
         if answer.abstained:
             self.effects.append(NoteQuestion("declined", text, "", answer.confidence))
+        elif answer.partial:
+            self.effects.append(NoteQuestion("partial", text, answer.entry_id or "", answer.confidence))
         elif answer.unsure:
             self.effects.append(NoteQuestion("low_confidence", text, answer.entry_id or "", answer.confidence))
 

@@ -109,7 +109,7 @@ class WithdrawCase:
 class NoteQuestion:
     """A question for staff to look at: declined, answered with low confidence, marked 違う (or
     役に立った). Stored masked and without the person (store/notes.py)."""
-    kind: str  # declined | low_confidence | wrong | helpful
+    kind: str  # declined | partial | low_confidence | wrong | helpful
     question: str
     entry_id: str = ""
     confidence: float = 0.0

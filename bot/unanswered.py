@@ -14,14 +14,14 @@ from knowledge.grouping import group_questions
 from store import notes
 
 EXAMPLES = 5
-KIND_NAMES = {"declined": "お答えできず", "wrong": "違う", "low_confidence": "自信が低い回答"}
+KIND_NAMES = {"declined": "お答えできず", "partial": "一部お答えできず", "wrong": "違う", "low_confidence": "自信が低い回答"}
 
 
 @dataclass(frozen=True)
 class UnansweredGroup:
     count: int
     questions: tuple[str, ...]  # distinct wordings, newest first (at most EXAMPLES)
-    kinds: dict[str, int]  # declined / wrong / low_confidence → how many
+    kinds: dict[str, int]  # declined / partial / wrong / low_confidence → how many
     entries: dict[str, int]  # the entries that were offered → how many times
     last: datetime
 

@@ -53,13 +53,19 @@ class Answer:
     sources: tuple[dict, ...] = field(default_factory=tuple)
     kind: str | None = None  # the kind of question (where, when, how_much, who, how, what, can)
     notes: tuple[str, ...] = ()  # dated facts compared with the day of the question
-    route: Route | None = None  # with a decline: where to go instead; with an answer: where to ask what it lacks
+    route: Route | None = None  # with a decline: where to go instead
     route_text: str = ""  # the route as one sentence for the reply
     maybe: tuple[Related, ...] = ()  # with a decline: entries that may hold the answer, offered as buttons
+    gaps: tuple[Route, ...] = ()  # with an answer: parts of the question it does not answer, and where to ask
 
     @property
     def declined(self) -> bool:
         return self.abstained
+
+    @property
+    def partial(self) -> bool:
+        """Given, saying some parts of the question are not answered here."""
+        return not self.abstained and bool(self.gaps)
 
     @property
     def unsure(self) -> bool:
@@ -109,17 +115,22 @@ def _answer_text(title: str, body: str, caution: str, source: str, as_of: str) -
     return "\n\n".join(part for part in (f"【{title}】\n{body}", caution, f"出典: {source}（{as_of} 時点）") if part)
 
 
-def with_gap(answer: Answer, profile: CityProfile, route: Route) -> Answer:
-    """An answer to the rest of a question one of whose parts the sources do not give (「研修はありますか。
-    参加費は？」) or the desk does not answer (「センターはどこ？駐車場は？」): it says so, and where to
-    ask, beside what it can answer."""
-    where = route.where(profile.general_contact or "市の担当窓口")
-    ask_there = "" if where in answer.caution else f"{where}でご確認ください。"
-    lacking = (f"{route.topic}は、この窓口の資料では確認できません。" if route.in_remit
-               else f"{route.topic}については、この窓口ではお答えできません。")
-    caution = "\n".join(part for part in (f"なお、{lacking}{ask_there}", answer.caution) if part)
-    return replace(answer, caution=caution, route=route,
-                   text=_answer_text(answer.title, answer.body, caution, answer.source, answer.as_of))
+def with_gaps(answer: Answer, profile: CityProfile, routes: tuple[Route, ...]) -> Answer:
+    """An answer to the rest of a question some of whose parts the sources do not give (「研修はありますか。
+    参加費は？」) or the desk does not answer (「センターはどこ？駐車場は？」): the body ends saying so,
+    and where to ask, after what it can answer."""
+    general = profile.general_contact or "市の担当窓口"
+    by_place: dict[tuple[bool, str], list[str]] = {}
+    for route in routes:
+        topics = by_place.setdefault((route.in_remit, route.where(general)), [])
+        if route.topic not in topics:
+            topics.append(route.topic)
+    notes = [(f"{'、'.join(topics)}は、この窓口の資料では確認できません。" if in_remit
+              else f"{'、'.join(topics)}については、この窓口ではお答えできません。") + f"{where}でご確認ください。"
+             for (in_remit, where), topics in by_place.items()]
+    body = f"{answer.body}\n\nなお、{''.join(notes)}"
+    return replace(answer, body=body, gaps=routes,
+                   text=_answer_text(answer.title, body, answer.caution, answer.source, answer.as_of))
 
 
 def _caution(entry: Entry, context: Context) -> str:

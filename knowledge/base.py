@@ -25,7 +25,7 @@ from knowledge.answers import (
     answer_from_entry,
     compose,
     decline,
-    with_gap,
+    with_gaps,
     with_nearby,
 )
 from knowledge.calibration import Features
@@ -42,6 +42,7 @@ from knowledge.sources import Source, load_sources
 log = logging.getLogger(__name__)
 
 DEFAULT_FOLDER = Path(__file__).parent / "okayama"
+UNCOMPARED = 0.5  # the most a 「AとBの違い」 answer from an entry comparing nothing may be trusted (below the threshold)
 _JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uff66-\uff9f]")
 _LATIN = re.compile(r"[A-Za-zＡ-Ｚａ-ｚ]")
 
@@ -54,7 +55,7 @@ class Assessment:
     route: Route | None  # the routing table's topic the question names
     outside: bool  # a routed topic the best entry does not speak of: declined whatever the score
     query: Analysis = field(default_factory=Analysis)  # the question as searched (read and respelled)
-    gap: Route | None = None  # a part of the question the sources do not give, answered without it
+    gaps: tuple[Route, ...] = ()  # parts of the question the desk does not answer, answered without them
 
 
 @dataclass
@@ -102,7 +103,7 @@ class KnowledgeBase:
             declined = decline(self.profile, "out_of_scope", confidence, sources, route)
             return with_nearby(declined, result) if route.in_remit else declined
         answer = compose(result, self.entry, self.context(today), confidence, self.threshold)
-        return with_gap(answer, self.profile, assessed.gap) if assessed.gap and not answer.declined else answer
+        return with_gaps(answer, self.profile, assessed.gaps) if assessed.gaps and not answer.declined else answer
 
     def assess(self, text: str) -> Assessment:
         """The search for a question and what the desk makes of it, before any wording. A long
@@ -119,16 +120,19 @@ class KnowledgeBase:
         return whole
 
     def _without_gap(self, text: str, whole: Assessment) -> Assessment:
-        """A question one of whose parts the sources do not give is answered on its other parts, when
-        they find an answer surely by themselves; otherwise it is declined with its route."""
+        """A question one of whose parts the desk does not answer (or its sources do not give) is answered
+        on its other parts, when they find an answer surely by themselves; otherwise it is declined with
+        its route."""
         matched = self.routing.match(text)
-        rest = kinds.other_asks(text, matched[1]) if matched else None
-        if rest is None:
+        parts = kinds.other_asks(text, matched[1]) if matched else None
+        if parts is None or whole.route is None:
             return whole
+        rest, unanswered = parts
         answered = self.assess(rest)
         if answered.route is not None or answered.confidence < self.threshold:
             return whole
-        return replace(answered, gap=whole.route)
+        named = tuple(route for route, _ in self.routing.matches(unanswered))  # 「参加費や日程も」: both
+        return replace(answered, gaps=tuple(dict.fromkeys((whole.route, *named, *answered.gaps))))
 
     def _vouches(self, focused: Assessment, whole: Assessment) -> bool:
         """The asking sentences find the same best entry more surely, and name topics of their own
@@ -145,7 +149,18 @@ class KnowledgeBase:
         features = self.features(result, routed is not None, text)
         outside = routed is not None and self._outside(result, query, *routed)
         confidence = 0.0 if outside else calibration.probability(features)
+        if result.kind == "difference" and not result.kind_match and not self._introduces_one(result, text):
+            confidence = min(confidence, UNCOMPARED)  # no entry compares them: offered, never asserted
         return Assessment(result, features, confidence, routed[0] if routed else None, outside, query)
+
+    @staticmethod
+    def _introduces_one(result: SearchResult, text: str) -> bool:
+        """The best entry introduces one of the things a 「AとBの違い」 question names (協働 for
+        「協働ってボランティアと何がちがうの」): what the desk can say about the difference."""
+        if not result.hits:
+            return False
+        entry, folded = result.hits[0].entry, normalize(text)
+        return any(term and normalize(term) in folded for term in (kinds.defined_term(entry), *entry.defines))
 
     def search(self, text: str, k: int = 5) -> SearchResult:
         return self._searched(text, k)[2]

@@ -17,16 +17,16 @@ from knowledge.entries import Entry
 _MAY = "(申し?込|応募|申請|使え|もらえ|参加|利用|対象|でき)"  # 誰が申し込める asks whether one can, not who
 # In order of precedence: 「いつまでにいくら」 asks for an amount first, 「補助率の違い」 for a comparison.
 QUESTION_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple((kind, re.compile(pattern)) for kind, pattern in (
-    ("difference", r"違い|ちがい|(?<!間)違う(の|ん|か)|(?<!ま)ちがう(の|ん|か)|(何|なに)がちゃう|異なる|比べ|どっちが|どちらが|どっちに|"
-                   r"どちらに応募"),
+    ("difference", r"(?<!間)違い|(?<!ま)ちがい|(?<!間)違う(の|ん|か)|(?<!ま)ちがう(の|ん|か)|(何|なに)がちゃう|異なる|"
+                   r"どっちが|どちらが|どっちに|どちらに応募"),
     ("how_much", r"いくら|なんぼ|何円|何万|金額|上限|補助率|何割|費用|お金|賞金|補助額|負担|自己負担|料金|受講料|参加費|利用料|有料|無料"),
     ("article", r"何号|何条|第何|条例番号|どの条"),
     ("count", r"いくつ|何個|何件|何人|何団体|何館|何か所|何カ所|何箇所|どれくらいある|どのくらいある"),
-    ("when", r"いつ|何日|何月|何年|なんにち|なんがつ|なんねん(?!かん)|なんじ(?!かん|ゃ)|"
+    ("when", r"いつ|何日|何月|何年|なんにち|なんがつ|なんねん(?!かん)|なんじ(?!かん|ゃ|ゅう)|"
              r"締め?切|〆切|期限|期間|時期|何時|開館時間|休館|休み|曜日|説明会|休日|土日|週末|祝日|夜間|"
              r"日程|スケジュール"),
     ("phone", r"電話|連絡先|問い?合わせ先|tel"),
-    ("who", rf"(誰|だれ)(?!でも|が{_MAY})|どなた|どこの課|どの課|担当|審査するの|決めるの|運営して|運営者|運営元|が運営|運営は"),
+    ("who", rf"(誰|だれ)(?!でも|が{_MAY})|どなた|どこの課|どの課|担当|審査するの|決めるの|運営して|運営者|運営元|が運営"),
     ("where", r"どこ|場所|住所|所在地|何階|アクセス|行き方|窓口"),
     ("how", r"どうやって|どうすれば|どうしたら|どのように|どうやれば|どうやったら|"
             r"方法|手続|やり方|仕方|流れ|進め方|申し?込み?方|書き方|始めたい|始め方|探し方|"
@@ -67,7 +67,7 @@ _ASKS = re.compile(r"か[。?？]*$|[?？]|教えて|ください|知りたい|�
 _ALTERNATIVE = re.compile(r"^(それとも|または|もしくは)")
 _PUNCTUATION = re.compile(r"[。!?！？\s]")
 SHORT_ALTERNATIVE = 6  # characters: a sentence this short (「後払い？」) completes the one before it,
-_TOPIC_END = re.compile(r"(は|って|も)$")  # unless it asks of a topic of its own (「参加費は？」)
+_ASKS_OF_ITS_OWN = re.compile(r"(は|って|も)$|ある|いる|あり|でき")  # unless it asks of its own (「参加費は？」「駐車場ある？」)
 _CONTINUATION = re.compile(r"^(この|その|これ|それ|ただし|また|なお|さらに|そのため)")
 
 
@@ -126,23 +126,29 @@ def asking_part(question: str) -> str | None:
     return "".join(asking) if asking and len(asking) < len(sentences) else None
 
 
-def other_asks(question: str, word: str) -> str | None:
+def other_asks(question: str, word: str) -> tuple[str, str] | None:
     """The question without the asking sentences naming `word` (normalized), when another sentence
-    still asks something (「研修はありますか。参加費は？」 without 参加費), or None. An alternative
-    (「先にもらえるの？それとも後払い？」「…の？後払い？」) is one question with the sentence before it."""
+    still asks something (「研修はありますか。参加費は？」 without 参加費), and those sentences; or
+    None. An alternative (「先にもらえるの？それとも後払い？」「…の？後払い？」) is one question with
+    the sentence before it."""
     sentences: list[str] = []
     for sentence in _question_sentences(question):
-        bare = _PUNCTUATION.sub("", sentence)
-        if sentences and (_ALTERNATIVE.match(sentence) or (len(bare) <= SHORT_ALTERNATIVE and not _TOPIC_END.search(bare))):
+        if sentences and (_ALTERNATIVE.match(sentence) or _completes(sentence)):
             sentences[-1] += sentence
         else:
             sentences.append(sentence)
-    naming = [s for s in sentences if word in normalize(s)]
+    naming = [s for s in sentences if word.replace(" ", "") in re.sub(r"\s+", "", normalize(s))]
     rest = [s for s in sentences if s not in naming]
     asks = all(_ASKS.search(s) for s in naming) and any(_ASKS.search(s) for s in rest)
-    return "".join(rest) if naming and asks else None
+    return ("".join(rest), "".join(naming)) if naming and asks else None
 
 
 def _question_sentences(question: str) -> list[str]:
     """A question's sentences: split after 。？！ and at line ends (an entry's body splits at 。 only)."""
     return [s.strip() for s in _TOLD_OR_ASKED.findall(question) if s.strip()]
+
+
+def _completes(sentence: str) -> bool:
+    """A bare alternative (「後払い？」) completing the question before it, not a question of its own."""
+    bare = _PUNCTUATION.sub("", sentence)
+    return len(bare) <= SHORT_ALTERNATIVE and question_kind(bare) is None and not _ASKS_OF_ITS_OWN.search(bare)

@@ -9,7 +9,7 @@ show it beside 「職員に相談する」.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,13 +42,16 @@ class RoutingTable:
 
     def match(self, question: str) -> tuple[Route, str] | None:
         """The first route one of whose words the question contains, and that word."""
+        return next(self.matches(question), None)
+
+    def matches(self, question: str) -> Iterator[tuple[Route, str]]:
+        """Each route one of whose words the question contains (and none of its `unless`), with that word."""
         folded = normalize(question)
         compact = re.sub(r"\s+", "", folded)  # 「NPO法人 設立」 names 「npo法人設立」
         for route in self.routes:
             word = next((w for w in route.words if w in compact or w in folded), None)
             if word and not any(w in folded for w in route.unless):
-                return route, word
-        return None
+                yield route, word
 
     def with_staff(self, routes: tuple[Route, ...]) -> RoutingTable:
         """The file's routes, then `routes` (staff-made ones from before are replaced)."""

@@ -14,7 +14,7 @@ from store.models import UTCDateTime, utcnow
 
 KEPT_DAYS = 90
 MAX_QUESTION = 500
-UNANSWERED_KINDS = ("declined", "wrong", "low_confidence")
+UNANSWERED_KINDS = ("declined", "partial", "wrong", "low_confidence")
 KINDS = (*UNANSWERED_KINDS, "helpful")
 _ALNUM = "A-Za-z0-9Ａ-Ｚａ-ｚ０-９"
 _EMAIL = re.compile(rf"[{_ALNUM}._%+\-．＿]+[@＠][{_ALNUM}\-]+(?:[.．][{_ALNUM}\-]+)+")
@@ -26,7 +26,7 @@ class QuestionNote(SQLModel, table=True):
     __tablename__ = "question_note"
     __table_args__ = (Index("ix_question_note_created_at", "created_at"),)
     id: int | None = Field(default=None, primary_key=True)
-    kind: str = Field(max_length=16)  # declined | wrong | low_confidence | helpful
+    kind: str = Field(max_length=16)  # declined | partial | wrong | low_confidence | helpful
     question: str = Field(default="", max_length=MAX_QUESTION)  # masked
     entry_id: str = Field(default="", max_length=64)  # the entry that was offered ('' for a decline)
     confidence: float = 0.0

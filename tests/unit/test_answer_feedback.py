@@ -53,6 +53,13 @@ def test_wrong_offers_tips_other_entries_and_staff_and_is_recorded(kb):
     assert "区づくり" in chat.tap(chat.labels[0])
 
 
+def test_an_answer_leaving_part_of_the_question_unanswered_is_noted_for_staff(kb):
+    chat = EngineChat(kb)
+    chat.say("センターはどこですか。駐車場はありますか。")
+    (note,) = [e for e in chat.effects if isinstance(e, NoteQuestion)]
+    assert note.kind == "partial" and note.entry_id == "faq-center-basho"
+
+
 def test_declines_are_noted_but_never_a_forms_answer(kb):
     chat = EngineChat(kb)
     chat.say("ゴミの収集日を知りたい")

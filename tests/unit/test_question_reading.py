@@ -259,7 +259,8 @@ def test_a_why_question_finds_the_entry_giving_the_reason(kb, question):
                                             ("行政提案型と市民提案型ってどうちがうの", "difference"),
                                             ("区づくりと市民協働推進事業、どっちが合う？", "difference"),
                                             ("申請書の書き方を間違うたらどうすれば", "how"),
-                                            ("NPOと任意団体て、何がちゃうん？", "difference")])
+                                            ("NPOと任意団体て、何がちゃうん？", "difference"),
+                                            ("申請書に間違いがあったらどうすれば", "how"), ("団体の運営はどうすればいい？", "how")])
 def test_asking_how_two_things_differ_is_its_own_kind(question, kind):
     assert question_kind(question) == kind
 
