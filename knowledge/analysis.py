@@ -171,7 +171,7 @@ class Analyzer:
                             f for p in parts
                             if len(parts) > 1 and self._kept(p.part_of_speech(), f := normalize(p.normalized_form())) and f != form
                         )),
-                        reading=morpheme.reading_form(), describes=pos[0] == "形状詞" or "形状詞可能" in pos or "副詞可能" in pos,
+                        reading=morpheme.reading_form(), describes=pos[0] == "形状詞" or "副詞可能" in pos,
                     ))
                 i += 1
         result.reading = "".join(readings)
