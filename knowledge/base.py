@@ -42,6 +42,7 @@ from knowledge.sources import Source, load_sources
 log = logging.getLogger(__name__)
 
 DEFAULT_FOLDER = Path(__file__).parent / "okayama"
+SURE = 0.9  # how sure the asking sentences of a long question must be to be answered on their own
 UNCOMPARED = 0.5  # the most a 「AとBの違い」 answer from an entry comparing nothing may be trusted (below the threshold)
 _JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uff66-\uff9f]")
 _LATIN = re.compile(r"[A-Za-zＡ-Ｚａ-ｚ]")
@@ -117,7 +118,15 @@ class KnowledgeBase:
             focused = self._assessed(asking)
             if self._vouches(focused, whole):
                 return replace(whole, features=focused.features, confidence=focused.confidence)
+            if self._speaks_for_itself(focused):
+                return focused
         return whole
+
+    def _speaks_for_itself(self, focused: Assessment) -> bool:
+        """The asking sentences alone find an entry surely (another than the whole question's), naming
+        topics of their own: the background only misled the search."""
+        topics = {u.form for u in focused.query.units if u.content and self.index.knows(u.form)}
+        return focused.route is None and focused.confidence >= SURE and len(topics) >= 2
 
     def _without_gap(self, text: str, whole: Assessment) -> Assessment:
         """A question one of whose parts the desk does not answer (or its sources do not give) is answered

@@ -23,7 +23,7 @@ class Case:
     q: str
     expect: list[list[str]] | None
     confidence: float
-    top1: bool  # the best entry holds the expected facts (whatever the confidence)
+    top1: bool  # the entry answered with (or, declined, the best entry) holds the expected facts
     top3: bool
     abstained: bool
     offered: bool = False  # declined, with an entry holding the expected facts among its 「もしかして」 buttons
@@ -78,9 +78,11 @@ def evaluate(kb: KnowledgeBase, questions: list[dict], today: dt.date | None = N
         hits = kb.search(item["q"], k=3).hits
         passing = [holds(kb, h.entry, expect, today) for h in hits]
         offered = any(holds(kb, kb.entry(m.id), expect, today) for m in answer.maybe)
+        given = kb.entry(answer.entry_id) if answer.entry_id and not answer.abstained else None
+        top1 = holds(kb, given, expect, today) if given else bool(passing and passing[0])  # the entry answered with
         report.cases.append(Case(
             item["id"], item["q"], expect, answer.confidence,
-            top1=bool(passing and passing[0]), top3=any(passing), abstained=answer.abstained, offered=offered,
+            top1=top1, top3=any(passing), abstained=answer.abstained, offered=offered,
             not_in_sources=bool(item.get("not_in_sources")), maybe=bool(answer.maybe),
         ))
     return report

@@ -408,3 +408,19 @@ def test_a_question_with_a_part_outside_the_desk_is_answered_on_the_rest_with_a_
 @pytest.mark.parametrize("question", ["ゴミの分別がわからない。どこに聞けばいい？", "引っ越しました。住民票はどこで？"])
 def test_a_question_all_outside_the_desk_stays_declined_whatever_else_it_asks(kb, question):
     assert kb.ask(question).declined
+
+
+LONG_WHY = ("今年から町内会長を務めております。前任者から協働という言葉を覚えておくように言われましたが、これまでの町内会の"
+            "活動と何が違うのかよく分かりません。市が協働を進めている理由を教えていただけませんでしょうか。")
+
+
+def test_a_long_question_whose_background_misleads_is_answered_from_its_asking_sentence(kb):
+    assert kb.search(LONG_WHY).hits[0].entry.id != "faq-naze-kyodo"  # the background leads the whole search astray
+    answer = kb.ask(LONG_WHY)
+    assert not answer.declined and answer.entry_id == "faq-naze-kyodo"
+
+
+def test_the_evaluation_judges_the_entry_the_desk_answered_with(kb):
+    from knowledge.evaluate import evaluate
+    (case,) = evaluate(kb, [{"id": "x", "q": LONG_WHY, "expect": [["担い手不足"]]}], AFTER_ROUND).cases
+    assert case.top1 and not case.abstained
