@@ -70,6 +70,7 @@ def _arrays(parts: IndexParts) -> dict[str, Any]:
         "kinds": [sorted(k) for k in parts.kinds],
         "definitions": parts.definitions,
         "kana": parts.kana.words,
+        "kana_others": parts.kana.others,
         "lone_words": parts.lone_words,
     }
     arrays = {"meta": np.frombuffer(json.dumps(meta, ensure_ascii=False).encode(), dtype=np.uint8)}
@@ -90,10 +91,10 @@ def _parts(arrays: dict[str, np.ndarray]) -> IndexParts:
         if retriever.method in retriever.methods_requiring_nonoccurrence:
             raise ValueError(f"{retriever.method} is not cached")
         retrievers[name] = retriever
+    kana = KanaReader(dict(meta["kana"]), {reading: tuple(words) for reading, words in meta["kana_others"].items()})
     return IndexParts([_entry(e) for e in meta["entries"]], retrievers, [frozenset(t) for t in meta["doc_terms"]],
                       [frozenset(b) for b in meta["doc_bigrams"]], list(meta["readings"]),
-                      [frozenset(k) for k in meta["kinds"]], dict(meta["definitions"]), KanaReader(dict(meta["kana"])),
-                      dict(meta["lone_words"]))
+                      [frozenset(k) for k in meta["kinds"]], dict(meta["definitions"]), kana, dict(meta["lone_words"]))
 
 
 def _entry_json(entry: Entry) -> dict:

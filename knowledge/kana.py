@@ -56,17 +56,22 @@ def one_letter_apart(a: str, b: str) -> bool:
 
 @dataclass(frozen=True)
 class KanaReader:
-    words: dict[str, str] = field(default_factory=dict)  # katakana reading → the knowledge's word
+    words: dict[str, str] = field(default_factory=dict)  # katakana reading → the knowledge's word used most
+    others: dict[str, tuple[str, ...]] = field(default_factory=dict)  # reading → its other words (キカン: 期間)
     longest: int = field(init=False, default=0)
     _loose: dict[str, str] = field(init=False, default_factory=dict)  # loose reading → word
+    _homophones: dict[str, tuple[str, ...]] = field(init=False, default_factory=dict)  # loose reading → every word
     _katakana: tuple[tuple[str, str], ...] = field(init=False, default=())  # (loose reading, word) of katakana words
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "longest", max(map(len, self.words), default=0))
         loose_words: dict[str, str] = {}
+        homophones: dict[str, tuple[str, ...]] = {}
         for reading, word in self.words.items():
             loose_words.setdefault(loose(reading), word)
+            homophones.setdefault(loose(reading), (word, *self.others.get(reading, ())))
         object.__setattr__(self, "_loose", loose_words)
+        object.__setattr__(self, "_homophones", homophones)
         object.__setattr__(self, "_katakana", tuple(
             (reading, word) for reading, word in loose_words.items() if _KATAKANA_WORD.fullmatch(word)))
 
@@ -74,14 +79,20 @@ class KanaReader:
         """The knowledge's noun read so, or read so loosely (ボランテイア: ボランティア)."""
         return self._loose.get(loose(reading))
 
+    def closest(self, reading: str, typed: str) -> str | None:
+        """The knowledge's noun read so that shares most characters with what was typed (期感 is 期間,
+        not 機関, though the knowledge uses 機関 more), or the one it uses most."""
+        words = self._homophones.get(loose(reading), ())
+        return max(words, key=lambda w: len(set(w) & set(typed)), default=None)
+
     @classmethod
     def of(cls, nouns: Iterable[tuple[str, str]]) -> KanaReader:
         """From (reading, word) pairs, as often as the knowledge uses each."""
         counts = Counter((reading, word) for reading, word in nouns if len(reading) >= MIN_READING)
-        words: dict[str, str] = {}
+        by_reading: dict[str, list[str]] = {}
         for (reading, word), _ in counts.most_common():
-            words.setdefault(reading, word)
-        return cls(words)
+            by_reading.setdefault(reading, []).append(word)
+        return cls({r: ws[0] for r, ws in by_reading.items()}, {r: tuple(ws[1:]) for r, ws in by_reading.items() if len(ws) > 1})
 
     def read(self, text: str) -> str:
         text = _ZU_FOR_DU.sub("づくり", text)
@@ -135,7 +146,7 @@ class KanaReader:
             span = spelling[i:i + length]
             surface, reading = "".join(s for s, _ in span), "".join(r for _, r in span)
             split = length > 1 and all(len(s) == 1 for s, _ in span)
-            word = self.word(reading) if len(reading) >= (MIN_RESPELLED_SPLIT if split else MIN_RESPELLED) else None
+            word = self.closest(reading, surface) if len(reading) >= (MIN_RESPELLED_SPLIT if split else MIN_RESPELLED) else None
             if (word and word != surface and all(_KANJI.fullmatch(s) for s, _ in span)
                     and (any(misspelt(s) for s, _ in span) or (length > 1 and any(unknown(s) for s, _ in span)))):
                 return length, word

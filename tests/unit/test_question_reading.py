@@ -59,6 +59,12 @@ def test_a_katakana_string_one_letter_off_is_respelled(typed, respelled):
     assert READER.respell([(typed, typed)], *unknown_or_misspelt(set(), {typed})) == respelled
 
 
+def test_a_mistyped_kanji_is_respelled_as_the_homophone_sharing_a_kanji_with_it():
+    reader = KanaReader.of([("キカン", "機関"), ("キカン", "機関"), ("キカン", "期間")])
+    assert reader.respell([("期", "キ"), ("感", "カン")], *unknown_or_misspelt(set(), {"期", "感"})) == "期間"
+    assert reader.word("キカン") == "機関"  # read from kana, the word the knowledge uses most
+
+
 def test_a_katakana_typo_near_two_words_is_left_as_typed():
     reader = KanaReader.of([("センター", "センター"), ("センサー", "センサー")])
     assert reader.respell([("センナー", "センナー")], *unknown_or_misspelt(set(), {"センナー"})) == "センナー"
