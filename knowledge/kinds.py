@@ -64,6 +64,7 @@ LEADS = ("how_much", "count", "article", "when", "phone", "who", "where")  # kin
 _SENTENCE = re.compile(r"[^。]*。|[^。]+$")
 _TOLD_OR_ASKED = re.compile(r"[^。!?！？\n]+[。!?！？\n]*")
 _ASKS = re.compile(r"か[。?？]*$|[?？]|教えて|ください|知りたい|ますか|でしょうか")
+_TWO_ASKS = re.compile(r"(?<=のか)、")  # 「対象になるのか、また何年続けて…のか」 asks twice
 _ALTERNATIVE = re.compile(r"^(それとも|または|もしくは)")
 _PUNCTUATION = re.compile(r"[。!?！？\s]")
 SHORT_ALTERNATIVE = 6  # characters: a sentence this short (「後払い？」) completes the one before it,
@@ -132,7 +133,7 @@ def other_asks(question: str, word: str) -> tuple[str, str] | None:
     None. An alternative (「先にもらえるの？それとも後払い？」「…の？後払い？」) is one question with
     the sentence before it."""
     sentences: list[str] = []
-    for sentence in _question_sentences(question):
+    for sentence in (c for s in _question_sentences(question) for c in _TWO_ASKS.split(s)):
         if sentences and (_ALTERNATIVE.match(sentence) or _completes(sentence)):
             sentences[-1] += sentence
         else:

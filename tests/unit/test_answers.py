@@ -312,7 +312,9 @@ def test_a_question_naming_a_program_and_an_audience_is_about_the_program(kb):
 @pytest.mark.parametrize("question", ["市民協働推進事業の補助金で人件費は対象になりますか。",
                                       "補助金って先にもらえるの？それとも後払い？",
                                       "コーディネーター養成講座の受講料はかかりますか？",
-                                      "ぼらんてぃあ ほけん はいったほうがいい？", "協働推進計画の数値目標はどれくらい達成できてますか"])
+                                      "ぼらんてぃあ ほけん はいったほうがいい？", "協働推進計画の数値目標はどれくらい達成できてますか",
+                                      "事業費は先にもらえますか？", "講座ってお金かかる？", "区づくりの補助って何年も続けて申請できますか",
+                                      "採択後に事業の内容を変更したい場合は？", "審査の結果はいつわかりますか"])
 def test_a_detail_the_sources_do_not_give_is_declined_as_such_with_where_to_ask(kb, question):
     answer = kb.ask(question)
     assert answer.declined and "この窓口の資料では確認できません" in answer.text
@@ -334,7 +336,13 @@ def test_a_route_typed_in_hiragana_is_found_as_typed(kb):
 def test_a_question_asking_details_the_sources_lack_besides_something_they_give_is_answered_with_a_note(kb):
     answer = kb.ask("地域で高齢者のサロンを続けてきました。市でリーダー養成の研修などはやっていますか。参加費や日程も教えてください。")
     assert not answer.declined and answer.partial and "リーダー養成" in answer.title
-    assert "講座やイベントの参加費、募集や開催の日程は、この窓口の資料では確認できません" in answer.body
+    assert "講座やイベントの参加費や利用料、募集や開催の日程は、この窓口の資料では確認できません" in answer.body
+
+
+def test_two_asks_in_one_sentence_are_answered_apart(kb):
+    answer = kb.ask("任意団体でも市民協働推進事業の対象になるのか、また何年続けて補助を受けられるのか教えてください")
+    assert not answer.declined and "応募できる団体" in answer.title
+    assert "続けて補助を受けられるかは、この窓口の資料では確認できません" in answer.body
 
 
 @pytest.mark.parametrize("question, note", [("リーダー養成の研修はありますか？参加費いくら？", "参加費"),
