@@ -33,6 +33,12 @@ def _dictionary() -> Dictionary:
     return Dictionary()
 
 
+@lru_cache(maxsize=4096)
+def kanji_readings(kanji: str) -> tuple[str, ...]:
+    """Every reading the dictionary gives a lone kanji (精: セイ, タダシ), beside the one the tokenizer chose."""
+    return tuple(sorted({m.reading_form() for m in _dictionary().lookup(kanji)}))
+
+
 _local = threading.local()
 
 

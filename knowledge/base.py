@@ -196,7 +196,8 @@ class KnowledgeBase:
         unknown = {u.surface for u in strange}
         misspelt = {u.surface for u in strange if not u.in_dictionary or len(u.surface) == 1}
         text = "".join(surface for surface, _ in query.spelling)
-        respelled = self.index.kana.respell(query.spelling, unknown.__contains__, misspelt.__contains__)
+        respelled = self.index.kana.respell(query.spelling, unknown.__contains__, misspelt.__contains__,
+                                            analysis.kanji_readings)
         return respelled if respelled != text else None
 
     def _asked_term(self, text: str) -> str | None:

@@ -22,6 +22,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from itertools import product
 
 MIN_READING = 3
 MIN_RESPELLED = 4  # shorter kanji readings have too many homophones
@@ -124,31 +125,37 @@ class KanaReader:
         return 0
 
     def respell(self, spelling: list[tuple[str, str]], unknown: Callable[[str], bool],
-                misspelt: Callable[[str], bool]) -> str:
+                misspelt: Callable[[str], bool], readings: Callable[[str], tuple[str, ...]] = lambda _: ()) -> str:
         """The text of (surface, reading) words with each mistyped noun written as the knowledge's
         noun; `unknown` tells a word the knowledge does not use, `misspelt` one of those that is no
-        word at all (a string the dictionary does not know, or a lone kanji)."""
+        word at all (a string the dictionary does not know, or a lone kanji); `readings` gives a lone
+        kanji's other readings (申精 is read シン・タダシ, yet typed for シン・セイ)."""
         near_unknown = {j for k, (surface, _) in enumerate(spelling) if unknown(surface)
                         for j in range(k - RESPELL_SPAN + 1, k + 1)}
         out, i = [], 0
         while i < len(spelling):
-            length, word = (i in near_unknown and (self._homophone_at(spelling, i, unknown, misspelt)
+            length, word = (i in near_unknown and (self._homophone_at(spelling, i, unknown, misspelt, readings)
                                                    or self._katakana_typo_at(spelling, i, misspelt))) or (0, "")
             out.append(word if length else spelling[i][0])
             i += length or 1
         return "".join(out)
 
     def _homophone_at(self, spelling: list[tuple[str, str]], i: int, unknown: Callable[[str], bool],
-                      misspelt: Callable[[str], bool]) -> tuple[int, str] | None:
+                      misspelt: Callable[[str], bool], readings: Callable[[str], tuple[str, ...]]) -> tuple[int, str] | None:
         """Kanji read as a noun of the knowledge: one of them no word at all, or several words one of
         which the knowledge does not use (保助・金); a real word alone is never respelled (起業)."""
         for length in range(min(RESPELL_SPAN, len(spelling) - i), 0, -1):
             span = spelling[i:i + length]
-            surface, reading = "".join(s for s, _ in span), "".join(r for _, r in span)
-            split = length > 1 and all(len(s) == 1 for s, _ in span)
-            word = self.closest(reading, surface) if len(reading) >= (MIN_RESPELLED_SPLIT if split else MIN_RESPELLED) else None
-            if (word and word != surface and all(_KANJI.fullmatch(s) for s, _ in span)
+            surface = "".join(s for s, _ in span)
+            if not (all(_KANJI.fullmatch(s) for s, _ in span)
                     and (any(misspelt(s) for s, _ in span) or (length > 1 and any(unknown(s) for s, _ in span)))):
+                continue
+            split = length > 1 and all(len(s) == 1 for s, _ in span)
+            shortest = MIN_RESPELLED_SPLIT if split else MIN_RESPELLED
+            heard = product(*((r, *readings(s)) if split else (r,) for s, r in span))
+            word = next((w for w in (self.closest("".join(parts), surface) for parts in heard
+                                     if len("".join(parts)) >= shortest) if w and w != surface), None)
+            if word:
                 return length, word
         return None
 

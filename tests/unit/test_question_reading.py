@@ -10,7 +10,7 @@ from knowledge.kinds import ENTRY_PATTERNS, QUESTION_PATTERNS, asked_term, askin
 READER = KanaReader.of([("シヤクショ", "市役所"), ("マドグチ", "窓口"), ("アイテ", "相手"), ("キョウドウ", "協働"),
                         ("キョウドウ", "協働"), ("キョウドウ", "共同"), ("ボランティア", "ボランティア"), ("ソウダン", "相談"),
                         ("ショウ", "章"), ("キタイ", "期待"), ("ホジョキン", "補助金"), ("セツリツ", "設立"), ("キカン", "機関"),
-                        ("テイギ", "定義")])
+                        ("テイギ", "定義"), ("シンセイ", "申請")])
 
 
 @pytest.mark.parametrize("typed, read", [
@@ -80,9 +80,17 @@ def test_real_words_and_kana_endings_are_searched_as_typed(kb, typed, searched):
     assert kb._searched(typed, 3)[0] == searched
 
 
+def test_a_lone_kanji_read_as_a_name_is_heard_with_its_other_readings():
+    typed = [("申", "シン"), ("精", "タダシ"), ("は", "ハ")]  # the tokenizer reads 精 as a name
+    readings = {"申": ("サル", "シン"), "精": ("セイ", "タダシ")}
+    assert READER.respell(typed, *unknown_or_misspelt(set(), {"精"})) == "申精は"
+    assert READER.respell(typed, *unknown_or_misspelt(set(), {"精"}), lambda k: readings.get(k, ())) == "申請は"
+
+
 @pytest.mark.parametrize("typed, expect", [
     ("教導のまちづくり条例について教えて", "協働のまちづくり条例"),
     ("町内会の保助金について知りたい", "区づくり推進事業"),
+    ("補助金の申精はいつまで？", "区づくり推進事業"),
 ])
 def test_questions_with_ime_typos_are_answered_as_if_spelled_right(kb, typed, expect):
     answer = kb.ask(typed)
