@@ -190,7 +190,8 @@ class KnowledgeBase:
 
     def _respelled(self, query: Analysis) -> str | None:
         """The question with words mistyped respelled (保助金 → 補助金, ボラティア → ボランティア), if any."""
-        strange = [u for u in query.units if u.content and not self.index.knows(u.form)]
+        # a lone kanji counts even as a prefix (写会貢献: 写 is read as one, typed for 社)
+        strange = [u for u in query.units if (u.content or len(u.surface) == 1) and not self.index.knows(u.form)]
         if not strange:
             return None
         unknown = {u.surface for u in strange}

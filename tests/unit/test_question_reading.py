@@ -91,6 +91,7 @@ def test_a_lone_kanji_read_as_a_name_is_heard_with_its_other_readings():
     ("教導のまちづくり条例について教えて", "協働のまちづくり条例"),
     ("町内会の保助金について知りたい", "区づくり推進事業"),
     ("補助金の申精はいつまで？", "区づくり推進事業"),
+    ("企業の写会貢献で協力できることある？", "社会貢献"),  # 写 is read as a prefix, not a noun
 ])
 def test_questions_with_ime_typos_are_answered_as_if_spelled_right(kb, typed, expect):
     answer = kb.ask(typed)
