@@ -32,7 +32,7 @@ TUNING = [ROOT / "tests" / "data" / "tune-questions.jsonl", ROOT.parent / "share
           ROOT / "tests" / "data" / "tune-citizen-8.jsonl", ROOT / "tests" / "data" / "tune-citizen-9.jsonl",
           ROOT / "tests" / "data" / "tune-citizen-10.jsonl", ROOT / "tests" / "data" / "tune-citizen-11.jsonl",
           ROOT / "tests" / "data" / "tune-citizen-12.jsonl", ROOT / "tests" / "data" / "tune-citizen-13.jsonl",
-          ROOT / "tests" / "data" / "tune-citizen-14.jsonl"]
+          ROOT / "tests" / "data" / "tune-citizen-14.jsonl", ROOT / "tests" / "data" / "tune-citizen-15.jsonl"]
 FORBIDDEN = "holdout-citizen"
 
 
