@@ -266,7 +266,7 @@ def test_a_decline_that_came_close_offers_its_best_entries_as_buttons(kb):
 
 
 @pytest.mark.parametrize("question", ["ごみの収集日は？", "今日の天気", "印鑑登録したい", "消費生活センタ 相談 電話",
-                                      "中小企業向けの設備投資の補助金について相談したい"])
+                                      "中小企業向けの設備投資の補助金について相談したい", "敬老パスの申し込み方法"])
 def test_a_question_outside_the_desk_offers_no_guesses(kb, question):
     answer = kb.ask(question, today=AFTER_ROUND)
     assert answer.declined and not answer.maybe and "かもしれません" not in answer.text
@@ -314,7 +314,8 @@ def test_a_question_naming_a_program_and_an_audience_is_about_the_program(kb):
                                       "コーディネーター養成講座の受講料はかかりますか？",
                                       "ぼらんてぃあ ほけん はいったほうがいい？", "協働推進計画の数値目標はどれくらい達成できてますか",
                                       "事業費は先にもらえますか？", "講座ってお金かかる？", "区づくりの補助って何年も続けて申請できますか",
-                                      "採択後に事業の内容を変更したい場合は？", "審査の結果はいつわかりますか"])
+                                      "採択後に事業の内容を変更したい場合は？", "審査の結果はいつわかりますか",
+                                      "公民館の部屋を借りたい", "協働コーディネーター養成講座はいつありますか"])
 def test_a_detail_the_sources_do_not_give_is_declined_as_such_with_where_to_ask(kb, question):
     answer = kb.ask(question)
     assert answer.declined and "この窓口の資料では確認できません" in answer.text
