@@ -210,7 +210,8 @@ class KnowledgeBase:
         words = self.analyzer.terms(term)
         if len(words) == 1:
             return words[0]
-        return self._defined_by_words().get(tuple(words), term)
+        joined = "".join(words)  # 市民共同 is read 市民・協働: asked as 市民協働
+        return self._defined_by_words().get(tuple(words)) or (joined if self.index.defined(joined) else term)
 
     def _defined_by_words(self) -> dict[tuple[str, ...], str]:
         """The defined terms by their words (強度のまちづくり and 協働のまちづくり read alike)."""

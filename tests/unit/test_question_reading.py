@@ -318,3 +318,10 @@ def test_a_why_question_naming_a_term_is_not_answered_with_its_definition(kb):
 
 def test_letters_spelt_out_in_hiragana_are_read_as_the_acronym(kb):
     assert kb.ask("えぬぴーおーってなんですか").entry_id == "gen-npo-toha"
+
+
+@pytest.mark.parametrize("question", ["協働ってぶっちゃけなに？", "市民協働ってざっくり言うと何？", "協働って一言で言うと何？",
+                                      "市民共同ってなに？"])
+def test_a_casual_or_mistyped_what_is_question_gets_the_meaning_of_kyodo(kb, question):
+    answer = kb.ask(question)
+    assert not answer.declined and "協働" in answer.title and "意味" in answer.title
