@@ -315,7 +315,8 @@ def test_a_question_naming_a_program_and_an_audience_is_about_the_program(kb):
                                       "ぼらんてぃあ ほけん はいったほうがいい？", "協働推進計画の数値目標はどれくらい達成できてますか",
                                       "事業費は先にもらえますか？", "講座ってお金かかる？", "区づくりの補助って何年も続けて申請できますか",
                                       "採択後に事業の内容を変更したい場合は？", "審査の結果はいつわかりますか",
-                                      "公民館の部屋を借りたい", "協働コーディネーター養成講座はいつありますか"])
+                                      "公民館の部屋を借りたい", "協働コーディネーター養成講座はいつありますか",
+                                      "申請はオンラインでできますか"])
 def test_a_detail_the_sources_do_not_give_is_declined_as_such_with_where_to_ask(kb, question):
     answer = kb.ask(question)
     assert answer.declined and "この窓口の資料では確認できません" in answer.text
