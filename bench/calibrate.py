@@ -5,8 +5,8 @@ tuning questions, the development set, the first held-out set and the citizen-st
 tests/data/tune-citizen*.jsonl), chooses the threshold that
 maximises right answers minus 1.5 times the wrong ones, and prints the constants to paste into
 knowledge/calibration.py, with the reliability and top-1 per set. Never pass a set whose
-figures are reported as held out (tests/data/holdout-citizen-7.jsonl; the earlier citizen held-out
-sets were retired to tuning, after they were reported, as tune-citizen-2, -6, -7, -8, -9 and -10;
+figures are reported as held out (tests/data/holdout-citizen-8.jsonl; the earlier citizen held-out
+sets were retired to tuning, after they were reported, as tune-citizen-2, -6, -7, -8, -9, -10 and -15;
 tune-citizen-11 to -14 were written for tuning).
 
     .venv/bin/python bench/calibrate.py [FILE ...]
