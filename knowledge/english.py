@@ -18,6 +18,9 @@ _GRAMMAR = frozenset({
     "might", "must", "to", "of", "in", "on", "at", "for", "from", "with", "about", "by", "as", "and", "or",
     "but", "if", "so", "not", "no", "yes", "any", "some", "there's", "what's", "how's", "please", "tell",
     "know", "want", "like", "get", "have", "has", "had", "just", "also", "very", "much", "many", "more",
+    "actually", "really", "simply", "exactly", "even", "though", "although", "still", "only", "hi", "hello",
+    "thanks", "thank", "ok", "okay", "anyone", "someone", "something", "anything", "else", "kind", "sort", "bit",
+    "little", "lot", "lots", "etc", "well",
 })
 _WORD = re.compile(r"[a-z][a-z'\-]*")
 

@@ -325,3 +325,8 @@ def test_letters_spelt_out_in_hiragana_are_read_as_the_acronym(kb):
 def test_a_casual_or_mistyped_what_is_question_gets_the_meaning_of_kyodo(kb, question):
     answer = kb.ask(question)
     assert not answer.declined and "協働" in answer.title and "意味" in answer.title
+
+
+def test_english_filler_words_do_not_weigh_against_the_answer(kb):
+    answer = kb.ask('What does "kyodo" actually mean?')
+    assert not answer.declined and "意味" in answer.title
