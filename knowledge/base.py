@@ -138,7 +138,7 @@ class KnowledgeBase:
             return whole
         rest, unanswered = parts
         answered = self.assess(rest)
-        if answered.route is not None or answered.confidence < self.threshold:
+        if answered.outside or answered.confidence < self.threshold:
             return whole
         named = tuple(route for route, _ in self.routing.matches(unanswered))  # 「参加費や日程も」: both
         return replace(answered, gaps=tuple(dict.fromkeys((whole.route, *named, *answered.gaps))))
@@ -191,7 +191,7 @@ class KnowledgeBase:
     def _respelled(self, query: Analysis) -> str | None:
         """The question with words mistyped respelled (保助金 → 補助金, ボラティア → ボランティア), if any."""
         # a lone kanji counts even as a prefix (写会貢献: 写 is read as one, typed for 社)
-        strange = [u for u in query.units if (u.content or len(u.surface) == 1) and not self.index.knows(u.form)]
+        strange = [u for u in query.units if (u.content or kana.lone_kanji(u.surface)) and not self.index.knows(u.form)]
         if not strange:
             return None
         unknown = {u.surface for u in strange}

@@ -29,12 +29,17 @@ MIN_RESPELLED = 4  # shorter kanji readings have too many homophones
 MIN_RESPELLED_SPLIT = 3  # ... unless the dictionary split the string into lone kanji (定・議 for 定義)
 RESPELL_SPAN = 3  # words an input method may have split a mistyped noun into (保助・金)
 _KANJI = re.compile(r"[\u3400-\u9fff々]+")
+_QUESTION_KANJI = frozenset("何誰")  # 何台 is a question word and a counter, not a mistyped noun
 _KATAKANA_WORD = re.compile(r"[\u30a1-\u30faー]{4,}")
 _LOOSE = str.maketrans("ァィゥェォッャュョヮヵヶ", "アイウエオツヤユヨワカケ")  # keeps lengths
 _HIRAGANA_RUN = re.compile(rf"(?<![\u3400-\u9fff々\u3041-\u3096ー])[\u3041-\u3096ー]{{{MIN_READING},}}")
 _ZU_FOR_DU = re.compile("ずくり")  # まちずくり, 区ずくり: ず typed for づ (the two sound alike)
 _TO_KATAKANA = {code: code + 0x60 for code in range(0x3041, 0x3097)}
 _KATAKANA_AFTER_NOUN = frozenset("のをがはにでともやへつかなねよじだけしす".translate(_TO_KATAKANA))  # particles, read loosely
+
+
+def lone_kanji(text: str) -> bool:
+    return len(text) == 1 and bool(_KANJI.fullmatch(text)) and text not in _QUESTION_KANJI
 
 
 def katakana(text: str) -> str:
@@ -152,9 +157,13 @@ class KanaReader:
                 continue
             split = length > 1 and all(len(s) == 1 for s, _ in span)
             shortest = MIN_RESPELLED_SPLIT if split else MIN_RESPELLED
-            heard = product(*((r, *readings(s)) if split else (r,) for s, r in span))
-            word = next((w for w in (self.closest("".join(parts), surface) for parts in heard
-                                     if len("".join(parts)) >= shortest) if w and w != surface), None)
+            read = "".join(r for _, r in span)
+            heard = ("".join(parts) for parts in product(*((r, *readings(s)) if split else (r,) for s, r in span)))
+            # a reading the tokenizer did not choose must lead to a noun sharing a kanji with what was
+            # typed (申精 → 申請), not to any homophone (何台 → 課題)
+            word = next((w for reading in heard if len(reading) >= shortest
+                         and (w := self.closest(reading, surface)) and w != surface
+                         and (reading == read or set(w) & set(surface))), None)
             if word:
                 return length, word
         return None

@@ -338,7 +338,7 @@ def test_a_route_typed_in_hiragana_is_found_as_typed(kb):
 def test_a_question_asking_details_the_sources_lack_besides_something_they_give_is_answered_with_a_note(kb):
     answer = kb.ask("地域で高齢者のサロンを続けてきました。市でリーダー養成の研修などはやっていますか。参加費や日程も教えてください。")
     assert not answer.declined and answer.partial and "リーダー養成" in answer.title
-    assert "講座やイベントの参加費や利用料、募集や開催の日程は、この窓口の資料では確認できません" in answer.body
+    assert "参加費・利用料などの費用、募集や開催の日程は、この窓口の資料では確認できません" in answer.body
 
 
 def test_two_asks_in_one_sentence_are_answered_apart(kb):
@@ -434,3 +434,20 @@ def test_the_evaluation_judges_the_entry_the_desk_answered_with(kb):
     from knowledge.evaluate import evaluate
     (case,) = evaluate(kb, [{"id": "x", "q": LONG_WHY, "expect": [["担い手不足"]]}], AFTER_ROUND).cases
     assert case.top1 and not case.abstained
+
+
+def test_no_route_turns_away_a_question_an_entry_was_written_for(kb):
+    turned_away = [(entry.id, phrasing) for entry in kb.entries for phrasing in entry.questions
+                   if (assessed := kb.assess(phrasing)).route is not None and assessed.outside]
+    assert turned_away == []
+
+
+@pytest.mark.parametrize("question, expect", [
+    ("区づくり推進事業で交通費の補助は出ますか", "区づくり推進事業"), ("まちづくり賞の投票はオンラインでできますか", "投票"),
+    ("受付番号はいつもらえる？", "受付番号"), ("相談の返事はいつ来ますか", "受付番号"),
+    ("まちづくり賞は毎年応募できますか", "まちづくり賞"),
+    ("公民館の部屋は夜何時まで使える？", "21"), ("センターってぶっちゃけ何時まで開いてる？", "開所時間"),
+])
+def test_a_route_word_in_a_question_the_sources_answer_does_not_turn_it_away(kb, question, expect):
+    answer = kb.ask(question)
+    assert not answer.declined and expect in answer.text

@@ -87,6 +87,14 @@ def test_a_lone_kanji_read_as_a_name_is_heard_with_its_other_readings():
     assert READER.respell(typed, *unknown_or_misspelt(set(), {"精"}), lambda k: readings.get(k, ())) == "申請は"
 
 
+def test_a_reading_the_tokenizer_did_not_choose_leads_only_to_a_noun_sharing_a_kanji():
+    reader = KanaReader.of([("カダイ", "課題"), ("シンセイ", "申請")])
+    readings = {"何": ("カ", "ナン"), "台": ("ダイ",), "申": ("シン",), "精": ("セイ", "タダシ")}.get
+    misspelt = unknown_or_misspelt(set(), {"何", "台", "精"})
+    assert reader.respell([("何", "ナン"), ("台", "ダイ")], *misspelt, lambda k: readings(k, ())) == "何台"
+    assert reader.respell([("申", "シン"), ("精", "タダシ")], *misspelt, lambda k: readings(k, ())) == "申請"
+
+
 @pytest.mark.parametrize("typed, expect", [
     ("教導のまちづくり条例について教えて", "協働のまちづくり条例"),
     ("町内会の保助金について知りたい", "区づくり推進事業"),
