@@ -9,7 +9,11 @@ figures are reported as held out (tests/data/holdout-citizen-8.jsonl; the earlie
 sets were retired to tuning, after they were reported, as tune-citizen-2, -6, -7, -8, -9, -10 and -15;
 tune-citizen-11 to -14 were written for tuning).
 
-    .venv/bin/python bench/calibrate.py [FILE ...]
+    .venv/bin/python bench/calibrate.py [FILE ...] [--wrong-cost C] [--leave-one-out C ...]
+
+`--leave-one-out` prints, for each cost, the answers that questions no route decides would get if
+each set's calibration and threshold were fitted without that set: how the calibration carries
+over to questions it was not fitted on, and what declining more buys.
 """
 from __future__ import annotations
 
@@ -36,7 +40,10 @@ TUNING = [ROOT / "tests" / "data" / "tune-questions.jsonl", ROOT.parent / "share
 FORBIDDEN = "holdout-citizen"
 
 
-def labelled(kb, path: Path) -> list[tuple[tuple[float, ...], bool, bool]]:
+Row = tuple[tuple[float, ...], bool, bool]  # features, top answer right, decided by a route
+
+
+def labelled(kb, path: Path) -> list[Row]:
     """(features, top answer right, decided by the routing rule) for each question of a file."""
     rows = []
     for item in load_questions(path):
@@ -47,19 +54,35 @@ def labelled(kb, path: Path) -> list[tuple[tuple[float, ...], bool, bool]]:
     return rows
 
 
+def fitted(pool: list[Row], wrong_cost: float) -> tuple[tuple[float, ...], float, float]:
+    """(weights, bias, threshold) fitted on the rows no route decides."""
+    weights, bias = calibration.fit([r[0] for r in pool], [int(r[1]) for r in pool])
+    scored = [(calibration.probability(calibration.Features(*r[0]), weights, bias), r[1]) for r in pool]
+    return weights, bias, calibration.choose_threshold(scored, wrong_cost)
+
+
+def leave_one_out(data: dict[Path, list[Row]], wrong_cost: float) -> str:
+    right = wrong = 0
+    for held in data:
+        weights, bias, threshold = fitted([r for p, rows in data.items() if p != held for r in rows if not r[2]], wrong_cost)
+        for features, correct, _ in (r for r in data[held] if not r[2]):
+            if calibration.probability(calibration.Features(*features), weights, bias) >= threshold:
+                right, wrong = right + correct, wrong + (not correct)
+    return (f"leave-one-set-out, wrong cost {wrong_cost:g}: {right} right and {wrong} wrong answers, "
+            f"reliability {right / max(1, right + wrong):.1%}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("files", nargs="*", type=Path, default=TUNING)
     parser.add_argument("--wrong-cost", type=float, default=1.5, help="a wrong answer costs this many right ones")
+    parser.add_argument("--leave-one-out", type=float, nargs="*", default=[], metavar="COST")
     args = parser.parse_args()
     if any(FORBIDDEN in str(f) for f in args.files):
         sys.exit(f"{FORBIDDEN}: a held-out set is never used for fitting")
     kb = load_knowledge()
     data = {path: labelled(kb, path) for path in args.files if path.exists()}
-    pool = [row for rows in data.values() for row in rows if not row[2]]
-    weights, bias = calibration.fit([r[0] for r in pool], [int(r[1]) for r in pool])
-    scored = [(calibration.probability(calibration.Features(*r[0]), weights, bias), r[1]) for r in pool]
-    threshold = calibration.choose_threshold(scored, args.wrong_cost)
+    weights, bias, threshold = fitted([row for rows in data.values() for row in rows if not row[2]], args.wrong_cost)
     print(f"# fitted on {sum(len(r) for r in data.values())} questions: "
           + ", ".join(f"{p.name} ({len(r)})" for p, r in data.items()))
     print(f"WEIGHTS = ({', '.join(f'{w:.3f}' for w in weights)})  # {', '.join(calibration.FEATURES)}")
@@ -71,6 +94,8 @@ def main() -> None:
         right = sum(r[1] for r in answered)
         print(f"{path.name}: answered {len(answered)}/{len(rows)}, reliability "
               f"{right / len(answered) if answered else 0:.1%}, top-1 {sum(r[1] for r in rows) / len(rows):.1%}")
+    for cost in args.leave_one_out:
+        print(leave_one_out(data, cost))
 
 
 if __name__ == "__main__":
