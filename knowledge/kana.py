@@ -10,7 +10,9 @@ after a kanji (its ending: 働きたい, 受けつけ).
 The same table respells kanji an input method chose wrongly (保助金 for 補助金, 設率 for 設立): a run of
 kanji words whose reading (four kana or more, three for lone kanji: 定・議) is that of one of its nouns, one of them a string the
 dictionary does not know or a lone kanji the knowledge does not use, or several words one of which
-the knowledge does not use (保助・金), is written as that noun; a
+the knowledge does not use (保助・金), is written as that noun. Lone kanji are heard with every
+reading the dictionary gives them (the tokenizer reads 精 in 申精 as the name タダシ), but a reading
+it did not choose only leads to a noun sharing a kanji with what was typed (申請, not 何台 → 課題). A
 katakana string the dictionary does not know, one letter away from a word the knowledge uses
 (ボラティア, ワークショプ), is written as that word. Real words are never respelled (起業 stays 起業,
 センサー stays センサー); real words typed for another (教導 for 協働) go in synonyms.yaml. Readings are
