@@ -5,11 +5,16 @@ tuning questions, the development set, the first held-out set and the citizen-st
 tests/data/tune-citizen*.jsonl), chooses the threshold that
 maximises right answers minus 1.5 times the wrong ones, and prints the constants to paste into
 knowledge/calibration.py, with the reliability and top-1 per set. Never pass a set whose
-figures are reported as held out (tests/data/holdout-citizen-8.jsonl; the earlier citizen held-out
-sets were retired to tuning, after they were reported, as tune-citizen-2, -6, -7, -8, -9, -10 and -15;
+figures are reported as held out (tests/data/holdout-citizen-9.jsonl; the earlier citizen held-out
+sets were retired to tuning, after they were reported, as tune-citizen-2, -6, -7, -8, -9, -10, -15 and -16;
 tune-citizen-11 to -14 were written for tuning).
 
     .venv/bin/python bench/calibrate.py [FILE ...] [--wrong-cost C] [--leave-one-out C ...]
+
+`--unphrased J` measures it all on a copy of the knowledge without the phrasings (`questions`) that are near
+copies of a fitted question (character-bigram Jaccard >= J; each entry keeps its first): phrasings were added
+from these sets' misses, so with them the sets answer like questions already seen; without them they answer
+about as a blind set does. It also prints the share of answerable questions whose top entry is right.
 
 `--leave-one-out` prints, for each cost, the answers that questions no route decides would get if
 each set's calibration and threshold were fitted without that set: how the calibration carries
@@ -18,14 +23,19 @@ over to questions it was not fitted on, and what declining more buys.
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
+import tempfile
 from pathlib import Path
+
+import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from knowledge import calibration  # noqa: E402
-from knowledge.base import load_knowledge  # noqa: E402
+from knowledge.analysis import bigrams  # noqa: E402
+from knowledge.base import DEFAULT_FOLDER, load_knowledge  # noqa: E402
 from knowledge.evaluate import holds, load_questions  # noqa: E402
 
 TUNING = [ROOT / "tests" / "data" / "tune-questions.jsonl", ROOT.parent / "shared" / "eval" / "dev-questions.jsonl",
@@ -36,7 +46,8 @@ TUNING = [ROOT / "tests" / "data" / "tune-questions.jsonl", ROOT.parent / "share
           ROOT / "tests" / "data" / "tune-citizen-8.jsonl", ROOT / "tests" / "data" / "tune-citizen-9.jsonl",
           ROOT / "tests" / "data" / "tune-citizen-10.jsonl", ROOT / "tests" / "data" / "tune-citizen-11.jsonl",
           ROOT / "tests" / "data" / "tune-citizen-12.jsonl", ROOT / "tests" / "data" / "tune-citizen-13.jsonl",
-          ROOT / "tests" / "data" / "tune-citizen-14.jsonl", ROOT / "tests" / "data" / "tune-citizen-15.jsonl"]
+          ROOT / "tests" / "data" / "tune-citizen-14.jsonl", ROOT / "tests" / "data" / "tune-citizen-15.jsonl",
+          ROOT / "tests" / "data" / "tune-citizen-16.jsonl"]
 FORBIDDEN = "holdout-citizen"
 
 
@@ -52,6 +63,40 @@ def labelled(kb, path: Path) -> list[Row]:
         right = bool(not item.get("abstain") and hits and holds(kb, hits[0].entry, item["expect"]))
         rows.append((assessed.features.vector(), right, assessed.outside))
     return rows
+
+
+def unphrased_copy(files: list[Path], jaccard: float, into: Path) -> Path:
+    """A copy of the knowledge folder whose entries lack the phrasings close to a question of `files`."""
+    asked = [_grams(item["q"]) for path in files for item in load_questions(path)]
+    folder = Path(shutil.copytree(DEFAULT_FOLDER, into / "knowledge"))
+    for path in folder.glob("*.yaml"):
+        entries = yaml.safe_load(path.read_text(encoding="utf-8"))
+        if not isinstance(entries, list):
+            continue
+        for entry in entries:
+            first, *rest = entry.get("questions") or [None]
+            kept = [q for q in rest if max((_jaccard(_grams(q), a) for a in asked), default=0.0) < jaccard]
+            if first is not None:
+                entry["questions"] = [first, *kept]
+        path.write_text(yaml.safe_dump(entries, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return folder
+
+
+def _grams(text: str) -> frozenset[str]:
+    return frozenset(bigrams(text))
+
+
+def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
+    return len(a & b) / len(a | b) if a and b else 0.0
+
+
+def ranked_right(kb, files: list[Path]) -> str:
+    answerable = [item for path in files for item in load_questions(path) if not item.get("abstain")]
+    right = 0
+    for item in answerable:
+        hits = kb.search(item["q"], k=1).hits
+        right += bool(hits and holds(kb, hits[0].entry, item["expect"]))
+    return f"top entry right (declined or not): {right}/{len(answerable)} ({right / len(answerable):.1%})"
 
 
 def fitted(pool: list[Row], wrong_cost: float) -> tuple[tuple[float, ...], float, float]:
@@ -77,11 +122,18 @@ def main() -> None:
     parser.add_argument("files", nargs="*", type=Path, default=TUNING)
     parser.add_argument("--wrong-cost", type=float, default=1.5, help="a wrong answer costs this many right ones")
     parser.add_argument("--leave-one-out", type=float, nargs="*", default=[], metavar="COST")
+    parser.add_argument("--unphrased", type=float, metavar="J", help="without phrasings this close to a fitted question")
     args = parser.parse_args()
     if any(FORBIDDEN in str(f) for f in args.files):
         sys.exit(f"{FORBIDDEN}: a held-out set is never used for fitting")
-    kb = load_knowledge()
-    data = {path: labelled(kb, path) for path in args.files if path.exists()}
+    files = [path for path in args.files if path.exists()]
+    with tempfile.TemporaryDirectory() as scratch:
+        kb = load_knowledge(unphrased_copy(files, args.unphrased, Path(scratch)) if args.unphrased else None)
+        report(kb, files, args)
+
+
+def report(kb, files: list[Path], args: argparse.Namespace) -> None:
+    data = {path: labelled(kb, path) for path in files}
     weights, bias, threshold = fitted([row for rows in data.values() for row in rows if not row[2]], args.wrong_cost)
     print(f"# fitted on {sum(len(r) for r in data.values())} questions: "
           + ", ".join(f"{p.name} ({len(r)})" for p, r in data.items()))
@@ -94,6 +146,8 @@ def main() -> None:
         right = sum(r[1] for r in answered)
         print(f"{path.name}: answered {len(answered)}/{len(rows)}, reliability "
               f"{right / len(answered) if answered else 0:.1%}, top-1 {sum(r[1] for r in rows) / len(rows):.1%}")
+    if args.unphrased:
+        print(ranked_right(kb, files))
     for cost in args.leave_one_out:
         print(leave_one_out(data, cost))
 
