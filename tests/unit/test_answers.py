@@ -266,7 +266,8 @@ def test_a_decline_that_came_close_offers_its_best_entries_as_buttons(kb):
 
 
 @pytest.mark.parametrize("question", ["ごみの収集日は？", "今日の天気", "印鑑登録したい", "消費生活センタ 相談 電話",
-                                      "中小企業向けの設備投資の補助金について相談したい", "敬老パスの申し込み方法"])
+                                      "中小企業向けの設備投資の補助金について相談したい", "敬老パスの申し込み方法",
+                                      "図書館の開館時間は？"])
 def test_a_question_outside_the_desk_offers_no_guesses(kb, question):
     answer = kb.ask(question, today=AFTER_ROUND)
     assert answer.declined and not answer.maybe and "かもしれません" not in answer.text
@@ -297,6 +298,7 @@ def test_the_held_out_report_pools_sets_whose_labels_are_kept_apart(tmp_path):
 
 
 @pytest.mark.parametrize("question, expect", [("うちの会社の社員がボランティアできる場所", "faq-kigyo-kouken"),
+                                              ("企業のCRS活動について相談したい", "faq-kigyo-kouken"),
                                               ("企業の社会貢献について相談したい", "faq-kigyo-kouken"),
                                               ("企業として地域貢献活動をしたい。協働先の団体を紹介してもらえますか？", "faq-kigyo-kouken"),
                                               ("ボランティアを始めたい", "gen-volunteer-start")])
@@ -316,7 +318,9 @@ def test_a_question_naming_a_program_and_an_audience_is_about_the_program(kb):
                                       "事業費は先にもらえますか？", "講座ってお金かかる？", "区づくりの補助って何年も続けて申請できますか",
                                       "採択後に事業の内容を変更したい場合は？", "審査の結果はいつわかりますか",
                                       "公民館の部屋を借りたい", "協働コーディネーター養成講座はいつありますか",
-                                      "申請はオンラインでできますか"])
+                                      "申請はオンラインでできますか", "補助金のお金はいつ入るんじゃろか",
+                                      "補助金、2年続けてもらえたりする？", "協働提案って何回まで出せるん？",
+                                      "ESDアワードの応募方法を教えてください。", "公民館の講座っていつやっとるん？"])
 def test_a_detail_the_sources_do_not_give_is_declined_as_such_with_where_to_ask(kb, question):
     answer = kb.ask(question)
     assert answer.declined and "この窓口の資料では確認できません" in answer.text
@@ -383,12 +387,25 @@ def test_a_route_word_inside_one_of_its_exceptions_does_not_turn_the_question_aw
 
 @pytest.mark.parametrize("question, entry", [("市民協働推進事業 締切", None), ("コーディネーター講座 日程", None),
                                              ("区づくり推進事業のしめきり", "faq-kuzukuri-shimekiri"),
-                                             ("協働推進計画っていつまで？", "faq-plan-gaiyo")])
+                                             ("協働推進計画っていつまで？", "faq-plan-kikan")])
 def test_a_when_question_is_answered_only_by_an_entry_giving_a_date(kb, question, entry):
     answer = kb.ask(question, today=AFTER_ROUND)
     assert answer.entry_id == entry
     if entry is None:
         assert "募集や開催の日程は、この窓口の資料では確認できません" in answer.text
+
+
+@pytest.mark.parametrize("question, place", [("センターの休館日はいつですか。", "センター"), ("開館時間", "センター"),
+                                             ("公民館の休館日はいつですか。", "公民館"), ("こうみんかん 何時まで", "公民館")])
+def test_opening_hours_are_the_centres_unless_the_question_names_a_kominkan(kb, question, place):
+    assert place in kb.search(question, k=1).hits[0].entry.title
+
+
+@pytest.mark.parametrize("question, article", [("協働推進委員会を置くって決めてるのは条例の何条", "第15条"),
+                                               ("協働提案は条例の何条？", "第10条")])
+def test_asked_which_article_the_answer_names_it(kb, question, article):
+    answer = kb.ask(question, today=AFTER_ROUND)
+    assert not answer.declined and article in answer.text
 
 
 def test_zu_typed_for_du_is_read_as_du(kb):
@@ -451,3 +468,23 @@ def test_no_route_turns_away_a_question_an_entry_was_written_for(kb):
 def test_a_route_word_in_a_question_the_sources_answer_does_not_turn_it_away(kb, question, expect):
     answer = kb.ask(question)
     assert not answer.declined and expect in answer.text
+
+
+def test_the_unphrased_measure_drops_only_phrasings_close_to_a_fitted_question(tmp_path):
+    import importlib.util
+
+    import yaml
+
+    from knowledge.base import load_knowledge
+
+    spec = importlib.util.spec_from_file_location("calibrate", ROOT / "bench" / "calibrate.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    first, copied, kept = "協働ってそもそも何？", "「協働」の意味を簡単に教えてください", "きょうどうって共同とは違うの？"
+    asked = tmp_path / "asked.jsonl"
+    asked.write_text(json.dumps({"id": "x1", "q": copied + "！"}, ensure_ascii=False) + "\n"
+                     + json.dumps({"id": "x2", "q": first}, ensure_ascii=False), encoding="utf-8")
+    folder = bench.unphrased_copy([asked], 0.5, tmp_path)
+    entry = next(e for e in yaml.safe_load((folder / "faq.yaml").read_text(encoding="utf-8")) if e["id"] == "faq-kyodo-toha")
+    assert entry["questions"][0] == first and kept in entry["questions"] and copied not in entry["questions"]
+    assert load_knowledge(folder).entry("faq-kyodo-toha").questions == tuple(entry["questions"])
