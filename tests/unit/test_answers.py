@@ -267,7 +267,8 @@ def test_a_decline_that_came_close_offers_its_best_entries_as_buttons(kb):
 
 @pytest.mark.parametrize("question", ["ごみの収集日は？", "今日の天気", "印鑑登録したい", "消費生活センタ 相談 電話",
                                       "中小企業向けの設備投資の補助金について相談したい", "敬老パスの申し込み方法",
-                                      "図書館の開館時間は？"])
+                                      "図書館の開館時間は？", "小学校の学区を調べたい",
+                                      "市役所の窓口の対応がひどかったので、意見を伝えたいのですが、どうすればいいですか。"])
 def test_a_question_outside_the_desk_offers_no_guesses(kb, question):
     answer = kb.ask(question, today=AFTER_ROUND)
     assert answer.declined and not answer.maybe and "かもしれません" not in answer.text
