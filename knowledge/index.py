@@ -226,7 +226,7 @@ class KnowledgeIndex:
     def _ranked(self, scores: np.ndarray, k: int, kind: str | None, defining: list[int]) -> np.ndarray:
         """The best k documents, best first: an entry answering the kind asked gets a bonus, and
         the entry defining the term asked about a larger one; asked a kind few entries answer (how
-        things differ, why), those entries compete however far down they are."""
+        things differ, why, which article), those entries compete however far down they are."""
         pool = min(max(k, RERANK_POOL), len(self.entries))
         answering = [i for i, shown in enumerate(self._kinds) if kind in shown and scores[i] > 0] \
             if kind in RARE_KIND_BONUS else []
