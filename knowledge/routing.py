@@ -54,9 +54,8 @@ class RoutingTable:
                 yield route, word
 
     def with_staff(self, routes: tuple[Route, ...]) -> RoutingTable:
-        """`routes` first, then the file's (staff-made ones from before are replaced): a route staff
-        made for the questions at hand (犬の登録) wins over a broader one of the file (ペット)."""
-        return RoutingTable(routes + tuple(r for r in self.routes if not r.staff), self.generic_words)
+        """The file's routes, then `routes` (staff-made ones from before are replaced)."""
+        return RoutingTable(tuple(r for r in self.routes if not r.staff) + routes, self.generic_words)
 
     def remainder(self, analysis: Analysis, word: str) -> list[str]:
         """The question's content words besides the route's word and the generic ones: what is

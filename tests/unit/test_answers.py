@@ -267,7 +267,7 @@ def test_a_decline_that_came_close_offers_its_best_entries_as_buttons(kb):
 
 @pytest.mark.parametrize("question", ["ごみの収集日は？", "今日の天気", "印鑑登録したい", "消費生活センタ 相談 電話",
                                       "中小企業向けの設備投資の補助金について相談したい", "敬老パスの申し込み方法",
-                                      "図書館の開館時間は？", "小学校の学区を調べたい",
+                                      "図書館の開館時間は？", "小学校の学区を調べたい", "犬の鳴き声がうるさい",
                                       "市役所の窓口の対応がひどかったので、意見を伝えたいのですが、どうすればいいですか。"])
 def test_a_question_outside_the_desk_offers_no_guesses(kb, question):
     answer = kb.ask(question, today=AFTER_ROUND)
@@ -465,6 +465,11 @@ def test_no_route_turns_away_a_question_an_entry_was_written_for(kb):
     ("受付番号はいつもらえる？", "受付番号"), ("相談の返事はいつ来ますか", "受付番号"),
     ("まちづくり賞は毎年応募できますか", "まちづくり賞"),
     ("公民館の部屋は夜何時まで使える？", "21"), ("センターってぶっちゃけ何時まで開いてる？", "開所時間"),
+    ("図書館で読み聞かせをしているグループです。市民協働推進事業に応募できますか", "市民協働推進事業"),
+    ("体育館で開く防災イベントに協働ブースを出したい", "ブース"), ("隣人祭りを町内会で開きたい。使える補助金は？", "補助"),
+    ("町内会の役員が足りなくて猫の手も借りたい。仲間を募る方法は？", "仲間"),
+    ("町内会で苦情対応に困っています。地域の課題として話し合う場は？", "協議の場"),
+    ("公民館のイベントに出展したい", "ブース"), ("自分の学区を調べたいのですが、学区の協働組織はありますか", "安全・安心ネットワーク"),
 ])
 def test_a_route_word_in_a_question_the_sources_answer_does_not_turn_it_away(kb, question, expect):
     answer = kb.ask(question)
