@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from knowledge import calibration  # noqa: E402
-from knowledge.analysis import bigrams  # noqa: E402
+from knowledge.analysis import bigrams, jaccard  # noqa: E402
 from knowledge.base import DEFAULT_FOLDER, load_knowledge  # noqa: E402
 from knowledge.evaluate import holds, load_questions  # noqa: E402
 
@@ -65,9 +65,9 @@ def labelled(kb, path: Path) -> list[Row]:
     return rows
 
 
-def unphrased_copy(files: list[Path], jaccard: float, into: Path) -> Path:
+def unphrased_copy(files: list[Path], near: float, into: Path) -> Path:
     """A copy of the knowledge folder whose entries lack the phrasings close to a question of `files`."""
-    asked = [_grams(item["q"]) for path in files for item in load_questions(path)]
+    asked = [frozenset(bigrams(item["q"])) for path in files for item in load_questions(path)]
     folder = Path(shutil.copytree(DEFAULT_FOLDER, into / "knowledge"))
     for path in folder.glob("*.yaml"):
         entries = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -75,19 +75,11 @@ def unphrased_copy(files: list[Path], jaccard: float, into: Path) -> Path:
             continue
         for entry in entries:
             first, *rest = entry.get("questions") or [None]
-            kept = [q for q in rest if max((_jaccard(_grams(q), a) for a in asked), default=0.0) < jaccard]
+            kept = [q for q in rest if max((jaccard(frozenset(bigrams(q)), a) for a in asked), default=0.0) < near]
             if first is not None:
                 entry["questions"] = [first, *kept]
         path.write_text(yaml.safe_dump(entries, allow_unicode=True, sort_keys=False), encoding="utf-8")
     return folder
-
-
-def _grams(text: str) -> frozenset[str]:
-    return frozenset(bigrams(text))
-
-
-def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
-    return len(a & b) / len(a | b) if a and b else 0.0
 
 
 def ranked_right(kb, files: list[Path]) -> str:

@@ -241,6 +241,11 @@ def bigrams(text: str) -> list[str]:
     return out
 
 
+def jaccard(a: frozenset[str], b: frozenset[str]) -> float:
+    """How alike two sets of bigrams are: shared over all (0 when either is empty)."""
+    return len(a & b) / len(a | b) if a and b else 0.0
+
+
 def _written_noun(morpheme) -> bool:
     """A common or proper noun written in kanji or katakana (not a number)."""
     pos = morpheme.part_of_speech()

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 from knowledge import calibration
-from knowledge.analysis import bigrams
+from knowledge.analysis import bigrams, jaccard
 from knowledge.entries import Entry
 from knowledge.facts import japanese_date
 from knowledge.index import SearchResult
@@ -214,8 +214,7 @@ def _related(result: SearchResult, lookup: Callable[[str], Entry | None]) -> tup
 def _same_title(one: str, other: str) -> bool:
     """Titles that name the same thing (「公民館の開館時間・休館日」, 「公民館の開館時間と休館日」): a
     suggestion that would only repeat the answer just given."""
-    a, b = _title_grams(one), _title_grams(other)
-    return bool(a and b) and len(a & b) / len(a | b) >= SAME_TITLE
+    return jaccard(_title_grams(one), _title_grams(other)) >= SAME_TITLE
 
 
 @lru_cache(maxsize=4096)
