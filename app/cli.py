@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -520,3 +521,6 @@ def main(argv: list[str] | None = None) -> int:
     except KnowledgeError as exc:
         print(f"kyodo-desk: the knowledge files have problems:\n{exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # `kyodo-desk ask … | head`: the reader has all it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error when Python flushes at exit
+        return 0
