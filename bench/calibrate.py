@@ -7,7 +7,7 @@ maximises right answers minus 1.5 times the wrong ones, and prints the constants
 knowledge/calibration.py, with the reliability and top-1 per set. Never pass a set whose
 figures are reported as held out (tests/data/holdout-citizen-10.jsonl; the earlier citizen held-out
 sets were retired to tuning, after they were reported, as tune-citizen-2, -6, -7, -8, -9, -10, -15, -16 and -17;
-tune-citizen-11 to -14 were written for tuning).
+tune-citizen-11 to -14 and -18 were written for tuning).
 
     .venv/bin/python bench/calibrate.py [FILE ...] [--wrong-cost C] [--leave-one-out C ...]
 
@@ -47,7 +47,8 @@ TUNING = [ROOT / "tests" / "data" / "tune-questions.jsonl", ROOT.parent / "share
           ROOT / "tests" / "data" / "tune-citizen-10.jsonl", ROOT / "tests" / "data" / "tune-citizen-11.jsonl",
           ROOT / "tests" / "data" / "tune-citizen-12.jsonl", ROOT / "tests" / "data" / "tune-citizen-13.jsonl",
           ROOT / "tests" / "data" / "tune-citizen-14.jsonl", ROOT / "tests" / "data" / "tune-citizen-15.jsonl",
-          ROOT / "tests" / "data" / "tune-citizen-16.jsonl", ROOT / "tests" / "data" / "tune-citizen-17.jsonl"]
+          ROOT / "tests" / "data" / "tune-citizen-16.jsonl", ROOT / "tests" / "data" / "tune-citizen-17.jsonl",
+          ROOT / "tests" / "data" / "tune-citizen-18.jsonl"]
 FORBIDDEN = "holdout-citizen"
 
 
