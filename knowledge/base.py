@@ -35,6 +35,7 @@ from knowledge.grants import GrantGuide, load_grants
 from knowledge.index import DocumentFields, KnowledgeIndex, SearchResult, analyze_entry
 from knowledge.overlay import Overlay, laid_over
 from knowledge.profile import CityProfile, load_city, load_vocabulary
+from knowledge.rewording import Rewording
 from knowledge.routing import Route, RoutingTable, load_routing
 from knowledge.score_factors import Gates, ProgramNames, ScoreFactors
 from knowledge.sources import Source, load_sources
@@ -75,6 +76,7 @@ class KnowledgeBase:
     overlay_version: int = 0  # of the staff-made knowledge laid over the files (0: none)
     scoring: ScoreFactors = field(default_factory=ScoreFactors)  # programs and gates (knowledge/score_factors.py)
     glossary: Glossary = field(default_factory=Glossary)  # English questions
+    rewording: Rewording = field(default_factory=Rewording)  # dialect and formal wordings made plain
     _defined_words: tuple[KnowledgeIndex, dict[tuple[str, ...], str]] | None = None  # for the index it was built from
 
     @property
@@ -221,10 +223,10 @@ class KnowledgeBase:
         return self._defined_words[1]
 
     def _searchable(self, text: str) -> str:
-        """The question as searched: hiragana read as the knowledge's words, English through the
-        city's glossary."""
+        """The question as searched: dialect made plain and hiragana read as the knowledge's words,
+        English through the city's glossary."""
         if _JAPANESE.search(text):
-            return self.index.kana.read(text)
+            return self.index.kana.read(self.rewording.rewrite(text))
         return self.glossary.translate(text) or text
 
     @staticmethod
@@ -339,7 +341,7 @@ def load_knowledge(folder: Path | str | None = None, cache_dir: Path | str | Non
     scoring = ScoreFactors(ProgramNames.of(vocabulary.programs, vocabulary.audiences), Gates.of(vocabulary.gated))
     return KnowledgeBase(folder=folder, profile=profile, analyzer=analyzer, index=index, routing=routing,
                          grants=grants, registry=registry, _texts=texts, files=tuple(index.entries),
-                         glossary=Glossary.of(vocabulary.english),
+                         glossary=Glossary.of(vocabulary.english), rewording=Rewording.of(vocabulary.plain),
                          scoring=scoring.over([e.title for e in index.entries], [texts[e.id] for e in index.entries]))
 
 

@@ -48,6 +48,7 @@ class Vocabulary:
     audiences: tuple[tuple[str, ...], ...] = ()  # names of an audience entries are written for (企業), one group each
     english: tuple[tuple[str, str], ...] = ()  # an English word or phrase → the Japanese words it stands for
     gated: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (title prefix, words that open it)
+    plain: tuple[tuple[str, str], ...] = ()  # a dialect or formal wording → its plain Japanese
 
 
 FORM_NAMES = ("consultation", "proposal", "group")
@@ -105,12 +106,12 @@ def load_vocabulary(folder: Path) -> Vocabulary:
     groups = tuple(tuple(str(w) for w in group) for group in raw.get("synonyms") or [] if group)
     programs, audiences = (tuple(tuple(str(w) for w in group) for group in raw.get(key) or [] if group)
                            for key in ("programs", "audiences"))
-    english_raw = raw.get("english")
-    english = tuple((str(k), str(v)) for k, v in english_raw.items()) if isinstance(english_raw, dict) else ()
+    english, plain = (tuple((str(k), str(v)) for k, v in mapping.items()) if isinstance(mapping, dict) else ()
+                      for mapping in (raw.get("english"), raw.get("plain")))
     gated = tuple((str(g["title"]), tuple(str(w) for w in g.get("words") or ()))
                   for g in raw.get("gated") or [] if isinstance(g, dict) and g.get("title"))
     return Vocabulary(synonyms=groups, question_words=frozenset(str(w) for w in raw.get("question_words") or []),
-                      programs=programs, audiences=audiences, english=english, gated=gated)
+                      programs=programs, audiences=audiences, english=english, gated=gated, plain=plain)
 
 
 def _read(path: Path) -> dict:

@@ -175,10 +175,17 @@ def test_figures_from_a_secondary_source_point_to_the_centre(kb):
     ("区づくりの補助はいくらまで？", "how_much"), ("公民館の休館日は？", "when"), ("センターはどこにある？", "where"),
     ("区づくり推進事業の担当はどこの課？", "who"), ("協働提案はどうやって進めるの", "how"),
     ("できたばかりの団体でも応募できる？", "can"), ("協働ってなに？", "what"), ("協働", None),
-    ("センターはどけぇあるん？", "where"), ("申し込みはどがぁしたらええん", "how"), ("なして協働が大事なん", "why"),
 ])
 def test_the_kind_of_question_is_recognised(question, kind):
     assert question_kind(question) == kind
+
+
+@pytest.mark.parametrize("question, kind", [
+    ("センターはどけぇあるん？", "where"), ("申し込みはどがぁしたらええん", "how"), ("なして協働が大事なん", "why"),
+    ("申請書は手書きでもええん？", "can"),
+])
+def test_okayama_dialect_asks_the_same_kinds(kb, question, kind):
+    assert kb.search(question).kind == kind
 
 
 def test_the_answer_leads_with_the_part_asked_for(kb):

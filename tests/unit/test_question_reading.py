@@ -6,6 +6,7 @@ from knowledge.english import Glossary
 from knowledge.facts import KINDS
 from knowledge.kana import KanaReader
 from knowledge.kinds import ENTRY_PATTERNS, QUESTION_PATTERNS, asked_term, asking_part, question_kind
+from knowledge.rewording import Rewording
 
 READER = KanaReader.of([("シヤクショ", "市役所"), ("マドグチ", "窓口"), ("アイテ", "相手"), ("キョウドウ", "協働"),
                         ("キョウドウ", "協働"), ("キョウドウ", "共同"), ("ボランティア", "ボランティア"), ("ソウダン", "相談"),
@@ -57,6 +58,16 @@ def test_a_real_word_the_knowledge_does_not_use_is_never_respelled():
 ])
 def test_a_katakana_string_one_letter_off_is_respelled(typed, respelled):
     assert READER.respell([(typed, typed)], *unknown_or_misspelt(set(), {typed})) == respelled
+
+
+def test_a_dialect_wording_is_made_plain_the_longest_first():
+    plain = Rewording.of((("どがぁ", "どう"), ("どがぁな", "どんな"), ("なして", "なぜ")))
+    assert plain.rewrite("なしてどがぁな補助金がええん？どがぁしたら") == "なぜどんな補助金がええん？どうしたら"
+    assert Rewording().rewrite("どがぁな") == "どがぁな"
+
+
+def test_the_city_dialect_is_made_plain_before_the_question_is_read(kb):
+    assert [t for t in kb.search("センターはどけぇあるん？").query_terms] == ["センター"]  # not 退ける, a verb
 
 
 def test_a_mistyped_kanji_is_respelled_as_the_homophone_sharing_a_kanji_with_it():
