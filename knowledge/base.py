@@ -47,6 +47,7 @@ SURE = 0.9  # how sure the asking sentences of a long question must be to be ans
 UNCOMPARED = 0.5  # the most a 「AとBの違い」 answer from an entry comparing nothing may be trusted (below the threshold)
 _JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uff66-\uff9f]")
 _LATIN = re.compile(r"[A-Za-zＡ-Ｚａ-ｚ]")
+ENGLISH_SHARE = 3  # Latin letters per Japanese character above which a question is read as English
 
 
 @dataclass(frozen=True)
@@ -96,7 +97,7 @@ class KnowledgeBase:
             return decline(self.profile, "empty")
         assessed = self.assess(text)
         result, confidence, route = assessed.result, assessed.confidence, assessed.route
-        if not _JAPANESE.search(text):
+        if _in_english(text):
             if confidence < self.threshold:
                 return decline(self.profile, "not_japanese", confidence)
             answer = compose(result, self.entry, self.context(today), confidence, self.threshold)
@@ -225,7 +226,7 @@ class KnowledgeBase:
     def _searchable(self, text: str) -> str:
         """The question as searched: dialect made plain and hiragana read as the knowledge's words,
         English through the city's glossary."""
-        if _JAPANESE.search(text):
+        if not _in_english(text):
             return self.index.kana.read(self.rewording.rewrite(text))
         return self.glossary.translate(text) or text
 
@@ -343,6 +344,11 @@ def load_knowledge(folder: Path | str | None = None, cache_dir: Path | str | Non
                          grants=grants, registry=registry, _texts=texts, files=tuple(index.entries),
                          glossary=Glossary.of(vocabulary.english), rewording=Rewording.of(vocabulary.plain),
                          scoring=scoring.over([e.title for e in index.entries], [texts[e.id] for e in index.entries]))
+
+
+def _in_english(text: str) -> bool:
+    """Written in English or romaji, perhaps with a Japanese word in it (「What is chonaikai (町内会)?」)."""
+    return len(_LATIN.findall(text)) > ENGLISH_SHARE * len(_JAPANESE.findall(text))
 
 
 def _texts_of(entries: list[Entry]) -> dict[str, str]:

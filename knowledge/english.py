@@ -23,6 +23,7 @@ _GRAMMAR = frozenset({
     "little", "lot", "lots", "etc", "well",
 })
 _WORD = re.compile(r"[a-z][a-z'\-]*")
+_JAPANESE_WORDS = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uff66-\uff9f]+")  # kept as written
 
 
 @dataclass(frozen=True)
@@ -36,12 +37,14 @@ class Glossary:
 
     def translate(self, text: str) -> str:
         """The question with the glossary's phrases in Japanese, in the order they appear, and its
-        other words kept (grammar words dropped); empty when it holds none of the phrases."""
+        other words kept (grammar words dropped); empty when it holds none of the phrases and no
+        Japanese word."""
         remaining, found = text.lower(), []
         for pattern, japanese in self.phrases:
             for match in pattern.finditer(remaining):
                 found.append((match.start(), japanese))
             remaining = pattern.sub(lambda m: " " * len(m.group(0)), remaining)
+        found += [(m.start(), m.group(0)) for m in _JAPANESE_WORDS.finditer(remaining)]
         if not found:
             return ""
         found += [(m.start(), m.group(0)) for m in _WORD.finditer(remaining) if m.group(0) not in _GRAMMAR]

@@ -223,6 +223,9 @@ def test_a_routed_word_inside_a_real_question_is_still_answered(kb):
     ("How much is the subsidy for neighborhood associations?", "区づくり推進事業"),
     ("How can a foreign resident find volunteer opportunities?", "ボランティア"),
     ("What is the Okayama City ordinance on collaborative community building about?", "条例"),
+    ('Why does Okayama City promote "kyodo"? I saw the word 協働 on a poster.', "行政だけ"),  # a Japanese word inside
+    ("hojokin no shinsei shimekiri wa itsu desu ka?", "6月30日"),  # romaji
+    ("chonaikai no hojokin wa ikura?", "250万円"),
 ])
 def test_an_english_question_with_known_words_gets_the_japanese_answer_saying_so(kb, question, expect_in_answer):
     answer = kb.ask(question, today=AFTER_ROUND)

@@ -130,6 +130,8 @@ def test_english_is_read_through_the_glossary_keeping_unknown_words():
     assert GLOSSARY.translate("How much is the subsidy for neighborhood associations?") == "いくら 補助金 町内会"
     assert GLOSSARY.translate("Is there a subsidy for solar panels?") == "補助金 solar panels"
     assert GLOSSARY.translate("What's the weather like today?") == ""
+    assert GLOSSARY.translate("Is there a subsidy for our 町内会 (jichikai)?") == "補助金 町内会 jichikai"
+    assert GLOSSARY.translate("Tell me about 協働") == "協働"  # a Japanese word is a word it knows
 
 
 @pytest.mark.parametrize("question, term", [
