@@ -6,7 +6,6 @@ import hashlib
 import inspect
 import logging
 import math
-import re
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from importlib import metadata
@@ -29,7 +28,7 @@ from knowledge.answers import (
     with_nearby,
 )
 from knowledge.calibration import Features
-from knowledge.english import ENGLISH_NOTE, Glossary
+from knowledge.english import ENGLISH_NOTE, JAPANESE_CHARACTER, LATIN_LETTER, Glossary, in_english
 from knowledge.entries import Entry, require_entries
 from knowledge.grants import GrantGuide, load_grants
 from knowledge.index import DocumentFields, KnowledgeIndex, SearchResult, analyze_entry
@@ -45,9 +44,6 @@ log = logging.getLogger(__name__)
 DEFAULT_FOLDER = Path(__file__).parent / "okayama"
 SURE = 0.9  # how sure the asking sentences of a long question must be to be answered on their own
 UNCOMPARED = 0.5  # the most a 「AとBの違い」 answer from an entry comparing nothing may be trusted (below the threshold)
-_JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uff66-\uff9f]")
-_LATIN = re.compile(r"[A-Za-zＡ-Ｚａ-ｚ]")
-ENGLISH_SHARE = 3  # Latin letters per Japanese character above which a question is read as English
 
 
 @dataclass(frozen=True)
@@ -93,11 +89,11 @@ class KnowledgeBase:
     def ask(self, question: str, today: dt.date | None = None) -> Answer:
         """The answer to a question on the day `today` (default: the machine's date)."""
         text = (question or "").strip()
-        if not text or not (_JAPANESE.search(text) or _LATIN.search(text) or any(c.isdigit() for c in text)):
+        if not text or not (JAPANESE_CHARACTER.search(text) or LATIN_LETTER.search(text) or any(c.isdigit() for c in text)):
             return decline(self.profile, "empty")
         assessed = self.assess(text)
         result, confidence, route = assessed.result, assessed.confidence, assessed.route
-        if _in_english(text):
+        if in_english(text):
             if confidence < self.threshold:
                 return decline(self.profile, "not_japanese", confidence)
             answer = compose(result, self.entry, self.context(today), confidence, self.threshold)
@@ -226,7 +222,7 @@ class KnowledgeBase:
     def _searchable(self, text: str) -> str:
         """The question as searched: dialect made plain and hiragana read as the knowledge's words,
         English through the city's glossary."""
-        if not _in_english(text):
+        if not in_english(text):
             return self.index.kana.read(self.rewording.rewrite(text))
         return self.glossary.translate(text) or text
 
@@ -344,11 +340,6 @@ def load_knowledge(folder: Path | str | None = None, cache_dir: Path | str | Non
                          grants=grants, registry=registry, _texts=texts, files=tuple(index.entries),
                          glossary=Glossary.of(vocabulary.english), rewording=Rewording.of(vocabulary.plain),
                          scoring=scoring.over([e.title for e in index.entries], [texts[e.id] for e in index.entries]))
-
-
-def _in_english(text: str) -> bool:
-    """Written in English or romaji, perhaps with a Japanese word in it (「What is chonaikai (町内会)?」)."""
-    return len(_LATIN.findall(text)) > ENGLISH_SHARE * len(_JAPANESE.findall(text))
 
 
 def _texts_of(entries: list[Entry]) -> dict[str, str]:

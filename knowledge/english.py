@@ -23,7 +23,15 @@ _GRAMMAR = frozenset({
     "little", "lot", "lots", "etc", "well",
 })
 _WORD = re.compile(r"[a-z][a-z'\-]*")
-_JAPANESE_WORDS = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uff66-\uff9f]+")  # kept as written
+JAPANESE_CHARACTER = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uff66-\uff9f]")
+LATIN_LETTER = re.compile(r"[A-Za-zＡ-Ｚａ-ｚ]")
+_JAPANESE_WORDS = re.compile(JAPANESE_CHARACTER.pattern + "+")  # kept as written
+ENGLISH_SHARE = 3  # Latin letters per Japanese character above which a question is read as English
+
+
+def in_english(text: str) -> bool:
+    """Written in English or romaji, perhaps with a Japanese word in it (「What is chonaikai (町内会)?」)."""
+    return len(LATIN_LETTER.findall(text)) > ENGLISH_SHARE * len(JAPANESE_CHARACTER.findall(text))
 
 
 @dataclass(frozen=True)

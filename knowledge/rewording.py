@@ -6,23 +6,22 @@ question (where / why / how) goes unseen.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
 class Rewording:
     pattern: re.Pattern[str] | None = None
-    plain: tuple[tuple[str, str], ...] = ()
+    plain: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def of(cls, pairs: tuple[tuple[str, str], ...]) -> Rewording:
-        ordered = tuple(sorted(pairs, key=lambda pair: -len(pair[0])))  # どがぁな before どがぁ
-        if not ordered:
+        if not pairs:
             return cls()
-        return cls(re.compile("|".join(re.escape(wording) for wording, _ in ordered)), ordered)
+        longest_first = sorted(dict(pairs), key=len, reverse=True)  # どがぁな before どがぁ
+        return cls(re.compile("|".join(map(re.escape, longest_first))), dict(pairs))
 
     def rewrite(self, text: str) -> str:
         if self.pattern is None:
             return text
-        plain = dict(self.plain)
-        return self.pattern.sub(lambda match: plain[match.group(0)], text)
+        return self.pattern.sub(lambda match: self.plain[match.group(0)], text)
