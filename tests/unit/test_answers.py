@@ -173,7 +173,7 @@ def test_figures_from_a_secondary_source_point_to_the_centre(kb):
 
 @pytest.mark.parametrize("question, kind", [
     ("区づくりの補助はいくらまで？", "how_much"), ("公民館の休館日は？", "when"), ("センターはどこにある？", "where"),
-    ("区づくり推進事業の担当はどこの課？", "who"), ("協働提案はどうやって進めるの", "how"),
+    ("区づくり推進事業の担当はどこの課？", "who"), ("協働提案はどうやって進めるの", "how"), ("申請はどうすりゃええ", "how"),
     ("できたばかりの団体でも応募できる？", "can"), ("協働ってなに？", "what"), ("協働", None),
 ])
 def test_the_kind_of_question_is_recognised(question, kind):
