@@ -54,6 +54,7 @@ _DIGIT_COMMA = re.compile(r"(?<=\d),(?=\d{3})")
 
 
 _FOLDED_AWAY = re.compile(r"[\s・,、]+")
+_LETTER_RUN = re.compile(r"[^\W_]+")  # letters and digits (Unicode categories L and N), as runs
 
 
 def fold(text: str) -> str:
@@ -229,15 +230,10 @@ class Analyzer:
 def bigrams(text: str) -> list[str]:
     """Character bigrams of the letters, digits, kana and kanji in a text (single characters stand alone)."""
     out: list[str] = []
-    run: list[str] = []
-    for char in normalize(text) + " ":
-        if unicodedata.category(char)[0] in "LN":
-            run.append(char)
-            continue
+    for run in _LETTER_RUN.findall(normalize(text)):
         if len(run) == 1:
-            out.append(run[0])
-        out.extend(run[i] + run[i + 1] for i in range(len(run) - 1))
-        run = []
+            out.append(run)
+        out.extend(run[i:i + 2] for i in range(len(run) - 1))
     return out
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import yaml
@@ -48,10 +49,22 @@ class RoutingTable:
         """Each route one of whose words the question contains (and none of its `unless`), with that word."""
         folded = normalize(question)
         compact = re.sub(r"\s+", "", folded)  # 「NPO法人 設立」 names 「npo法人設立」
-        for route in self.routes:
+        starting = self._by_first_character
+        candidates = sorted({i for char in set(folded) for i in starting.get(char, ())})
+        for route in (self.routes[i] for i in candidates):
             word = next((w for w in route.words if w in compact or w in folded), None)
             if word and not any(w in folded for w in route.unless):
                 yield route, word
+
+    @cached_property
+    def _by_first_character(self) -> dict[str, tuple[int, ...]]:
+        """The routes (by position) having a word that starts with a character: only those can match
+        a question without that character (most questions name no route's word)."""
+        found: dict[str, list[int]] = {}
+        for i, route in enumerate(self.routes):
+            for char in dict.fromkeys(w[0] for w in route.words if w):
+                found.setdefault(char, []).append(i)
+        return {char: tuple(positions) for char, positions in found.items()}
 
     def with_staff(self, routes: tuple[Route, ...]) -> RoutingTable:
         """The file's routes, then `routes` (staff-made ones from before are replaced)."""

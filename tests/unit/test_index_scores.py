@@ -1,0 +1,25 @@
+"""The index reads BM25 scores straight from bm25s's matrices: they must be bm25s's own."""
+import numpy as np
+import pytest
+
+from knowledge.index import FIELD_WEIGHTS, IDENTIFIER_WEIGHT
+
+
+@pytest.mark.parametrize("question", [
+    "区づくり推進事業の補助率は？", "センターはどこにありますか", "条例の第10条には何が書いてありますか",
+    "ぼらんてぃあ はじめたい", "What is kyodo?", "ｘｙｚ",
+])
+def test_fused_scores_are_the_weighted_sum_of_bm25s_field_scores(kb, question):
+    query = kb.analyzer.analyze(question)
+    terms, grams = tuple(dict.fromkeys(query.terms)), list(dict.fromkeys(query.bigrams))
+    retrievers = kb.index.parts().retrievers
+    expected = np.zeros(len(kb.entries))
+    for name, weight in FIELD_WEIGHTS.items():
+        tokens = kb.index._query_tokens(name, query, terms, grams)
+        if any(t in retrievers[name].vocab_dict for t in tokens):
+            expected += weight * retrievers[name].get_scores(tokens)
+    identifiers = [u.form for u in query.units if u.identifier]
+    for name in ("title", "source") if identifiers else ():
+        expected += IDENTIFIER_WEIGHT * retrievers[name].get_scores(identifiers)
+    fused = kb.index.bm25_scores(query, terms, grams)
+    assert np.allclose(fused, expected, rtol=1e-5, atol=1e-6)
