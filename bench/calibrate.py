@@ -53,17 +53,19 @@ TUNING = [ROOT / "tests" / "data" / "tune-questions.jsonl", ROOT.parent / "share
 FORBIDDEN = "holdout-citizen"
 
 
-Row = tuple[tuple[float, ...], bool, bool]  # features, top answer right, decided by a route
+Row = tuple[tuple[float, ...], bool, bool]  # features, top answer right, decided without the confidence
 
 
 def labelled(kb, path: Path) -> list[Row]:
-    """(features, top answer right, decided by the routing rule) for each question of a file."""
+    """(features, top answer right, decided without the confidence: by the routing rule, or declined
+    by an entry saying the sources do not give what it is asked) for each question of a file."""
     rows = []
     for item in load_questions(path):
         assessed = kb.assess(item["q"])
         hits = assessed.result.hits
         right = bool(not item.get("abstain") and hits and holds(kb, hits[0].entry, item["expect"]))
-        rows.append((assessed.features.vector(), right, assessed.outside))
+        unconfirmed = bool(hits and hits[0].entry.unconfirmed)
+        rows.append((assessed.features.vector(), right, assessed.outside or unconfirmed))
     return rows
 
 

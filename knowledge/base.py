@@ -96,14 +96,28 @@ class KnowledgeBase:
         if in_english(text):
             if confidence < self.threshold:
                 return decline(self.profile, "not_japanese", confidence)
-            answer = compose(result, self.entry, self.context(today), confidence, self.threshold)
+            answer = self._composed(result, confidence, today)
             return replace(answer, text=f"{ENGLISH_NOTE}\n{answer.text}", body=f"{ENGLISH_NOTE}\n{answer.body}")
         if route and (confidence < self.threshold or assessed.outside):
             sources = tuple({"id": h.entry.id, "title": h.entry.title, "score": round(h.score, 4)} for h in result.hits[:3])
             declined = decline(self.profile, "out_of_scope", confidence, sources, route)
             return with_nearby(declined, result) if route.in_remit else declined
-        answer = compose(result, self.entry, self.context(today), confidence, self.threshold)
+        answer = self._composed(result, confidence, today)
         return with_gaps(answer, self.profile, assessed.gaps) if assessed.gaps and not answer.declined else answer
+
+    def _composed(self, result: SearchResult, confidence: float, today: dt.date | None) -> Answer:
+        """The answer from the best entry; from one saying the sources do not give what it is asked
+        (the centre's hours), a decline on that detail in the entry's words (where to ask instead):
+        nothing is answered, and staff see the question."""
+        answer = compose(result, self.entry, self.context(today), confidence, self.threshold)
+        top = result.hits[0].entry if result.hits and not answer.declined else None
+        if top is None or not top.unconfirmed:
+            return answer
+        ask = Route(top.unconfirmed, (), f"{self.profile.centre_name}（電話 {self.profile.centre_phone}）",
+                    in_remit=True)
+        others = replace(result, hits=[h for h in result.hits if h.entry.id != top.id])
+        declined = decline(self.profile, "out_of_scope", confidence, answer.sources, ask)
+        return with_nearby(replace(declined, text=top.body), others)
 
     def assess(self, text: str) -> Assessment:
         """The search for a question and what the desk makes of it, before any wording. A long
@@ -223,7 +237,7 @@ class KnowledgeBase:
         """The question as searched: dialect made plain and hiragana read as the knowledge's words,
         English through the city's glossary."""
         if not in_english(text):
-            return self.index.kana.read(self.rewording.rewrite(text))
+            return self.index.kana.read(self.rewording.rewrite(self.glossary.translate_sentences(text)))
         return self.glossary.translate(text) or text
 
     @staticmethod

@@ -27,6 +27,8 @@ JAPANESE_CHARACTER = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uff66-\uff9f]")
 LATIN_LETTER = re.compile(r"[A-Za-zＡ-Ｚａ-ｚ]")
 _JAPANESE_WORDS = re.compile(JAPANESE_CHARACTER.pattern + "+")  # kept as written
 ENGLISH_SHARE = 3  # Latin letters per Japanese character above which a question is read as English
+# An English sentence (two words or more) inside a Japanese question: 「Where is the center? 英語で…」
+_ENGLISH_SENTENCE = re.compile(r"[A-Za-z][A-Za-z'\-]*(?:[ ,]+[A-Za-z][A-Za-z'\-]*)+[.?!]?")
 
 
 def in_english(text: str) -> bool:
@@ -57,3 +59,12 @@ class Glossary:
             return ""
         found += [(m.start(), m.group(0)) for m in _WORD.finditer(remaining) if m.group(0) not in _GRAMMAR]
         return " ".join(word for _, word in sorted(found) if word)
+
+    def translate_sentences(self, text: str) -> str:
+        """A Japanese question with its English sentences in Japanese, where the glossary knows a word
+        of them (NPO法人 or 「SDGs」 alone are left as they are)."""
+        def translated(match: re.Match[str]) -> str:
+            japanese = self.translate(match.group(0))
+            return f" {japanese} " if japanese else match.group(0)
+        return _ENGLISH_SENTENCE.sub(translated, text)
+

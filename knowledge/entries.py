@@ -44,6 +44,9 @@ class Entry:
     short: str = ""  # the title on a button, when the title is longer than MAX_LABEL_CHARS
     defines: tuple[str, ...] = ()  # words asked alone (「補助金」「条例」) that this entry introduces
     facts: EntryFacts = EntryFacts()  # cited sources, kinds of question, dated facts, review date
+    # What the entry tells people the sources do not give (「センターの開所時間や休みの日」): its questions
+    # are declined as such a detail, with the centre to ask and staff to consult, and kept for staff
+    unconfirmed: str = ""
 
     @property
     def label(self) -> str:
@@ -155,7 +158,7 @@ def entry_from(raw: dict, location: str, problems: list[Problem]) -> Entry | Non
     if category == "faq" and not questions:
         problems.append(Problem(location, f"{entry_id}: a faq entry needs questions (how citizens ask)"))
     unknown = set(raw) - set(REQUIRED) - {"questions", "related", "defines", "check_with_centre", "short",
-                                        *facts_module.FIELDS}
+                                        "unconfirmed", *facts_module.FIELDS}
     if unknown:
         problems.append(Problem(location, f"{entry_id}: unknown field(s) {', '.join(sorted(unknown))}"))
     title, short = _text(raw["title"]), _text(raw.get("short"))
@@ -166,7 +169,7 @@ def entry_from(raw: dict, location: str, problems: list[Problem]) -> Entry | Non
         id=entry_id, title=title, category=category, source=_text(raw["source"]),
         as_of=as_of, body=body, questions=questions, related=related,
         check_with_centre=bool(raw.get("check_with_centre", False)), location=location, short=short,
-        defines=defines, facts=facts,
+        defines=defines, facts=facts, unconfirmed=_text(raw.get("unconfirmed")),
     )
 
 

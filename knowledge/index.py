@@ -258,9 +258,10 @@ class KnowledgeIndex:
         return unit.form not in self._idf and len(unit.surface) > 1 and self._unknown_topic(unit)
 
     def _unknown_topic(self, unit: Unit) -> bool:
-        """A dictionary noun naming something (not 大変, not kana) of which no entry uses even a part."""
+        """A dictionary noun naming something (not 大変, not kana, not English: "moved", "poor") of which
+        no entry uses even a part."""
         return (unit.content and unit.in_dictionary and not unit.kana_only and not unit.describes
-                and not any(len(p) > 1 and p in self._idf for p in unit.parts))
+                and not unit.surface.isascii() and not any(len(p) > 1 and p in self._idf for p in unit.parts))
 
     @staticmethod
     def _query_tokens(field: str, query: Analysis, terms: tuple[str, ...], grams: list[str]) -> list[str]:

@@ -134,6 +134,13 @@ def test_english_is_read_through_the_glossary_keeping_unknown_words():
     assert GLOSSARY.translate("Tell me about 協働") == "協働"  # a Japanese word is a word it knows
 
 
+def test_an_english_sentence_in_a_japanese_question_is_read_through_the_glossary():
+    read = GLOSSARY.translate_sentences("How much is the subsidy? 町内会でも申し込めますか")
+    assert "いくら 補助金" in read and "How" not in read and read.endswith("町内会でも申し込めますか")
+    assert GLOSSARY.translate_sentences("NPO法人の補助金は？SDGsについても") == "NPO法人の補助金は？SDGsについても"
+    assert GLOSSARY.translate_sentences("solar panels のことです") == "solar panels のことです"  # no word it knows
+
+
 @pytest.mark.parametrize("question, term", [
     ("協働", "協働"), ("多様な主体？", "多様な主体"), ("協働ってなに", "協働"), ("公民館の休館日", None),
     ("補助金 いくら", None),
