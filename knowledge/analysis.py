@@ -67,6 +67,12 @@ def normalize(text: str) -> str:
     return _DIGIT_COMMA.sub("", unicodedata.normalize("NFKC", text).lower())
 
 
+@lru_cache(maxsize=1 << 14)
+def word_form(form: str) -> str:
+    """A dictionary form, normalized: the same few thousand recur in every question."""
+    return normalize(form)
+
+
 def chunks(text: str, limit: int = CHUNK_BYTES) -> list[str]:
     """Split text so that each piece stays under Sudachi's input limit, preferring line or sentence ends."""
     if len(text.encode("utf-8")) <= limit:
@@ -148,7 +154,7 @@ class Analyzer:
         self._longest = max((len(k) for k in self._phrases), default=1)
 
     def _raw_forms(self, text: str) -> list[str]:
-        return [normalize(m.normalized_form()) for m in _tokenizer().tokenize(normalize(text))]
+        return [word_form(m.normalized_form()) for m in _tokenizer().tokenize(normalize(text))]
 
     def terms(self, text: str) -> list[str]:
         return self.analyze(text).terms
@@ -158,7 +164,7 @@ class Analyzer:
         readings: list[str] = []
         for piece in chunks(normalize(text)):
             morphemes = list(_tokenizer().tokenize(piece))
-            forms = [normalize(m.normalized_form()) for m in morphemes]
+            forms = [word_form(m.normalized_form()) for m in morphemes]
             readings.extend(m.reading_form() for m in morphemes if m.part_of_speech()[0] not in ("補助記号", "空白"))
             result.spelling.extend((m.surface(), m.reading_form()) for m in morphemes)
             i = 0
@@ -176,7 +182,7 @@ class Analyzer:
                         form, morpheme.surface(), content=pos[0] in CONTENT_POS, in_dictionary=not morpheme.is_oov(),
                         parts=tuple(dict.fromkeys(
                             f for p in parts
-                            if len(parts) > 1 and self._kept(p.part_of_speech(), f := normalize(p.normalized_form())) and f != form
+                            if len(parts) > 1 and self._kept(p.part_of_speech(), f := word_form(p.normalized_form())) and f != form
                         )),
                         reading=morpheme.reading_form(), describes=pos[0] == "形状詞" or "副詞可能" in pos,
                     ))

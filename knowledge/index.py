@@ -14,6 +14,7 @@ coverage; knowledge/calibration.py turns it, with the margin and the kind, into 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import bm25s
@@ -160,6 +161,7 @@ class KnowledgeIndex:
         self._bm25 = parts.retrievers
         self._matrices = {name: (r.vocab_dict, r.scores["indptr"].tolist(), r.scores["indices"], r.scores["data"])
                           for name, r in parts.retrievers.items()}
+        self._posting_cache: dict[tuple[str, float], dict[str, tuple[np.ndarray, np.ndarray] | None]] = {}
         self._doc_terms, self._doc_bigrams, self._doc_readings = parts.doc_terms, parts.doc_bigrams, parts.readings
         self._kinds, self._definitions, self.kana = parts.kinds, parts.definitions, parts.kana
         self._lone_words = parts.lone_words
@@ -203,14 +205,28 @@ class KnowledgeIndex:
             asked += [(name, IDENTIFIER_WEIGHT, identifiers) for name in ("title", "source")]
         docs, values = [], []
         for name, weight, tokens in asked:
-            vocab, starts, field_docs, field_values = self._matrices[name]
-            spans = [(starts[i], starts[i + 1]) for i in (vocab[t] for t in tokens if t in vocab)]
-            if spans:
-                docs += [field_docs[a:b] for a, b in spans]
-                values.append(weight * np.concatenate([field_values[a:b] for a, b in spans]))
+            for posting in map(self._postings(name, weight), tokens):
+                if posting is not None:
+                    docs.append(posting[0])
+                    values.append(posting[1])
         if not docs:
             return np.zeros(len(self.entries))
         return np.bincount(np.concatenate(docs), np.concatenate(values), len(self.entries))
+
+    def _postings(self, name: str, weight: float) -> Callable[[str], tuple[np.ndarray, np.ndarray] | None]:
+        """A token's entries and weighted scores in a field, kept once read (questions reuse the
+        same few thousand tokens; only the field's own are kept, so odd input cannot grow it);
+        None for a token the field lacks."""
+        cache = self._posting_cache.setdefault((name, weight), {})
+        vocab, starts, field_docs, field_values = self._matrices[name]
+
+        def posting(token: str) -> tuple[np.ndarray, np.ndarray] | None:
+            found = cache.get(token)
+            if found is None and token in vocab:
+                i = vocab[token]
+                found = cache[token] = (field_docs[starts[i]:starts[i + 1]], weight * field_values[starts[i]:starts[i + 1]])
+            return found
+        return posting
 
     def knows(self, term: str) -> bool:
         """Whether an entry uses the (normalized) term."""
@@ -243,7 +259,7 @@ class KnowledgeIndex:
         pool = min(max(k, RERANK_POOL), len(self.entries))
         answering = [i for i, shown in enumerate(self._kinds) if kind in shown and scores[i] > 0] \
             if kind in RARE_KIND_BONUS else []
-        top = np.union1d(np.argpartition(-scores, pool - 1)[:pool], np.asarray(defining + answering, dtype=int))
+        top = np.array(sorted({*np.argpartition(-scores, pool - 1)[:pool].tolist(), *defining, *answering}))
         for i in top:
             if kind and kind in self._kinds[i]:
                 scores[i] *= 1 + RARE_KIND_BONUS.get(kind, KIND_BONUS)
