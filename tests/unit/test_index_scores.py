@@ -23,3 +23,13 @@ def test_fused_scores_are_the_weighted_sum_of_bm25s_field_scores(kb, question):
         expected += IDENTIFIER_WEIGHT * retrievers[name].get_scores(identifiers)
     fused = kb.index.bm25_scores(query, terms, grams)
     assert np.allclose(fused, expected, rtol=1e-5, atol=1e-6)
+
+
+def test_the_search_keeps_postings_only_for_words_the_knowledge_has(kb):
+    """Odd input cannot grow the process: what is kept is bounded by the knowledge's vocabulary."""
+    for i in range(200):
+        kb.ask(f"zq{i}xv ぬぺ{i}ぽ 謎語{i}")
+    retrievers = kb.index.parts().retrievers
+    for (name, _), postings in kb.index._posting_cache.items():
+        assert set(postings) <= set(retrievers[name].vocab_dict)
+    assert not any("zq" in token for postings in kb.index._posting_cache.values() for token in postings)
