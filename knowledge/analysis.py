@@ -69,7 +69,7 @@ def normalize(text: str) -> str:
 
 @lru_cache(maxsize=1 << 14)
 def word_form(form: str) -> str:
-    """A dictionary form, normalized: the same few thousand recur in every question."""
+    """A dictionary form, normalized: the same few thousand recur across questions."""
     return normalize(form)
 
 
@@ -111,6 +111,12 @@ class Unit:
     def kana_only(self) -> bool:
         """Written in kana alone: often a word whose kanji the writer did not use (じちかい)."""
         return bool(_KANA.match(self.surface))
+
+    @property
+    def english_word(self) -> bool:
+        """Typed in Latin letters and read by the dictionary as a loanword (new → ニュー): English
+        prose, not an acronym naming something (PTA, DV keep their letters)."""
+        return self.surface.isascii() and not self.form.isascii()
 
 
 @dataclass

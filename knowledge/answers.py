@@ -145,8 +145,11 @@ def _caution(entry: Entry, context: Context) -> str:
 
 
 def centre_pointer(profile: CityProfile) -> str:
-    phone = f"（電話 {profile.centre_phone}）" if profile.centre_phone else ""
-    return f"金額・日程・連絡先などは変わることがあります。最新の情報は{profile.centre_name}{phone}でご確認ください。"
+    return f"金額・日程・連絡先などは変わることがあります。最新の情報は{_centre(profile)}でご確認ください。"
+
+
+def _centre(profile: CityProfile) -> str:
+    return profile.centre_name + (f"（電話 {profile.centre_phone}）" if profile.centre_phone else "")
 
 
 DECLINE_TEXT = {
@@ -183,6 +186,17 @@ def maybe(declined: Answer, result: SearchResult) -> Answer:
     if declined.confidence < MAYBE_FLOOR or not result.hits:
         return declined
     return replace(declined, text=MAYBE_TEXT, maybe=_buttons(result, RELATED_LIMIT))
+
+
+def unconfirmed(profile: CityProfile, entry: Entry, result: SearchResult, confidence: float,
+                sources: tuple[dict, ...]) -> Answer:
+    """A question landing on an entry that only says the sources do not give what it asks (the
+    centre's hours): declined in the entry's words, as a detail the desk's material does not confirm,
+    with the centre to ask and the nearest other entries as buttons."""
+    ask = Route(entry.unconfirmed, (), _centre(profile), source=next(iter(entry.facts.cites), ""), in_remit=True)
+    declined = decline(profile, "out_of_scope", confidence, sources, ask)
+    others = replace(result, hits=[h for h in result.hits if h.entry.id != entry.id])
+    return with_nearby(replace(declined, text=_fit(entry.body, BUBBLE_CHARS)), others)
 
 
 def with_nearby(declined: Answer, result: SearchResult) -> Answer:

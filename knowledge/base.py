@@ -24,6 +24,7 @@ from knowledge.answers import (
     answer_from_entry,
     compose,
     decline,
+    unconfirmed,
     with_gaps,
     with_nearby,
 )
@@ -106,18 +107,13 @@ class KnowledgeBase:
         return with_gaps(answer, self.profile, assessed.gaps) if assessed.gaps and not answer.declined else answer
 
     def _composed(self, result: SearchResult, confidence: float, today: dt.date | None) -> Answer:
-        """The answer from the best entry; from one saying the sources do not give what it is asked
-        (the centre's hours), a decline on that detail in the entry's words (where to ask instead):
-        nothing is answered, and staff see the question."""
+        """The answer from the best entry, or, from one saying the sources do not give what it is
+        asked (the centre's hours), a decline in its words: nothing is answered, staff see the question."""
         answer = compose(result, self.entry, self.context(today), confidence, self.threshold)
         top = result.hits[0].entry if result.hits and not answer.declined else None
         if top is None or not top.unconfirmed:
             return answer
-        ask = Route(top.unconfirmed, (), f"{self.profile.centre_name}（電話 {self.profile.centre_phone}）",
-                    in_remit=True)
-        others = replace(result, hits=[h for h in result.hits if h.entry.id != top.id])
-        declined = decline(self.profile, "out_of_scope", confidence, answer.sources, ask)
-        return with_nearby(replace(declined, text=top.body), others)
+        return unconfirmed(self.profile, top, result, confidence, answer.sources)
 
     def assess(self, text: str) -> Assessment:
         """The search for a question and what the desk makes of it, before any wording. A long

@@ -28,7 +28,9 @@ LATIN_LETTER = re.compile(r"[A-Za-zＡ-Ｚａ-ｚ]")
 _JAPANESE_WORDS = re.compile(JAPANESE_CHARACTER.pattern + "+")  # kept as written
 ENGLISH_SHARE = 3  # Latin letters per Japanese character above which a question is read as English
 # An English sentence (two words or more) inside a Japanese question: 「Where is the center? 英語で…」
-_ENGLISH_SENTENCE = re.compile(r"[A-Za-z][A-Za-z'\-]*(?:[ ,]+[A-Za-z][A-Za-z'\-]*)+[.?!]?")
+# (possessive, so that a long run of letters is scanned once)
+_ENGLISH_SENTENCE = re.compile(r"(?<![A-Za-z'\-])[A-Za-z][A-Za-z'\-]*+(?:[ ,]+[A-Za-z][A-Za-z'\-]*+)+[.?!]?")
+_CURLY_APOSTROPHE = str.maketrans({"\u2019": "'", "\u2018": "'"})  # phones type I’m
 
 
 def in_english(text: str) -> bool:
@@ -45,18 +47,18 @@ class Glossary:
         ordered = sorted(pairs, key=lambda pair: -len(pair[0]))
         return cls(tuple((re.compile(rf"\b{re.escape(english.lower())}(?:s|es)?\b"), japanese) for english, japanese in ordered))
 
-    def translate(self, text: str) -> str:
+    def translate(self, text: str) -> str | None:
         """The question with the glossary's phrases in Japanese, in the order they appear, and its
-        other words kept (grammar words dropped); empty when it holds none of the phrases and no
-        Japanese word."""
-        remaining, found = text.lower(), []
+        other words kept (grammar words dropped); None when it holds none of the phrases and no
+        Japanese word (empty when all it holds are phrases that drop out, as "I'm new here")."""
+        remaining, found = text.lower().translate(_CURLY_APOSTROPHE), []
         for pattern, japanese in self.phrases:
             for match in pattern.finditer(remaining):
                 found.append((match.start(), japanese))
             remaining = pattern.sub(lambda m: " " * len(m.group(0)), remaining)
         found += [(m.start(), m.group(0)) for m in _JAPANESE_WORDS.finditer(remaining)]
         if not found:
-            return ""
+            return None
         found += [(m.start(), m.group(0)) for m in _WORD.finditer(remaining) if m.group(0) not in _GRAMMAR]
         return " ".join(word for _, word in sorted(found) if word)
 
@@ -65,6 +67,6 @@ class Glossary:
         of them (NPO法人 or 「SDGs」 alone are left as they are)."""
         def translated(match: re.Match[str]) -> str:
             japanese = self.translate(match.group(0))
-            return f" {japanese} " if japanese else match.group(0)
-        return _ENGLISH_SENTENCE.sub(translated, text)
+            return match.group(0) if japanese is None else f" {japanese} "
+        return _ENGLISH_SENTENCE.sub(translated, text.translate(_CURLY_APOSTROPHE))
 

@@ -43,6 +43,10 @@ KIND_BONUS = 0.19  # score bonus for an entry that answers the kind of question 
 # reason (asked why), or naming an article (asked 「何条？」, the ordinance's entries compete with the
 # FAQs retelling them)
 RARE_KIND_BONUS = {"difference": 0.5, "why": 0.5, "article": 0.5}
+# Up to this many entries a question's BM25 scores are read from the matrices and summed in one
+# bincount; a larger index (a synthetic benchmark) is scored by bm25s field by field, in place,
+# which copies less of its long postings
+SMALL_INDEX = 5000
 RERANK_POOL = 10  # candidates the kind bonus may reorder
 DEFINITION_BONUS = 1.0  # for the entry that defines the term a 'what is' question asks about
 
@@ -159,9 +163,11 @@ class KnowledgeIndex:
         self.entries = parts.entries
         self.by_id = {e.id: e for e in parts.entries}
         self._bm25 = parts.retrievers
+        if any(r.nonoccurrence_array is not None for r in parts.retrievers.values()):
+            raise ValueError("bm25_scores reads the lucene variant only (no score for absent tokens)")
         self._matrices = {name: (r.vocab_dict, r.scores["indptr"].tolist(), r.scores["indices"], r.scores["data"])
                           for name, r in parts.retrievers.items()}
-        self._posting_cache: dict[tuple[str, float], dict[str, tuple[np.ndarray, np.ndarray] | None]] = {}
+        self._posting_cache: dict[str, dict[str, tuple[np.ndarray, np.ndarray]]] = {}
         self._doc_terms, self._doc_bigrams, self._doc_readings = parts.doc_terms, parts.doc_bigrams, parts.readings
         self._kinds, self._definitions, self.kana = parts.kinds, parts.definitions, parts.kana
         self._lone_words = parts.lone_words
@@ -196,35 +202,38 @@ class KnowledgeIndex:
         )
 
     def bm25_scores(self, query: Analysis, terms: tuple[str, ...], grams: list[str]) -> np.ndarray:
-        """Each entry's BM25 scores over the fields, weighted and summed: read straight from the bm25s
-        matrices in one bincount (bm25s's own get_scores adds each token with np.add.at, which was the
-        larger part of a question's time)."""
+        """Each entry's BM25 scores over the fields, weighted and summed: for the knowledge base's size
+        read straight from the bm25s matrices in one bincount (bm25s's own get_scores adds each token
+        with np.add.at, which was the larger part of a question's time)."""
         asked = [(name, weight, self._query_tokens(name, query, terms, grams)) for name, weight in FIELD_WEIGHTS.items()]
         identifiers = [u.form for u in query.units if u.identifier]
         if identifiers:  # 第10条 names one article: entries titled or sourced by it come first
             asked += [(name, IDENTIFIER_WEIGHT, identifiers) for name in ("title", "source")]
+        if len(self.entries) > SMALL_INDEX:
+            return sum((weight * self._bm25[name].get_scores(tokens) for name, weight, tokens in asked if tokens),
+                       np.zeros(len(self.entries), dtype=np.float32))
         docs, values = [], []
         for name, weight, tokens in asked:
-            for posting in map(self._postings(name, weight), tokens):
-                if posting is not None:
-                    docs.append(posting[0])
-                    values.append(posting[1])
+            postings = [p for p in map(self._postings(name), tokens) if p is not None]
+            if postings:
+                docs += [entries for entries, _ in postings]
+                values.append(weight * np.concatenate([scores for _, scores in postings]))
         if not docs:
             return np.zeros(len(self.entries))
         return np.bincount(np.concatenate(docs), np.concatenate(values), len(self.entries))
 
-    def _postings(self, name: str, weight: float) -> Callable[[str], tuple[np.ndarray, np.ndarray] | None]:
-        """A token's entries and weighted scores in a field, kept once read (questions reuse the
-        same few thousand tokens; only the field's own are kept, so odd input cannot grow it);
-        None for a token the field lacks."""
-        cache = self._posting_cache.setdefault((name, weight), {})
+    def _postings(self, name: str) -> Callable[[str], tuple[np.ndarray, np.ndarray] | None]:
+        """A token's entries and scores in a field (views of the bm25s matrix), kept once read:
+        questions reuse the same few thousand tokens. Only the field's own tokens are kept, so odd
+        input cannot grow it; None for a token the field lacks."""
+        cache = self._posting_cache.setdefault(name, {})
         vocab, starts, field_docs, field_values = self._matrices[name]
 
         def posting(token: str) -> tuple[np.ndarray, np.ndarray] | None:
             found = cache.get(token)
             if found is None and token in vocab:
                 i = vocab[token]
-                found = cache[token] = (field_docs[starts[i]:starts[i + 1]], weight * field_values[starts[i]:starts[i + 1]])
+                found = cache[token] = (field_docs[starts[i]:starts[i + 1]], field_values[starts[i]:starts[i + 1]])
             return found
         return posting
 
@@ -274,10 +283,10 @@ class KnowledgeIndex:
         return unit.form not in self._idf and len(unit.surface) > 1 and self._unknown_topic(unit)
 
     def _unknown_topic(self, unit: Unit) -> bool:
-        """A dictionary noun naming something (not 大変, not kana, not English: "moved", "poor") of which
+        """A dictionary noun naming something (not 大変, not kana, not an English word: "poor") of which
         no entry uses even a part."""
         return (unit.content and unit.in_dictionary and not unit.kana_only and not unit.describes
-                and not unit.surface.isascii() and not any(len(p) > 1 and p in self._idf for p in unit.parts))
+                and not unit.english_word and not any(len(p) > 1 and p in self._idf for p in unit.parts))
 
     @staticmethod
     def _query_tokens(field: str, query: Analysis, terms: tuple[str, ...], grams: list[str]) -> list[str]:

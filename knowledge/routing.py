@@ -58,8 +58,8 @@ class RoutingTable:
 
     @cached_property
     def _by_first_character(self) -> dict[str, tuple[int, ...]]:
-        """The routes (by position) having a word that starts with a character: only those can match
-        a question without that character (most questions name no route's word)."""
+        """The routes (by position) having a word that starts with a character: a route can match only
+        a question containing the first character of one of its words (most questions name none)."""
         found: dict[str, list[int]] = {}
         for i, route in enumerate(self.routes):
             for char in dict.fromkeys(w[0] for w in route.words if w):

@@ -103,4 +103,4 @@ class ScoreFactors:
                  if f is not None]
         if not found:
             return None
-        return np.prod(found, axis=0).astype(np.float32)
+        return found[0] if len(found) == 1 else found[0] * found[1]

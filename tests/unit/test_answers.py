@@ -6,6 +6,7 @@ import sys
 
 import pytest
 
+from knowledge.english import in_english
 from tests.conftest import DEV_QUESTIONS, ROOT
 
 HOLDOUT = ROOT / "tests" / "data" / "holdout-questions.jsonl"
@@ -87,7 +88,7 @@ def test_odd_questions_get_a_helpful_decline(kb, question, reason):
     assert answer.abstained and answer.reason == reason and answer.text
 
 
-@pytest.mark.parametrize("question", ["協働" * 5000, "公民館の休館日" + "あ" * 20000])
+@pytest.mark.parametrize("question", ["協働" * 5000, "公民館の休館日" + "あ" * 20000, "補助金 " + "a" * 20000 + " b"])
 def test_very_long_questions_are_answered_without_error(kb, question):
     answer = kb.ask(question)
     assert answer.text and 0.0 <= answer.confidence <= 1.0
@@ -234,12 +235,18 @@ def test_an_english_question_with_known_words_gets_the_japanese_answer_saying_so
 
 
 @pytest.mark.parametrize("question, expect_in_answer", [
-    ("I'm a foreign resident. 市民協働推進事業に応募できますか? What are the conditions for groups?", "10人以上"),
-    ("I just moved here and my Japanese is poor. Where is the citizen collaboration center?", "本庁舎2階"),
+    ("I'm a foreign resident. 市民協働推進事業に応募できる団体の条件を教えてください。", "10人以上"),
+    ("Where is the citizen collaboration center? 行き方を知りたいです。バスで行けますか", "本庁舎2階"),
 ])
-def test_english_sentences_mixed_with_japanese_or_words_the_glossary_lacks_are_still_answered(kb, question, expect_in_answer):
+def test_an_english_sentence_inside_a_japanese_question_is_read(kb, question, expect_in_answer):
+    assert not in_english(question)  # read as Japanese, with its English sentence through the glossary
     answer = kb.ask(question, today=AFTER_ROUND)
     assert not answer.declined and expect_in_answer in answer.text
+
+
+def test_english_words_the_glossary_lacks_do_not_turn_a_question_away(kb):
+    answer = kb.ask("I just moved here and my Japanese is poor. Where is the citizen collaboration center?")
+    assert not answer.declined and "本庁舎2階" in answer.text
 
 
 @pytest.mark.parametrize("question, program, other", [

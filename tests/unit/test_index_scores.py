@@ -9,7 +9,10 @@ from knowledge.index import FIELD_WEIGHTS, IDENTIFIER_WEIGHT
     "区づくり推進事業の補助率は？", "センターはどこにありますか", "条例の第10条には何が書いてありますか",
     "ぼらんてぃあ はじめたい", "What is kyodo?", "ｘｙｚ",
 ])
-def test_fused_scores_are_the_weighted_sum_of_bm25s_field_scores(kb, question):
+@pytest.mark.parametrize("small_index", [None, 0])  # 0: scored as a large index is
+def test_fused_scores_are_the_weighted_sum_of_bm25s_field_scores(kb, question, small_index, monkeypatch):
+    if small_index is not None:
+        monkeypatch.setattr("knowledge.index.SMALL_INDEX", small_index)
     query = kb.analyzer.analyze(question)
     terms, grams = tuple(dict.fromkeys(query.terms)), list(dict.fromkeys(query.bigrams))
     retrievers = kb.index.parts().retrievers
@@ -30,6 +33,6 @@ def test_the_search_keeps_postings_only_for_words_the_knowledge_has(kb):
     for i in range(200):
         kb.ask(f"zq{i}xv ぬぺ{i}ぽ 謎語{i}")
     retrievers = kb.index.parts().retrievers
-    for (name, _), postings in kb.index._posting_cache.items():
+    for name, postings in kb.index._posting_cache.items():
         assert set(postings) <= set(retrievers[name].vocab_dict)
     assert not any("zq" in token for postings in kb.index._posting_cache.values() for token in postings)
