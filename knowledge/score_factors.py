@@ -41,14 +41,18 @@ class ProgramNames:
         return np.array([[any(name in text for name in names) for names in self.groups] for text in texts],
                         dtype=bool).reshape(len(texts), len(self.groups))
 
-    def factors(self, question: str, spoken: np.ndarray, compares: bool = False) -> np.ndarray | None:
-        """A score factor per entry for a question, or None when it names no program. A question
-        comparing programs (「区づくりと市民協働推進事業の違い」) prefers the entries speaking of all of them."""
-        asked = self.named(normalize(question))
+    def asked(self, folded: str) -> frozenset[int]:
+        """The programs a (normalized) question names, or else the audiences it names."""
+        asked = self.named(folded)
+        if any(i < self.programs for i in asked):
+            return frozenset(i for i in asked if i < self.programs)
+        return asked
+
+    def factors(self, asked: frozenset[int], spoken: np.ndarray, compares: bool = False) -> np.ndarray | None:
+        """A score factor per entry for a question naming these programs, or None when it names none. A
+        question comparing programs (「区づくりと市民協働推進事業の違い」) prefers the entries speaking of all."""
         if not asked:
             return None
-        if any(i < self.programs for i in asked):
-            asked = frozenset(i for i in asked if i < self.programs)
         mask = np.zeros(len(self.groups), dtype=bool)
         mask[list(asked)] = True
         named, other = spoken[:, mask].any(axis=1), spoken[:, ~mask].any(axis=1)
@@ -77,10 +81,13 @@ class Gates:
         return np.array([[t.startswith(g.title) for g in self.gates] for t in titles],
                         dtype=bool).reshape(len(titles), len(self.gates))
 
-    def factors(self, question: str, behind: np.ndarray) -> np.ndarray | None:
-        """A score factor per entry for a question, or None when every gate is open (or none exists)."""
-        folded = normalize(question)
-        closed = np.array([not any(w in folded for w in g.words) for g in self.gates], dtype=bool)
+    def closed(self, folded: str) -> tuple[bool, ...]:
+        """Which gates a (normalized) question leaves shut: it has none of their words."""
+        return tuple(not any(w in folded for w in g.words) for g in self.gates)
+
+    def factors(self, shut: tuple[bool, ...], behind: np.ndarray) -> np.ndarray | None:
+        """A score factor per entry with these gates shut, or None when every gate is open (or none exists)."""
+        closed = np.array(shut, dtype=bool)
         if not closed.any():
             return None
         return np.where(behind[:, closed].any(axis=1), GATED_PENALTY, 1.0).astype(np.float32)
@@ -93,14 +100,25 @@ class ScoreFactors:
     gates: Gates = Gates()
     spoken: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=bool))
     behind: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=bool))
+    # the factors by the programs named, comparing or not, and the gates shut: a few dozen in all
+    _made: dict[tuple, np.ndarray | None] = field(default_factory=dict, compare=False, repr=False)
 
     def over(self, titles: list[str], texts: list[str]) -> ScoreFactors:
         """These programs and gates over entries with these titles and (normalized) texts."""
         return ScoreFactors(self.programs, self.gates, self.programs.spoken(texts), self.gates.shut(titles))
 
     def factors(self, question: str, compares: bool = False) -> np.ndarray | None:
-        found = [f for f in (self.programs.factors(question, self.spoken, compares), self.gates.factors(question, self.behind))
+        folded = normalize(question)
+        key = (self.programs.asked(folded), compares, self.gates.closed(folded))
+        if key not in self._made:
+            self._made[key] = self._factors(*key)
+        return self._made[key]
+
+    def _factors(self, asked: frozenset[int], compares: bool, shut: tuple[bool, ...]) -> np.ndarray | None:
+        found = [f for f in (self.programs.factors(asked, self.spoken, compares), self.gates.factors(shut, self.behind))
                  if f is not None]
         if not found:
             return None
-        return found[0] if len(found) == 1 else found[0] * found[1]
+        made = found[0] if len(found) == 1 else found[0] * found[1]
+        made.flags.writeable = False  # shared by every question asking the same
+        return made
