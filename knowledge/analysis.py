@@ -157,7 +157,10 @@ class Analyzer:
                 forms = tuple(self._raw_forms(word))
                 if forms:
                     self._phrases[forms] = canonical
-        self._longest = max((len(k) for k in self._phrases), default=1)
+        lengths: dict[str, set[int]] = {}
+        for forms in self._phrases:
+            lengths.setdefault(forms[0], set()).add(len(forms))
+        self._lengths = {first: sorted(found, reverse=True) for first, found in lengths.items()}  # longest first
 
     def _raw_forms(self, text: str) -> list[str]:
         return [word_form(m.normalized_form()) for m in _tokenizer().tokenize(normalize(text))]
@@ -227,8 +230,8 @@ class Analyzer:
         return 0, None
 
     def _match_phrase(self, forms: list[str], start: int) -> tuple[int, str | None]:
-        for length in range(min(self._longest, len(forms) - start), 0, -1):
-            canonical = self._phrases.get(tuple(forms[start:start + length]))
+        for length in self._lengths.get(forms[start], ()):
+            canonical = self._phrases.get(tuple(forms[start:start + length])) if start + length <= len(forms) else None
             if canonical:
                 return length, canonical
         return 0, None
