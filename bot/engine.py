@@ -489,7 +489,7 @@ class _Conversation:
         if self.state.mode is Mode.FORM or answer.reason == "empty":
             return
         if answer.abstained:
-            self.effects.append(NoteQuestion("declined", text, "", answer.confidence))
+            self.effects.append(NoteQuestion("declined", text, answer.entry_id or "", answer.confidence))
         elif answer.partial:
             self.effects.append(NoteQuestion("partial", text, answer.entry_id or "", answer.confidence))
         elif answer.unsure:

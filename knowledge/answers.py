@@ -192,11 +192,12 @@ def unconfirmed(profile: CityProfile, entry: Entry, result: SearchResult, confid
                 sources: tuple[dict, ...]) -> Answer:
     """A question landing on an entry that only says the sources do not give what it asks (the
     centre's hours): declined in the entry's words, as a detail the desk's material does not confirm,
-    with the centre to ask and the nearest other entries as buttons."""
+    with the centre to ask and the nearest other entries as buttons; the entry is named, so that staff
+    see which one lacks the fact."""
     ask = Route(entry.unconfirmed, (), _centre(profile), source=next(iter(entry.facts.cites), ""), in_remit=True)
     declined = decline(profile, "out_of_scope", confidence, sources, ask)
     others = replace(result, hits=[h for h in result.hits if h.entry.id != entry.id])
-    return with_nearby(replace(declined, text=_fit(entry.body, BUBBLE_CHARS)), others)
+    return with_nearby(replace(declined, text=_fit(entry.body, BUBBLE_CHARS), entry_id=entry.id), others)
 
 
 def with_nearby(declined: Answer, result: SearchResult) -> Answer:

@@ -60,6 +60,14 @@ def test_an_answer_leaving_part_of_the_question_unanswered_is_noted_for_staff(kb
     assert note.kind == "partial" and note.entry_id == "faq-center-basho"
 
 
+def test_a_decline_in_the_words_of_an_entry_lacking_the_fact_names_it_for_staff(kb):
+    chat = EngineChat(kb)
+    chat.say("センターって日曜もあいとる？")
+    (note,) = [e for e in chat.effects if isinstance(e, NoteQuestion)]
+    assert note.kind == "declined" and note.entry_id == "faq-center-jikan"
+    assert "役に立った" not in chat.labels and "職員に相談する" in chat.labels
+
+
 def test_declines_are_noted_but_never_a_forms_answer(kb):
     chat = EngineChat(kb)
     chat.say("ゴミの収集日を知りたい")
