@@ -54,6 +54,7 @@ _DIGIT_COMMA = re.compile(r"(?<=\d),(?=\d{3})")
 
 
 _FOLDED_AWAY = re.compile(r"[\s・,、]+")
+_KATAKANA_WORD = re.compile(r"^[\u30a1-\u30faー]{2,}$")
 _LETTER_RUN = re.compile(r"[^\W_]+")  # letters and digits (Unicode categories L and N), as runs
 
 
@@ -211,7 +212,7 @@ class Analyzer:
                 for m in [morpheme, *(parts if len(parts) > 1 else ())]:
                     if _written_noun(m):
                         found.append((m.reading_form(), m.surface()))
-                if previous is not None and _written_noun(previous) and _written_noun(morpheme):
+                if previous is not None and _written_noun(previous) and (_written_noun(morpheme) or _katakana_noun(morpheme)):
                     found.append((previous.reading_form() + morpheme.reading_form(), previous.surface() + morpheme.surface()))
                 previous = morpheme
         return found
@@ -255,6 +256,11 @@ def bigrams(text: str) -> list[str]:
 def jaccard(a: frozenset[str], b: frozenset[str]) -> float:
     """How alike two sets of bigrams are: shared over all (0 when either is empty)."""
     return len(a & b) / len(a | b) if a and b else 0.0
+
+
+def _katakana_noun(morpheme) -> bool:
+    """A noun in katakana, however short: ナビ in 助成金ナビ (alone, two kana are too ambiguous to read)."""
+    return morpheme.part_of_speech()[0] == "名詞" and bool(_KATAKANA_WORD.match(morpheme.surface()))
 
 
 def _written_noun(morpheme) -> bool:

@@ -123,6 +123,11 @@ def test_questions_in_hiragana_find_the_entry_written_in_kanji(kb):
     assert "対象" in kb.ask("くづくりすいしんじぎょうって どんなかつどうが たいしょうですか").text
 
 
+def test_a_name_ending_in_a_short_katakana_word_is_read_from_hiragana_whole(kb):
+    answer = kb.ask("じょせいきんなび ってなに")  # 助成金ナビ, not 助成金 and a stray び
+    assert not answer.declined and "助成金ナビ" in answer.title
+
+
 GLOSSARY = Glossary.of((("subsidy", "補助金"), ("neighborhood association", "町内会"), ("how much", "いくら")))
 
 
