@@ -166,7 +166,7 @@ class KnowledgeIndex:
         if any(r.nonoccurrence_array is not None for r in parts.retrievers.values()):
             raise ValueError("bm25_scores reads the lucene variant only (no score for absent tokens)")
         self._matrices = {name: (r.vocab_dict, r.scores["indptr"].tolist(), r.scores["indices"], r.scores["data"])
-                          for name, r in parts.retrievers.items()}
+                          for name, r in parts.retrievers.items()} if len(parts.entries) <= SMALL_INDEX else {}
         self._posting_cache: dict[str, dict[str, tuple[np.ndarray, np.ndarray]]] = {}
         self._doc_terms, self._doc_bigrams, self._doc_readings = parts.doc_terms, parts.doc_bigrams, parts.readings
         self._kinds, self._definitions, self.kana = parts.kinds, parts.definitions, parts.kana
