@@ -114,6 +114,8 @@ class _PlatformHandler(BaseHTTPRequestHandler):
         mock = self.mock
         length = int(self.headers.get("content-length") or 0)
         raw = self.rfile.read(length) if length else b""
+        if len(raw) < length:  # the sender died mid-request (a kill -9): the platform never got a request
+            return
         body = _decode(raw, self.headers.get("content-type", "")) or _query(self.path)
         path = self.path.split("?")[0]
         if self._refused(self.command, path, body, raw):

@@ -122,3 +122,19 @@ def test_the_mock_answers_like_the_platform_and_records_the_violation():
     assert too_long.json() == {"ok": False, "error": "msg_too_long", "errors": [too_long.json()["errors"][0]]}
     assert [path for path, _ in line.violations] == [REPLY] and len(slack.violations) == 1
     assert [r.status for r in line.calls(REPLY)] == [400, 200]
+
+
+def test_a_request_cut_off_by_a_killed_sender_is_not_a_request_the_platform_got():
+    import socket
+
+    line = MockPlatform(limits=line_violations, refuse=line_refusal).start()
+    try:
+        port = int(line.url.rsplit(":", 1)[1])
+        with socket.create_connection(("127.0.0.1", port)) as sender:
+            sender.sendall(b"POST " + REPLY.encode() + b" HTTP/1.1\r\nHost: x\r\n"
+                           b"Content-Type: application/json\r\nContent-Length: 200\r\n\r\n{\"replyTo")
+        whole = httpx.post(line.url + REPLY, json={"replyToken": "t", "messages": [_text("はい")]})
+    finally:
+        line.stop()
+    assert whole.status_code == 200
+    assert line.violations == [] and [r.status for r in line.calls(REPLY)] == [200]
