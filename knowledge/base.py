@@ -134,8 +134,13 @@ class KnowledgeBase:
     def _speaks_for_itself(self, focused: Assessment) -> bool:
         """The asking sentences alone find an entry surely (another than the whole question's), naming
         topics of their own: the background only misled the search."""
-        topics = {u.form for u in focused.query.units if u.content and self.index.knows(u.form)}
-        return focused.route is None and focused.confidence >= SURE and len(topics) >= 2
+        return focused.route is None and focused.confidence >= SURE and self._names_topics(focused)
+
+    def _names_topics(self, assessed: Assessment) -> bool:
+        """The text searched names at least two of the knowledge's words: a topic of its own, not only a
+        word like 必要 that leans on the rest of the question."""
+        topics = {u.form for u in assessed.query.units if u.content and self.index.knows(u.form)}
+        return len(topics) >= 2
 
     def _without_gap(self, text: str, whole: Assessment) -> Assessment:
         """A question one of whose parts the desk does not answer (or its sources do not give) is answered
@@ -145,9 +150,10 @@ class KnowledgeBase:
         parts = kinds.other_asks(text, matched[1]) if matched else None
         if parts is None or whole.route is None:
             return whole
-        rest, unanswered = parts
+        rest, unanswered, rest_leads = parts
         answered = self.assess(rest)
-        if answered.outside or answered.confidence < self.threshold:
+        leans_back = not rest_leads and not self._names_topics(answered)  # 「転入届は…。必要なものも」
+        if answered.outside or answered.confidence < self.threshold or leans_back:
             return whole
         named = tuple(route for route, _ in self.routing.matches(unanswered))  # 「参加費や日程も」: both
         return replace(answered, gaps=tuple(dict.fromkeys((whole.route, *named, *answered.gaps))))
@@ -158,8 +164,7 @@ class KnowledgeBase:
         hits = focused.result.hits
         if not hits or hits[0].entry.id != whole.result.hits[0].entry.id or focused.confidence <= whole.confidence:
             return False
-        topics = {u.form for u in focused.query.units if u.content and self.index.knows(u.form)}
-        return len(topics) >= 2
+        return self._names_topics(focused)
 
     def _assessed(self, typed: str) -> Assessment:
         text, query, result = self._searched(typed, k=5)

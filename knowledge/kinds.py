@@ -10,6 +10,7 @@ text (an amount in 円, a date, an address, a phone number) or says it with `kin
 from __future__ import annotations
 
 import re
+from typing import NamedTuple
 
 from knowledge.analysis import normalize
 from knowledge.entries import Entry
@@ -129,7 +130,13 @@ def asking_part(question: str) -> str | None:
     return "".join(asking) if asking and len(asking) < len(sentences) else None
 
 
-def other_asks(question: str, word: str) -> tuple[str, str] | None:
+class OtherAsks(NamedTuple):
+    rest: str  # the sentences not naming the word
+    naming: str  # those naming it
+    rest_leads: bool  # the rest comes first: it cannot lean on the sentences naming the word
+
+
+def other_asks(question: str, word: str) -> OtherAsks | None:
     """The question without the asking sentences naming `word` (normalized), when another sentence
     still asks something (「研修はありますか。参加費は？」 without 参加費), and those sentences; or
     None. An alternative (「先にもらえるの？それとも後払い？」「…の？後払い？」) is one question with
@@ -143,7 +150,9 @@ def other_asks(question: str, word: str) -> tuple[str, str] | None:
     naming = [s for s in sentences if word.replace(" ", "") in re.sub(r"\s+", "", normalize(s))]
     rest = [s for s in sentences if s not in naming]
     asks = all(_ASKS.search(s) for s in naming) and any(_ASKS.search(s) for s in rest)
-    return ("".join(rest), "".join(naming)) if naming and asks else None
+    if not (naming and asks):
+        return None
+    return OtherAsks("".join(rest), "".join(naming), rest_leads=sentences.index(rest[0]) < sentences.index(naming[0]))
 
 
 def _question_sentences(question: str) -> list[str]:

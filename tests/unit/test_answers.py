@@ -394,6 +394,11 @@ def test_a_question_asking_details_the_sources_lack_besides_something_they_give_
     assert "参加費・利用料などの費用、募集や開催の日程は、この窓口の資料では確認できません" in answer.body
 
 
+def test_a_second_ask_leaning_on_an_outside_topic_is_not_answered_on_its_own(kb):
+    answer = kb.ask("転入届はどこで出せばいいですか。必要なものも教えてください")
+    assert answer.declined and "住民票・戸籍" in answer.text  # not 「なぜ協働が必要なのか」
+
+
 def test_two_asks_in_one_sentence_are_answered_apart(kb):
     answer = kb.ask("任意団体でも市民協働推進事業の対象になるのか、また何年続けて補助を受けられるのか教えてください")
     assert not answer.declined and "応募できる団体" in answer.title
