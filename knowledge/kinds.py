@@ -63,6 +63,7 @@ _ASKS_DEFINITION = re.compile(
 SHORT_TERM = 8  # characters: a question this short with no particle may be a term on its own
 _SPACE_OR_PARTICLE = re.compile(r"\s|[のをがはにでともへ]")
 _BRACKETS = re.compile(r"[「」『』\"（）()]")
+_JAPANESE_SPACING = re.compile(r"(?<=[^\x00-\x7f])\s+(?=[^\x00-\x7f])")
 LEADS = ("how_much", "count", "article", "when", "phone", "who", "where")  # kinds whose answering sentence moves to the front
 _SENTENCE = re.compile(r"[^。]*。|[^。]+$")
 _TOLD_OR_ASKED = re.compile(r"[^。!?！？\n]+[。!?！？\n]*")
@@ -78,7 +79,7 @@ _CONTINUATION = re.compile(r"^(この|その|これ|それ|ただし|また|な�
 def question_kind(text: str, comparing: bool = True) -> str | None:
     """The kind a question asks, first in precedence; `comparing=False` when it names only one thing,
     so it asks no difference (「協働と協同の違い」 is a 'what is')."""
-    folded = normalize(text)
+    folded = _JAPANESE_SPACING.sub("", normalize(text))  # 「まちづくりって なんのこと」, spaced as in hiragana
     return next((kind for kind, pattern in QUESTION_PATTERNS
                  if (comparing or kind != "difference") and pattern.search(folded)), None)
 

@@ -176,6 +176,7 @@ def test_figures_from_a_secondary_source_point_to_the_centre(kb):
     ("区づくりの補助はいくらまで？", "how_much"), ("公民館の休館日は？", "when"), ("センターはどこにある？", "where"),
     ("区づくり推進事業の担当はどこの課？", "who"), ("協働提案はどうやって進めるの", "how"), ("申請はどうすりゃええ", "how"),
     ("できたばかりの団体でも応募できる？", "can"), ("協働ってなに？", "what"), ("協働", None),
+    ("協働の まちづくりって なんのことですか", "what"),  # spaced between words, as hiragana is typed
 ])
 def test_the_kind_of_question_is_recognised(question, kind):
     assert question_kind(question) == kind
