@@ -168,7 +168,7 @@ class KnowledgeBase:
 
     def _assessed(self, typed: str) -> Assessment:
         text, query, result = self._searched(typed, k=5)
-        routed = self.routing.match(text) or self.routing.match(typed)  # ほけん is read 保健, yet names 保険
+        routed = self.routing.match(text) or (self.routing.match(typed) if typed != text else None)  # ほけん is read 保健, yet names 保険
         features = self.features(result, routed is not None, text)
         outside = routed is not None and self._outside(result, query, *routed)
         confidence = 0.0 if outside else calibration.probability(features)
