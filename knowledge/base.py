@@ -198,6 +198,8 @@ class KnowledgeBase:
         named = {u.form for u in query.units if u.content}
         kind = kinds.question_kind(text, comparing=len(named) > 1)
         term = self._asked_term(text) if kind != "why" else None  # 「協働いうても…なんで」 asks why, not what
+        if kind == "difference" and term and "と" in term:  # 「AとBって何が違う」 asks neither definition
+            term = None
         result = self.index.search(query, k=k, kind=kind, term=term,
                                    factors=self.scoring.factors(text, compares=kind == "difference"))
         return text, query, result

@@ -481,6 +481,12 @@ def test_a_difference_no_entry_explains_is_offered_not_asserted(kb):
     assert not kb.ask("協働ってボランティアと何がちがうの？").declined  # the entry defining 協働 says what it is
 
 
+def test_a_difference_asked_as_what_is_answered_by_the_entry_comparing_not_by_one_definition(kb):
+    answer = kb.ask("区づくり推進事業と市民協働推進事業って何が違うん？どっちに出したらええんじゃろ")
+    assert not answer.declined and "区づくり推進事業" in answer.body and "市民協働推進事業" in answer.body
+    assert answer.title != "市民協働推進事業とは"
+
+
 def test_a_question_with_a_part_outside_the_desk_is_answered_on_the_rest_with_a_note(kb):
     answer = kb.ask("センターはどこですか。駐車場はありますか。")
     assert not answer.declined and "本庁舎2階" in answer.body
