@@ -64,8 +64,7 @@ def labelled(kb, path: Path) -> list[Row]:
         assessed = kb.assess(item["q"])
         hits = assessed.result.hits
         right = bool(not item.get("abstain") and hits and holds(kb, hits[0].entry, item["expect"]))
-        unconfirmed = bool(hits and hits[0].entry.unconfirmed)
-        rows.append((assessed.features.vector(), right, assessed.outside or unconfirmed))
+        rows.append((assessed.features.vector(), right, assessed.outside or assessed.result.unconfirmed_top))
     return rows
 
 

@@ -110,10 +110,9 @@ class KnowledgeBase:
         """The answer from the best entry, or, from one saying the sources do not give what it is
         asked (the centre's hours), a decline in its words: nothing is answered, staff see the question."""
         answer = compose(result, self.entry, self.context(today), confidence, self.threshold)
-        top = result.hits[0].entry if result.hits and not answer.declined else None
-        if top is None or not top.unconfirmed:
+        if answer.declined or not result.unconfirmed_top:
             return answer
-        return unconfirmed(self.profile, top, result, confidence, answer.sources)
+        return unconfirmed(self.profile, result.hits[0].entry, result, confidence, answer.sources)
 
     def assess(self, text: str) -> Assessment:
         """The search for a question and what the desk makes of it, before any wording. A long

@@ -68,6 +68,11 @@ class SearchResult:
     foreign: bool = False  # the question names a topic (a dictionary noun) no entry mentions
 
     @property
+    def unconfirmed_top(self) -> bool:
+        """The best entry only says the sources do not give what it is asked: declined whatever the score."""
+        return bool(self.hits and self.hits[0].entry.unconfirmed)
+
+    @property
     def margin(self) -> float:
         """How far the top entry leads the runner-up, as a share of its score."""
         if not self.hits:
