@@ -23,7 +23,6 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 
 from bot import engine
 from bot.fonts import JAPANESE_FONT
-from bot.forms import FORMS
 from bot.intents import REFERENCE
 from bot.messages import Card, Choice, NoteQuestion, Postback, Reply, Say, SubmitCase, Text, Turn
 from bot.replies import in_progress
@@ -174,9 +173,10 @@ class WebChat:
 
     def _open_draft(self, state: State) -> dict | None:
         ttl = self.desk.config.draft_ttl_days * 86_400
-        if state.draft is None or state.draft.form not in FORMS or state.idle_for(self.desk.clock()) > ttl:
+        forms = self.desk.knowledge.profile.texts.forms
+        if state.draft is None or state.draft.form not in forms or state.idle_for(self.desk.clock()) > ttl:
             return None
-        return _render_one(in_progress(FORMS[state.draft.form], state.token))
+        return _render_one(in_progress(forms[state.draft.form].title, state.token))
 
     def waiting(self, sid: str) -> list[dict]:
         with session_scope(self.desk.db) as session:

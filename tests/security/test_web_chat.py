@@ -154,7 +154,7 @@ def test_history_brings_back_the_turns_and_the_open_draft(db, kb):
     tap(client, client.post("/api/chat", json={"text": "相談したい"}).json()["messages"], "同意する")
     history = client.get("/api/chat/history").json()
     assert [t["me"] for t in history["turns"]] == ["公民館の休館日は？", "相談したい", "同意する"]
-    assert history["draft"]["text"].startswith("入力中の") and "続けますか" in history["draft"]["text"]
+    assert history["draft"]["text"] == f"入力中の{kb.profile.texts.forms['consultation'].title}があります。続けますか？"
     resumed = client.post("/api/chat", json={"postback": history["draft"]["choices"][0]["data"]})
     assert "（1/" in str(resumed.json())
     assert client_for(db, kb).get("/api/chat/history").json() == {"turns": [], "draft": None}
