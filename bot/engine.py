@@ -280,6 +280,8 @@ class _Conversation:
             self.replies.append(r.help_text(self.ctx.city))
         elif intent is Intent.HUMAN:
             self.replies.append(r.human_note(self.ctx.city, in_form=False))
+        elif intent in (Intent.GREET, Intent.THANK):
+            self.replies.append(r.greeting(self.ctx.city, "こんにちは。") if intent is Intent.GREET else r.you_are_welcome())
         elif intent in _LEAVING:
             self.replies.append(r.menu("いま入力中のものはありません。ご用件をお選びください。"))
         else:

@@ -28,6 +28,8 @@ class Intent(StrEnum):
     UPDATE_GROUP = "update_group"  # 団体情報の変更 (the person's own registered group)
     LEAVE_GROUP = "leave_group"  # 団体の登録をやめる
     GRANTS = "grants"  # 助成金ナビ: 「どの補助金が使える？」
+    GREET = "greet"  # こんにちは: answered with what the desk does, not as a question it cannot answer
+    THANK = "thank"  # ありがとう
 
 
 COMMAND_MAX_CHARS = 20
@@ -54,6 +56,10 @@ _COMMANDS: list[tuple[Intent, re.Pattern]] = [
     (Intent.STATUS, re.compile(r"(状況|進捗|ステータス|状態)(確認|を?(教えて|知りたい|見たい|は|どう))|^状況確認$"
                                r"|申し込んだ(件|相談|提案)(は|どう)|(相談|提案|申し?込み?)した(件|もの|の)?(は|って)?(どう|どこまで)"
                                r"|^(私|わたし)の(相談|提案|案件)")),
+    (Intent.GREET, re.compile(r"^(こんにち(は|わ)|こんばん(は|わ)|おはよう(ございます)?|はじめまして|初めまして|hello|hi|hey"
+                              r"|よろしく(お願いします|おねがいします)?)[!。ー~〜]*$")),
+    (Intent.THANK, re.compile(r"^(ありがと(う|うございます|うございました)?|どうも(ありがとう)?|助かりました|たすかりました"
+                              r"|thanks|thank you|了解(です|しました)?|りょうかい|わかりました|分かりました)[!。ー~〜]*$")),
     (Intent.HUMAN, re.compile(r"(人|ひと|職員|担当者?|スタッフ|オペレーター)(と|に)(話|はな|相談|つない|繋い|代わ|かわ)|有人")),
 ]
 

@@ -34,8 +34,12 @@ def menu(lead: str = "ご用件をお選びください。") -> Say:
     return Say(lead, MENU_CHOICES)
 
 
-def greeting(city: CityProfile) -> Say:
-    return Say(f"友だち追加ありがとうございます。{city.desk_name}です。\n{city.texts.greeting}", MENU_CHOICES)
+def greeting(city: CityProfile, opening: str = "友だち追加ありがとうございます。") -> Say:
+    return Say(f"{opening}{city.desk_name}です。\n{city.texts.greeting}", MENU_CHOICES)
+
+
+def you_are_welcome() -> Say:
+    return Say("どういたしまして。ほかにもご質問があれば、いつでもどうぞ。", MENU_CHOICES)
 
 
 def help_text(city: CityProfile) -> Say:

@@ -5,7 +5,7 @@ import pytest
 
 from bot.engine import CaseView
 from bot.forms import SKIPPED
-from bot.messages import Follow, Media, Postback, SetContactActive, SubmitCase, Unfollow
+from bot.messages import Follow, Media, NoteQuestion, Postback, SetContactActive, SubmitCase, Unfollow
 from tests.support.chat import JST, EngineChat, ListedCases
 
 CONSULTATION_HAPPY = [
@@ -341,6 +341,16 @@ def test_follow_greets_with_the_menu_and_unfollow_marks_the_contact(kb):
 ])
 def test_global_intents_outside_a_form(kb, text, expected):
     assert expected in EngineChat(kb).say(text)
+
+
+@pytest.mark.parametrize("text, expected", [("こんにちは", "こんにちは。岡山市 協働のまちづくり窓口です。"),
+                                            ("はじめまして！", "協働のまちづくり、補助制度"),
+                                            ("ありがとうございました", "どういたしまして"), ("助かりました！", "どういたしまして")])
+def test_a_greeting_or_thanks_is_answered_in_kind_not_declined_nor_kept_for_staff(kb, text, expected):
+    chat = EngineChat(kb)
+    out = chat.say(text)
+    assert expected in out and "お答えできません" not in out and "質問する" in chat.labels
+    assert not [e for e in chat.effects if isinstance(e, NoteQuestion)]
 
 
 def test_asking_about_proposals_answers_and_offers_to_start_one(kb):
