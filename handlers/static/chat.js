@@ -69,9 +69,8 @@ function choiceButton(choice) {
 
 function showChoices(choices) {
   choicesBox.replaceChildren();
-  choicesBox.classList.toggle("two-rows", choices.length > 2);
   for (const choice of choices) choicesBox.appendChild(choiceButton(choice));
-  choicesBox.scrollLeft = 0;
+  choicesBox.scrollTop = 0;
   if (focusOnChoices) (choicesBox.firstElementChild || input).focus();
   focusOnChoices = false;
 }
