@@ -231,7 +231,7 @@ class _Conversation:
             tap = decode(event.data)
             wants_personal = tap is not None and tap.action not in PUBLIC_ACTIONS
             if tap is not None and tap.action is Action.SHOW:
-                self._show(tap.entry)
+                self._show(tap.entry, tap.question)
             elif tap is not None and tap.action in (Action.HELPFUL, Action.WRONG):
                 self._feedback(tap, helpful=tap.action is Action.HELPFUL)
         if wants_personal:
@@ -428,7 +428,7 @@ class _Conversation:
             Action.HELP: lambda tap: self.replies.append(r.help_text(self.ctx.city)),
             Action.HUMAN: lambda tap: self.replies.append(
                 r.human_note(self.ctx.city, in_form=self.state.mode is not Mode.IDLE)),
-            Action.SHOW: lambda tap: self._show(tap.entry),
+            Action.SHOW: lambda tap: self._show(tap.entry, tap.question),
             Action.WITHDRAW: lambda tap: self._ask_withdraw(tap.reference),
             Action.WITHDRAW_YES: lambda tap: self._withdraw(tap.reference),
             Action.FIND_GROUPS: lambda tap: self._find_groups(tap.value),
@@ -511,12 +511,13 @@ class _Conversation:
             self.effects.append(CloseRelay(self.ctx.relay))
         self.replies.append(r.menu())
 
-    def _show(self, entry_id: str) -> None:
+    def _show(self, entry_id: str, question: str = "") -> None:
+        """An entry tapped; picked among 「もしかして」, its 役に立った and 違う tell staff about that question."""
         answer = self.ctx.knowledge.show(entry_id, today=self.ctx.today)
         if answer is None:
             self.replies.append(r.stale_button())
         else:
-            self.replies.extend(r.answer_replies(answer))
+            self.replies.extend(r.answer_replies(answer, question=question))
 
     def _titles(self) -> dict[str, str]:
         return {name: self._title(name) for name in FORMS}

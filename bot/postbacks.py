@@ -75,11 +75,11 @@ class Tap:
     value: str = ""  # yes | no for consent
     reference: str = ""
     entry: str = ""
-    asked: str = ""  # the question answered, base64 (feedback buttons): see `feedback`
+    asked: str = ""  # the question answered, base64 (feedback and 「もしかして」 buttons): see `about_question`
 
     @property
     def question(self) -> str:
-        """The question a feedback button was for ('' when it did not fit or is damaged)."""
+        """The question a button was for ('' when it did not fit or is damaged)."""
         try:
             return base64.urlsafe_b64decode(self.asked + "=" * (-len(self.asked) % 4)).decode("utf-8")
         except (binascii.Error, UnicodeDecodeError, ValueError):
@@ -98,8 +98,9 @@ def encode(action: Action, **values: str) -> str:
     return Tap(action, **values).encode()
 
 
-def feedback(action: Action, entry: str, question: str) -> str:
-    """A feedback button's data, carrying as much of the question as fits in LIMIT (whole characters).
+def about_question(action: Action, entry: str, question: str) -> str:
+    """The data of a button on an entry for a question (役に立った, 違う, a 「もしかして」 entry), carrying
+    as much of the question as fits in LIMIT (whole characters).
     Unpadded url-safe base64 passes urlencode as it is: n bytes take ceil(4n/3) characters."""
     room = LIMIT - len(Tap(action, entry=entry).query()) - len("&q=")
     budget, used, end = room * 3 // 4, 0, 0

@@ -8,7 +8,7 @@ from functools import lru_cache
 from bot.forms import SKIPPED, Field
 from bot.messages import Card, Choice, Say
 from bot.partner_search import GroupCard, SearchPage
-from bot.postbacks import Action, encode, feedback
+from bot.postbacks import Action, about_question, encode
 from knowledge.answers import Answer, Related
 from knowledge.profile import CityProfile, load_city
 
@@ -186,17 +186,17 @@ def human_note(city: CityProfile, in_form: bool) -> Say:
 
 def answer_replies(answer: Answer, extra: tuple[Choice, ...] = (), question: str = "") -> list[Say | Card]:
     """An answer card with its related entries and feedback buttons, or a decline with a way on."""
-    if answer.abstained:
-        return [Say(answer.text, _unique(_show_choices(answer.maybe) + extra + (TO_STAFF, TO_MENU)))]
+    if answer.abstained:  # an entry picked among 「もしかして」 is rated for the question declined
+        return [Say(answer.text, _unique(_show_choices(answer.maybe, question) + extra + (TO_STAFF, TO_MENU)))]
     related = _show_choices(r for r in answer.related if r.id != answer.entry_id)
-    rating = (Choice("役に立った", feedback(Action.HELPFUL, answer.entry_id or "", question)),
-              Choice("違う", feedback(Action.WRONG, answer.entry_id or "", question)))
+    rating = (Choice("役に立った", about_question(Action.HELPFUL, answer.entry_id or "", question)),
+              Choice("違う", about_question(Action.WRONG, answer.entry_id or "", question)))
     return [Card(title=answer.title, body=answer.body, footer=_footer(answer), buttons=related,
                  choices=_unique(extra + rating + related + (TO_STAFF, TO_MENU)), kind="answer")]
 
 
-def _show_choices(entries) -> tuple[Choice, ...]:
-    return _unique(tuple(Choice(e.label, encode(Action.SHOW, entry=e.id)) for e in entries))
+def _show_choices(entries, question: str = "") -> tuple[Choice, ...]:
+    return _unique(tuple(Choice(e.label, about_question(Action.SHOW, e.id, question)) for e in entries))
 
 
 def thanks() -> Say:
@@ -222,11 +222,13 @@ def _footer(answer: Answer) -> str:
 
 
 def _unique(choices: tuple[Choice, ...]) -> tuple[Choice, ...]:
-    """One button per destination (the same entry or action offered twice is offered once)."""
-    seen: dict[str, Choice] = {}
+    """One button per destination and per label (the same entry or action offered twice is offered
+    once; of two entries titled alike, 「市民協働推進事業とは」, the first)."""
+    kept: list[Choice] = []
     for choice in choices:
-        seen.setdefault(choice.data, choice)
-    return tuple(seen.values())
+        if not any(choice.data == k.data or choice.label == k.label for k in kept):
+            kept.append(choice)
+    return tuple(kept)
 
 
 def case_list(cases: list, titles: dict[str, str], closed: frozenset[str], withdrawable: bool = True,

@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 
 from app.settings import Settings
 from bot.messages import NoteQuestion
-from bot.postbacks import LIMIT, Action, decode, feedback
+from bot.postbacks import LIMIT, Action, about_question, decode
 from bot.runtime import Desk
 from handlers import line_render, web
 from handlers.config import WebConfig
@@ -53,6 +53,28 @@ def test_wrong_offers_tips_other_entries_and_staff_and_is_recorded(kb):
     assert "区づくり" in chat.tap(chat.labels[0])
 
 
+def test_two_entries_titled_alike_are_offered_as_one_button(kb):
+    chat = EngineChat(kb)
+    chat.say("補助金はいくらまで出ますか？")  # faq-shimin-kyodo-gaiyo and the program's entry: 「市民協働推進事業とは」
+    labels = [c.label for c in chat.replies[0].choices]
+    assert "市民協働推進事業とは" in labels and len(labels) == len(set(labels))
+
+
+def test_an_entry_picked_among_maybe_is_rated_for_the_question_declined(kb):
+    question = "NPOとボランティア団体の違いは？"
+    chat = EngineChat(kb)
+    chat.say(question)
+    picked = next(c for c in chat.replies[0].choices if decode(c.data).action is Action.SHOW)
+    entry = decode(picked.data).entry
+    chat.tap(picked.label)
+    chat.tap("違う")
+    assert chat.effects == [NoteQuestion("wrong", question, entry)]
+    chat.say(question)
+    chat.tap(picked.label)
+    chat.tap("役に立った")
+    assert chat.effects == [NoteQuestion("helpful", question, entry)]
+
+
 def test_an_answer_leaving_part_of_the_question_unanswered_is_noted_for_staff(kb):
     chat = EngineChat(kb)
     chat.say("センターはどこですか。駐車場はありますか。")
@@ -80,7 +102,7 @@ def test_declines_are_noted_but_never_a_forms_answer(kb):
 
 
 def test_feedback_buttons_fit_line_with_a_long_question():
-    data = feedback(Action.WRONG, "faq-kuzukuri-jogen", "町内会で防災訓練をしたいのですが" * 20)
+    data = about_question(Action.WRONG, "faq-kuzukuri-jogen", "町内会で防災訓練をしたいのですが" * 20)
     assert len(data) <= LIMIT and decode(data).question.startswith("町内会で防災訓練")
     assert decode(data.replace("q=", "q=%%%")).question == ""  # damaged data: no question, no error
 
