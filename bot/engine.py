@@ -488,7 +488,7 @@ class _Conversation:
 
     def _note(self, text: str, answer: Answer) -> None:
         """Declined, partial and unsure answers are kept for staff; never a form's answer (it may be personal)."""
-        if self.state.mode is Mode.FORM or answer.reason == "empty":
+        if self.state.mode is Mode.FORM or answer.reason in ("empty", "vague"):
             return
         if answer.abstained:
             self.effects.append(NoteQuestion("declined", text, answer.entry_id or "", answer.confidence))

@@ -186,6 +186,8 @@ def human_note(city: CityProfile, in_form: bool) -> Say:
 
 def answer_replies(answer: Answer, extra: tuple[Choice, ...] = (), question: str = "") -> list[Say | Card]:
     """An answer card with its related entries and feedback buttons, or a decline with a way on."""
+    if answer.reason == "vague":  # 「いつ？」: what about, with the menu
+        return [Say(answer.text, MENU_CHOICES)]
     if answer.abstained:  # an entry picked among 「もしかして」 is rated for the question declined
         return [Say(answer.text, _unique(_show_choices(answer.maybe, question) + extra + (TO_STAFF, TO_MENU)))]
     related = _show_choices(r for r in answer.related if r.id != answer.entry_id)

@@ -6,6 +6,7 @@ import hashlib
 import inspect
 import logging
 import math
+import re
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from importlib import metadata
@@ -44,6 +45,9 @@ log = logging.getLogger(__name__)
 
 DEFAULT_FOLDER = Path(__file__).parent / "okayama"
 SURE = 0.9  # how sure the asking sentences of a long question must be to be answered on their own
+VAGUE_MAX_CHARS = 8  # a question this short naming no topic asks nothing in particular (「どこにありますか」)
+INTERROGATIVES = frozenset({"幾ら"})  # nouns for asking: 「いくら」 names no topic
+_NOT_WORD = re.compile(r"[\s\W_]+")
 UNCOMPARED = 0.5  # the most a 「AとBの違い」 answer from an entry comparing nothing may be trusted (below the threshold)
 
 
@@ -93,18 +97,31 @@ class KnowledgeBase:
         if not text or not (JAPANESE_CHARACTER.search(text) or LATIN_LETTER.search(text) or any(c.isdigit() for c in text)):
             return decline(self.profile, "empty")
         assessed = self.assess(text)
+        if self._vague(text, assessed):
+            return decline(self.profile, "vague")
+        answer = self._answered(assessed, today)
+        if not in_english(text):
+            return answer
+        if answer.declined and answer.route is None:  # unsure of the English read: no 「もしかして」 guesses
+            return decline(self.profile, "not_japanese", assessed.confidence)
+        return replace(answer, text=f"{ENGLISH_NOTE}\n{answer.text}", body=f"{ENGLISH_NOTE}\n{answer.body}")
+
+    def _answered(self, assessed: Assessment, today: dt.date | None) -> Answer:
         result, confidence, route = assessed.result, assessed.confidence, assessed.route
-        if in_english(text):
-            if confidence < self.threshold:
-                return decline(self.profile, "not_japanese", confidence)
-            answer = self._composed(result, confidence, today)
-            return replace(answer, text=f"{ENGLISH_NOTE}\n{answer.text}", body=f"{ENGLISH_NOTE}\n{answer.body}")
         if route and (confidence < self.threshold or assessed.outside):
             sources = tuple({"id": h.entry.id, "title": h.entry.title, "score": round(h.score, 4)} for h in result.hits[:3])
             declined = decline(self.profile, "out_of_scope", confidence, sources, route)
             return with_nearby(declined, result) if route.in_remit else declined
         answer = self._composed(result, confidence, today)
         return with_gaps(answer, self.profile, assessed.gaps) if assessed.gaps and not answer.declined else answer
+
+    @staticmethod
+    def _vague(text: str, assessed: Assessment) -> bool:
+        """A short question naming only the kind of thing asked, nothing it is about (「いつ？」「いくらですか」
+        「何時から？」): the person is asked what about, rather than told the desk cannot answer."""
+        if assessed.route is not None or len(_NOT_WORD.sub("", text)) > VAGUE_MAX_CHARS:
+            return False
+        return not any(u.content and len(u.surface) > 1 and u.form not in INTERROGATIVES for u in assessed.query.units)
 
     def _composed(self, result: SearchResult, confidence: float, today: dt.date | None) -> Answer:
         """The answer from the best entry, or, from one saying the sources do not give what it is

@@ -82,10 +82,22 @@ def test_width_and_spelling_variants_find_the_same_answer(kb, question, expect_i
 @pytest.mark.parametrize("question, reason", [
     ("", "empty"), ("   \n\t ", "empty"), ("😀🎉🙏", "empty"), ("？！。、…", "empty"),
     ("What's the weather like today?", "not_japanese"), ("When is garbage collected in my neighborhood?", "not_japanese"),
+    ("いつ", "vague"), ("いくらですか？", "vague"), ("何時から？", "vague"), ("どこにありますか", "vague"), ("when?", "vague"),
 ])
 def test_odd_questions_get_a_helpful_decline(kb, question, reason):
     answer = kb.ask(question)
     assert answer.abstained and answer.reason == reason and answer.text
+
+
+def test_a_question_naming_only_what_kind_of_thing_it_asks_is_asked_what_about(kb):
+    assert "どのようなことについてのご質問" in kb.ask("いくら？").text  # not an award's prize, asserted
+    assert not kb.ask("締め切りは？").declined  # a topic of its own, however short
+
+
+def test_a_romaji_question_on_a_detail_the_sources_lack_says_so_not_that_it_is_not_japanese(kb):
+    answer = kb.ask("kyodo teian no shimekiri wa itsu?")
+    assert answer.declined and answer.reason != "not_japanese"
+    assert "この窓口の資料では確認できません" in answer.text and answer.text.startswith("(This desk answers in Japanese")
 
 
 @pytest.mark.parametrize("question", ["協働" * 5000, "公民館の休館日" + "あ" * 20000, "補助金 " + "a" * 20000 + " b"])

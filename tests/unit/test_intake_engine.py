@@ -345,8 +345,9 @@ def test_global_intents_outside_a_form(kb, text, expected):
 
 @pytest.mark.parametrize("text, expected", [("こんにちは", "こんにちは。岡山市 協働のまちづくり窓口です。"),
                                             ("はじめまして！", "協働のまちづくり、補助制度"),
-                                            ("ありがとうございました", "どういたしまして"), ("助かりました！", "どういたしまして")])
-def test_a_greeting_or_thanks_is_answered_in_kind_not_declined_nor_kept_for_staff(kb, text, expected):
+                                            ("ありがとうございました", "どういたしまして"), ("助かりました！", "どういたしまして"),
+                                            ("いつ？", "どのようなことについてのご質問")])
+def test_a_greeting_thanks_or_bare_when_is_answered_in_kind_not_declined_nor_kept_for_staff(kb, text, expected):
     chat = EngineChat(kb)
     out = chat.say(text)
     assert expected in out and "お答えできません" not in out and "質問する" in chat.labels
