@@ -60,6 +60,7 @@ MAX_TRIES = 3
 _YES = re.compile(r"^(同意(する|します)?|はい|ok|オッケー|おっけー|いいよ|いいです|大丈夫です?|了解|承知しました"
                   r"|送信(する|します)?|お願いします)[。!]*$")
 _NO = re.compile(r"^(同意しない|同意しません|いいえ|いや|しない|しません|no)[。!]*$")
+_SUBSIDY = re.compile(r"補助|助成|ほじょ|じょせい|subsid|grant")
 _CHECK_CODE = re.compile(r"^[a-z0-9]{4,12}$")  # a check code, or a web registration's longer one
 _CODE_SEPARATORS = re.compile(r"[-ー－‐\s]")
 _WORD_EDGES = re.compile(r"^[^a-z0-9]+|[^a-z0-9]+$")  # コード:ABCDE-FGHJK です → the code alone
@@ -482,6 +483,8 @@ class _Conversation:
         answer = self.ctx.knowledge.ask(text, today=self.ctx.today)
         if self.state.mode is Mode.IDLE and "提案" in fold(text):
             extra = extra + (Choice("提案する", Tap(Action.PROPOSE).encode()),)
+        if answer.abstained and _SUBSIDY.search(fold(text)) and self.ctx.knowledge.grants.steps:
+            extra = extra + (Choice("補助金をさがす", Tap(Action.GRANTS).encode()),)  # a way on: 助成金ナビ
         self.replies.extend(r.answer_replies(answer, extra, question=text))
         self._note(text, answer)
         return not answer.abstained

@@ -74,6 +74,16 @@ def test_the_menu_button_starts_it_and_answers_may_be_typed(kb):
     assert chat.state.mode is Mode.IDLE and "（4/4）" not in reply_text(chat.replies)
 
 
+def test_a_subsidy_question_the_desk_cannot_answer_offers_the_finder(kb):
+    chat = EngineChat(kb)
+    out = chat.say("公園の花壇づくりに使える補助金ありますか？小さいグループです")
+    assert "はっきりとはお答えできません" in out and "補助金をさがす" in chat.labels
+    assert "（1/4）どなたが申し込む予定ですか？" in chat.tap("補助金をさがす")
+    chat = EngineChat(kb)
+    chat.say("公民館の休館日は？")
+    assert "補助金をさがす" not in chat.labels  # only where subsidies are asked about
+
+
 def test_a_damaged_button_starts_the_questions_again(kb):
     chat = EngineChat(kb, now=BEFORE_DEADLINE)
     text = chat.send(Postback(encode(Action.GRANTS, value="chonaikai/unknown")))
