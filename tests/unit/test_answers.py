@@ -493,6 +493,12 @@ def test_a_difference_no_entry_explains_is_offered_not_asserted(kb):
     assert not kb.ask("協働ってボランティアと何がちがうの？").declined  # the entry defining 協働 says what it is
 
 
+@pytest.mark.parametrize("question", ["補助金っていくらもらえるの？", "市民活動の補助金っていくらくらいもらえるの？"])
+def test_how_much_a_subsidy_gives_naming_no_program_is_answered_for_both_programs(kb, question):
+    answer = kb.ask(question)
+    assert not answer.declined and "区づくり推進事業" in answer.body and "市民協働推進事業" in answer.body
+
+
 def test_a_difference_asked_as_what_is_answered_by_the_entry_comparing_not_by_one_definition(kb):
     answer = kb.ask("区づくり推進事業と市民協働推進事業って何が違うん？どっちに出したらええんじゃろ")
     assert not answer.declined and "区づくり推進事業" in answer.body and "市民協働推進事業" in answer.body
