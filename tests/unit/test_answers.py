@@ -493,6 +493,12 @@ def test_a_difference_no_entry_explains_is_offered_not_asserted(kb):
     assert not kb.ask("協働ってボランティアと何がちがうの？").declined  # the entry defining 協働 says what it is
 
 
+@pytest.mark.parametrize("question", ["しやくしょの まどぐち どこ", "相談窓口ってどこ？"])
+def test_where_the_consultation_desk_is_is_answered_with_the_place(kb, question):
+    answer = kb.ask(question)
+    assert not answer.declined and "本庁舎2階" in answer.body
+
+
 @pytest.mark.parametrize("question", ["補助金っていくらもらえるの？", "市民活動の補助金っていくらくらいもらえるの？"])
 def test_how_much_a_subsidy_gives_naming_no_program_is_answered_for_both_programs(kb, question):
     answer = kb.ask(question)
