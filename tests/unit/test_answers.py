@@ -94,6 +94,12 @@ def test_a_question_naming_only_what_kind_of_thing_it_asks_is_asked_what_about(k
     assert not kb.ask("締め切りは？").declined  # a topic of its own, however short
 
 
+@pytest.mark.parametrize("question", ["NPO", "ＮＰＯ", "ESD？"])
+def test_an_acronym_alone_is_answered_as_japanese_is_written(kb, question):
+    answer = kb.ask(question)
+    assert not answer.declined and not answer.text.startswith("(This desk answers in Japanese")
+
+
 def test_a_romaji_question_on_a_detail_the_sources_lack_says_so_not_that_it_is_not_japanese(kb):
     answer = kb.ask("kyodo teian no shimekiri wa itsu?")
     assert answer.declined and answer.reason != "not_japanese"
