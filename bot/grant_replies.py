@@ -31,7 +31,7 @@ def grant_results(guide: GrantGuide, answers: dict[str, str], today: dt.date) ->
     if not programs:
         return [Say("この条件に合う補助制度は、こちらでは見つかりませんでした。"
                     "ほかの支援や市との協働のご相談は、職員がお受けします。", (CONSULT, START_OVER, TO_MENU))]
-    conditions = "・".join(guide.label(s.key, answers[s.key]) for s in guide.steps if s.key in answers)
+    conditions = "".join(f"「{guide.label(s.key, answers[s.key])}」" for s in guide.steps if s.key in answers)
     lead = f"{conditions}の条件に合いそうな制度は{len(programs)}件です。"
     if guide.wants_now(answers) and not any(p.open_on(today) for p in programs):
         lead += "\nいま受付中と確認できる募集回はありません。次の募集時期は相談でお尋ねください。"

@@ -32,6 +32,7 @@ def test_a_chonaikai_planning_a_disaster_drill_gets_kuzukuri_open_before_the_dea
     chat = navi(kb, BEFORE_DEADLINE, "町内会・自治会", "防災訓練など地域の課題への取組", "地域・学区", "すぐ")
     cards = program_cards(chat)
     assert list(cards) == ["区づくり推進事業「地域活動部門」"]
+    assert reply_text(chat.replies).startswith("「町内会・自治会」「防災訓練など地域の課題への取組」「地域・学区」")
     card = cards["区づくり推進事業「地域活動部門」"]
     assert "2分の1" in card["補助率"] and "250万円" in card["上限"] and "町内会" in card["対象"]
     assert card["募集"].startswith("受付中") and "2026年6月30日までです" in card["募集"]
