@@ -421,7 +421,7 @@ class _Conversation:
     @property
     def _free_actions(self) -> dict[Action, Callable[[Tap], None]]:
         return {
-            Action.MENU: lambda tap: self._menu(),
+            Action.MENU: lambda tap: self._menu(welcome=tap.value == "hello"),
             Action.ASK_PROMPT: lambda tap: self.replies.append(r.ask_prompt()),
             Action.CONSULT: lambda tap: self._start("consultation"),
             Action.PROPOSE: lambda tap: self._start("proposal"),
@@ -509,10 +509,11 @@ class _Conversation:
         else:
             self.replies.append(r.wrong_answer(self.ctx.knowledge.alternatives(question, tap.entry)))
 
-    def _menu(self) -> None:
+    def _menu(self, welcome: bool = False) -> None:
+        """The menu; `welcome` (the web chat's first visit): with what the desk does."""
         if self.ctx.relay and self.state.mode is Mode.IDLE:
             self.effects.append(CloseRelay(self.ctx.relay))
-        self.replies.append(r.menu())
+        self.replies.append(r.greeting(self.ctx.city, "こんにちは。") if welcome else r.menu())
 
     def _show(self, entry_id: str, question: str = "") -> None:
         """An entry tapped; picked among 「もしかして」, its 役に立った and 違う tell staff about that question."""

@@ -130,7 +130,7 @@ async function poll() {
 async function restore() {
   let history = { turns: [], draft: null };
   try { history = await call("/api/chat/history"); } catch (error) { /* start afresh */ }
-  if (!history.turns.length && !history.draft) return send({ postback: "a=menu" });
+  if (!history.turns.length && !history.draft) return send({ postback: "a=menu&v=hello" });  // greeted, with the menu
   for (const turn of history.turns) {
     if (turn.me) add(text(turn.me), "me");
     show(turn.messages);
