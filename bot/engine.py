@@ -60,7 +60,10 @@ MAX_TRIES = 3
 _YES = re.compile(r"^(同意(する|します)?|はい|ok|オッケー|おっけー|いいよ|いいです|大丈夫です?|了解|承知しました"
                   r"|送信(する|します)?|お願いします)[。!]*$")
 _NO = re.compile(r"^(同意しない|同意しません|いいえ|いや|しない|しません|no)[。!]*$")
-_SUBSIDY = re.compile(r"補助|助成|ほじょ|じょせい|subsid|grant")
+_SUBSIDY = re.compile(r"補助金|助成金|補助制度|助成制度|ほじょきん|じょせいきん|subsid|grant")
+# What a greeting, thanks or an acknowledgement is answered with: never a question the desk cannot answer.
+_COURTESIES: dict[Intent, Callable[[CityProfile], Say]] = {
+    Intent.GREET: r.welcome, Intent.THANK: lambda city: r.you_are_welcome(), Intent.ACK: lambda city: r.noted()}
 _CHECK_CODE = re.compile(r"^[a-z0-9]{4,12}$")  # a check code, or a web registration's longer one
 _CODE_SEPARATORS = re.compile(r"[-ー－‐\s]")
 _WORD_EDGES = re.compile(r"^[^a-z0-9]+|[^a-z0-9]+$")  # コード:ABCDE-FGHJK です → the code alone
@@ -281,8 +284,8 @@ class _Conversation:
             self.replies.append(r.help_text(self.ctx.city))
         elif intent is Intent.HUMAN:
             self.replies.append(r.human_note(self.ctx.city, in_form=False))
-        elif intent in (Intent.GREET, Intent.THANK):
-            self.replies.append(r.greeting(self.ctx.city, "こんにちは。") if intent is Intent.GREET else r.you_are_welcome())
+        elif intent in _COURTESIES:
+            self.replies.append(_COURTESIES[intent](self.ctx.city))
         elif intent in _LEAVING:
             self.replies.append(r.menu("いま入力中のものはありません。ご用件をお選びください。"))
         else:
@@ -483,7 +486,8 @@ class _Conversation:
         answer = self.ctx.knowledge.ask(text, today=self.ctx.today)
         if self.state.mode is Mode.IDLE and "提案" in fold(text):
             extra = extra + (Choice("提案する", Tap(Action.PROPOSE).encode()),)
-        if answer.abstained and _SUBSIDY.search(fold(text)) and self.ctx.knowledge.grants.steps:
+        near = bool(answer.maybe) or bool(answer.route and answer.route.in_remit)  # not 住宅リフォームの補助金
+        if answer.abstained and near and _SUBSIDY.search(fold(text)) and self.ctx.knowledge.grants.steps:
             extra = extra + (Choice("補助金をさがす", Tap(Action.GRANTS).encode()),)  # a way on: 助成金ナビ
         self.replies.extend(r.answer_replies(answer, extra, question=text))
         self._note(text, answer)
@@ -513,7 +517,7 @@ class _Conversation:
         """The menu; `welcome` (the web chat's first visit): with what the desk does."""
         if self.ctx.relay and self.state.mode is Mode.IDLE:
             self.effects.append(CloseRelay(self.ctx.relay))
-        self.replies.append(r.greeting(self.ctx.city, "こんにちは。") if welcome else r.menu())
+        self.replies.append(r.welcome(self.ctx.city) if welcome else r.menu())
 
     def _show(self, entry_id: str, question: str = "") -> None:
         """An entry tapped; picked among 「もしかして」, its 役に立った and 違う tell staff about that question."""

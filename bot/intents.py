@@ -30,6 +30,7 @@ class Intent(StrEnum):
     GRANTS = "grants"  # 助成金ナビ: 「どの補助金が使える？」
     GREET = "greet"  # こんにちは: answered with what the desk does, not as a question it cannot answer
     THANK = "thank"  # ありがとう
+    ACK = "ack"  # わかりました
 
 
 COMMAND_MAX_CHARS = 20
@@ -59,7 +60,8 @@ _COMMANDS: list[tuple[Intent, re.Pattern]] = [
     (Intent.GREET, re.compile(r"^(こんにち(は|わ)|こんばん(は|わ)|おはよう(ございます)?|はじめまして|初めまして|hello|hi|hey"
                               r"|よろしく(お願いします|おねがいします)?)[!。ー~〜]*$")),
     (Intent.THANK, re.compile(r"^(ありがと(う|うございます|うございました)?|どうも(ありがとう)?|助かりました|たすかりました"
-                              r"|thanks|thank you|了解(です|しました)?|りょうかい|わかりました|分かりました)[!。ー~〜]*$")),
+                              r"|thanks|thank you)[!。ー~〜]*$")),
+    (Intent.ACK, re.compile(r"^(了解(です|しました)?|りょうかい|わかりました|分かりました|承知しました)[!。ー~〜]*$")),
     (Intent.HUMAN, re.compile(r"(人|ひと|職員|担当者?|スタッフ|オペレーター)(と|に)(話|はな|相談|つない|繋い|代わ|かわ)|有人")),
 ]
 

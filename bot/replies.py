@@ -38,8 +38,17 @@ def greeting(city: CityProfile, opening: str = "友だち追加ありがとう�
     return Say(f"{opening}{city.desk_name}です。\n{city.texts.greeting}", MENU_CHOICES)
 
 
+def welcome(city: CityProfile) -> Say:
+    """A greeting typed, or a first visit to the web chat: at any hour."""
+    return greeting(city, "ご利用ありがとうございます。")
+
+
 def you_are_welcome() -> Say:
     return Say("どういたしまして。ほかにもご質問があれば、いつでもどうぞ。", MENU_CHOICES)
+
+
+def noted() -> Say:
+    return Say("承知しました。ほかにご用件があれば、いつでもどうぞ。", MENU_CHOICES)
 
 
 def help_text(city: CityProfile) -> Say:
@@ -186,8 +195,6 @@ def human_note(city: CityProfile, in_form: bool) -> Say:
 
 def answer_replies(answer: Answer, extra: tuple[Choice, ...] = (), question: str = "") -> list[Say | Card]:
     """An answer card with its related entries and feedback buttons, or a decline with a way on."""
-    if answer.reason == "vague":  # 「いつ？」: what about, with the menu
-        return [Say(answer.text, MENU_CHOICES)]
     if answer.abstained:  # an entry picked among 「もしかして」 is rated for the question declined
         return [Say(answer.text, _unique(_show_choices(answer.maybe, question) + extra + (TO_STAFF, TO_MENU)))]
     related = _show_choices(r for r in answer.related if r.id != answer.entry_id)
@@ -198,7 +205,11 @@ def answer_replies(answer: Answer, extra: tuple[Choice, ...] = (), question: str
 
 
 def _show_choices(entries, question: str = "") -> tuple[Choice, ...]:
-    return _unique(tuple(Choice(e.label, about_question(Action.SHOW, e.id, question)) for e in entries))
+    """One button per entry, and per label: of two entries titled alike (「市民協働推進事業とは」), the first."""
+    by_label: dict[str, Choice] = {}
+    for e in entries:
+        by_label.setdefault(e.label, Choice(e.label, about_question(Action.SHOW, e.id, question)))
+    return _unique(tuple(by_label.values()))
 
 
 def thanks() -> Say:
@@ -224,13 +235,11 @@ def _footer(answer: Answer) -> str:
 
 
 def _unique(choices: tuple[Choice, ...]) -> tuple[Choice, ...]:
-    """One button per destination and per label (the same entry or action offered twice is offered
-    once; of two entries titled alike, 「市民協働推進事業とは」, the first)."""
-    kept: list[Choice] = []
+    """One button per destination (the same entry or action offered twice is offered once)."""
+    seen: dict[str, Choice] = {}
     for choice in choices:
-        if not any(choice.data == k.data or choice.label == k.label for k in kept):
-            kept.append(choice)
-    return tuple(kept)
+        seen.setdefault(choice.data, choice)
+    return tuple(seen.values())
 
 
 def case_list(cases: list, titles: dict[str, str], closed: frozenset[str], withdrawable: bool = True,

@@ -83,6 +83,9 @@ def test_a_subsidy_question_the_desk_cannot_answer_offers_the_finder(kb):
     chat = EngineChat(kb)
     chat.say("公民館の休館日は？")
     assert "補助金をさがす" not in chat.labels  # only where subsidies are asked about
+    chat = EngineChat(kb)
+    chat.say("住宅リフォームの補助金はありますか")
+    assert "補助金をさがす" not in chat.labels  # a subsidy outside the desk: the finder has none
 
 
 def test_a_damaged_button_starts_the_questions_again(kb):
