@@ -42,7 +42,7 @@ class Answer:
     text: str
     abstained: bool
     confidence: float  # calibrated: the probability that this answer is right
-    reason: str  # answered | out_of_scope | empty | not_japanese
+    reason: str  # answered | out_of_scope | empty | vague | not_japanese
     entry_id: str | None = None
     title: str = ""
     body: str = ""  # what ended first, then the part asked for, then the rest
@@ -159,8 +159,8 @@ DECLINE_TEXT = {
                "協働のことなら、職員への相談もご利用いただけます。"),
     "gap": ("申し訳ありません。{topic}は、この窓口の資料では確認できません。{contact}でご確認ください。"
             "職員への相談もご利用いただけます。"),
-    "vague": ("どのようなことについてのご質問でしょうか。「補助金の締め切りはいつ？」のように、知りたいことを入れて"
-              "もう一度お送りください。下のボタンからも選べます。"),
+    "vague": ("どのようなことについてのご質問でしょうか。「補助金の締め切りはいつ？」のように、何について知りたいかを"
+              "添えて、もう一度お送りください。メニューからも選べます。"),
     "empty": "ご質問の内容を文字でお送りください。協働のまちづくり、補助制度、協働の提案・相談についてお答えします。",
     "not_japanese": ("申し訳ありません。日本語でご質問ください。(Sorry, this desk answers questions in Japanese.) "
                      "職員への相談もご利用いただけます。"),

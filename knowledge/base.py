@@ -46,7 +46,7 @@ log = logging.getLogger(__name__)
 DEFAULT_FOLDER = Path(__file__).parent / "okayama"
 SURE = 0.9  # how sure the asking sentences of a long question must be to be answered on their own
 VAGUE_MAX_CHARS = 8  # a question this short naming no topic asks nothing in particular (「どこにありますか」)
-INTERROGATIVES = frozenset({"幾ら"})  # nouns for asking: 「いくら」 names no topic
+ASKING_NOUNS = frozenset({"幾ら", "何円", "何時", "何日", "何月", "何人", "何件", "何回", "何年"})  # name no topic
 _NOT_WORD = re.compile(r"[\s\W_]+")
 UNCOMPARED = 0.5  # the most a 「AとBの違い」 answer from an entry comparing nothing may be trusted (below the threshold)
 
@@ -97,12 +97,10 @@ class KnowledgeBase:
         if not text or not (JAPANESE_CHARACTER.search(text) or LATIN_LETTER.search(text) or any(c.isdigit() for c in text)):
             return decline(self.profile, "empty")
         assessed = self.assess(text)
-        if self._vague(text, assessed):
-            return decline(self.profile, "vague")
-        answer = self._answered(assessed, today)
+        answer = decline(self.profile, "vague") if self._vague(text, assessed) else self._answered(assessed, today)
         if not in_english(text):
             return answer
-        if answer.declined and answer.route is None:  # unsure of the English read: no 「もしかして」 guesses
+        if answer.declined and answer.route is None and answer.reason != "vague":  # unsure of the English read
             return decline(self.profile, "not_japanese", assessed.confidence)
         return replace(answer, text=f"{ENGLISH_NOTE}\n{answer.text}", body=f"{ENGLISH_NOTE}\n{answer.body}")
 
@@ -119,9 +117,9 @@ class KnowledgeBase:
     def _vague(text: str, assessed: Assessment) -> bool:
         """A short question naming only the kind of thing asked, nothing it is about (「いつ？」「いくらですか」
         「何時から？」): the person is asked what about, rather than told the desk cannot answer."""
-        if assessed.route is not None or len(_NOT_WORD.sub("", text)) > VAGUE_MAX_CHARS:
+        if (assessed.route is not None and not assessed.route.in_remit) or len(_NOT_WORD.sub("", text)) > VAGUE_MAX_CHARS:
             return False
-        return not any(u.content and len(u.surface) > 1 and u.form not in INTERROGATIVES for u in assessed.query.units)
+        return not any(u.content and len(u.surface) > 1 and u.form not in ASKING_NOUNS for u in assessed.query.units)
 
     def _composed(self, result: SearchResult, confidence: float, today: dt.date | None) -> Answer:
         """The answer from the best entry, or, from one saying the sources do not give what it is

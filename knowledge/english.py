@@ -33,12 +33,13 @@ _ENGLISH_SENTENCE = re.compile(r"(?<![A-Za-z'\-])[A-Za-z][A-Za-z'\-]*+(?:[ ,]+[A
 _CURLY_APOSTROPHE = str.maketrans({"\u2019": "'", "\u2018": "'"})  # phones type I’m
 
 
-_ACRONYMS_ONLY = re.compile(r"[A-ZＡ-Ｚ]{2,6}(?:[\s・、,]+[A-ZＡ-Ｚ]{2,6})*[?？!！。]*")
+_ACRONYM = r"(?=(?:[^A-ZＡ-Ｚ]*[A-ZＡ-Ｚ]){2})[A-Za-zＡ-Ｚａ-ｚ]{2,6}"  # two capitals at least: NPO, SDGs
+_ACRONYMS_ONLY = re.compile(rf"{_ACRONYM}(?:[\s・、,]+{_ACRONYM})*[?？!！。]*")
 
 
 def in_english(text: str) -> bool:
     """Written in English or romaji, perhaps with a Japanese word in it (「What is chonaikai (町内会)?」);
-    not acronyms alone (「NPO」「ESD？」), which Japanese is written with too."""
+    not acronyms alone (「NPO」「SDGs？」), which Japanese is written with too."""
     if _ACRONYMS_ONLY.fullmatch(text.strip()):
         return False
     return len(LATIN_LETTER.findall(text)) > ENGLISH_SHARE * len(JAPANESE_CHARACTER.findall(text))

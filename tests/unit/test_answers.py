@@ -83,6 +83,7 @@ def test_width_and_spelling_variants_find_the_same_answer(kb, question, expect_i
     ("", "empty"), ("   \n\t ", "empty"), ("😀🎉🙏", "empty"), ("？！。、…", "empty"),
     ("What's the weather like today?", "not_japanese"), ("When is garbage collected in my neighborhood?", "not_japanese"),
     ("いつ", "vague"), ("いくらですか？", "vague"), ("何時から？", "vague"), ("どこにありますか", "vague"), ("when?", "vague"),
+    ("いつまで？", "vague"), ("何円？", "vague"),
 ])
 def test_odd_questions_get_a_helpful_decline(kb, question, reason):
     answer = kb.ask(question)
@@ -98,6 +99,12 @@ def test_a_question_naming_only_what_kind_of_thing_it_asks_is_asked_what_about(k
 def test_an_acronym_alone_is_answered_as_japanese_is_written(kb, question):
     answer = kb.ask(question)
     assert not answer.declined and not answer.text.startswith("(This desk answers in Japanese")
+    assert kb.ask("SDGs").reason != "not_japanese"  # one the desk does not know: not asked to write in Japanese
+
+
+def test_where_in_the_ordinance_something_is_is_answered_not_taken_for_how_many_articles(kb):
+    answer = kb.ask("協働の原則は何条から書いてある？")
+    assert not answer.declined and "第3条" in answer.body
 
 
 def test_a_romaji_question_on_a_detail_the_sources_lack_says_so_not_that_it_is_not_japanese(kb):
