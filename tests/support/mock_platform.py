@@ -43,6 +43,7 @@ class MockPlatform:
         self.requests: list[Recorded] = []
         self.limits, self.refuse = limits, refuse or (lambda problems: (400, {"message": "; ".join(problems)}))
         self.violations: list[tuple[str, list[str]]] = []  # (path, what the platform would refuse)
+        self.cut_off = 0  # requests whose sender stopped mid-body (killed): never requests the platform got
         self.default_body = default_body or {}
         self._failures: dict[str, list[Failure]] = {}
         self._bodies: dict[str, dict] = {}
@@ -115,6 +116,8 @@ class _PlatformHandler(BaseHTTPRequestHandler):
         length = int(self.headers.get("content-length") or 0)
         raw = self.rfile.read(length) if length else b""
         if len(raw) < length:  # the sender died mid-request (a kill -9): the platform never got a request
+            with mock._lock:
+                mock.cut_off += 1
             return
         body = _decode(raw, self.headers.get("content-type", "")) or _query(self.path)
         path = self.path.split("?")[0]

@@ -137,4 +137,4 @@ def test_a_request_cut_off_by_a_killed_sender_is_not_a_request_the_platform_got(
     finally:
         line.stop()
     assert whole.status_code == 200
-    assert line.violations == [] and [r.status for r in line.calls(REPLY)] == [200]
+    assert line.violations == [] and [r.status for r in line.calls(REPLY)] == [200] and line.cut_off == 1
