@@ -205,11 +205,7 @@ def answer_replies(answer: Answer, extra: tuple[Choice, ...] = (), question: str
 
 
 def _show_choices(entries, question: str = "") -> tuple[Choice, ...]:
-    """One button per entry, and per label: of two entries titled alike (「市民協働推進事業とは」), the first."""
-    by_label: dict[str, Choice] = {}
-    for e in entries:
-        by_label.setdefault(e.label, Choice(e.label, about_question(Action.SHOW, e.id, question)))
-    return _unique(tuple(by_label.values()))
+    return _unique(tuple(Choice(e.label, about_question(Action.SHOW, e.id, question)) for e in entries))
 
 
 def thanks() -> Say:

@@ -218,13 +218,14 @@ SAME_TITLE = 0.8  # share of character bigrams two titles have in common for the
 
 
 def _related(result: SearchResult, lookup: Callable[[str], Entry | None]) -> tuple[Related, ...]:
-    """The top entry's own links first, then other entries that scored close to it."""
+    """The top entry's own links first, then other entries that scored close to it; one per label (of two
+    entries titled alike, 「市民協働推進事業とは」, the first)."""
     top = result.hits[0]
     close = [h.entry for h in result.hits[1:] if h.score >= 0.5 * top.score]
     picks: dict[str, Related] = {}
     for entry in [lookup(i) for i in top.entry.related] + close:
         if entry is not None and entry.id != top.entry.id and not _same_title(entry.title, top.entry.title):
-            picks.setdefault(entry.id, Related(entry.id, entry.title, entry.label))
+            picks.setdefault(entry.label, Related(entry.id, entry.title, entry.label))
     return tuple(picks.values())[:RELATED_LIMIT]
 
 
