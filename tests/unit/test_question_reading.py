@@ -288,6 +288,12 @@ def test_casual_what_is_questions_name_their_term(question, term):
     assert asked_term(question) == term
 
 
+def test_a_word_granted_with_iutemo_is_not_asked_for_its_meaning(kb):
+    question = "ボランティアいうても、交通費やらは自分で出さんとおえんのん？"  # "volunteering or not, do I pay my own fares?"
+    assert asked_term(question) is None
+    assert kb.ask(question).declined
+
+
 @pytest.mark.parametrize("question, term", [("協動のいみ", "協動"), ("NPOっていみわからん", "npo"),
                                             ("協働提案制度について教えてください。", "協働提案制度")])
 def test_asking_the_meaning_or_about_a_thing_asks_for_its_definition(question, term):
