@@ -153,8 +153,10 @@ def _centre(profile: CityProfile) -> str:
 
 
 DECLINE_TEXT = {
-    "out_of_scope": ("申し訳ありません。このご質問には、この窓口ではお答えできません。"
-                     "{contact}でご確認いただくか、職員への相談をご利用ください。"),
+    # no route says where it belongs: it may be the desk's own topic, asked in words the desk did not follow
+    "out_of_scope": ("申し訳ありません。このご質問にお答えできる情報が、この窓口の資料では見つかりませんでした。"
+                     "言葉を変えてもう一度お送りいただくか、職員への相談をご利用ください。"
+                     "市のほかの手続きは{contact}でご確認ください。"),
     "routed": ("申し訳ありません。{topic}については、この窓口ではお答えできません。{contact}でご確認ください。"
                "協働のことなら、職員への相談もご利用いただけます。"),
     "gap": ("申し訳ありません。{topic}は、この窓口の資料では確認できません。{contact}でご確認ください。"

@@ -91,7 +91,7 @@ def post_digest(server, kb) -> list[dict]:
 def test_the_digest_buttons_fix_what_the_web_chat_could_not_answer(desk_server, kb):
     browser = Browser(desk_server.url)
     for question in (LINKED, PARKING, DOG):
-        assert "お答えできません" in browser.say(question)
+        assert "申し訳ありません" in browser.say(question)  # declined
     buttons = post_digest(desk_server, kb)
     for question in (LINKED, PARKING, DOG):
         assert [b["text"]["text"] for b in buttons if b["value"] == question] == ["既存の回答に結びつける", "新しい回答を作る", "対象外"]

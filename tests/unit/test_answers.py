@@ -66,6 +66,13 @@ def test_outside_the_desk_it_declines_and_offers_a_person(kb, question):
     assert answer.abstained
     assert "この窓口ではお答えできません" in answer.text and "職員" in answer.text
 
+def test_a_question_no_route_places_is_not_told_the_desk_cannot_answer_it(kb):
+    answer = kb.ask("まちづくりのお金の相談にのってほしい")  # the desk's own topic, in words it did not follow
+    assert answer.declined and answer.route is None
+    assert "お答えできません" not in answer.text
+    assert "見つかりませんでした" in answer.text and "言葉を変えて" in answer.text and "職員への相談" in answer.text
+
+
 
 @pytest.mark.parametrize("question, expect_in_answer", [
     ("ｺｳﾐﾝｶﾝの休館日は？", "水曜"),
