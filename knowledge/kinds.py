@@ -59,7 +59,7 @@ _DEFINES = re.compile(r"^[「『\"]?(.+?)[」』\"]?(?:とは|の意味)")
 _NOT_WHAT = "時|日|曜|人|円|回|件|歳|年|月|分|個|割|階|番"  # は何時 / って何時 ask when, not what
 _ASKS_DEFINITION = re.compile(
     rf"^(.+?)(?:って(?:{_IN_SHORT})?(?:何(?!{_NOT_WHAT})|なに|なん(?!じ|で(?!す|しょ))|どういう|よく聞く|結局|いみ)|(?:ゆう|いう)て(?!も)|(?:ゆう|いう)ても(?=.*わから)|とは|の意味|のいみ|"
-    rf"ってどんな(?:もの|こと|制度)|は何(?!{_NOT_WHAT})|について(?:教えて|知りたい)(?:ください|下さい)?[。!?]*$)")
+    rf"ってどんな(?:もの|こと|制度)|(?:とい|ゆ|い)うのは(?:何(?!{_NOT_WHAT})|なに|なん(?!じ)|どんな(?:もの|こと)|どういう|$)|は何(?!{_NOT_WHAT})|について(?:教えて|知りたい)(?:ください|下さい)?[。!?]*$)")
 SHORT_TERM = 8  # characters: a question this short with no particle may be a term on its own
 _SPACE_OR_PARTICLE = re.compile(r"\s|[のをがはにでともへ]")
 _BRACKETS = re.compile(r"[「」『』\"（）()]")

@@ -54,6 +54,12 @@ def test_answer_names_its_source_and_date_and_fits_a_bubble(kb):
     assert 1 <= len(answer.related) <= 3 and all(r.id != answer.entry_id for r in answer.related)
 
 
+def test_asked_what_the_committee_is_the_answer_says_what_it_does(kb):
+    answer = kb.ask("協働推進委員会ってなにしよるとこ？")
+    assert not answer.declined and "委員会" in answer.title
+    assert "評価" in answer.body and "表彰" in answer.body
+
+
 def test_amounts_that_may_change_point_to_the_centre(kb):
     answer = kb.ask("区づくり推進事業の補助の上限はいくら？")
     assert "万円" in answer.body

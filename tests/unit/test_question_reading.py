@@ -363,7 +363,7 @@ def test_letters_spelt_out_in_hiragana_are_read_as_the_acronym(kb):
 
 
 @pytest.mark.parametrize("question", ["協働ってぶっちゃけなに？", "市民協働ってざっくり言うと何？", "協働って一言で言うと何？",
-                                      "市民共同ってなに？"])
+                                      "市民共同ってなに？", "協働というのはどんなことなん？", "協働ゆうのはどがなことなん？"])
 def test_a_casual_or_mistyped_what_is_question_gets_the_meaning_of_kyodo(kb, question):
     answer = kb.ask(question)
     assert not answer.declined and "協働" in answer.title and "意味" in answer.title
