@@ -33,7 +33,7 @@ from knowledge.calibration import Features
 from knowledge.english import ENGLISH_NOTE, JAPANESE_CHARACTER, LATIN_LETTER, Glossary, in_english
 from knowledge.entries import Entry, require_entries
 from knowledge.grants import GrantGuide, load_grants
-from knowledge.index import DocumentFields, KnowledgeIndex, SearchResult, analyze_entry
+from knowledge.index import DocumentFields, Hit, KnowledgeIndex, SearchResult, analyze_entry
 from knowledge.overlay import Overlay, laid_over
 from knowledge.profile import CityProfile, load_city, load_vocabulary
 from knowledge.rewording import Rewording
@@ -76,6 +76,7 @@ class KnowledgeBase:
     files: tuple[Entry, ...] = ()  # the folder's entries, without staff-made knowledge
     _documents: dict[str, tuple[Entry, DocumentFields]] = field(default_factory=dict)  # shared by its overlays
     overlay_version: int = 0  # of the staff-made knowledge laid over the files (0: none)
+    staff_phrasings: dict[str, str] = field(default_factory=dict)  # a question staff tied to an entry (folded) → its id
     scoring: ScoreFactors = field(default_factory=ScoreFactors)  # programs and gates (knowledge/score_factors.py)
     glossary: Glossary = field(default_factory=Glossary)  # English questions
     rewording: Rewording = field(default_factory=Rewording)  # dialect and formal wordings made plain
@@ -97,7 +98,13 @@ class KnowledgeBase:
         if not text or not (JAPANESE_CHARACTER.search(text) or LATIN_LETTER.search(text) or any(c.isdigit() for c in text)):
             return decline(self.profile, "empty")
         assessed = self.assess(text)
-        answer = decline(self.profile, "vague") if self._vague(text, assessed) else self._answered(assessed, today)
+        picked = self.entry(self.staff_phrasings.get(phrasing_key(text), ""))
+        if picked is not None:
+            answer = self._staff_answered(picked, assessed, today)
+        elif self._vague(text, assessed):
+            answer = decline(self.profile, "vague")
+        else:
+            answer = self._answered(assessed, today)
         if not in_english(text):
             return answer
         if answer.declined and answer.route is None and answer.reason != "vague":  # unsure of the English read
@@ -112,6 +119,13 @@ class KnowledgeBase:
             return with_nearby(declined, result) if route.in_remit else declined
         answer = self._composed(result, confidence, today)
         return with_gaps(answer, self.profile, assessed.gaps) if assessed.gaps and not answer.declined else answer
+
+    def _staff_answered(self, entry: Entry, assessed: Assessment, today: dt.date | None) -> Answer:
+        """A question staff tied to an entry (`kb faq link`, or the question of a staff answer) is answered
+        from it, whatever the search ranks first and wherever a route would send it: staff decided."""
+        others = [h for h in assessed.result.hits if h.entry.id != entry.id]
+        top = Hit(entry, max((h.score for h in assessed.result.hits), default=1.0))
+        return compose(replace(assessed.result, hits=[top, *others]), self.entry, self.context(today), 1.0, self.threshold)
 
     @staticmethod
     def _vague(text: str, assessed: Assessment) -> bool:
@@ -284,7 +298,9 @@ class KnowledgeBase:
         entries = laid_over(self.files, overlay)
         index = KnowledgeIndex(entries, [self._analysed(e) for e in entries])
         texts = _texts_of(entries)
+        tied = [*overlay.links, *((e.id, q) for e in overlay.answers for q in e.questions)]
         return replace(self, index=index, _texts=texts, overlay_version=overlay.version,
+                       staff_phrasings={phrasing_key(question): entry_id for entry_id, question in tied},
                        routing=self.routing.with_staff(overlay.routes),
                        scoring=self.scoring.over([e.title for e in entries], [texts[e.id] for e in entries]))
 
@@ -321,6 +337,11 @@ class KnowledgeBase:
         """An entry as an answer, for a tapped related topic."""
         entry = self.entry(entry_id)
         return answer_from_entry(entry, self.context(today)) if entry else None
+
+
+def phrasing_key(question: str) -> str:
+    """A question as staff tie it to an answer: width, case, spaces and punctuation do not count."""
+    return _NOT_WORD.sub("", normalize(question))
 
 
 def _phrased(question: str, entry: Entry) -> float:

@@ -49,7 +49,7 @@ ENTRY_PATTERNS: dict[str, re.Pattern[str]] = {kind: re.compile(pattern) for kind
     "when": r"\d+月\d+日|\d+時|締切|期間|曜日|休館|から施行|年度から|年度まで",
     "phone": r"\d{2,4}-\d{2,4}-\d{4}",
     "who": r"\d{2,4}-\d{2,4}-\d{4}|担当|審査します|委員会が|運営",
-    "where": r"\d+階|所在地|大供|区役所|本庁舎",
+    "where": r"\d+階|所在地|大供|区役所|本庁舎|中学校区に",
     "how": r"まず|手続|流れ|進め方|ご相談ください|申し込|応募する",
     "can": r"対象|条件|できます|なり得|応募できる|満たす",
     "why": r"なぜ|理由|背景",
@@ -62,6 +62,7 @@ _ASKS_DEFINITION = re.compile(
     rf"ってどんな(?:もの|こと|制度)|(?:とい|ゆ|い)うのは(?:何(?!{_NOT_WHAT})|なに|なん(?!じ)|どんな(?:もの|こと)|どういう|$)|は何(?!{_NOT_WHAT})|について(?:教えて|知りたい)(?:ください|下さい)?[。!?]*$)")
 SHORT_TERM = 8  # characters: a question this short with no particle may be a term on its own
 _SPACE_OR_PARTICLE = re.compile(r"\s|[のをがはにでともへ]")
+_ASKING_TAIL = re.compile(r"(?:どこ|どけぇ|いつ|いくら|なんぼ|何時|何円|だれ|誰)$")  # 「センターどこ」 asks where, not what
 _BRACKETS = re.compile(r"[「」『』\"（）()]")
 _JAPANESE_SPACING = re.compile(r"(?<=[^\x00-\x7f])\s+(?=[^\x00-\x7f])")
 LEADS = ("how_much", "count", "article", "when", "phone", "who", "where")  # kinds whose answering sentence moves to the front
@@ -105,7 +106,9 @@ def asked_term(question: str) -> str | None:
     match = _ASKS_DEFINITION.match(re.sub(r"\s+", "", folded))
     if match:
         return _BRACKETS.sub("", match.group(1)).strip()
-    return folded if len(folded) <= SHORT_TERM and not _SPACE_OR_PARTICLE.search(folded) else None
+    if len(folded) > SHORT_TERM or _SPACE_OR_PARTICLE.search(folded) or _ASKING_TAIL.search(folded):
+        return None
+    return folded
 
 
 def lead_with(body: str, kind: str | None) -> str:

@@ -372,3 +372,9 @@ def test_a_casual_or_mistyped_what_is_question_gets_the_meaning_of_kyodo(kb, que
 def test_english_filler_words_do_not_weigh_against_the_answer(kb):
     answer = kb.ask('What does "kyodo" actually mean?')
     assert not answer.declined and "意味" in answer.title
+
+
+@pytest.mark.parametrize("question", ["センターどこ？", "センター　どこ", "センターどこ"])
+def test_a_name_followed_by_where_asks_where_it_is_not_what_it_is(kb, question):
+    answer = kb.ask(question)
+    assert not answer.declined and "本庁舎2階" in answer.body

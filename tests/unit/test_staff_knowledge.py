@@ -106,6 +106,23 @@ def test_the_reloader_swaps_in_the_staff_answer_while_answers_go_on(db, kb):
     assert kb.ask(PARKING.question).declined  # the files' knowledge base itself is unchanged
 
 
+def test_a_question_staff_tied_to_an_entry_is_answered_from_it_whatever_the_search_ranks_first(db, kb):
+    asked = "協働ってなにするもんなん？"
+    assert kb.ask(asked).entry_id != "faq-kyodo-itaku-hojo"
+    garbage = StaffAnswer(question="ごみの日いつ？", title="ごみの収集日", answer="収集日は地区ごとに違います。",
+                          source="centre", as_of="2026-12-01")
+    assert kb.ask(garbage.question).declined  # routed: the desk does not answer ごみ
+    with session_scope(db) as session:
+        link(session, kb, asked, "faq-kyodo-itaku-hojo", "山田", NOW)
+        add_answer(session, kb, garbage, "山田", NOW)
+    with Session(db) as session:
+        with_staff = kb.overlaid(current_overlay(session, kb))
+    for typed in (asked, "協働って なにするもんなん", "協働ってなにするもんなん？！"):
+        assert with_staff.ask(typed).entry_id == "faq-kyodo-itaku-hojo"
+    assert "地区ごとに違います" in with_staff.ask("ごみの日いつ").body
+    assert with_staff.ask("協働ってなに？").entry_id != "faq-kyodo-itaku-hojo"  # another question keeps its answer
+
+
 def test_a_topic_marked_out_of_scope_is_declined_with_its_name_and_the_general_contact(db, kb):
     question = "飼い犬の登録はどこでできますか"
     assert "犬の登録については" not in kb.ask(question).text
