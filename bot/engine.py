@@ -695,7 +695,8 @@ class _Conversation:
             if self.state.mode is Mode.GRANTS:
                 self.state.mode = Mode.IDLE
             self.state.grant_path = ""
-            self.replies.extend(grant_replies.grant_results(guide, answers, self.ctx.today))
+            self.replies.extend(grant_replies.grant_results(guide, answers, self.ctx.today,
+                                                            self.ctx.knowledge.registry))
             return
         if self.state.mode is Mode.IDLE:
             self.state.mode = Mode.GRANTS
@@ -705,11 +706,16 @@ class _Conversation:
                                                      len(guide.steps), lead))
 
     def _grant_words_text(self, text: str, intent: Intent | None) -> None:
-        """An option typed instead of tapped; anything else leaves 助成金ナビ and is taken as usual."""
+        """An option typed instead of tapped. Words the step's options do not name are asked again,
+        unless they are a command or a question the desk answers: those leave 助成金ナビ."""
         guide = self.ctx.knowledge.grants
         answers = guide.answers(self.state.grant_path) or {}
         step = guide.next_step(answers)
         option = step.option_in(text) if step and intent is None else None
+        if step is not None and option is None and intent is None and self.ctx.knowledge.ask(text, self.ctx.today).declined:
+            self.replies.append(grant_replies.grant_step(step, self.state.grant_path, len(answers) + 1,
+                                                         len(guide.steps), grant_replies.NOT_AN_OPTION))
+            return
         if step is None or option is None:
             self.state.mode = Mode.IDLE
             self._idle_text(text, intent)

@@ -3,15 +3,18 @@ that fits (rate, cap, eligibility and whether a round is open today), each with 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 
 from bot.messages import Card, Choice, Say
 from bot.postbacks import Action, encode
 from bot.replies import TO_MENU, TO_STAFF
 from knowledge.grants import SEPARATOR, GrantGuide, Program, Step
+from knowledge.sources import Source
 
 MAX_PROGRAMS = 3  # with the lead and the closing line, a LINE reply holds at most 5 messages
 START_OVER = Choice("条件を変える", encode(Action.GRANTS))
 CONSULT = Choice("相談する", encode(Action.CONSULT))
+NOT_AN_OPTION = "申し訳ありません。お答えを選択肢から読み取れませんでした。いちばん近いものをボタンからお選びください。"
 
 
 def grant_step(step: Step, path: str, number: int, total: int, lead: str = "") -> Say:
@@ -26,7 +29,8 @@ def grant_start_lead() -> str:
     return "使えそうな補助制度を、4つの質問でおさがしします。"
 
 
-def grant_results(guide: GrantGuide, answers: dict[str, str], today: dt.date) -> list[Say | Card]:
+def grant_results(guide: GrantGuide, answers: dict[str, str], today: dt.date,
+                  sources: Mapping[str, Source]) -> list[Say | Card]:
     programs = guide.matches(answers, today)
     if not programs:
         return [Say("この条件に合う補助制度は、こちらでは見つかりませんでした。"
@@ -37,16 +41,17 @@ def grant_results(guide: GrantGuide, answers: dict[str, str], today: dt.date) ->
         lead += "\nいま受付中と確認できる募集回はありません。次の募集時期は相談でお尋ねください。"
     shown = programs[:MAX_PROGRAMS]
     cards: list[Say | Card] = [Say(lead)]
-    cards.extend(_program_card(p, today) for p in shown)
+    cards.extend(_program_card(p, today, sources) for p in shown)
     cards.append(Say("応募できるかどうかは募集要項で決まります。詳しくは相談でお尋ねください。",
                      (CONSULT, START_OVER, TO_MENU)))
     return cards
 
 
-def _program_card(program: Program, today: dt.date) -> Card:
+def _program_card(program: Program, today: dt.date, sources: Mapping[str, Source]) -> Card:
     status = ("受付中　" if program.open_on(today) else "") + program.round_status(today)
+    cited = "、".join(f"{sources[i].title}（{sources[i].date} 時点）" for i in program.cites if i in sources)
     return Card(title=program.name,
                 fields=(("補助率", program.rate), ("上限", program.cap), ("対象", program.eligibility),
-                        ("募集", status)),
+                        ("募集", status)), footer=f"出典: {cited}" if cited else "",
                 buttons=(Choice("詳しく見る", encode(Action.SHOW, entry=program.entry)), TO_STAFF),
                 kind="answer")

@@ -8,6 +8,7 @@ does not restrict matches any answer. A round is compared with the day of the qu
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from knowledge.facts import DatedFact
 GRANTS_FILE = "grants.yaml"
 SEPARATOR = "/"  # between the option ids of the answers so far, in a button's data
 TEXT_FIELDS = ("name", "entry", "rate", "cap", "eligibility")
+_LABEL_WORD = re.compile(r"[一-龥ァ-ヶー]{2,}|[a-z]{3,}")  # a label's words: runs of kanji or katakana
 
 
 @dataclass(frozen=True)
@@ -35,13 +37,16 @@ class Step:
     options: tuple[Option, ...]
 
     def option_in(self, text: str) -> Option | None:
-        """The option whose label (or a part of it between ・) the typed text names."""
+        """The option whose label (or a part of it between ・) the typed text names, or else the one
+        sharing the most of its words with it (「防災訓練をしたい」 for 防災訓練など地域の課題への取組)."""
         folded = fold(text)
         for option in self.options:
             parts = (fold(option.label), *(fold(p) for p in option.label.split("・")))
             if any(p and (p in folded or (len(folded) >= 2 and folded in p)) for p in parts):
                 return option
-        return None
+        shared = {o.id: sum(len(w) for w in _LABEL_WORD.findall(fold(o.label)) if w in folded) for o in self.options}
+        best = max(self.options, key=lambda o: shared[o.id], default=None)
+        return best if best is not None and shared[best.id] else None
 
 
 @dataclass(frozen=True)

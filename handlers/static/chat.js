@@ -33,9 +33,20 @@ function add(node, who) {
   keepNewestInView();
 }
 
+const PHONE_NUMBER = /0\d{1,4}-\d{1,4}-\d{3,4}/g;
+
+// Text as written; a phone number in it is a link that calls it, and does not break across lines.
 function text(value) {
   const span = document.createElement("span");
-  span.textContent = value;
+  let from = 0;
+  for (const found of value.matchAll(PHONE_NUMBER)) {
+    span.append(value.slice(from, found.index));
+    const call = element("a", "tel", found[0]);
+    call.href = "tel:" + found[0].replaceAll("-", "");
+    span.append(call);
+    from = found.index + found[0].length;
+  }
+  span.append(value.slice(from));
   return span;
 }
 
@@ -46,7 +57,7 @@ function element(tag, className, value) {
   return node;
 }
 
-function card(message) {
+function card(message, holdsButtons) {
   const box = element("div", "card", "");
   box.appendChild(element("h2", "", message.title));
   if (message.body) box.appendChild(text(message.body));
@@ -55,8 +66,8 @@ function card(message) {
     for (const [label, value] of message.fields) list.append(element("dt", "", label), element("dd", "", value));
     box.appendChild(list);
   }
-  if (message.footer) box.appendChild(element("p", "footer", message.footer));
-  if (message.kind === "group") box.append(...message.buttons.map(choiceButton));  // この団体とつながりたい
+  if (message.footer) box.appendChild(element("p", "footer", "")).appendChild(text(message.footer));
+  if (holdsButtons) box.append(...message.buttons.map(choiceButton));  // この団体とつながりたい, 詳しく見る
   return box;
 }
 
@@ -81,13 +92,16 @@ function offered(message) {
   return all.filter((c, i) => all.findIndex((d) => d.data === c.data) === i);
 }
 
+// The strip shows the last message's choices; a card before it keeps its own buttons (助成金ナビ's
+// programs, each with 詳しく見る), as a group card always does.
 function show(messages) {
-  let choices = null;
-  for (const message of messages) {
-    add(message.type === "card" ? card(message) : text(message.text), "bot");
-    if (offered(message).length) choices = offered(message);
-  }
-  if (choices) showChoices(choices);
+  const offers = messages.map(offered);
+  const last = offers.map((choices) => choices.length > 0).lastIndexOf(true);
+  messages.forEach((message, i) => {
+    const holds = message.type === "card" && (message.kind === "group" || (i < last && message.buttons.length > 0));
+    add(message.type === "card" ? card(message, holds) : text(message.text), "bot");
+  });
+  if (last >= 0) showChoices(offers[last]);
   keepNewestInView();  // at once: the composer's new height is laid out when the scroll is read
 }
 

@@ -242,3 +242,34 @@ def test_a_question_the_desk_is_unsure_of_offers_buttons_that_lead_to_the_answer
     wait_for(page, offered[0].title)
     assert page.locator("#choices button", has_text="役に立った").count() == 1
     assert page.problems == []
+
+
+def test_the_subsidy_finder_cards_keep_their_own_buttons_above_the_closing_choices(browser, web_server):
+    page = open_page(browser, PHONE)
+    page.goto(web_server.url)
+    page.locator("#choices button", has_text="補助金をさがす").wait_for()
+    tap(page, "補助金をさがす")
+    for label in ("町内会・自治会", "防災訓練など地域の課題への取組", "地域・学区", "すぐ"):
+        wait_for(page, "？")
+        tap(page, label)
+    wait_for(page, "応募できるかどうか")
+    card = page.locator(".msg.bot .card", has_text="区づくり推進事業").last
+    assert card.locator(".footer", has_text="出典").count() == 1
+    assert page.locator("#choices button", has_text="条件を変える").count() == 1  # the closing line's choices
+    turn(page, lambda: card.locator("button", has_text="詳しく見る").click())
+    wait_for(page, "補助率")
+    assert page.problems == []
+
+
+def test_a_phone_number_calls_on_a_tap_and_buttons_are_a_finger_wide(browser, web_server):
+    page = open_page(browser, PHONE)
+    page.goto(web_server.url)
+    page.locator("#choices button", has_text="相談する").wait_for()
+    type_in(page, "センターの電話番号は？")
+    wait_for(page, "086-803-1062")
+    link = page.locator(".msg.bot a.tel").last
+    assert link.get_attribute("href") == "tel:0868031062"
+    assert link.bounding_box()["height"] < 2 * 16 * 1.6 - 1  # on one line, not 「086-」 then 「803-1062」
+    heights = [b.bounding_box()["height"] for b in page.locator("#choices button").all()]
+    assert heights and min(heights) >= 44, heights
+    assert page.problems == []

@@ -38,6 +38,8 @@ def test_a_chonaikai_planning_a_disaster_drill_gets_kuzukuri_open_before_the_dea
     assert card["募集"].startswith("受付中") and "2026年6月30日までです" in card["募集"]
     assert {"詳しく見る", "職員に相談する", "相談する"} <= set(chat.labels)
     assert chat.state.mode is Mode.IDLE
+    [footer] = [r.footer for r in chat.replies if getattr(r, "fields", ())]
+    assert footer.startswith("出典: 区づくり推進事業「地域活動部門」の市の案内") and "時点" in footer
 
 
 def test_the_same_round_is_closed_the_day_after_its_deadline(kb):
@@ -73,6 +75,16 @@ def test_the_menu_button_starts_it_and_answers_may_be_typed(kb):
     assert chat.state.mode is Mode.GRANTS
     chat.say("センターの場所はどこ？")  # not an option: an ordinary question, and the navi is left
     assert chat.state.mode is Mode.IDLE and "（4/4）" not in reply_text(chat.replies)
+
+
+def test_typed_words_no_option_names_ask_the_same_step_again(kb):
+    chat = EngineChat(kb, now=BEFORE_DEADLINE)
+    chat.say("どの補助金が使える？")
+    assert "（2/4）" in chat.say("町内会")
+    assert "（3/4）" in chat.say("防災訓練をしたい")  # the words of an option's label, not all of it
+    text = chat.say("うーん、まだ決めてない")
+    assert "選択肢から読み取れませんでした" in text and "（3/4）活動の範囲" in text
+    assert chat.state.mode is Mode.GRANTS and "地域・学区" in chat.labels
 
 
 def test_a_subsidy_question_the_desk_cannot_answer_offers_the_finder(kb):
