@@ -110,8 +110,17 @@ def _staff_change(change) -> int:
 
 def cmd_faq_add(args: argparse.Namespace) -> int:
     from bot.staff_knowledge import add_answer
+    from knowledge.entries import MAX_LABEL_CHARS
     from knowledge.overlay import StaffAnswer
 
+    missing = [f"{option} is empty" for option, given in (("--question", args.question), ("--answer", args.answer))
+               if not given.strip()]
+    if not args.title and len(args.question.strip()) > MAX_LABEL_CHARS:
+        missing.append(f"the question is {len(args.question.strip())} characters: give a --title of up to "
+                       f"{MAX_LABEL_CHARS} (it names the answer on its button)")
+    if missing:
+        print("\n".join(f"kyodo-desk: {problem}" for problem in missing), file=sys.stderr)
+        return 2
     written = StaffAnswer(question=args.question.strip(), title=(args.title or args.question).strip(),
                           answer=args.answer.strip(), source=args.source.strip(),
                           as_of=(args.as_of or date.today()).isoformat(),

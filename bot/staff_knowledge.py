@@ -10,14 +10,14 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
 from sqlmodel import Session
 
 from bot.runtime import Desk
 from bot.worker import Loop
 from knowledge.analysis import normalize
-from knowledge.base import KnowledgeBase
+from knowledge.base import KnowledgeBase, phrasing_key
 from knowledge.overlay import Overlay, StaffAnswer, link_problems, staff_entry
 from knowledge.routing import Route, split_words, staff_route
 from store import overlay as stored
@@ -41,6 +41,7 @@ class Refused(Exception):
 
 def add_answer(session: Session, kb: KnowledgeBase, written: StaffAnswer, by: str, now: datetime) -> KnowledgeOverlay:
     _, problems = staff_entry(PROVISIONAL_ID, written, kb.registry, (e.id for e in kb.entries))
+    problems += _named(by) + _dated(written, now.date())
     if problems:
         raise Refused(problems)
     row = KnowledgeOverlay(kind=ANSWER, question=written.question, title=written.title, answer=written.answer,
@@ -50,7 +51,10 @@ def add_answer(session: Session, kb: KnowledgeBase, written: StaffAnswer, by: st
 
 
 def link(session: Session, kb: KnowledgeBase, question: str, entry_id: str, by: str, now: datetime) -> KnowledgeOverlay:
-    problems = link_problems(entry_id, question, kb.index.by_id)
+    problems = link_problems(entry_id, question, kb.index.by_id) + _named(by)
+    if any(r.kind == LINK and r.entry_id == entry_id and phrasing_key(r.question) == phrasing_key(question)
+           for r in stored.rows(session)):
+        problems.append(f"「{question.strip()}」 is already linked to {entry_id}")
     if problems:
         raise Refused(problems)
     return stored.add(session, KnowledgeOverlay(kind=LINK, entry_id=entry_id, question=question.strip(),
@@ -67,10 +71,35 @@ def add_route(session: Session, kb: KnowledgeBase, topic: str, words: str, by: s
 
 
 def retire(session: Session, overlay_id: int, by: str, now: datetime) -> KnowledgeOverlay:
-    row = stored.retire(session, overlay_id, by, now)
+    row = stored.retire(session, overlay_id, by, now) if by.strip() else None
     if row is None:
-        raise Refused([f"no live staff entry {overlay_id} (see `kyodo-desk kb faq list`)"])
+        earlier = session.get(KnowledgeOverlay, overlay_id)
+        raise Refused(_named(by) or [f"staff entry {overlay_id} was already retired by {earlier.retired_by}"
+                                     if earlier is not None else
+                                     f"no staff entry {overlay_id} (see `kyodo-desk kb faq list`)"])
     return row
+
+
+def _named(by: str) -> list[str]:
+    return [] if by.strip() else ["who makes the change (--by) is empty"]
+
+
+def _dated(written: StaffAnswer, today: date) -> list[str]:
+    """An as-of day to come, or a review day already past, is a typing mistake (a day's leeway for time zones)."""
+    problems = []
+    as_of, review_by = _day(written.as_of), _day(written.review_by)
+    if as_of is not None and as_of > today + timedelta(days=1):
+        problems.append(f"the as-of date {written.as_of} is in the future")
+    if review_by is not None and review_by < today - timedelta(days=1):
+        problems.append(f"the review-by date {written.review_by} has already passed")
+    return problems
+
+
+def _day(text: str) -> date | None:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        return None  # not a date: the entry's check says so
 
 
 def written_by_staff(row: KnowledgeOverlay) -> StaffAnswer:

@@ -97,3 +97,12 @@ def test_ask_without_a_database_answers_from_the_files_and_creates_nothing(tmp_p
     answered = cli(f"sqlite:///{db}", str(tmp_path / "cache"), "ask", "協働とは")
     assert answered.returncode == 0 and "立場の異なる主体" in answered.stdout
     assert not db.exists()
+
+
+def test_faq_add_names_the_option_a_staff_member_left_empty(tmp_path):
+    db_url, cache = f"sqlite:///{tmp_path / 'desk.db'}", str(tmp_path / "cache")
+    empty = cli(db_url, cache, "kb", "faq", "add", "--question", " ", "--answer", "", "--source", "centre", "--by", "山田")
+    assert empty.returncode == 2 and "--question is empty" in empty.stderr and "--answer is empty" in empty.stderr
+    long = cli(db_url, cache, "kb", "faq", "add", "--question", "センターに駐車場はありますか、それと駐輪場も",
+               "--answer", "ありません。", "--source", "centre", "--by", "山田")
+    assert long.returncode == 2 and "--title" in long.stderr and "Traceback" not in long.stderr

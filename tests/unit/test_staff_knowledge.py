@@ -38,6 +38,8 @@ PARKING = StaffAnswer(question="センターに駐車場はありますか", tit
     ({"title": "センター駐車場についてのよくあるご質問です"}, "title is 21 characters"),
     ({"as_of": "昨日"}, "is not a date"),
     ({"question": ""}, "needs questions"),
+    ({"review_by": "2026-11-01"}, "has already passed"),
+    ({"as_of": "2027-01-01"}, "is in the future"),
 ])
 def test_a_bad_staff_answer_is_refused_with_the_reason(db, kb, change, reason):
     written = StaffAnswer(**{**PARKING.__dict__, **change})
@@ -51,6 +53,19 @@ def test_a_bad_staff_answer_is_refused_with_the_reason(db, kb, change, reason):
 def test_a_link_needs_an_existing_entry(db, kb):
     with session_scope(db) as session, pytest.raises(Refused, match="no entry 'nope'"):
         link(session, kb, "協働ってなんなん", "nope", "山田", NOW)
+
+
+def test_a_change_needs_a_name_and_is_not_made_twice(db, kb):
+    with session_scope(db) as session, pytest.raises(Refused, match="--by"):
+        link(session, kb, "協働ってなんなん", "faq-kyodo-toha", " ", NOW)
+    with session_scope(db) as session:
+        first = link(session, kb, "協働ってなんなん", "faq-kyodo-toha", "山田", NOW)
+    with session_scope(db) as session, pytest.raises(Refused, match="already linked"):
+        link(session, kb, "協働って なんなん？", "faq-kyodo-toha", "佐藤", NOW)
+    with session_scope(db) as session:
+        retire(session, first.id, "山田", NOW)
+    with session_scope(db) as session, pytest.raises(Refused, match="already retired by 山田"):
+        retire(session, first.id, "佐藤", NOW)
 
 
 def test_changes_are_versioned_and_retired_rows_kept(db, kb):
