@@ -27,6 +27,7 @@ def _database(settings: Settings):
 
 
 def cmd_unanswered(args: argparse.Namespace) -> int:
+    from bot.staff_knowledge import current_overlay
     from bot.unanswered import KIND_NAMES, grouped
     from store.db import session_scope
 
@@ -35,7 +36,8 @@ def cmd_unanswered(args: argparse.Namespace) -> int:
     since = datetime.combine(args.since, time(), settings.desk.tz).astimezone(UTC) if args.since else None
     try:
         with session_scope(db) as session:
-            groups = grouped(session, kb.analyzer, since)
+            staff_made = current_overlay(session, kb)
+            groups = grouped(session, kb.overlaid(staff_made) if staff_made.version else kb, since)
     finally:
         db.dispose()
     if args.json:
@@ -44,7 +46,8 @@ def cmd_unanswered(args: argparse.Namespace) -> int:
     for number, group in enumerate(groups, 1):
         kinds = "、".join(f"{KIND_NAMES.get(k, k)} {n}" for k, n in group.kinds.items())
         offered = f"  提示した項目: {', '.join(group.entries)}" if group.entries else ""
-        print(f"{number}. {group.count}件（{kinds}）最終 {group.last.astimezone(settings.desk.tz):%Y-%m-%d}{offered}")
+        print(f"{number}. {group.count}件（{kinds}）最終 {group.last.astimezone(settings.desk.tz):%Y-%m-%d}"
+              f"{group.handled_note}{offered}")
         for question in group.questions:
             print(f"   - {question}")
     print(f"{sum(g.count for g in groups)}件、{len(groups)}グループ" if groups else "答えられなかった質問はありません。")

@@ -39,7 +39,7 @@ def weekly_digest(session: Session, kb: KnowledgeBase, now: datetime, tz: ZoneIn
     period = f"{year}-W{week:02d}"
     if today != first_business_day_of_week(today) or local.time() < DIGEST_AT or figures.posted(session, DIGEST_JOB, period):
         return None
-    groups = grouped(session, kb.analyzer, now - timedelta(days=7))
+    groups = [g for g in grouped(session, kb, now - timedelta(days=7)) if not g.handled]  # staff fixed those already
     stale = [e for e in kb.entries if e.facts.overdue(today)]
     if not groups and not stale:
         return None

@@ -162,7 +162,7 @@ class StaffDesk:
     def unanswered(self) -> list[UnansweredGroup]:
         """What the desk could not answer well (the last 90 days), in groups of similar questions."""
         with session_scope(self.desk.db) as session:
-            return grouped(session, self.desk.knowledge.analyzer)
+            return grouped(session, self.desk.knowledge)
 
     def listing(self, scope: str, staff_id: str) -> list[Case]:
         with session_scope(self.desk.db) as session:

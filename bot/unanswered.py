@@ -9,7 +9,7 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from knowledge.analysis import Analyzer
+from knowledge.base import KnowledgeBase
 from knowledge.grouping import group_questions
 from store import notes
 
@@ -24,21 +24,29 @@ class UnansweredGroup:
     kinds: dict[str, int]  # declined / partial / wrong / low_confidence → how many
     entries: dict[str, int]  # the entries that were offered → how many times
     last: datetime
+    handled: str = ""  # what staff have since made of its newest question: an entry id, 対象外, or "" (not yet)
+
+    @property
+    def handled_note(self) -> str:
+        return f"（対応済み: {self.handled}）" if self.handled else ""
 
     def as_json(self) -> dict:
         return {"count": self.count, "questions": list(self.questions), "kinds": self.kinds,
-                "entries": self.entries, "last": self.last.isoformat()}
+                "entries": self.entries, "last": self.last.isoformat(), "handled": self.handled}
 
 
-def grouped(session: Session, analyzer: Analyzer, since: datetime | None = None) -> list[UnansweredGroup]:
-    """The unanswered questions since a moment, in groups of similar ones, the largest first."""
+def grouped(session: Session, kb: KnowledgeBase, since: datetime | None = None) -> list[UnansweredGroup]:
+    """The unanswered questions since a moment, in groups of similar ones, the largest first, each
+    marked with what staff have since made of it (in `kb`, the files with the staff-made knowledge)."""
     rows = notes.unanswered(session, since)
     out = []
-    for members in group_questions([row.question for row in rows], analyzer):
+    for members in group_questions([row.question for row in rows], kb.analyzer):
         picked = [rows[i] for i in members]
+        questions = tuple(dict.fromkeys(row.question for row in picked))[:EXAMPLES]
         out.append(UnansweredGroup(
             count=len(picked),
-            questions=tuple(dict.fromkeys(row.question for row in picked))[:EXAMPLES],
+            questions=questions,
+            handled=kb.staff_handled(questions[0]),
             kinds=dict(Counter(row.kind for row in picked).most_common()),
             entries=dict(Counter(row.entry_id for row in picked if row.entry_id).most_common()),
             last=max(row.created_at for row in picked),

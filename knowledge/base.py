@@ -304,6 +304,14 @@ class KnowledgeBase:
                        routing=self.routing.with_staff(overlay.routes),
                        scoring=self.scoring.over([e.title for e in entries], [texts[e.id] for e in entries]))
 
+    def staff_handled(self, question: str) -> str:
+        """What staff have since made of a question: the entry they tied it to, 対象外 for a topic they
+        marked outside the desk, or "" (not yet)."""
+        entry_id = self.staff_phrasings.get(phrasing_key(question), "")
+        if entry_id:
+            return entry_id
+        return "対象外" if any(route.staff for route, _ in self.routing.matches(question)) else ""
+
     def answers_word(self, word: str) -> bool:
         """Whether an entry's title speaks of the (normalized) word: a word the desk answers."""
         return any(word in normalize(entry.title) for entry in self.entries)

@@ -9,6 +9,7 @@ from sqlmodel import Session, select
 
 from app.settings import Settings
 from bot.runtime import Desk
+from bot.staff_knowledge import KnowledgeReloader, add_answer
 from bot.staffdesk import StaffDesk
 from handlers.config import SlackConfig
 from handlers.slack import actions, commands
@@ -20,6 +21,7 @@ from store.db import session_scope
 from store.models import Outbox
 from tests.support.chat import JST
 from tests.unit.test_slack_listeners import Ack, FakeClient, click
+from tests.unit.test_staff_knowledge import PARKING
 
 MONDAY = datetime(2026, 12, 7, 9, 5, tzinfo=JST)
 
@@ -95,3 +97,19 @@ def test_the_digests_button_lists_every_group_to_the_staff_member(db, kb):
     staff, outsider = client.made("chat_postEphemeral")
     assert staff["user"] == "USTAFF1" and "センターに駐車場はありますか" in staff["text"]
     assert outsider["text"] == REFUSAL
+
+
+def test_a_group_staff_have_answered_since_leaves_the_digest_and_is_marked_in_the_list(db, kb):
+    desk = desk_with_notes(db, kb)
+    with session_scope(db) as session:
+        add_answer(session, kb, PARKING, "山田", MONDAY - timedelta(hours=1))
+    assert KnowledgeReloader(desk).refresh()
+    [post] = run_due(desk, registry_for(desk), MONDAY)
+    lines = [line for section in post.sections for line in section.lines]
+    assert "1件" in lines[0] and "1グループ" in lines[0] and not any("駐車場" in line for line in lines)
+    client = FakeClient()
+    config = SlackConfig(bot_token="xoxb", signing_secret="s", staff_channel="CSTAFF", staff_user_ids=("USTAFF1",))
+    services = Services(config, client, StaffDesk(desk), StaffDirectory(client, config))
+    listing = commands.unanswered(services)
+    assert "（対応済み: staff-1）" in next(line for line in listing.splitlines() if "駐車場" in line)
+    assert "対応済み" not in next(line for line in listing.splitlines() if "ゴミ" in line)
