@@ -338,8 +338,12 @@ class KnowledgeBase:
         found = [h.entry for h in self.search(question).hits] if question.strip() else []
         shown = self.entry(not_this)
         linked = [e for i in (shown.related if shown else ()) if (e := self.entry(i))]
-        picks = [e for e in found + linked if e.id != not_this]
-        return tuple(dict.fromkeys(Related(e.id, e.title, e.label) for e in picks))[:limit]
+        wrong = {not_this, shown.title if shown else ""}  # a twin of the wrong answer (another id, its title) is wrong too
+        picks: dict[str, Related] = {}
+        for e in found + linked:
+            if e.id not in wrong and e.title not in wrong:
+                picks.setdefault(e.label, Related(e.id, e.title, e.label))  # one per button label
+        return tuple(picks.values())[:limit]
 
     def show(self, entry_id: str, today: dt.date | None = None) -> Answer | None:
         """An entry as an answer, for a tapped related topic."""

@@ -53,6 +53,15 @@ def test_wrong_offers_tips_other_entries_and_staff_and_is_recorded(kb):
     assert "区づくり" in chat.tap(chat.labels[0])
 
 
+def test_wrong_does_not_offer_a_twin_of_the_answer_marked_wrong(kb):
+    wrong = kb.entry("faq-center-toha")
+    twins = [e.id for e in kb.entries if e.title == wrong.title and e.id != wrong.id]
+    assert twins, "no entry shares the title any more; pick another pair"
+    offered = kb.alternatives("センターってなに？", wrong.id)
+    assert offered and not {r.id for r in offered} & {wrong.id, *twins}
+    assert len({r.label for r in offered}) == len(offered)
+
+
 def test_two_entries_titled_alike_are_offered_as_one_button(kb):
     chat = EngineChat(kb)
     chat.say("補助金はいくらまで出ますか？")  # faq-shimin-kyodo-gaiyo and the program's entry: 「市民協働推進事業とは」
