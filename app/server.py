@@ -6,9 +6,10 @@ import logging
 import os
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.engine import Engine
+from starlette.exceptions import HTTPException
 
 from app import logs
 from app.settings import SERVE_ROLES, Settings
@@ -67,6 +68,7 @@ def create_app(settings: Settings, desk: Desk | None = None, run_scheduler: bool
                   docs_url="/docs" if settings.api_docs else None,
                   openapi_url="/openapi.json" if settings.api_docs else None)
     app.add_middleware(SecurityHeaders, docs_path=app.docs_url)
+    app.add_exception_handler(HTTPException, _framework_error)  # type: ignore[arg-type]
     app.state.desk, app.state.background = desk, background
 
     @app.get("/healthz")
@@ -76,6 +78,15 @@ def create_app(settings: Settings, desk: Desk | None = None, run_scheduler: bool
     if serves:
         _add_endpoints(app, settings, desk, background, slack_client, staff_desk)
     return app
+
+
+FRAMEWORK_ERRORS = {404: "見つかりません。", 405: "この方法（HTTP メソッド）では受け付けていません。"}
+
+
+async def _framework_error(request: Request, error: HTTPException) -> JSONResponse:
+    """A 404 or 405 in the shape of the desk's own refusals: {"error": …}."""
+    return JSONResponse({"error": FRAMEWORK_ERRORS.get(error.status_code, str(error.detail))},
+                        status_code=error.status_code, headers=error.headers)
 
 
 class Background:

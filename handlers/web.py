@@ -40,6 +40,7 @@ COOKIE_DAYS = 30
 MAX_BODY = 16_384
 MAX_TEXT = 5_000
 MAX_LABEL = 40
+TOO_LONG = f"メッセージが長すぎます。{MAX_TEXT:,}字までで、分けてお送りください。"
 HISTORY_TURNS = 30
 CHANNEL = "web"
 PROCESS = "*"  # the key of the one bucket every web chat message of this process shares
@@ -297,7 +298,7 @@ async def _json_body(request: Request) -> object:
     try:
         return storable(json.loads(await read_limited(request, MAX_BODY)))
     except BodyTooLarge as exc:
-        raise Refused("メッセージが長すぎます。", 413) from exc
+        raise Refused(TOO_LONG, 413) from exc
     except (ValueError, RecursionError) as exc:  # not JSON, or nested too deep to be a message
         raise Refused("JSON で送ってください。", 400) from exc
 
@@ -310,7 +311,9 @@ def _message(data: object) -> tuple[Postback | Text, str | None]:
         if isinstance(data.get("postback"), str):
             return Postback(data["postback"][:300]), shown
         if isinstance(data.get("text"), str):
-            return Text(data["text"][:MAX_TEXT]), data["text"][:MAX_TEXT]
+            if len(data["text"]) > MAX_TEXT:  # the page's text box stops at the same length
+                raise Refused(TOO_LONG, 413)
+            return Text(data["text"]), data["text"]
     raise Refused("text か postback を送ってください。", 400)
 
 

@@ -158,3 +158,20 @@ def test_history_brings_back_the_turns_and_the_open_draft(db, kb):
     resumed = client.post("/api/chat", json={"postback": history["draft"]["choices"][0]["data"]})
     assert "（1/" in str(resumed.json())
     assert client_for(db, kb).get("/api/chat/history").json() == {"turns": [], "draft": None}
+
+
+def test_text_longer_than_the_box_allows_is_refused_saying_the_limit_and_nothing_is_kept(db, kb):
+    client = client_for(db, kb)
+    refused = client.post("/api/chat", json={"text": "あ" * (web.MAX_TEXT + 1)})
+    assert refused.status_code == 413 and "5,000字まで" in refused.json()["error"]
+    assert count(db, Case) == 0
+    assert client.post("/api/chat", json={"text": "あ" * web.MAX_TEXT}).status_code == 200
+
+
+def test_the_apps_own_404_and_405_answer_in_the_shape_of_its_refusals(db, kb):
+    client = TestClient(create_app(Settings(), Desk(db, kb, Settings().desk), run_scheduler=False))
+    wrong_method = client.get("/api/chat")
+    assert wrong_method.status_code == 405 and "受け付けていません" in wrong_method.json()["error"]
+    assert "POST" in wrong_method.headers["allow"]
+    missing = client.get("/api/nothing-here")
+    assert missing.status_code == 404 and missing.json() == {"error": "見つかりません。"}
