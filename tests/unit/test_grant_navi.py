@@ -47,6 +47,10 @@ def test_the_same_round_is_closed_the_day_after_its_deadline(kb):
     card = program_cards(chat)["区づくり推進事業「地域活動部門」"]
     assert "受付中" not in card["募集"] and "2026年6月30日で終了しました" in card["募集"]
     assert "いま受付中と確認できる募集回はありません" in reply_text(chat.replies)
+    this_year = navi(kb, AFTER_DEADLINE, "町内会・自治会", "防災訓練など地域の課題への取組", "地域・学区", "今年度中")
+    assert "次の募集時期は相談でお尋ねください" in reply_text(this_year.replies)
+    next_year = navi(kb, AFTER_DEADLINE, "町内会・自治会", "防災訓練など地域の課題への取組", "地域・学区", "来年度")
+    assert "いま受付中" not in reply_text(next_year.replies)
 
 
 def test_an_npo_wanting_to_work_with_a_city_department_gets_shimin_kyodo(kb):
