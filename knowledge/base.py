@@ -48,6 +48,7 @@ SURE = 0.9  # how sure the asking sentences of a long question must be to be ans
 VAGUE_MAX_CHARS = 8  # a question this short naming no topic asks nothing in particular (「どこにありますか」)
 ASKING_NOUNS = frozenset({"幾ら", "何円", "何時", "何日", "何月", "何人", "何件", "何回", "何年"})  # name no topic
 _NOT_WORD = re.compile(r"[\s\W_]+")
+AMOUNT_WORDS = frozenset({"補助金", "上限", "補助率", "幾ら", "金額"})  # 「補助金はいくらまで？」 names no program: all apply
 UNCOMPARED = 0.5  # the most a 「AとBの違い」 answer from an entry comparing nothing may be trusted (below the threshold)
 
 
@@ -229,7 +230,8 @@ class KnowledgeBase:
         if kind == "difference" and term and "と" in term:  # 「AとBって何が違う」 asks neither definition
             term = None
         result = self.index.search(query, k=k, kind=kind, term=term,
-                                   factors=self.scoring.factors(text, compares=kind == "difference"))
+                                   factors=self.scoring.factors(text, compares=kind == "difference",
+                                                                general=kind == "how_much" and named <= AMOUNT_WORDS))
         return text, query, result
 
     def _respelled(self, query: Analysis) -> str | None:

@@ -48,11 +48,14 @@ class ProgramNames:
             return frozenset(i for i in asked if i < self.programs)
         return asked
 
-    def factors(self, asked: frozenset[int], spoken: np.ndarray, compares: bool = False) -> np.ndarray | None:
+    def factors(self, asked: frozenset[int], spoken: np.ndarray, compares: bool = False,
+                general: bool = False) -> np.ndarray | None:
         """A score factor per entry for a question naming these programs, or None when it names none. A
-        question comparing programs (「区づくりと市民協働推進事業の違い」) prefers the entries speaking of all."""
+        question comparing programs (「区づくりと市民協働推進事業の違い」) prefers the entries speaking of all;
+        a `general` one, naming none (「補助金はいくらまで？」), those speaking of several."""
         if not asked:
-            return None
+            several = spoken[:, :self.programs].sum(axis=1) >= 2
+            return np.where(several, NAMED_BONUS, 1.0).astype(np.float32) if general and several.any() else None
         mask = np.zeros(len(self.groups), dtype=bool)
         mask[list(asked)] = True
         named, other = spoken[:, mask].any(axis=1), spoken[:, ~mask].any(axis=1)
@@ -107,15 +110,15 @@ class ScoreFactors:
         """These programs and gates over entries with these titles and (normalized) texts."""
         return ScoreFactors(self.programs, self.gates, self.programs.spoken(texts), self.gates.shut(titles))
 
-    def factors(self, question: str, compares: bool = False) -> np.ndarray | None:
+    def factors(self, question: str, compares: bool = False, general: bool = False) -> np.ndarray | None:
         folded = normalize(question)
-        key = (self.programs.asked(folded), compares, self.gates.closed(folded))
+        key = (self.programs.asked(folded), compares, self.gates.closed(folded), general)
         if key not in self._made:
             self._made[key] = self._factors(*key)
         return self._made[key]
 
-    def _factors(self, asked: frozenset[int], compares: bool, shut: tuple[bool, ...]) -> np.ndarray | None:
-        found = [f for f in (self.programs.factors(asked, self.spoken, compares), self.gates.factors(shut, self.behind))
+    def _factors(self, asked: frozenset[int], compares: bool, shut: tuple[bool, ...], general: bool) -> np.ndarray | None:
+        found = [f for f in (self.programs.factors(asked, self.spoken, compares, general), self.gates.factors(shut, self.behind))
                  if f is not None]
         if not found:
             return None

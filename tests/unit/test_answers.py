@@ -526,10 +526,12 @@ def test_where_the_consultation_desk_is_is_answered_with_the_place(kb, question)
     assert not answer.declined and "本庁舎2階" in answer.body
 
 
-@pytest.mark.parametrize("question", ["補助金っていくらもらえるの？", "市民活動の補助金っていくらくらいもらえるの？"])
+@pytest.mark.parametrize("question", ["補助金っていくらもらえるの？", "市民活動の補助金っていくらくらいもらえるの？",
+                                      "補助金はいくらまで出ますか", "補助金いくら？"])
 def test_how_much_a_subsidy_gives_naming_no_program_is_answered_for_both_programs(kb, question):
     answer = kb.ask(question)
     assert not answer.declined and "区づくり推進事業" in answer.body and "市民協働推進事業" in answer.body
+    assert "250万円" in answer.body and "200万円" in answer.body
 
 
 def test_a_difference_asked_as_what_is_answered_by_the_entry_comparing_not_by_one_definition(kb):
