@@ -45,8 +45,20 @@ def cmd_ask(args: argparse.Namespace) -> int:
 def cmd_kb_eval(args: argparse.Namespace) -> int:
     from knowledge.evaluate import evaluate, load_questions
 
+    try:
+        questions = load_questions(Path(args.file))
+    except (OSError, ValueError) as error:
+        print(f"kyodo-desk: cannot read {args.file}: {error}", file=sys.stderr)
+        return 2
+    unlabelled = [str(q.get("id", i + 1)) for i, q in enumerate(questions)
+                  if not isinstance(q, dict) or "q" not in q or not ("expect" in q or q.get("abstain"))]
+    if unlabelled:
+        print(f"kyodo-desk: {len(unlabelled)} line(s) lack a question (q) or its label (expect, or abstain), first "
+              f"{unlabelled[0]}; a set with its labels in a separate file: bench/holdout_report.py QUESTIONS LABELS",
+              file=sys.stderr)
+        return 2
     kb = wiring.knowledge(Settings.from_env())
-    report = evaluate(kb, load_questions(Path(args.file)))
+    report = evaluate(kb, questions)
     answerable, out_of_scope = report.answerable, report.out_of_scope
     top1, declined = report.at_threshold(kb.threshold)
     print(f"questions: {len(answerable)} answerable, {len(out_of_scope)} out of scope (threshold {kb.threshold})")

@@ -48,7 +48,7 @@ def cmd_unanswered(args: argparse.Namespace) -> int:
         offered = f"  提示した項目: {', '.join(group.entries)}" if group.entries else ""
         print(f"{number}. {group.count}件（{kinds}）最終 {group.last.astimezone(settings.desk.tz):%Y-%m-%d}"
               f"{group.handled_note}{offered}")
-        for question in group.questions:
+        for question in group.shown:
             print(f"   - {question}")
     print(f"{sum(g.count for g in groups)}件、{len(groups)}グループ" if groups else "答えられなかった質問はありません。")
     return 0
@@ -126,21 +126,32 @@ def cmd_faq_add(args: argparse.Namespace) -> int:
         return 2
     written = StaffAnswer(question=args.question.strip(), title=(args.title or args.question).strip(),
                           answer=args.answer.strip(), source=args.source.strip(),
-                          as_of=(args.as_of or date.today()).isoformat(),
+                          as_of=(args.as_of or datetime.now(Settings.from_env().desk.tz).date()).isoformat(),
                           review_by=args.review_by.isoformat() if args.review_by else "")
 
     def add(session, kb, now) -> str:
+        before = kb.ask(written.question)
         row = add_answer(session, kb, written, args.by, now)
-        return f"{row.id}: {row.entry_id}「{row.title}」を追加しました（数秒で回答に使われます）。"
+        return (f"{row.id}: {row.entry_id}「{row.title}」を追加しました（数秒で回答に使われます）。"
+                + _replaces(before, row.entry_id, row.id))
     return _staff_change(add)
+
+
+def _replaces(before, entry_id: str, row_id: int) -> str:
+    """A note when the question already had an answer from another entry: staff see what they override."""
+    if before.declined or before.entry_id in (None, entry_id):
+        return ""
+    return (f"\n注意: この聞き方には、これまで「{before.title}」（{before.entry_id}）が答えていました。今後は {entry_id} が"
+            f"答えます（元に戻すには kyodo-desk kb faq retire {row_id}）。")
 
 
 def cmd_faq_link(args: argparse.Namespace) -> int:
     from bot.staff_knowledge import link
 
     def add(session, kb, now) -> str:
+        before = kb.ask(args.question)
         row = link(session, kb, args.question, args.entry, args.by, now)
-        return f"{row.id}: 「{row.question}」を {row.entry_id} の聞き方として追加しました。"
+        return f"{row.id}: 「{row.question}」を {row.entry_id} の聞き方として追加しました。" + _replaces(before, row.entry_id, row.id)
     return _staff_change(add)
 
 

@@ -51,7 +51,8 @@ def add_answer(session: Session, kb: KnowledgeBase, written: StaffAnswer, by: st
 
 
 def link(session: Session, kb: KnowledgeBase, question: str, entry_id: str, by: str, now: datetime) -> KnowledgeOverlay:
-    problems = link_problems(entry_id, question, kb.index.by_id) + _named(by)
+    staff_answers = {r.entry_id for r in stored.rows(session) if r.kind == ANSWER}
+    problems = link_problems(entry_id, question, kb.index.by_id.keys() | staff_answers) + _named(by)
     if any(r.kind == LINK and r.entry_id == entry_id and phrasing_key(r.question) == phrasing_key(question)
            for r in stored.rows(session)):
         problems.append(f"「{question.strip()}」 is already linked to {entry_id}")
@@ -111,20 +112,19 @@ def current_overlay(session: Session, kb: KnowledgeBase) -> Overlay:
     """The live rows as an overlay on `kb`'s files (a row that no longer passes the checks, say a
     source id since removed from sources.yaml, is left out with a log line)."""
     version = stored.version(session)
-    answers, links, routes = [], [], []
-    for row in stored.rows(session):
+    answers, routes = [], []
+    rows = stored.rows(session)
+    for row in rows:
         if row.kind == ROUTE:
             routes.append(Route(row.title, split_words(row.question), staff=True))
-            continue
-        if row.kind == LINK:
-            if row.entry_id in {e.id for e in kb.files}:
-                links.append((row.entry_id, row.question))
-            continue
-        entry, problems = staff_entry(row.entry_id, written_by_staff(row), kb.registry)
-        if entry is None:
-            log.warning("staff entry %s left out: %s", row.entry_id, "; ".join(problems))
-        else:
-            answers.append(entry)
+        elif row.kind == ANSWER:
+            entry, problems = staff_entry(row.entry_id, written_by_staff(row), kb.registry)
+            if entry is None:
+                log.warning("staff entry %s left out: %s", row.entry_id, "; ".join(problems))
+            else:
+                answers.append(entry)
+    known = {e.id for e in (*kb.files, *answers)}  # a link to a file's entry or to a staff answer still live
+    links = [(row.entry_id, row.question) for row in rows if row.kind == LINK and row.entry_id in known]
     return Overlay(tuple(answers), tuple(links), version, tuple(routes))
 
 

@@ -14,6 +14,7 @@ from knowledge.grouping import group_questions
 from store import notes
 
 EXAMPLES = 5
+SHOWN_CHARS = 200  # of a question in a listing: a 5,000-character paste is cut
 KIND_NAMES = {"declined": "お答えできず", "partial": "一部お答えできず", "wrong": "違う", "low_confidence": "自信が低い回答"}
 
 
@@ -25,6 +26,10 @@ class UnansweredGroup:
     entries: dict[str, int]  # the entries that were offered → how many times
     last: datetime
     handled: str = ""  # what staff have since made of its newest question: an entry id, 対象外, or "" (not yet)
+
+    @property
+    def shown(self) -> tuple[str, ...]:
+        return tuple(q if len(q) <= SHOWN_CHARS else q[:SHOWN_CHARS] + "…" for q in self.questions)
 
     @property
     def handled_note(self) -> str:
@@ -46,7 +51,7 @@ def grouped(session: Session, kb: KnowledgeBase, since: datetime | None = None) 
         out.append(UnansweredGroup(
             count=len(picked),
             questions=questions,
-            handled=kb.staff_handled(questions[0]),
+            handled=next((handled for q in questions if (handled := kb.staff_handled(q))), ""),
             kinds=dict(Counter(row.kind for row in picked).most_common()),
             entries=dict(Counter(row.entry_id for row in picked if row.entry_id).most_common()),
             last=max(row.created_at for row in picked),

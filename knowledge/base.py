@@ -354,8 +354,9 @@ class KnowledgeBase:
 
 
 def phrasing_key(question: str) -> str:
-    """A question as staff tie it to an answer: width, case, spaces and punctuation do not count."""
-    return _NOT_WORD.sub("", normalize(question))
+    """A question as staff tie it to an answer: width, case, spaces, punctuation and hiragana or katakana
+    (ごみ, ゴミ) do not count."""
+    return kana.katakana(_NOT_WORD.sub("", normalize(question)))
 
 
 def _phrased(question: str, entry: Entry) -> float:

@@ -7,7 +7,7 @@ limits, a cited source id from sources.yaml. A refused entry comes back with its
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Container, Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -61,8 +61,8 @@ def staff_entry(entry_id: str, written: StaffAnswer, registry: Mapping[str, Sour
     return (entry if not messages else None), messages
 
 
-def link_problems(entry_id: str, question: str, entries: Mapping[str, Entry]) -> list[str]:
-    problems = [] if entry_id in entries else [f"no entry {entry_id!r} (see `kyodo-desk kb dump`)"]
+def link_problems(entry_id: str, question: str, entry_ids: Container[str]) -> list[str]:
+    problems = [] if entry_id in entry_ids else [f"no entry {entry_id!r} (see `kyodo-desk kb dump` and `kb faq list`)"]
     if not question.strip():
         problems.append("the question is empty")
     return problems
@@ -73,8 +73,8 @@ def laid_over(files: Iterable[Entry], overlay: Overlay) -> list[Entry]:
     extra: dict[str, list[str]] = {}
     for entry_id, question in overlay.links:
         extra.setdefault(entry_id, []).append(question)
-    merged = [replace(e, questions=e.questions + tuple(extra[e.id])) if e.id in extra else e for e in files]
-    return merged + list(overlay.answers)
+    return [replace(e, questions=e.questions + tuple(extra[e.id])) if e.id in extra else e
+            for e in (*files, *overlay.answers)]
 
 
 EXPORT_HEADER = ("# Staff-made answers (kyodo-desk kb export). Review, then move them into a knowledge file;\n"

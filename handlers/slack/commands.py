@@ -87,7 +87,7 @@ def unanswered(services: Services) -> str:
     for group in groups[:UNANSWERED_SHOWN]:
         kinds = "、".join(f"{KIND_NAMES.get(k, k)} {n}" for k, n in group.kinds.items())
         lines.append(f"• {group.count}件（{kinds}）{group.handled_note}: "
-                     + " ／ ".join(f"「{blocks.escape(q)}」" for q in group.questions[:3]))
+                     + " ／ ".join(f"「{blocks.escape(q)}」" for q in group.shown[:3]))
     lines.append("直し方: `kyodo-desk kb faq add` / `kb faq link`（数秒で回答に反映）")
     return "\n".join(lines)
 

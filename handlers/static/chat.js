@@ -63,7 +63,10 @@ function card(message, holdsButtons) {
   if (message.body) box.appendChild(text(message.body));
   if (message.fields.length) {
     const list = document.createElement("dl");
-    for (const [label, value] of message.fields) list.append(element("dt", "", label), element("dd", "", value));
+    for (const [label, value] of message.fields) {
+      list.append(element("dt", "", label), element("dd", "", ""));
+      list.lastElementChild.appendChild(text(value));  // a group's phone number calls on a tap
+    }
     box.appendChild(list);
   }
   if (message.footer) box.appendChild(element("p", "footer", "")).appendChild(text(message.footer));

@@ -106,3 +106,12 @@ def test_faq_add_names_the_option_a_staff_member_left_empty(tmp_path):
     long = cli(db_url, cache, "kb", "faq", "add", "--question", "センターに駐車場はありますか、それと駐輪場も",
                "--answer", "ありません。", "--source", "centre", "--by", "山田")
     assert long.returncode == 2 and "--title" in long.stderr and "Traceback" not in long.stderr
+
+
+def test_faq_add_over_a_file_answer_says_which_it_replaces_and_kb_eval_wants_labels(tmp_path):
+    db_url, cache = f"sqlite:///{tmp_path / 'desk.db'}", str(tmp_path / "cache")
+    added = cli(db_url, cache, "kb", "faq", "add", "--question", "協働とは？", "--title", "協働",
+                "--answer", "協働とは一緒に取り組むことです。", "--source", "jorei", "--by", "山田")
+    assert added.returncode == 0 and "注意" in added.stdout and "faq-kyodo-toha" in added.stdout
+    unlabelled = cli(db_url, cache, "kb", "eval", os.path.join(ROOT, "tests", "data", "holdout-citizen-13.jsonl"))
+    assert unlabelled.returncode == 2 and "holdout_report.py" in unlabelled.stderr and "Traceback" not in unlabelled.stderr

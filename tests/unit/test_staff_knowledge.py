@@ -135,6 +135,13 @@ def test_a_question_staff_tied_to_an_entry_is_answered_from_it_whatever_the_sear
     for typed in (asked, "協働って なにするもんなん", "協働ってなにするもんなん？！"):
         assert with_staff.ask(typed).entry_id == "faq-kyodo-itaku-hojo"
     assert "地区ごとに違います" in with_staff.ask("ごみの日いつ").body
+    assert "地区ごとに違います" in with_staff.ask("ゴミの日いつ？").body  # katakana for hiragana is the same wording
+    with session_scope(db) as session:  # another wording, tied to the staff answer itself
+        staff_id = next(r.entry_id for r in overlay.rows(session) if r.entry_id.startswith("staff-"))
+        link(session, kb, "ごみの収集日はいつですか", staff_id, "山田", NOW)
+    with Session(db) as session:
+        with_staff = kb.overlaid(current_overlay(session, kb))
+    assert with_staff.ask("ごみの収集日はいつですか").entry_id == staff_id
     assert with_staff.ask("協働ってなに？").entry_id != "faq-kyodo-itaku-hojo"  # another question keeps its answer
 
 
