@@ -47,6 +47,7 @@ from bot.partner_search import GroupCard, InvalidCursor, SearchPage
 from bot.postbacks import ASIDES, FREE_ACTIONS, PUBLIC_ACTIONS, Action, Tap, decode
 from bot.state import Draft, Mode, State
 from bot.validators import Valid
+from knowledge import kinds
 from knowledge.analysis import fold
 from knowledge.answers import Answer
 from knowledge.base import KnowledgeBase
@@ -707,12 +708,13 @@ class _Conversation:
 
     def _grant_words_text(self, text: str, intent: Intent | None) -> None:
         """An option typed instead of tapped. Words the step's options do not name are asked again,
-        unless they are a command or a question the desk answers: those leave 助成金ナビ."""
+        unless they are a command, or a question (「センターの場所は？」) the desk answers: those leave 助成金ナビ."""
         guide = self.ctx.knowledge.grants
         answers = guide.answers(self.state.grant_path) or {}
         step = guide.next_step(answers)
         option = step.option_in(text) if step and intent is None else None
-        if step is not None and option is None and intent is None and self.ctx.knowledge.ask(text, self.ctx.today).declined:
+        if step is not None and option is None and intent is None and (
+                not kinds.asks(text) or self.ctx.knowledge.ask(text, self.ctx.today).declined):
             self.replies.append(grant_replies.grant_step(step, self.state.grant_path, len(answers) + 1,
                                                          len(guide.steps), grant_replies.NOT_AN_OPTION))
             return

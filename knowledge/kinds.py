@@ -69,6 +69,11 @@ LEADS = ("how_much", "count", "article", "when", "phone", "who", "where")  # kin
 _SENTENCE = re.compile(r"[^。]*。|[^。]+$")
 _TOLD_OR_ASKED = re.compile(r"[^。!?！？\n]+[。!?！？\n]*")
 _ASKS = re.compile(r"か[。?？]*$|[?？]|教えて|ください|知りたい|ますか|でしょうか")
+def asks(text: str) -> bool:
+    """Whether a text is put as a question (「…ですか」「…？」「教えて」), not a statement (「お祭りをしたい」)."""
+    return bool(_ASKS.search(text))
+
+
 _TWO_ASKS = re.compile(r"(?<=のか)、")  # 「対象になるのか、また何年続けて…のか」 asks twice
 _ALTERNATIVE = re.compile(r"^(それとも|または|もしくは)")
 _PUNCTUATION = re.compile(r"[。!?！？\s]")

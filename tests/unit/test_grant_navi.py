@@ -89,6 +89,8 @@ def test_typed_words_no_option_names_ask_the_same_step_again(kb):
     text = chat.say("うーん、まだ決めてない")
     assert "選択肢から読み取れませんでした" in text and "（3/4）活動の範囲" in text
     assert chat.state.mode is Mode.GRANTS and "地域・学区" in chat.labels
+    assert "（3/4）" in chat.say("お祭りをしたい")  # a statement, not a question: the step is asked again
+    assert chat.state.mode is Mode.GRANTS
 
 
 def test_a_subsidy_question_the_desk_cannot_answer_offers_the_finder(kb):
