@@ -50,7 +50,7 @@ def cmd_kb_eval(args: argparse.Namespace) -> int:
     except (OSError, ValueError) as error:
         print(f"kyodo-desk: cannot read {args.file}: {error}", file=sys.stderr)
         return 2
-    unlabelled = [str(q.get("id", i + 1)) for i, q in enumerate(questions)
+    unlabelled = [str(q.get("id", i + 1) if isinstance(q, dict) else i + 1) for i, q in enumerate(questions)
                   if not isinstance(q, dict) or "q" not in q or not ("expect" in q or q.get("abstain"))]
     if unlabelled:
         print(f"kyodo-desk: {len(unlabelled)} line(s) lack a question (q) or its label (expect, or abstain), first "

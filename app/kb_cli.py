@@ -27,7 +27,6 @@ def _database(settings: Settings):
 
 
 def cmd_unanswered(args: argparse.Namespace) -> int:
-    from bot.staff_knowledge import current_overlay
     from bot.unanswered import KIND_NAMES, grouped
     from store.db import session_scope
 
@@ -36,8 +35,7 @@ def cmd_unanswered(args: argparse.Namespace) -> int:
     since = datetime.combine(args.since, time(), settings.desk.tz).astimezone(UTC) if args.since else None
     try:
         with session_scope(db) as session:
-            staff_made = current_overlay(session, kb)
-            groups = grouped(session, kb.overlaid(staff_made) if staff_made.version else kb, since)
+            groups = grouped(session, _with_staff_knowledge(session, kb), since)
     finally:
         db.dispose()
     if args.json:
@@ -130,11 +128,19 @@ def cmd_faq_add(args: argparse.Namespace) -> int:
                           review_by=args.review_by.isoformat() if args.review_by else "")
 
     def add(session, kb, now) -> str:
-        before = kb.ask(written.question)
+        before = _with_staff_knowledge(session, kb).ask(written.question)
         row = add_answer(session, kb, written, args.by, now)
         return (f"{row.id}: {row.entry_id}「{row.title}」を追加しました（数秒で回答に使われます）。"
                 + _replaces(before, row.entry_id, row.id))
     return _staff_change(add)
+
+
+def _with_staff_knowledge(session, kb):
+    """The knowledge the running desk answers from: the files with the staff-made knowledge over them."""
+    from bot.staff_knowledge import current_overlay
+
+    staff_made = current_overlay(session, kb)
+    return kb.overlaid(staff_made) if staff_made.version else kb
 
 
 def _replaces(before, entry_id: str, row_id: int) -> str:
@@ -149,7 +155,7 @@ def cmd_faq_link(args: argparse.Namespace) -> int:
     from bot.staff_knowledge import link
 
     def add(session, kb, now) -> str:
-        before = kb.ask(args.question)
+        before = _with_staff_knowledge(session, kb).ask(args.question)
         row = link(session, kb, args.question, args.entry, args.by, now)
         return f"{row.id}: 「{row.question}」を {row.entry_id} の聞き方として追加しました。" + _replaces(before, row.entry_id, row.id)
     return _staff_change(add)

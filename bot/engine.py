@@ -712,17 +712,21 @@ class _Conversation:
         guide = self.ctx.knowledge.grants
         answers = guide.answers(self.state.grant_path) or {}
         step = guide.next_step(answers)
-        option = step.option_in(text) if step and intent is None else None
-        if step is not None and option is None and intent is None and (
-                not kinds.asks(text) or self.ctx.knowledge.ask(text, self.ctx.today).declined):
-            self.replies.append(grant_replies.grant_step(step, self.state.grant_path, len(answers) + 1,
-                                                         len(guide.steps), grant_replies.NOT_AN_OPTION))
-            return
-        if step is None or option is None:
+        if step is None or intent is not None or self._answerable_question(text):
             self.state.mode = Mode.IDLE
             self._idle_text(text, intent)
             return
+        option = step.option_in(text)
+        if option is None:
+            self.replies.append(grant_replies.grant_step(step, self.state.grant_path, len(answers) + 1,
+                                                         len(guide.steps), grant_replies.NOT_AN_OPTION))
+            return
         self._grants(path_of({**answers, step.key: option.id}, guide.steps))
+
+    def _answerable_question(self, text: str) -> bool:
+        """Put as a question (「協働提案とは何ですか？」「センターどこ」) that the desk answers."""
+        asked = kinds.asks(text) or kinds.question_kind(text) is not None
+        return asked and not self.ctx.knowledge.ask(text, self.ctx.today).declined
 
     # --- the form -------------------------------------------------------------------------
 

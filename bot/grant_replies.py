@@ -14,7 +14,8 @@ from knowledge.sources import Source
 MAX_PROGRAMS = 3  # with the lead and the closing line, a LINE reply holds at most 5 messages
 START_OVER = Choice("条件を変える", encode(Action.GRANTS))
 CONSULT = Choice("相談する", encode(Action.CONSULT))
-NOT_AN_OPTION = "申し訳ありません。お答えを選択肢から読み取れませんでした。いちばん近いものをボタンからお選びください。"
+NOT_AN_OPTION = ("申し訳ありません。お送りいただいた内容が、どの選択肢にあたるか分かりませんでした。"
+                 "いちばん近いものをボタンからお選びください。")
 
 
 def grant_step(step: Step, path: str, number: int, total: int, lead: str = "") -> Say:

@@ -41,7 +41,7 @@ class Refused(Exception):
 
 def add_answer(session: Session, kb: KnowledgeBase, written: StaffAnswer, by: str, now: datetime) -> KnowledgeOverlay:
     _, problems = staff_entry(PROVISIONAL_ID, written, kb.registry, (e.id for e in kb.entries))
-    problems += _named(by) + _dated(written, now.date())
+    problems += _named(by) + _dated(written, now.date()) + _taken(session, written.question)
     if problems:
         raise Refused(problems)
     row = KnowledgeOverlay(kind=ANSWER, question=written.question, title=written.title, answer=written.answer,
@@ -53,9 +53,7 @@ def add_answer(session: Session, kb: KnowledgeBase, written: StaffAnswer, by: st
 def link(session: Session, kb: KnowledgeBase, question: str, entry_id: str, by: str, now: datetime) -> KnowledgeOverlay:
     staff_answers = {r.entry_id for r in stored.rows(session) if r.kind == ANSWER}
     problems = link_problems(entry_id, question, kb.index.by_id.keys() | staff_answers) + _named(by)
-    if any(r.kind == LINK and r.entry_id == entry_id and phrasing_key(r.question) == phrasing_key(question)
-           for r in stored.rows(session)):
-        problems.append(f"「{question.strip()}」 is already linked to {entry_id}")
+    problems += _taken(session, question, entry_id)
     if problems:
         raise Refused(problems)
     return stored.add(session, KnowledgeOverlay(kind=LINK, entry_id=entry_id, question=question.strip(),
@@ -79,6 +77,17 @@ def retire(session: Session, overlay_id: int, by: str, now: datetime) -> Knowled
                                      if earlier is not None else
                                      f"no staff entry {overlay_id} (see `kyodo-desk kb faq list`)"])
     return row
+
+
+def _taken(session: Session, question: str, entry_id: str = "") -> list[str]:
+    """A wording staff already tied to an answer is not tied again: one wording, one answer, no silent winner."""
+    key = phrasing_key(question)
+    for row in stored.rows(session):
+        if row.kind in (LINK, ANSWER) and phrasing_key(row.question) == key:
+            if row.kind == LINK and row.entry_id == entry_id:
+                return [f"「{question.strip()}」 is already linked to {entry_id}"]
+            return [f"「{question.strip()}」 is already answered by {row.entry_id} (retire it first: kb faq retire {row.id})"]
+    return []
 
 
 def _named(by: str) -> list[str]:

@@ -40,7 +40,7 @@ COOKIE_DAYS = 30
 MAX_BODY = 16_384
 MAX_TEXT = 5_000
 MAX_LABEL = 40
-TOO_LONG = f"メッセージが長すぎます。{MAX_TEXT:,}字までで、分けてお送りください。"
+TOO_LONG = f"メッセージが長すぎます。一度に送れるのは{MAX_TEXT:,}字までです。分けてお送りください。"
 HISTORY_TURNS = 30
 CHANNEL = "web"
 PROCESS = "*"  # the key of the one bucket every web chat message of this process shares
@@ -268,7 +268,7 @@ def _static_routes(api: APIRouter) -> None:
     def asset(name: str) -> Response:
         path = (STATIC / name).resolve()
         if path.parent != STATIC.resolve() or not path.is_file():
-            return JSONResponse({"error": "not found"}, status_code=404)
+            return JSONResponse({"error": "見つかりません。"}, status_code=404)
         return FileResponse(path)
 
 

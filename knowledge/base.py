@@ -124,9 +124,10 @@ class KnowledgeBase:
     def _staff_answered(self, entry: Entry, assessed: Assessment, today: dt.date | None) -> Answer:
         """A question staff tied to an entry (`kb faq link`, or the question of a staff answer) is answered
         from it, whatever the search ranks first and wherever a route would send it: staff decided."""
+        found = {h.entry.id: h.score for h in assessed.result.hits}
         others = [h for h in assessed.result.hits if h.entry.id != entry.id]
-        top = Hit(entry, max((h.score for h in assessed.result.hits), default=1.0))
-        return compose(replace(assessed.result, hits=[top, *others]), self.entry, self.context(today), 1.0, self.threshold)
+        top = Hit(entry, found.get(entry.id, 0.0))
+        return self._composed(replace(assessed.result, hits=[top, *others]), 1.0, today)  # an unconfirmed one still declines
 
     @staticmethod
     def _vague(text: str, assessed: Assessment) -> bool:
@@ -306,14 +307,6 @@ class KnowledgeBase:
                        routing=self.routing.with_staff(overlay.routes),
                        scoring=self.scoring.over([e.title for e in entries], [texts[e.id] for e in entries]))
 
-    def staff_handled(self, question: str) -> str:
-        """What staff have since made of a question: the entry they tied it to, 対象外 for a topic they
-        marked outside the desk, or "" (not yet)."""
-        entry_id = self.staff_phrasings.get(phrasing_key(question), "")
-        if entry_id:
-            return entry_id
-        return "対象外" if any(route.staff for route, _ in self.routing.matches(question)) else ""
-
     def answers_word(self, word: str) -> bool:
         """Whether an entry's title speaks of the (normalized) word: a word the desk answers."""
         return any(word in normalize(entry.title) for entry in self.entries)
@@ -340,10 +333,10 @@ class KnowledgeBase:
         found = [h.entry for h in self.search(question).hits] if question.strip() else []
         shown = self.entry(not_this)
         linked = [e for i in (shown.related if shown else ()) if (e := self.entry(i))]
-        wrong = {not_this, shown.title if shown else ""}  # a twin of the wrong answer (another id, its title) is wrong too
+        wrong_title = shown.title if shown else None  # a twin of the wrong answer (another id, its title) is wrong too
         picks: dict[str, Related] = {}
         for e in found + linked:
-            if e.id not in wrong and e.title not in wrong:
+            if e.id != not_this and e.title != wrong_title:
                 picks.setdefault(e.label, Related(e.id, e.title, e.label))  # one per button label
         return tuple(picks.values())[:limit]
 

@@ -21,6 +21,11 @@ GRANTS_FILE = "grants.yaml"
 SEPARATOR = "/"  # between the option ids of the answers so far, in a button's data
 TEXT_FIELDS = ("name", "entry", "rate", "cap", "eligibility")
 _LABEL_WORD = re.compile(r"[一-龥ァ-ヶー]{2,}|[a-z]{3,}")  # a label's words: runs of kanji or katakana
+_LABEL_PART = re.compile(r"[・（）()、]")  # split before folding, which drops ・: 町内会・自治会 is two words
+
+
+def _label_words(label: str) -> list[str]:
+    return [word for part in _LABEL_PART.split(label) for word in _LABEL_WORD.findall(fold(part))]
 
 
 @dataclass(frozen=True)
@@ -44,9 +49,11 @@ class Step:
             parts = (fold(option.label), *(fold(p) for p in option.label.split("・")))
             if any(p and (p in folded or (len(folded) >= 2 and folded in p)) for p in parts):
                 return option
-        shared = {o.id: sum(len(w) for w in _LABEL_WORD.findall(fold(o.label)) if w in folded) for o in self.options}
-        best = max(self.options, key=lambda o: shared[o.id], default=None)
-        return best if best is not None and shared[best.id] else None
+        shared = {o.id: sum(len(w) for w in _label_words(o.label) if w in folded) for o in self.options}
+        ranked = sorted(self.options, key=lambda o: shared[o.id], reverse=True)
+        if not ranked or not shared[ranked[0].id] or (len(ranked) > 1 and shared[ranked[1].id] == shared[ranked[0].id]):
+            return None  # no word shared, or as many with two options (「地域の調査」): asked again
+        return ranked[0]
 
 
 @dataclass(frozen=True)

@@ -69,17 +69,17 @@ LEADS = ("how_much", "count", "article", "when", "phone", "who", "where")  # kin
 _SENTENCE = re.compile(r"[^。]*。|[^。]+$")
 _TOLD_OR_ASKED = re.compile(r"[^。!?！？\n]+[。!?！？\n]*")
 _ASKS = re.compile(r"か[。?？]*$|[?？]|教えて|ください|知りたい|ますか|でしょうか")
-def asks(text: str) -> bool:
-    """Whether a text is put as a question (「…ですか」「…？」「教えて」), not a statement (「お祭りをしたい」)."""
-    return bool(_ASKS.search(text))
-
-
 _TWO_ASKS = re.compile(r"(?<=のか)、")  # 「対象になるのか、また何年続けて…のか」 asks twice
 _ALTERNATIVE = re.compile(r"^(それとも|または|もしくは)")
 _PUNCTUATION = re.compile(r"[。!?！？\s]")
 SHORT_ALTERNATIVE = 6  # characters: a sentence this short (「後払い？」) completes the one before it,
 _ASKS_OF_ITS_OWN = re.compile(r"(は|って|も)$|ある|いる|あり|でき")  # unless it asks of its own (「参加費は？」「駐車場ある？」)
 _CONTINUATION = re.compile(r"^(この|その|これ|それ|ただし|また|なお|さらに|そのため)")
+
+
+def asks(text: str) -> bool:
+    """Whether a text is put as a question (「…ですか」「…？」「教えて」), not a statement (「お祭りをしたい」)."""
+    return bool(_ASKS.search(text))
 
 
 def question_kind(text: str, comparing: bool = True) -> str | None:

@@ -107,7 +107,8 @@ def test_the_digest_buttons_fix_what_the_web_chat_could_not_answer(desk_server, 
     view = opened_view(desk_server, "unanswered_answer", PARKING)
     assert "centre" in [o["value"] for b in view["blocks"] if b["block_id"] == "source" for o in b["element"]["options"]]
     values = {"question": text(PARKING), "title": text("センターの駐車場"), "answer": text("長い" * 201),
-              "source": picked("centre"), "as_of": date_picked("2026-12-01"), "review_by": date_picked("2027-03-31")}
+              "source": picked("centre"), "as_of": date_picked("2026-12-01"),
+              "review_by": date_picked((datetime.now(UTC) + timedelta(days=120)).date().isoformat())}  # never past
     refused = submit_view(desk_server.url, "unanswered_answer_modal", "", values)
     assert refused.json()["response_action"] == "errors" and "402" in refused.json()["errors"]["answer"]
     assert submit_view(desk_server.url, "unanswered_answer_modal", "",

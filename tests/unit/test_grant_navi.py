@@ -87,10 +87,19 @@ def test_typed_words_no_option_names_ask_the_same_step_again(kb):
     assert "（2/4）" in chat.say("町内会")
     assert "（3/4）" in chat.say("防災訓練をしたい")  # the words of an option's label, not all of it
     text = chat.say("うーん、まだ決めてない")
-    assert "選択肢から読み取れませんでした" in text and "（3/4）活動の範囲" in text
+    assert "どの選択肢にあたるか分かりませんでした" in text and "（3/4）活動の範囲" in text
     assert chat.state.mode is Mode.GRANTS and "地域・学区" in chat.labels
     assert "（3/4）" in chat.say("お祭りをしたい")  # a statement, not a question: the step is asked again
     assert chat.state.mode is Mode.GRANTS
+    assert "（3/4）" not in chat.say("協働提案とは何ですか？")  # a question the desk answers leaves the finder
+    assert chat.state.mode is Mode.IDLE and "第10条" in reply_text(chat.replies)
+
+
+def test_typed_words_shared_by_two_options_pick_neither(kb):
+    step = kb.grants.steps[1]
+    assert step.option_in("ニーズ調査をしたい").id == "survey"  # a word of 地域のニーズ調査・ワークショップ
+    assert step.option_in("地域の調査をしたい") is None  # 地域 is in two labels: asked again
+    assert kb.grants.steps[0].option_in("自治会です").id == "chonaikai"  # 町内会・自治会 is two words
 
 
 def test_a_subsidy_question_the_desk_cannot_answer_offers_the_finder(kb):

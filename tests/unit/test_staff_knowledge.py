@@ -4,6 +4,7 @@ into a desk's knowledge base by the reloader while the old one keeps answering."
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -143,6 +144,22 @@ def test_a_question_staff_tied_to_an_entry_is_answered_from_it_whatever_the_sear
         with_staff = kb.overlaid(current_overlay(session, kb))
     assert with_staff.ask("ごみの収集日はいつですか").entry_id == staff_id
     assert with_staff.ask("協働ってなに？").entry_id != "faq-kyodo-itaku-hojo"  # another question keeps its answer
+
+
+def test_one_wording_is_tied_to_one_answer_and_an_unconfirmed_entry_still_declines(db, kb):
+    hours = "センターは何時まで開いてますか"
+    assert kb.entry("faq-center-jikan").unconfirmed
+    with session_scope(db) as session:
+        link(session, kb, hours, "faq-center-jikan", "山田", NOW)
+        add_answer(session, kb, PARKING, "山田", NOW)
+    with session_scope(db) as session, pytest.raises(Refused, match="already answered by staff-2"):
+        link(session, kb, PARKING.question + "？", "faq-center-basho", "佐藤", NOW)
+    with session_scope(db) as session, pytest.raises(Refused, match="already answered by faq-center-jikan"):
+        add_answer(session, kb, replace(PARKING, question=hours, title="センターの時間"), "佐藤", NOW)
+    with Session(db) as session:
+        with_staff = kb.overlaid(current_overlay(session, kb))
+    answer = with_staff.ask(hours)
+    assert answer.declined and answer.entry_id == "faq-center-jikan"  # in that entry's words, kept for staff
 
 
 def test_a_topic_marked_out_of_scope_is_declined_with_its_name_and_the_general_contact(db, kb):
