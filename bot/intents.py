@@ -44,6 +44,10 @@ _FIND_GROUPS = re.compile(_GROUP_WORD + r"(さん)?(を|は|が|って)?(探|さ
                           r"|(あ|い)る\?|ありますか|いますか|あれば|いれば|ない\?|いない)|^仲間(を)?さがす$")
 _REGISTER_GROUP = re.compile(r"^(団体|グループ)(を|の)?(登録|掲載)(する|します|したい|をしたい|を?お願い(します)?"
                              r"|を?申し込(む|みたい))?[。!]*$|(団体|グループ)(を|の)?(登録|掲載)(を)?(したい|お願い|申し込)")
+# The same wishes in English or romaji (folded: no spaces): 「I'd like to make a proposal」「soudan shitai」.
+_PROPOSE_ELSEWISE = re.compile(r"(want|like|wish|hope)to(make|submit|send|bring)?(a)?proposal|(want|like)topropose"
+                               r"|^teian(o)?(shi|onegai)")
+_CONSULT_ELSEWISE = re.compile(r"(want|like|wish|need)to(consult|getadvice|talktoa(staff|person))|^soudan(o)?(shi|onegai)")
 _GRANTS = re.compile(r"どの(補助|助成)(金|制度)|^(補助金|助成金)(を)?(さがす|探す|さがしたい|探したい)[。!]*$")
 _UPDATE_GROUP = re.compile(r"(団体|グループ)(の)?(情報|登録|掲載)(内容)?(の|を)?(変更|修正|更新)")
 _LEAVE_GROUP = re.compile(r"(団体|グループ)(の)?(登録|掲載)(を|の)?(やめ|止め|取りやめ|取り止め|取り消|取消|削除|解除)")
@@ -86,9 +90,9 @@ def detect(text: str) -> Intent | None:
         return Intent.GRANTS
     if len(folded) > 60 or _QUESTION.search(folded):
         return None
-    if re.search(r"提案(が|を)?" + _WISH, folded):
+    if re.search(r"提案(が|を)?" + _WISH, folded) or _PROPOSE_ELSEWISE.search(folded):
         return Intent.PROPOSE
-    if re.search(r"相談(が|を)?" + _WISH, folded):
+    if re.search(r"相談(が|を)?" + _WISH, folded) or _CONSULT_ELSEWISE.search(folded):
         return Intent.CONSULT
     return None
 

@@ -5,6 +5,7 @@ import pytest
 
 from bot.engine import CaseView
 from bot.forms import SKIPPED
+from bot.intents import Intent, detect
 from bot.messages import Follow, Media, NoteQuestion, Postback, SetContactActive, SubmitCase, Unfollow
 from tests.support.chat import JST, EngineChat, ListedCases
 
@@ -362,3 +363,13 @@ def test_asking_about_proposals_answers_and_offers_to_start_one(kb):
     assert "ESD・市民協働推進センター" in out
     assert "提案する" in chat.labels
     assert "個人情報の取り扱い" in chat.tap("提案する")
+
+
+
+@pytest.mark.parametrize("text, intent", [
+    ("I want to make a proposal to the city", Intent.PROPOSE), ("I'd like to propose a project", Intent.PROPOSE),
+    ("teian shitai", Intent.PROPOSE), ("I'd like to consult about starting an NPO", Intent.CONSULT),
+    ("soudan shitai desu", Intent.CONSULT), ("What is a proposal?", None), ("proposal deadline", None),
+])
+def test_a_wish_to_propose_or_consult_in_english_or_romaji_starts_it(text, intent):
+    assert detect(text) == intent
