@@ -6,9 +6,16 @@ import json
 import sys
 from datetime import UTC, date, datetime, time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from app import wiring
 from app.settings import Settings
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from knowledge.answers import Answer
+    from knowledge.base import KnowledgeBase
 
 
 def _date(text: str) -> date:
@@ -135,7 +142,7 @@ def cmd_faq_add(args: argparse.Namespace) -> int:
     return _staff_change(add)
 
 
-def _with_staff_knowledge(session, kb):
+def _with_staff_knowledge(session: Session, kb: KnowledgeBase) -> KnowledgeBase:
     """The knowledge the running desk answers from: the files with the staff-made knowledge over them."""
     from bot.staff_knowledge import current_overlay
 
@@ -143,7 +150,7 @@ def _with_staff_knowledge(session, kb):
     return kb.overlaid(staff_made) if staff_made.version else kb
 
 
-def _replaces(before, entry_id: str, row_id: int) -> str:
+def _replaces(before: Answer, entry_id: str, row_id: int) -> str:
     """A note when the question already had an answer from another entry: staff see what they override."""
     if before.declined or before.entry_id in (None, entry_id):
         return ""

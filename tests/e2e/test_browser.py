@@ -35,12 +35,15 @@ def browser():
         browser.close()
 
 
-def open_page(browser, viewport: dict):
-    """A page that records what went wrong: console errors (a CSP refusal among them) and 4xx/5xx."""
+def open_page(browser, viewport: dict, url: str):
+    """The web chat, its menu shown, in a page that records what went wrong: console errors (a CSP
+    refusal among them) and 4xx/5xx."""
     page = browser.new_page(locale="ja-JP", viewport=viewport)
     page.problems = []
     page.on("console", lambda m: page.problems.append(m.text) if m.type == "error" else None)
     page.on("response", lambda r: page.problems.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+    page.goto(url)
+    page.locator("#choices button", has_text="相談する").wait_for()
     return page
 
 
@@ -134,9 +137,7 @@ def ask_and_screenshot(page, name: str) -> None:
 
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
 def test_web_chat_answers_and_takes_a_consultation(browser, web_server, viewport):
-    page = open_page(browser, viewport)
-    page.goto(web_server.url)
-    page.locator("#choices button", has_text="相談する").wait_for()
+    page = open_page(browser, viewport, web_server.url)
     wait_for(page, "ご利用ありがとうございます。岡山市 協働のまちづくり窓口です。")  # a first visit: what the desk does
     assert page.locator("html").get_attribute("lang") == "ja"
     assert page.locator("#log").get_attribute("aria-live") == "polite"
@@ -168,9 +169,7 @@ def test_web_chat_answers_and_takes_a_consultation(browser, web_server, viewport
 
 
 def test_the_bundled_font_draws_the_title_and_bold_text(browser, web_server):
-    page = open_page(browser, PHONE)
-    page.goto(web_server.url)
-    page.locator("#choices button").first.wait_for()
+    page = open_page(browser, PHONE, web_server.url)
     page.evaluate("() => document.fonts.ready")
     assert page.evaluate("() => document.fonts.check('bold 20px \"Kyodo Gothic\"', '協働のまちづくり窓口')")
     for selector in ("h1", "#send button"):
@@ -194,9 +193,7 @@ def sample(page, text: str, weight: str) -> bytes:
 
 
 def test_reload_brings_back_the_conversation_and_offers_to_continue_the_draft(browser, web_server):
-    page = open_page(browser, PHONE)
-    page.goto(web_server.url)
-    page.locator("#choices button", has_text="相談する").wait_for()
+    page = open_page(browser, PHONE, web_server.url)
     tap(page, "相談する")
     tap(page, "同意する")
     wait_for(page, "どなたからのご相談")
@@ -210,9 +207,7 @@ def test_reload_brings_back_the_conversation_and_offers_to_continue_the_draft(br
 
 
 def test_keyboard_only_tab_order_enter_sends_and_shift_enter_breaks_the_line(browser, web_server):
-    page = open_page(browser, DESKTOP)
-    page.goto(web_server.url)
-    page.locator("#choices button", has_text="相談する").wait_for()
+    page = open_page(browser, DESKTOP, web_server.url)
     page.locator("#text").focus()
     page.keyboard.press("Shift+Tab")
     assert page.evaluate("() => document.activeElement.closest('#choices') !== null")  # suggestions before the box
@@ -232,9 +227,7 @@ def test_a_question_the_desk_is_unsure_of_offers_buttons_that_lead_to_the_answer
     question = "町内会長 相談先 どこ"  # close to several entries, none sure enough
     offered = kb.ask(question).maybe
     assert offered, "the question no longer falls in the 「もしかして」 band; pick another"
-    page = open_page(browser, PHONE)
-    page.goto(web_server.url)
-    page.locator("#choices button", has_text="相談する").wait_for()
+    page = open_page(browser, PHONE, web_server.url)
     type_in(page, question)
     wait_for(page, "かもしれません")
     assert page.locator("#choices button", has_text="職員に相談する").count() == 1
@@ -245,9 +238,7 @@ def test_a_question_the_desk_is_unsure_of_offers_buttons_that_lead_to_the_answer
 
 
 def test_the_subsidy_finder_cards_keep_their_own_buttons_above_the_closing_choices(browser, web_server):
-    page = open_page(browser, PHONE)
-    page.goto(web_server.url)
-    page.locator("#choices button", has_text="補助金をさがす").wait_for()
+    page = open_page(browser, PHONE, web_server.url)
     tap(page, "補助金をさがす")
     for label in ("町内会・自治会", "防災訓練など地域の課題への取組", "地域・学区", "すぐ"):
         wait_for(page, "？")
@@ -262,9 +253,7 @@ def test_the_subsidy_finder_cards_keep_their_own_buttons_above_the_closing_choic
 
 
 def test_a_phone_number_calls_on_a_tap_and_buttons_are_a_finger_wide(browser, web_server):
-    page = open_page(browser, PHONE)
-    page.goto(web_server.url)
-    page.locator("#choices button", has_text="相談する").wait_for()
+    page = open_page(browser, PHONE, web_server.url)
     type_in(page, "センターの電話番号は？")
     wait_for(page, "086-803-1062")
     link = page.locator(".msg.bot a.tel").last

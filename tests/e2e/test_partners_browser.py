@@ -22,8 +22,7 @@ def directory_server(tmp_path, kb):
 
 
 def test_group_cards_carry_their_connect_button(browser, directory_server):  # noqa: F811
-    page = open_page(browser, DESKTOP)
-    page.goto(directory_server.url + "/")
+    page = open_page(browser, DESKTOP, directory_server.url + "/")
     settled(page)
     page.fill("#text", "北区で防災をやっている団体を探したい")
     page.keyboard.press("Enter")
