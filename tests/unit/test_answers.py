@@ -228,6 +228,17 @@ def test_okayama_dialect_asks_the_same_kinds(kb, question, kind):
     assert kb.search(question).kind == kind
 
 
+@pytest.mark.parametrize("question, entry_id", [
+    # 「…に関する」 is how one writes formally, not a word naming 町内会等との協働に関する条例; 趣旨 asks the purpose
+    ("恐れ入りますが、協働のまちづくりに関する条例の趣旨についてご教示いただけますでしょうか。", "faq-jorei-gaiyo"),
+    ("協働のまちづくりに関する市の計画の期間について、お伺いしてもよろしいでしょうか。", "faq-plan-kikan"),
+    ("町内会の活動に活用できる助成制度がございましたら、お教えいただけますと幸いです。", "faq-kuzukuri-gaiyo"),
+])
+def test_formal_wording_is_answered_as_the_plain_question(kb, question, entry_id):
+    answer = kb.ask(question, today=AFTER_ROUND)
+    assert not answer.declined and answer.entry_id == entry_id
+
+
 def test_the_answer_leads_with_the_part_asked_for(kb):
     answer = kb.ask("区づくり推進事業はどの課が担当していて上限はいくら？", today=AFTER_ROUND)
     assert answer.kind == "how_much" and "万円" in answer.body.split("。")[0]
