@@ -54,8 +54,10 @@ class ProgramNames:
         question comparing programs (「区づくりと市民協働推進事業の違い」) prefers the entries speaking of all;
         a `general` one, naming none (「補助金はいくらまで？」), those speaking of several."""
         if not asked:
-            several = spoken[:, :self.programs].sum(axis=1) >= 2
-            return np.where(several, NAMED_BONUS, 1.0).astype(np.float32) if general and several.any() else None
+            spoken_of = spoken[:, :self.programs].sum(axis=1)
+            if not general or not (spoken_of >= 2).any():
+                return None
+            return np.where(spoken_of >= 2, NAMED_BONUS, np.where(spoken_of == 1, OTHER_PENALTY, 1.0)).astype(np.float32)
         mask = np.zeros(len(self.groups), dtype=bool)
         mask[list(asked)] = True
         named, other = spoken[:, mask].any(axis=1), spoken[:, ~mask].any(axis=1)

@@ -540,7 +540,8 @@ def test_where_the_consultation_desk_is_is_answered_with_the_place(kb, question)
 
 
 @pytest.mark.parametrize("question", ["補助金っていくらもらえるの？", "市民活動の補助金っていくらくらいもらえるの？",
-                                      "補助金はいくらまで出ますか", "補助金いくら？"])
+                                      "補助金はいくらまで出ますか", "補助金いくら？", "補助金の上限は？",
+                                      "補助金の上限額を教えて"])
 def test_how_much_a_subsidy_gives_naming_no_program_is_answered_for_both_programs(kb, question):
     answer = kb.ask(question)
     assert not answer.declined and "区づくり推進事業" in answer.body and "市民協働推進事業" in answer.body
@@ -632,3 +633,9 @@ def test_the_centres_hours_the_sources_do_not_give_are_declined_with_where_to_as
     assert "086-803-1062" in answer.text and "確認できていません" in answer.text
     assert answer.maybe and "faq-center-jikan" not in [m.id for m in answer.maybe]
 
+
+
+@pytest.mark.parametrize("question, cap", [("区づくりの上限は？", "250万円"), ("NPO提案型の上限は？", "200万円")])
+def test_a_cap_asked_for_one_program_is_that_programs(kb, question, cap):
+    answer = kb.ask(question)
+    assert not answer.declined and cap in answer.body.split("。")[0] + answer.body
