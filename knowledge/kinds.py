@@ -15,8 +15,9 @@ from typing import NamedTuple
 from knowledge.analysis import normalize
 from knowledge.entries import Entry
 
-# 「協働ってざっくり言うと何？」: a hedge before the asking word (not 「ぶっちゃけ何時まで」)
-_IN_SHORT = "(?:ざっくり|ぶっちゃけ|一言で|ひとことで|簡単に|かんたんに|要するに)(?:言うと|いうと|ゆうと|言えば|いえば)?"
+# 「協働ってざっくり言うと何？」「…って、具体的には何？」: a hedge before the asking word (not 「ぶっちゃけ何時まで」)
+_HEDGE = "(?:ざっくり|ぶっちゃけ|一言で|ひとことで|簡単に|かんたんに|要するに)(?:言うと|いうと|ゆうと|言えば|いえば)?"
+_IN_SHORT = f"、?(?:{_HEDGE}|具体的に(?:は)?)、?"
 _MAY = "(申し?込|応募|申請|使え|もらえ|参加|利用|対象|でき)"  # 誰が申し込める asks whether one can, not who
 # In order of precedence: 「いつまでにいくら」 asks for an amount first, 「補助率の違い」 for a comparison.
 QUESTION_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple((kind, re.compile(pattern)) for kind, pattern in (

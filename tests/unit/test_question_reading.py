@@ -152,6 +152,8 @@ def test_an_english_sentence_in_a_japanese_question_is_read_through_the_glossary
 @pytest.mark.parametrize("question, term", [
     ("協働", "協働"), ("多様な主体？", "多様な主体"), ("協働ってなに", "協働"), ("公民館の休館日", None),
     ("補助金 いくら", None),
+    ("協働のまちづくりって、具体的にはどういうことですか？", "協働のまちづくり"),  # 具体的に asks the same
+    ("協働って、簡単に言うと何？", "協働"),
 ])
 def test_a_lone_word_asks_for_its_definition(question, term):
     assert asked_term(question) == term
