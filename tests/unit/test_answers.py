@@ -249,6 +249,8 @@ def test_the_answer_leads_with_the_part_asked_for(kb):
     ("協働の意味を教えて", {"jorei-02-kyodo", "faq-kyodo-toha", "gen-kyodo-imi"}),
     ("ボランティアを始めたい", {"gen-volunteer-start"}),
     ("NPOってなに", {"gen-npo-toha"}),
+    ("企業として協働したい", {"faq-kigyo-kouken"}),  # a wish, not a question about 条例でいう「事業者」
+    ("きょうどう を しえんする ところ は どこ に ありますか", {"faq-center-basho"}),  # where, not 第8条
 ])
 def test_general_questions_find_general_entries(kb, question, entry_ids):
     answer = kb.ask(question, today=AFTER_ROUND)
