@@ -83,6 +83,13 @@ def test_free_text_search_shows_public_groups_of_the_field_and_area_best_first(k
     assert {"もっと見る", "この団体とつながりたい", "職員に相談する", "メニュー"} <= set(chat.labels)
 
 
+@pytest.mark.parametrize("typed", ["北区で防災やっとる団体おらん？", "北区の防災の団体はありませんか", "北区で防災の団体を教えて"])
+def test_dialect_and_polite_wordings_search_the_directory_too(kb, directory, typed):
+    chat = EngineChat(kb, groups=directory)
+    out = chat.say(typed)
+    assert "「北区・防災」の団体が7件見つかりました" in out and len(group_cards(chat)) == 5
+
+
 def test_more_pages_through_the_rest_and_then_ends(kb, directory):
     chat = EngineChat(kb, groups=directory)
     chat.say("北区で防災をやっている団体を探したい")
