@@ -203,8 +203,7 @@ def cmd_indicators_set_target(args: argparse.Namespace) -> int:
 
 
 def cmd_indicators_report(args: argparse.Namespace) -> int:
-    import re
-
+    from bot.indicators import figure_problem
     from store import indicators as figures
     from store.db import session_scope
 
@@ -216,8 +215,9 @@ def cmd_indicators_report(args: argparse.Namespace) -> int:
     if value is None:
         print(f"kyodo-desk: {args.value!r} is not a number", file=sys.stderr)
         return 2
-    if not re.fullmatch(r"\d{4}-\d{2}|FY\d{4}", args.period):
-        print("kyodo-desk: the period is a month (2026-10) or a fiscal year (FY2026)", file=sys.stderr)
+    problem = figure_problem(indicator, args.period, value, _now().astimezone(desk.config.tz).date())
+    if problem:
+        print(f"kyodo-desk: {problem}", file=sys.stderr)
         return 2
     with session_scope(desk.db) as session:
         figures.report(session, indicator.id, args.period, value, args.by, args.note)

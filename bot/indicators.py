@@ -1,6 +1,7 @@
 """The indicator registry (a city's indicators.yaml) and reporting periods."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -85,3 +86,30 @@ def period_bounds(period: str) -> tuple[date, date]:
 
 def months_of_fiscal_year(fiscal_year: int) -> list[str]:
     return [month_period(fiscal_year + (m < 4), m) for m in (4, 5, 6, 7, 8, 9, 10, 11, 12, 1, 2, 3)]
+
+
+# --- reported figures ------------------------------------------------------------------------
+
+_MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
+_FISCAL_YEAR = re.compile(r"FY\d{4}")
+
+
+def figure_problem(indicator: Indicator, period: str, value: float, today: date) -> str | None:
+    """Why a reported figure would not count (said to the staff member), or None. A figure the
+    desk would never read (a month of a yearly indicator, a count it takes from the case records)
+    is refused rather than stored and silently ignored."""
+    if indicator.derived:
+        return f"「{indicator.name}」は案件の記録から自動で数えるため、報告は不要です。"
+    monthly = indicator.frequency == MONTHLY
+    if not (_MONTH if monthly else _FISCAL_YEAR).fullmatch(period):
+        return ("月ごとの指標です。期間は 2026-10 のように月で指定してください。" if monthly
+                else "年度ごとの指標です。期間は FY2026 のように年度で指定してください。")
+    if period_bounds(period)[0] > today:
+        return f"{period} はまだ始まっていない期間です。"
+    if value < 0:
+        return "0以上の値を入力してください。"
+    if indicator.unit == "%" and value > 100:
+        return "割合（%）は0〜100の範囲で入力してください。"
+    if indicator.is_count and not float(value).is_integer():
+        return f"{indicator.unit}数は整数で入力してください。"
+    return None

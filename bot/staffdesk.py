@@ -14,7 +14,7 @@ from sqlmodel import Session
 
 from bot import casework, csvsafe, introductions, staffactions
 from bot.forms import FORMS
-from bot.indicators import Indicator, load_indicators
+from bot.indicators import Indicator, figure_problem, load_indicators
 from bot.introductions import IntroductionView
 from bot.partner_search import SearchPage
 from bot.partners import GroupDirectory, Suggestion, card_of
@@ -27,6 +27,8 @@ from store import groups as groups_table
 from store import indicators as figures
 from store.db import session_scope
 from store.models import Case, CaseEvent
+
+UNKNOWN_INDICATOR = "この成果指標には記録できません。リマインダーのボタンから開き直してください。"
 
 EXPORT_COLUMNS = ["受付番号", "種別", "ステータス", "受付日時", "更新日時", "担当", "相談者区分", "名前・団体", "地域",
                   "連絡方法", "連絡先", "内容"]
@@ -238,17 +240,21 @@ class StaffDesk:
     def indicator(self, indicator_id: str) -> Indicator | None:
         return next((i for i in self.registry if i.id == indicator_id), None)
 
-    def record_figure(self, indicator_id: str, period: str, value: float, staff_id: str, note: str) -> bool:
+    def record_figure(self, indicator_id: str, period: str, value: float, staff_id: str, note: str) -> str | None:
         """Store a reported figure and queue its confirmation to the staff member, in one
-        transaction (done before Slack is answered); False for an unknown indicator or period."""
-        if self.indicator(indicator_id) is None or not _PERIOD.fullmatch(period):
-            return False
+        transaction (done before Slack is answered); otherwise why not, for the staff member."""
+        indicator = self.indicator(indicator_id)
+        if indicator is None:
+            return UNKNOWN_INDICATOR
+        problem = figure_problem(indicator, period, value, self.today())
+        if problem:
+            return problem
         with session_scope(self.desk.db) as session:
             figures.report(session, indicator_id, period, value, staff_id, note, at=self.desk.clock())
             memo = f"\n備考: {casework.slack_escape(note)}" if note else ""
             staffactions.tell_staff(session, staff_id, f"{indicator_id} の {period} の値 {value:g} を記録しました。{memo}")
         self.on_stored()
-        return True
+        return None
 
     def submit(self, action_id: str, action: staffactions.StaffAction) -> None:
         """Keep a staff action for the worker (call before answering Slack)."""
@@ -258,5 +264,3 @@ class StaffDesk:
     def ask(self, question: str) -> str:
         return self.desk.knowledge.ask(question).text
 
-
-_PERIOD = re.compile(r"FY\d{4}|\d{4}-(0[1-9]|1[0-2])")

@@ -21,7 +21,6 @@ from store.case_status import FLOW
 
 EMPTY_REPLY = "メッセージを入力してください。"
 NOT_A_NUMBER = "数値で入力してください（例: 12、39.9）。"
-NOT_RECORDABLE = "この成果指標・期間には記録できません。リマインダーのボタンから開き直してください。"
 NOT_AGREED = "双方の合意を確認してから記録してください。"
 NO_REASON = "申請者に伝える内容を入力してください。"
 
@@ -105,8 +104,8 @@ def save_indicator(services: Services, ack: Ack, body: dict, view: dict) -> None
         ack(response_action="errors", errors={"value": REFUSAL})
     elif number is None:
         ack(response_action="errors", errors={"value": NOT_A_NUMBER})
-    elif not services.desk.record_figure(indicator_id, period, number, user, text_of(view, "note")):
-        ack(response_action="errors", errors={"value": NOT_RECORDABLE})
+    elif problem := services.desk.record_figure(indicator_id, period, number, user, text_of(view, "note")):
+        ack(response_action="errors", errors={"value": problem})
     else:
         ack()
 

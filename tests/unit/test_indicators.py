@@ -10,8 +10,10 @@ from sqlmodel import Session, select
 from app.settings import Settings
 from bot import casework, introductions, report
 from bot.fonts import missing_glyphs
+from bot.indicators import figure_problem, load_indicators
 from bot.reminders import due_period
 from bot.runtime import Desk
+from knowledge.base import DEFAULT_FOLDER as CITY
 from knowledge.calendar import add_business_days, business_days_between, first_business_day
 from scheduler.jobs import registry_for, run_due
 from store import cases, groups
@@ -221,6 +223,11 @@ def test_report_cli_and_remind_cli(tmp_path, monkeypatch):
     run = lambda *a: subprocess.run([sys.executable, "-m", "app", *a], env=env, capture_output=True, text=True, timeout=120)  # noqa: E731
     assert run("indicators", "report", "share-web-posts", "2026-11", "１２件").returncode == 0
     assert run("indicators", "report", "share-web-posts", "2026-11", "many").returncode == 2
+    for refused, said in ((("participation-rate", "2026-11", "39.9"), "年度ごとの指標"),
+                          (("participation-rate", "FY2025", "150"), "0〜100"),
+                          (("matching-count", "2026-11", "3"), "案件の記録から自動で数える")):
+        out = run("indicators", "report", *refused)
+        assert out.returncode == 2 and said in out.stderr  # stored, it would never have been read
     assert run("indicators", "set-target", "matching-count", "40").returncode == 0
     listing = run("indicators", "list").stdout
     assert "share-web-posts" in listing and "12件 (2026-11)" in listing and "40件" in listing
@@ -270,3 +277,21 @@ def test_the_scheduler_lease_has_one_holder_and_passes_on_when_it_lapses(db):
         assert not leases.acquire(session, "scheduler", "b", now + timedelta(seconds=39), ttl)
         assert leases.acquire(session, "scheduler", "b", now + timedelta(seconds=41), ttl)  # "a" died
         assert leases.holder_of(session, "scheduler") == "b"
+
+
+@pytest.mark.parametrize("indicator_id, period, value, said", [
+    ("share-web-posts", "FY2025", 12, "月ごとの指標"), ("share-web-posts", "2026-11", 2.5, "件数は整数"),
+    ("share-web-posts", "2027-01", 3, "まだ始まっていない"), ("award-voters", "FY2025", 10.5, "票数は整数"),
+    ("participation-rate", "FY2025", 100.5, "0〜100"), ("consultations-received", "2026-11", 4, "報告は不要"),
+])
+def test_a_figure_the_report_would_not_read_is_refused_saying_why(indicator_id, period, value, said):
+    indicator = next(i for i in load_indicators(CITY) if i.id == indicator_id)
+    assert said in (figure_problem(indicator, period, value, date(2026, 12, 4)) or "")
+
+
+@pytest.mark.parametrize("indicator_id, period, value", [
+    ("share-web-posts", "2026-11", 12), ("participation-rate", "FY2025", 39.9), ("participation-rate", "FY2026", 0),
+])
+def test_a_figure_that_counts_passes(indicator_id, period, value):
+    indicator = next(i for i in load_indicators(CITY) if i.id == indicator_id)
+    assert figure_problem(indicator, period, value, date(2026, 12, 4)) is None

@@ -252,20 +252,25 @@ def test_an_indicator_figure_is_stored_before_the_ack_with_its_note_escaped(serv
         with Session(desk.db) as session:
             stored.append(len(session.exec(select(IndicatorReport)).all()))
     ack = Ack(check=check)
-    views.save_indicator(services, ack, *submission(f"{indicator}|2026-10",
+    views.save_indicator(services, ack, *submission(f"{indicator}|FY2025",
                                                     {"value": {"text": {"value": "12"}}, "note": {"text": {"value": HOSTILE}}}))
     assert ack.calls == [{}] and stored == [1]
     [confirmation] = slack_rows(desk, "ephemeral")
     assert "&lt;!channel&gt;" in confirmation.payload["text"] and "<!channel>" not in confirmation.payload["text"]
 
 
-@pytest.mark.parametrize("metadata", ["no-such-indicator|2026-10", "{ind}|2026-13", "{ind}|<!channel>", ""])
-def test_an_indicator_figure_for_no_indicator_or_period_is_refused_in_the_ack(services, desk, metadata):
+@pytest.mark.parametrize("metadata, value, said", [
+    ("no-such-indicator|FY2025", "12", "記録できません"), ("{ind}|2026-13", "12", "年度ごとの指標"),
+    ("{ind}|<!channel>", "12", "年度ごとの指標"), ("", "12", "記録できません"),
+    ("{ind}|2026-10", "12", "FY2026 のように年度で"),  # a month of a yearly indicator would never be read
+    ("{ind}|FY2025", "150", "0〜100"), ("{ind}|FY2025", "-3", "0以上"), ("{ind}|FY2099", "12", "まだ始まっていない"),
+])
+def test_an_indicator_figure_that_would_not_count_is_refused_in_the_ack_saying_why(services, desk, metadata, value, said):
     ack = Ack()
-    values = {"value": {"text": {"value": "12"}}}
+    values = {"value": {"text": {"value": value}}}
     views.save_indicator(services, ack, *submission(metadata.format(ind=services.desk.registry[0].id), values))
     [answer] = ack.calls
-    assert answer["response_action"] == "errors"
+    assert answer["response_action"] == "errors" and said in answer["errors"]["value"]
     with Session(desk.db) as session:
         assert session.exec(select(IndicatorReport)).all() == []
 
