@@ -250,6 +250,9 @@ def cmd_privacy_erase(args: argparse.Namespace) -> int:
             print(f"kyodo-desk: no case {args.reference} with a citizen to erase (unknown reference, or "
                   "erased already)", file=sys.stderr)
             return 2
+        if not (args.yes or _confirmed_erasure([c.reference for c in privacy.cases_of(session, person)])):
+            print("kyodo-desk: nothing was erased")
+            return 1
         counts = privacy.erase_person(session, person, args.by, desk.clock(), privacy.AuditKey(desk.config.audit_key))
     print("erased: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
     if counts["cases"] and Settings.from_env().slack_enabled:
@@ -258,6 +261,17 @@ def cmd_privacy_erase(args: argparse.Namespace) -> int:
         print("Slack is not configured: the deletion of the cases' Slack thread messages waits in the outbox.")
     print("Notes staff typed in a case's Slack thread are not the desk's to delete: remove them in Slack if needed.")
     return 0
+
+
+def _confirmed_erasure(references: list[str]) -> bool:
+    """Erasure cannot be undone: say what goes and ask (a script passes --yes)."""
+    cases = f"案件 {len(references)} 件（{', '.join(references)}）の個人情報、" if references else ""
+    print(f"この人の{cases}会話・メッセージの記録を削除します。元に戻せません。")
+    try:
+        answer = input("削除しますか？ [y/N]: ")
+    except EOFError:
+        answer = ""
+    return answer.strip().lower() in ("y", "yes")
 
 
 def _iso_date(text: str):
@@ -467,6 +481,7 @@ def _add_privacy_parser(sub) -> None:
     who.add_argument("--line-user", help="the person's LINE user id")
     who.add_argument("--reference", help="a case's reference number (S-2026-0001): its citizen, LINE or web chat")
     erase.add_argument("--by", required=True, help="who asked for / carried out the erasure (for the audit record)")
+    erase.add_argument("--yes", action="store_true", help="erase without asking to confirm (for scripts)")
     erase.set_defaults(func=cmd_privacy_erase)
 
 

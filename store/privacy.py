@@ -107,11 +107,14 @@ def _anonymize(session: Session, case: Case, now: datetime) -> None:
     session.execute(update(Introduction).where(col(Introduction.case_id) == case.id).values(note=""))
 
 
+def cases_of(session: Session, person: Person) -> list[Case]:
+    return list(session.exec(select(Case).where(col(Case.channel) == person.channel, col(Case.user_id) == person.user_key)))
+
+
 def erase_person(session: Session, person: Person, actor: str, now: datetime, audit_key: AuditKey) -> dict[str, int]:
     """Everything kyodo-desk holds about one person, gone (their cases kept as anonymous counts); a
     tombstone so that their old events, replayed, are dropped; an audit row says who did it and when."""
-    their_cases = list(session.exec(select(Case).where(col(Case.channel) == person.channel,
-                                                       col(Case.user_id) == person.user_key)))
+    their_cases = cases_of(session, person)
     for case in their_cases:
         _anonymize(session, case, now)
     counts = {"cases": len(their_cases), **_erase_staff_side(session, their_cases),

@@ -85,7 +85,7 @@ def _events_done(server) -> bool:
 def erase(server, *how: str) -> str:
     url = server.db.url.render_as_string(hide_password=False)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "LINE_"))} | {"DATABASE_URL": url}
-    done = subprocess.run([sys.executable, "-m", "app", "privacy", "erase", *how, "--by", "窓口 佐藤"], env=env,
+    done = subprocess.run([sys.executable, "-m", "app", "privacy", "erase", *how, "--by", "窓口 佐藤", "--yes"], env=env,
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     return done.stdout

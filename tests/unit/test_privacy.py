@@ -113,13 +113,18 @@ def test_privacy_erase_cli(tmp_path, kb):
     migrate(db)
     consult(Desk(db, kb, Settings().desk), "user:Ucli")
     env = dict(os.environ, DATABASE_URL=url)
-    out = subprocess.run([sys.executable, "-m", "app", "privacy", "erase", "--line-user", "Ucli", "--by", "窓口 佐藤"],
-                         env=env, capture_output=True, text=True, timeout=60)
+    erase = [sys.executable, "-m", "app", "privacy", "erase", "--line-user", "Ucli", "--by", "窓口 佐藤"]
+    for answer in ("", "n\n", "いいえ\n"):  # erasure cannot be undone: anything but y keeps everything
+        kept = subprocess.run(erase, env=env, input=answer, capture_output=True, text=True, timeout=60)
+        assert kept.returncode == 1 and "案件 1 件（" in kept.stdout and "nothing was erased" in kept.stdout
+        with Session(db) as session:
+            assert session.exec(select(Case)).one().user_id != privacy.ERASED
+    out = subprocess.run(erase, env=env, input="y\n", capture_output=True, text=True, timeout=60)
     assert out.returncode == 0 and "cases 1" in out.stdout
     with Session(db) as session:
         erased = session.exec(select(Case)).one()
         assert erased.user_id == privacy.ERASED
-    again = subprocess.run([sys.executable, "-m", "app", "privacy", "erase", "--reference", erased.reference, "--by", "窓口 佐藤"],
+    again = subprocess.run([sys.executable, "-m", "app", "privacy", "erase", "--reference", erased.reference, "--by", "窓口 佐藤", "--yes"],
                            env=env, capture_output=True, text=True, timeout=60)
     assert again.returncode == 2 and "erased already" in again.stderr  # no second audit record for nobody
     missing = subprocess.run([sys.executable, "-m", "app", "privacy", "erase", "--line-user", "Ucli"], env=env,
