@@ -113,5 +113,5 @@ def test_faq_add_over_a_file_answer_says_which_it_replaces_and_kb_eval_wants_lab
     added = cli(db_url, cache, "kb", "faq", "add", "--question", "協働とは？", "--title", "協働",
                 "--answer", "協働とは一緒に取り組むことです。", "--source", "jorei", "--by", "山田")
     assert added.returncode == 0 and "注意" in added.stdout and "faq-kyodo-toha" in added.stdout
-    unlabelled = cli(db_url, cache, "kb", "eval", os.path.join(ROOT, "tests", "data", "holdout-citizen-13.jsonl"))
+    unlabelled = cli(db_url, cache, "kb", "eval", os.path.join(ROOT, "tests", "data", "holdout-citizen-14.jsonl"))
     assert unlabelled.returncode == 2 and "holdout_report.py" in unlabelled.stderr and "Traceback" not in unlabelled.stderr
