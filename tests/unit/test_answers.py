@@ -250,6 +250,8 @@ def test_the_answer_leads_with_the_part_asked_for(kb):
     ("ボランティアを始めたい", {"gen-volunteer-start"}),
     ("NPOってなに", {"gen-npo-toha"}),
     ("企業として協働したい", {"faq-kigyo-kouken"}),  # a wish, not a question about 条例でいう「事業者」
+    ("弊社として地域貢献活動を検討しておりますが、市との連携についてご相談させていただくことは可能でしょうか。",
+     {"faq-kigyo-kouken"}),  # not the universities' 地域貢献・地域との連携
     ("きょうどう を しえんする ところ は どこ に ありますか", {"faq-center-basho"}),  # where, not 第8条
 ])
 def test_general_questions_find_general_entries(kb, question, entry_ids):
