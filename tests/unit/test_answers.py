@@ -644,3 +644,14 @@ def test_the_centres_hours_the_sources_do_not_give_are_declined_with_where_to_as
 def test_a_cap_asked_for_one_program_is_that_programs(kb, question, cap):
     answer = kb.ask(question)
     assert not answer.declined and cap in answer.body.split("。")[0] + answer.body
+
+
+@pytest.mark.parametrize("question", ["町内会 入りたい", "ちょうないかい はいりかた", "町内会に入るにはどうすればいい？"])
+def test_joining_a_neighbourhood_association_is_declined_with_its_route(kb, question):
+    answer = kb.ask(question)
+    assert answer.declined and answer.route is not None and answer.route.topic == "町内会への加入の手続き"
+
+
+def test_whether_a_subsidy_needs_membership_is_not_taken_for_joining(kb):
+    answer = kb.ask("町内会入ってないと補助金もらえん？")
+    assert answer.route is None or answer.route.topic != "町内会への加入の手続き"
