@@ -655,3 +655,14 @@ def test_joining_a_neighbourhood_association_is_declined_with_its_route(kb, ques
 def test_whether_a_subsidy_needs_membership_is_not_taken_for_joining(kb):
     answer = kb.ask("町内会入ってないと補助金もらえん？")
     assert answer.route is None or answer.route.topic != "町内会への加入の手続き"
+
+
+@pytest.mark.parametrize("question", ["NPO 立ち上げ", "NPO立ち上げたいけど何から始めればいいかわからん", "NPOの設立相談はどこで？"])
+def test_founding_an_npo_is_declined_with_its_route(kb, question):
+    answer = kb.ask(question)
+    assert answer.declined and answer.route is not None and answer.route.topic == "NPO法人の設立や認定の手続き"
+
+
+def test_a_new_npos_running_is_not_taken_for_founding_one(kb):
+    answer = kb.ask("NPO立ち上げたばっかで会計がよくわからない…相談のってもらえる？")
+    assert not answer.declined and answer.route is None
