@@ -29,7 +29,7 @@ from knowledge.kinds import defined_term, entry_kinds
 # one half of the sets choosing and the other confirming.
 FIELD_WEIGHTS = {"text": 0.5, "title": 0.45, "questions": 0.8, "source": 0.2, "pairs": 0.5, "bigram": 0.15,
                  "title_bigram": 0.3, "reading_bigram": 0.6}
-IDENTIFIER_WEIGHT = 2.0
+IDENTIFIER_WEIGHT = 4.0
 TERM_COVERAGE_SHARE = 0.75
 # A dictionary word the knowledge base never uses (図書館, 住民票) is a topic outside the desk:
 # it weighs more than an unknown string, which is more often a typo left to the bigrams.

@@ -215,6 +215,7 @@ def test_figures_from_a_secondary_source_point_to_the_centre(kb):
     ("区づくり推進事業の担当はどこの課？", "who"), ("協働提案はどうやって進めるの", "how"), ("申請はどうすりゃええ", "how"),
     ("できたばかりの団体でも応募できる？", "can"), ("協働ってなに？", "what"), ("協働", None),
     ("協働の まちづくりって なんのことですか", "what"),  # spaced between words, as hiragana is typed
+    ("こどもの居場所づくりの補助金", None), ("居場所づくりの場所はどこ？", "where"),  # 居場所 names an activity
 ])
 def test_the_kind_of_question_is_recognised(question, kind):
     assert question_kind(question) == kind
@@ -546,7 +547,7 @@ def test_where_the_consultation_desk_is_is_answered_with_the_place(kb, question)
 
 @pytest.mark.parametrize("question", ["補助金っていくらもらえるの？", "市民活動の補助金っていくらくらいもらえるの？",
                                       "補助金はいくらまで出ますか", "補助金いくら？", "補助金の上限は？",
-                                      "補助金の上限額を教えて"])
+                                      "補助金の上限額を教えて", "補助金なんぼもらえるん"])
 def test_how_much_a_subsidy_gives_naming_no_program_is_answered_for_both_programs(kb, question):
     answer = kb.ask(question)
     assert not answer.declined and "区づくり推進事業" in answer.body and "市民協働推進事業" in answer.body
@@ -666,3 +667,13 @@ def test_founding_an_npo_is_declined_with_its_route(kb, question):
 def test_a_new_npos_running_is_not_taken_for_founding_one(kb):
     answer = kb.ask("NPO立ち上げたばっかで会計がよくわからない…相談のってもらえる？")
     assert not answer.declined and answer.route is None
+
+
+def test_an_article_named_with_the_ordinances_full_name_is_answered_from_that_article(kb):
+    answer = kb.ask("協働のまちづくり条例の第10条ってなに")
+    assert not answer.declined and answer.entry_id == "jorei-10"
+
+
+def test_where_and_phone_asked_together_get_both(kb):
+    answer = kb.ask("センターってどこにあるん？電話番号も教えて")
+    assert not answer.declined and "本庁舎2階" in answer.body and "086-803-1062" in answer.body
