@@ -145,12 +145,11 @@ def _flush_slack(desk) -> None:
 
 
 def cmd_remind_run(args: argparse.Namespace) -> int:
-    from datetime import datetime
 
     from scheduler.jobs import run_due
 
     desk, registry = _desk_and_registry()
-    now = datetime.fromisoformat(args.now) if args.now else desk.clock()
+    now = args.now or desk.clock()
     if now.tzinfo is None:
         now = now.replace(tzinfo=desk.config.tz)
     posts = run_due(desk, registry, now, dry_run=args.dry_run)
@@ -189,17 +188,30 @@ def _find_indicator(registry, indicator_id: str):
 
 
 def cmd_indicators_set_target(args: argparse.Namespace) -> int:
+    from bot.indicators import value_problem
     from store import indicators as figures
     from store.db import session_scope
 
     desk, registry = _desk_and_registry()
-    value = parse_number(args.value)
-    if _find_indicator(registry, args.indicator) is None or value is None:
+    indicator, value = _indicator_and_value(registry, args)
+    if indicator is None or value is None:
+        return 2
+    if problem := value_problem(indicator, value):
+        print(f"kyodo-desk: {problem}", file=sys.stderr)
         return 2
     with session_scope(desk.db) as session:
         figures.set_target(session, args.indicator, value, args.by)
     print(f"target of {args.indicator} set to {value:g}")
     return 0
+
+
+def _indicator_and_value(registry, args: argparse.Namespace):
+    """The indicator named and the value given, each None (said on stderr) when unusable."""
+    indicator = _find_indicator(registry, args.indicator)
+    value = parse_number(args.value)
+    if value is None:
+        print(f"kyodo-desk: {args.value!r} is not a number", file=sys.stderr)
+    return indicator, value
 
 
 def cmd_indicators_report(args: argparse.Namespace) -> int:
@@ -208,20 +220,18 @@ def cmd_indicators_report(args: argparse.Namespace) -> int:
     from store.db import session_scope
 
     desk, registry = _desk_and_registry()
-    indicator = _find_indicator(registry, args.indicator)
-    value = parse_number(args.value)
-    if indicator is None:
-        return 2
-    if value is None:
-        print(f"kyodo-desk: {args.value!r} is not a number", file=sys.stderr)
+    indicator, value = _indicator_and_value(registry, args)
+    if indicator is None or value is None:
         return 2
     problem = figure_problem(indicator, args.period, value, _now().astimezone(desk.config.tz).date())
     if problem:
         print(f"kyodo-desk: {problem}", file=sys.stderr)
         return 2
     with session_scope(desk.db) as session:
+        earlier = figures.current(session, indicator.id, args.period)
         figures.report(session, indicator.id, args.period, value, args.by, args.note)
-    print(f"{indicator.name} {args.period}: {indicator.format(value)} recorded")
+        replaced = f" (replaces {indicator.format(earlier.value)} reported by {earlier.reported_by})" if earlier else ""
+    print(f"{indicator.name} {args.period}: {indicator.format(value)} recorded{replaced}")
     return 0
 
 
@@ -250,6 +260,10 @@ def cmd_privacy_erase(args: argparse.Namespace) -> int:
             print(f"kyodo-desk: no case {args.reference} with a citizen to erase (unknown reference, or "
                   "erased already)", file=sys.stderr)
             return 2
+        if not privacy.holds_anything(session, person):
+            print(f"kyodo-desk: nothing is held for LINE user {args.line_user!r} (check the id, or erased already)",
+                  file=sys.stderr)
+            return 2
         if not (args.yes or _confirmed_erasure([c.reference for c in privacy.cases_of(session, person)])):
             print("kyodo-desk: nothing was erased")
             return 1
@@ -263,6 +277,13 @@ def cmd_privacy_erase(args: argparse.Namespace) -> int:
     return 0
 
 
+def _line_user_id(text: str) -> str:
+    text = text.strip()
+    if not text or not text.isascii() or not text.isprintable() or " " in text or len(text) > 64:
+        raise argparse.ArgumentTypeError(f"{text!r}: a LINE user id looks like U4af4980629…")
+    return text
+
+
 def _confirmed_erasure(references: list[str]) -> bool:
     """Erasure cannot be undone: say what goes and ask (a script passes --yes)."""
     cases = f"案件 {len(references)} 件（{', '.join(references)}）の個人情報、" if references else ""
@@ -272,6 +293,15 @@ def _confirmed_erasure(references: list[str]) -> bool:
     except EOFError:
         answer = ""
     return answer.strip().lower() in ("y", "yes")
+
+
+def _iso_time(text: str):
+    from datetime import datetime
+
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: 日時は 2026-12-01T09:00:00+09:00 の形で指定してください") from None
 
 
 def _iso_date(text: str):
@@ -452,7 +482,7 @@ def _add_line_parser(sub) -> None:
 def _add_remind_parser(sub) -> None:
     remind = sub.add_parser("remind", help="scheduled reminders").add_subparsers(dest="remind_command", required=True)
     run = remind.add_parser("run", help="post what is due now (or at --now); --dry-run only shows it")
-    run.add_argument("--now", help="ISO 8601 time to act as (default: now)")
+    run.add_argument("--now", type=_iso_time, help="ISO 8601 time to act as (default: now)")
     run.add_argument("--dry-run", action="store_true")
     run.set_defaults(func=cmd_remind_run)
 
@@ -478,7 +508,7 @@ def _add_privacy_parser(sub) -> None:
     privacy = sub.add_parser("privacy", help="personal data").add_subparsers(dest="privacy_command", required=True)
     erase = privacy.add_parser("erase", help="remove one person's personal data (an audit record is kept)")
     who = erase.add_mutually_exclusive_group(required=True)
-    who.add_argument("--line-user", help="the person's LINE user id")
+    who.add_argument("--line-user", type=_line_user_id, help="the person's LINE user id")
     who.add_argument("--reference", help="a case's reference number (S-2026-0001): its citizen, LINE or web chat")
     erase.add_argument("--by", required=True, help="who asked for / carried out the erasure (for the audit record)")
     erase.add_argument("--yes", action="store_true", help="erase without asking to confirm (for scripts)")

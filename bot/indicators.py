@@ -106,6 +106,11 @@ def figure_problem(indicator: Indicator, period: str, value: float, today: date)
                 else "年度ごとの指標です。期間は FY2026 のように年度で指定してください。")
     if period_bounds(period)[0] > today:
         return f"{period} はまだ始まっていない期間です。"
+    return value_problem(indicator, value)
+
+
+def value_problem(indicator: Indicator, value: float) -> str | None:
+    """Why a figure (reported, or a target) cannot be the indicator's, or None."""
     if value < 0:
         return "0以上の値を入力してください。"
     if indicator.unit == "%" and value > 100:

@@ -127,17 +127,25 @@ def erase_person(session: Session, person: Person, actor: str, now: datetime, au
     return counts
 
 
-def _erase_conversation(session: Session, person: Person) -> dict[str, int]:
+def _their_rows(person: Person) -> dict[str, tuple[type[SQLModel], tuple[Any, ...]]]:
     """Their state, contact flag, stored events and messages (queued, sent, and the web chat's history)."""
     return {
-        "conversations": _delete(session, Conversation, col(Conversation.channel) == person.channel,
-                                 col(Conversation.user_id) == person.user_key),
-        "contacts": _delete(session, Contact, col(Contact.channel) == person.channel,
-                            col(Contact.user_id) == person.user_key),
-        "events": _delete(session, Inbox, col(Inbox.channel) == person.channel, col(Inbox.user_key) == person.user_key),
-        "messages": _delete(session, Outbox, col(Outbox.channel) == person.channel,
-                            col(Outbox.target).in_(person.outbox_targets)),
+        "conversations": (Conversation, (col(Conversation.channel) == person.channel, col(Conversation.user_id) == person.user_key)),
+        "contacts": (Contact, (col(Contact.channel) == person.channel, col(Contact.user_id) == person.user_key)),
+        "events": (Inbox, (col(Inbox.channel) == person.channel, col(Inbox.user_key) == person.user_key)),
+        "messages": (Outbox, (col(Outbox.channel) == person.channel, col(Outbox.target).in_(person.outbox_targets))),
     }
+
+
+def holds_anything(session: Session, person: Person) -> bool:
+    """Whether the desk keeps anything of this person (a mistyped id holds nothing)."""
+    return bool(cases_of(session, person)) or any(
+        session.exec(select(model).where(*conditions).limit(1)).first() is not None
+        for model, conditions in _their_rows(person).values())
+
+
+def _erase_conversation(session: Session, person: Person) -> dict[str, int]:
+    return {name: _delete(session, model, *conditions) for name, (model, conditions) in _their_rows(person).items()}
 
 
 def _erase_staff_side(session: Session, their_cases: list[Case]) -> dict[str, int]:

@@ -228,11 +228,19 @@ def test_report_cli_and_remind_cli(tmp_path, monkeypatch):
                           (("matching-count", "2026-11", "3"), "案件の記録から自動で数える")):
         out = run("indicators", "report", *refused)
         assert out.returncode == 2 and said in out.stderr  # stored, it would never have been read
+    again = run("indicators", "report", "share-web-posts", "2026-11", "13")
+    assert again.returncode == 0 and "(replaces 12件 reported by cli)" in again.stdout  # a correction says so
+    for refused, said in ((("participation-rate", "abc"), "not a number"), (("participation-rate", "150"), "0〜100"),
+                          (("share-web-posts", "-3"), "0以上")):
+        out = run("indicators", "set-target", *refused)
+        assert out.returncode == 2 and said in out.stderr
     assert run("indicators", "set-target", "matching-count", "40").returncode == 0
     listing = run("indicators", "list").stdout
-    assert "share-web-posts" in listing and "12件 (2026-11)" in listing and "40件" in listing
+    assert "share-web-posts" in listing and "13件 (2026-11)" in listing and "40件" in listing
     dry = run("remind", "run", "--now", "2026-12-01T09:00:00+09:00", "--dry-run")
-    assert "2026年11月分" in dry.stdout and "12件" in dry.stdout
+    assert "2026年11月分" in dry.stdout and "13件" in dry.stdout
+    garbled = run("remind", "run", "--now", "garbage", "--dry-run")
+    assert garbled.returncode == 2 and "2026-12-01T09:00:00+09:00 の形" in garbled.stderr and "Traceback" not in garbled.stderr
     again = run("remind", "run", "--now", "2026-12-01T09:00:00+09:00", "--dry-run")
     assert "2026年11月分" in again.stdout  # a dry run posts nothing, so it is still due
     posted = run("remind", "run", "--now", "2026-12-01T09:00:00+09:00")  # no Slack here

@@ -130,6 +130,12 @@ def test_privacy_erase_cli(tmp_path, kb):
     missing = subprocess.run([sys.executable, "-m", "app", "privacy", "erase", "--line-user", "Ucli"], env=env,
                              capture_output=True, text=True, timeout=60)
     assert missing.returncode == 2  # --by is required: every erasure names who did it
+    for line_user, said in (("", "a LINE user id looks like"), ("Uclii", "nothing is held for LINE user 'Uclii'")):
+        mistyped = subprocess.run([sys.executable, "-m", "app", "privacy", "erase", "--line-user", line_user,
+                                   "--by", "窓口 佐藤", "--yes"], env=env, capture_output=True, text=True, timeout=60)
+        assert mistyped.returncode == 2 and said in mistyped.stderr and "Traceback" not in mistyped.stderr
+    with Session(db) as session:
+        assert len(session.exec(select(PrivacyAudit)).all()) == 1  # a mistyped id erased nothing, and says so
 
 
 def test_the_audit_key_comes_from_kyodo_audit_key_and_stays_out_of_reprs(db):
