@@ -19,7 +19,7 @@ from bot.runtime import Desk
 from bot.staff_knowledge import KnowledgeReloader
 from bot.worker import InboxWorker, OutboxSender, Pressure
 from handlers import web
-from handlers.http import SecurityHeaders
+from handlers.http import HeadAsGet, SecurityHeaders
 from store import signals
 
 log = logging.getLogger("kyodo_desk")
@@ -68,6 +68,7 @@ def create_app(settings: Settings, desk: Desk | None = None, run_scheduler: bool
                   docs_url="/docs" if settings.api_docs else None,
                   openapi_url="/openapi.json" if settings.api_docs else None)
     app.add_middleware(SecurityHeaders, docs_path=app.docs_url)
+    app.add_middleware(HeadAsGet)
     app.add_exception_handler(HTTPException, _framework_error)  # type: ignore[arg-type]
     app.state.desk, app.state.background = desk, background
 

@@ -37,8 +37,8 @@ from store.db import session_scope
 STATIC = Path(__file__).parent / "static"
 COOKIE = "kyodo_sid"
 COOKIE_DAYS = 30
-MAX_BODY = 16_384
 MAX_TEXT = 5_000
+MAX_BODY = 6 * MAX_TEXT + 2_048  # the text's characters sent as \uXXXX escapes (json.dumps's default), and the rest
 MAX_LABEL = 40
 TOO_LONG = f"メッセージが長すぎます。一度に送れるのは{MAX_TEXT:,}字までです。分けてお送りください。"
 HISTORY_TURNS = 30

@@ -3,6 +3,7 @@ signed session ids, a poll that reads without consuming, limits answered with 42
 no conversation rows for visitors who need none, and the history a reloaded page shows."""
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 
 import pytest
@@ -166,6 +167,9 @@ def test_text_longer_than_the_box_allows_is_refused_saying_the_limit_and_nothing
     assert refused.status_code == 413 and "5,000字まで" in refused.json()["error"]
     assert count(db, Case) == 0
     assert client.post("/api/chat", json={"text": "あ" * web.MAX_TEXT}).status_code == 200
+    escaped = json.dumps({"text": "あ" * web.MAX_TEXT})  # ASCII-escaped, as Python's json sends it by default
+    sent = client.post("/api/chat", content=escaped, headers={"content-type": "application/json"})
+    assert sent.status_code == 200
 
 
 def test_the_apps_own_404_and_405_answer_in_the_shape_of_its_refusals(db, kb):
@@ -175,3 +179,6 @@ def test_the_apps_own_404_and_405_answer_in_the_shape_of_its_refusals(db, kb):
     assert "POST" in wrong_method.headers["allow"]
     missing = client.get("/api/nothing-here")
     assert missing.status_code == 404 and missing.json() == {"error": "見つかりません。"}
+    for path in ("/", "/healthz", "/static/chat.js"):  # uptime checks ask with HEAD
+        head = client.head(path)
+        assert head.status_code == 200 and head.content == b"" and "content-security-policy" in head.headers
