@@ -371,6 +371,10 @@ def cmd_cases_show(args: argparse.Namespace) -> int:
 
 
 def _delivery(done, verb: str) -> str:
+    from store.privacy import ERASED
+
+    if not done.reached and done.case.user_id == ERASED:
+        return f"{done.case.reference}: {verb}。この案件の個人情報は削除済みのため、市民には届けられません。"
     if not done.reached:
         return f"{done.case.reference}: {verb}。市民には届けられません（連絡手段がありません）。`cases show` の連絡先をご利用ください。"
     where = "次にウェブチャットを開いたときに" if done.case.channel == "web" else f"{done.case.channel} で"

@@ -58,9 +58,14 @@ def kind_title(case: Case) -> str:
     return form.title if form else case.kind
 
 
+ERASED_MARK = "（個人情報削除済み）"
+
+
 def summary(case: Case) -> str:
     """The subject of a case in one short line (a proposal's title, or the start of its content)."""
     text = " ".join(str(case.answers.get("title") or case.answers.get("content") or "").split())
+    if case.user_id == privacy.ERASED:
+        text = ERASED_MARK + text
     return text if len(text) <= SUMMARY_CHARS else text[:SUMMARY_CHARS - 1] + "…"
 
 

@@ -22,7 +22,7 @@ from sqlalchemy.engine import CursorResult
 from sqlmodel import Session, SQLModel, col, select
 
 from store import groups, outbox
-from store.cases import by_reference
+from store.cases import by_reference, record
 from store.models import (
     Case,
     CaseEvent,
@@ -39,6 +39,7 @@ from store.models import (
 
 ERASED = "erased"
 KEPT_ANSWERS = ("applicant_type",)  # a category, not a person: kept for statistics
+ERASED_NOTE = "個人情報を削除しました（受付番号・種別・区分・経過の日時は統計のため残ります）"
 SLACK = "slack"
 ERASE_THREAD = "erase_thread"  # the Slack outbox kind: the desk's thread messages deleted, the card redrawn
 _AUDIT_KEY = "audit_key"  # the DeskSecret holding the generated key
@@ -117,6 +118,7 @@ def erase_person(session: Session, person: Person, actor: str, now: datetime, au
     their_cases = cases_of(session, person)
     for case in their_cases:
         _anonymize(session, case, now)
+        record(session, case, actor=actor, kind="erased", text=ERASED_NOTE, now=now)
     counts = {"cases": len(their_cases), **_erase_staff_side(session, their_cases),
               **_erase_conversation(session, person),
               "group applicants": groups.forget_applicant(session, person.channel, person.user_key)}

@@ -50,7 +50,9 @@ def test_erasing_one_person_removes_their_data_keeps_counts_and_leaves_an_audit(
     with Session(db) as session:
         erased = session.get(Case, mine.id)
         assert erased.user_id == privacy.ERASED and erased.answers == {"applicant_type": "個人"}
-        assert all(e.text == "" for e in session.exec(select(CaseEvent).where(CaseEvent.case_id == mine.id)))
+        events = session.exec(select(CaseEvent).where(CaseEvent.case_id == mine.id).order_by(CaseEvent.id)).all()
+        assert all(e.text == "" for e in events[:-1])  # what was said is gone; the last event says it was erased
+        assert (events[-1].kind, events[-1].text) == ("erased", privacy.ERASED_NOTE)
         assert session.exec(select(Conversation).where(Conversation.user_id == "user:Uerase")).all() == []
         assert session.exec(select(Contact).where(Contact.user_id == "user:Uerase")).all() == []
         assert session.exec(select(Inbox).where(Inbox.user_key == "user:Uerase")).all() == []
@@ -124,6 +126,12 @@ def test_privacy_erase_cli(tmp_path, kb):
     with Session(db) as session:
         erased = session.exec(select(Case)).one()
         assert erased.user_id == privacy.ERASED
+    listed = subprocess.run([sys.executable, "-m", "app", "cases", "list", "--status", "all"], env=env,
+                            capture_output=True, text=True, timeout=60)
+    assert erased.reference in listed.stdout and "（個人情報削除済み）" in listed.stdout  # not a live case to staff
+    replied = subprocess.run([sys.executable, "-m", "app", "cases", "reply", erased.reference, "ご連絡です", "--by", "佐藤"],
+                             env=env, capture_output=True, text=True, timeout=60)
+    assert "個人情報は削除済みのため、市民には届けられません" in replied.stdout
     again = subprocess.run([sys.executable, "-m", "app", "privacy", "erase", "--reference", erased.reference, "--by", "窓口 佐藤", "--yes"],
                            env=env, capture_output=True, text=True, timeout=60)
     assert again.returncode == 2 and "erased already" in again.stderr  # no second audit record for nobody
