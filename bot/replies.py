@@ -138,9 +138,15 @@ def summary(title: str, rows: list[tuple[Field, str]], token: str) -> Card:
     )
 
 
+EDIT_BUTTONS = 12  # with 確認に戻る, LINE's 13 quick replies
+
+
 def pick_field(rows: list[tuple[Field, str]], token: str) -> Say:
     choices = tuple(Choice(f.label[:20], encode(Action.EDIT_FIELD, token=token, field=f.key)) for f, _ in rows)
-    return Say("どの項目を修正しますか？", choices[:12] + (Choice("確認に戻る", encode(Action.REVIEW, token=token)),))
+    unbuttoned = [f.label for f, _ in rows[EDIT_BUTTONS:]]
+    typed = f"\nボタンにない項目（{'、'.join(unbuttoned)}）は、項目名を入力してください。" if unbuttoned else ""
+    return Say("どの項目を修正しますか？" + typed,
+               choices[:EDIT_BUTTONS] + (Choice("確認に戻る", encode(Action.REVIEW, token=token)),))
 
 
 def confirm_cancel(title: str, token: str) -> Say:

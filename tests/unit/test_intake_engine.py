@@ -142,6 +142,14 @@ def test_edit_one_field_from_the_summary_and_only_that_one(kb):
     assert chat.state.draft.answers["content"].startswith("子ども食堂")
 
 
+def test_fields_beyond_the_buttons_are_named_and_can_be_typed(kb):
+    chat = EngineChat(kb)
+    run_script(chat, PROPOSAL_HAPPY)
+    out = chat.tap("修正する")
+    assert "ボタンにない項目（" in out and "概算予算" in out and "概算予算" not in chat.labels
+    assert "いまの回答" in chat.say("概算予算")
+
+
 def test_editing_the_contact_method_asks_the_matching_contact_again(kb):
     chat = EngineChat(kb)
     run_script(chat, CONSULTATION_HAPPY)
