@@ -83,7 +83,8 @@ def test_free_text_search_shows_public_groups_of_the_field_and_area_best_first(k
     assert {"もっと見る", "この団体とつながりたい", "職員に相談する", "メニュー"} <= set(chat.labels)
 
 
-@pytest.mark.parametrize("typed", ["北区で防災やっとる団体おらん？", "北区の防災の団体はありませんか", "北区で防災の団体を教えて"])
+@pytest.mark.parametrize("typed", ["北区で防災やっとる団体おらん？", "北区の防災の団体はありませんか", "北区で防災の団体を教えて",
+                                   "北区で防災をしている団体", "北区で防災やっとるグループ"])
 def test_dialect_and_polite_wordings_search_the_directory_too(kb, directory, typed):
     chat = EngineChat(kb, groups=directory)
     out = chat.say(typed)
