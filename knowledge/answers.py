@@ -27,6 +27,7 @@ MAYBE_FLOOR = 0.2  # a decline above this confidence offers its best entries (be
 UNSURE_MARGIN = 0.1  # an answer given with a confidence this close to the threshold is kept for staff
 RELATED_LIMIT = 3
 NEARBY_LIMIT = 2  # entries offered beside a decline on a detail the sources do not give
+NEARBY_SHARE = 0.3  # of the unconfirmed entry's score: others far below it (土日もやっとる？ → 実績) are not near
 BUBBLE_CHARS = 400
 
 
@@ -200,7 +201,8 @@ def unconfirmed(profile: CityProfile, entry: Entry, result: SearchResult, confid
     see which one lacks the fact."""
     ask = Route(entry.unconfirmed, (), _centre(profile), source=next(iter(entry.facts.cites), ""), in_remit=True)
     declined = decline(profile, "out_of_scope", confidence, sources, ask)
-    others = replace(result, hits=[h for h in result.hits if h.entry.id != entry.id])
+    best = result.hits[0].score if result.hits else 0.0
+    others = replace(result, hits=[h for h in result.hits if h.entry.id != entry.id and h.score >= NEARBY_SHARE * best])
     return with_nearby(replace(declined, text=_fit(entry.body, BUBBLE_CHARS), entry_id=entry.id), others)
 
 

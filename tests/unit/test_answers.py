@@ -677,3 +677,8 @@ def test_an_article_named_with_the_ordinances_full_name_is_answered_from_that_ar
 def test_where_and_phone_asked_together_get_both(kb):
     answer = kb.ask("センターってどこにあるん？電話番号も教えて")
     assert not answer.declined and "本庁舎2階" in answer.body and "086-803-1062" in answer.body
+
+
+def test_an_unconfirmed_detail_offers_no_far_off_entries_as_buttons(kb):
+    answer = kb.ask("土日もやっとる？")  # the centre's days are not confirmed; 区づくり's record is not near it
+    assert answer.declined and answer.entry_id == "faq-center-jikan" and answer.maybe == ()
