@@ -172,8 +172,9 @@ def cmd_faq_retire(args: argparse.Namespace) -> int:
     from bot.staff_knowledge import retire
 
     def take_out(session, kb, now) -> str:
-        row = retire(session, args.id, args.by, now)
-        return f"{row.id}: {row.entry_id}「{row.title or row.question}」を取り下げました（記録は残ります）。"
+        row, *links = retire(session, args.id, args.by, now)
+        also = "".join(f"\n{link.id}: 「{link.question}」（{row.entry_id} へのリンク）も取り下げました。" for link in links)
+        return f"{row.id}: {row.entry_id}「{row.title or row.question}」を取り下げました（記録は残ります）。{also}"
     return _staff_change(take_out)
 
 

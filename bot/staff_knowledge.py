@@ -69,14 +69,18 @@ def add_route(session: Session, kb: KnowledgeBase, topic: str, words: str, by: s
                                                 created_by=by), now)
 
 
-def retire(session: Session, overlay_id: int, by: str, now: datetime) -> KnowledgeOverlay:
+def retire(session: Session, overlay_id: int, by: str, now: datetime) -> list[KnowledgeOverlay]:
+    """The row taken out, then the links to it (a staff answer's other wordings), which would
+    otherwise stay listed as live and answer nothing."""
     row = stored.retire(session, overlay_id, by, now) if by.strip() else None
     if row is None:
         earlier = session.get(KnowledgeOverlay, overlay_id)
         raise Refused(_named(by) or [f"staff entry {overlay_id} was already retired by {earlier.retired_by}"
                                      if earlier is not None else
                                      f"no staff entry {overlay_id} (see `kyodo-desk kb faq list`)"])
-    return row
+    linked = [other for other in stored.rows(session) if row.kind == ANSWER and other.kind == LINK
+              and other.entry_id == row.entry_id]
+    return [row, *(stored.retire(session, other.id, by, now) or other for other in linked if other.id is not None)]
 
 
 def _taken(session: Session, question: str, entry_id: str = "") -> list[str]:

@@ -85,6 +85,18 @@ def test_changes_are_versioned_and_retired_rows_kept(db, kb):
     assert [(r.created_by, r.retired_by) for r in kept] == [("山田", None), ("佐藤", "鈴木")]
 
 
+def test_retiring_a_staff_answer_retires_the_wordings_linked_to_it(db, kb):
+    with session_scope(db) as session:
+        answer = add_answer(session, kb, PARKING, "山田", NOW)
+        other = link(session, kb, "センターに車で行ける？", answer.entry_id, "佐藤", NOW)
+        kept = link(session, kb, "協働ってなんなん", "faq-kyodo-toha", "佐藤", NOW)
+    with session_scope(db) as session:
+        taken = retire(session, answer.id, "鈴木", NOW)
+    assert [r.id for r in taken] == [answer.id, other.id]  # the link would have stayed listed as live, answering nothing
+    with Session(db) as session:
+        assert [r.id for r in overlay.rows(session)] == [kept.id]
+
+
 def test_the_export_is_a_knowledge_file_that_lints_clean(db, kb, tmp_path):
     with session_scope(db) as session:
         add_answer(session, kb, PARKING, "山田", NOW)
