@@ -33,17 +33,22 @@ function add(node, who) {
   keepNewestInView();
 }
 
-const PHONE_NUMBER = /0\d{1,4}-\d{1,4}-\d{3,4}/g;
+const PHONE_OR_WEB = /(0\d{1,4}-\d{1,4}-\d{3,4})|(https?:\/\/[^\s　、。，）)」]+)/g;
 
-// Text as written; a phone number in it is a link that calls it, and does not break across lines.
+// Text as written; a phone number in it is a link that calls it, and does not break across lines;
+// a web address (a group's site) opens in a new tab, telling that site nothing of this page.
 function text(value) {
   const span = document.createElement("span");
   let from = 0;
-  for (const found of value.matchAll(PHONE_NUMBER)) {
+  for (const found of value.matchAll(PHONE_OR_WEB)) {
     span.append(value.slice(from, found.index));
-    const call = element("a", "tel", found[0]);
-    call.href = "tel:" + found[0].replaceAll("-", "");
-    span.append(call);
+    const link = element("a", found[1] ? "tel" : "web", found[0]);
+    link.href = found[1] ? "tel:" + found[1].replaceAll("-", "") : found[2];
+    if (found[2]) {
+      link.target = "_blank";
+      link.rel = "noopener noreferrer nofollow";
+    }
+    span.append(link);
     from = found.index + found[0].length;
   }
   span.append(value.slice(from));

@@ -32,6 +32,11 @@ def test_group_cards_carry_their_connect_button(browser, directory_server):  # n
     for i in range(5):
         assert cards.nth(i).locator("button").all_inner_texts() == ["この団体とつながりたい"]
     assert "もっと見る" in page.locator("#choices button").all_inner_texts()
+    page.locator("#choices button", has_text="もっと見る").click()
+    page.wait_for_function("() => document.querySelectorAll('#log .card').length >= 7", timeout=10000)
+    site = page.locator("#log .card a.web")  # 市民防災ネット's site, on the second page
+    assert site.count() == 1 and site.get_attribute("href") == "https://example.jp"
+    assert site.get_attribute("target") == "_blank" and "noopener" in site.get_attribute("rel")
     name = cards.nth(0).locator("h2").inner_text()
     cards.nth(0).locator("button").click()
     page.wait_for_function("() => document.getElementById('log').innerText.includes('とのおつなぎは')", timeout=10000)
