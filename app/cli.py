@@ -253,20 +253,21 @@ def cmd_privacy_erase(args: argparse.Namespace) -> int:
     from store.db import session_scope
 
     desk, _registry = _desk_and_registry()
-    with session_scope(desk.db) as session:
+    with session_scope(desk.db) as session:  # looked up, then closed: no transaction waits on the question
         person = (privacy.line_person(args.line_user) if args.line_user
                   else privacy.person_by_reference(session, args.reference))
-        if person is None:
-            print(f"kyodo-desk: no case {args.reference} with a citizen to erase (unknown reference, or "
-                  "erased already)", file=sys.stderr)
-            return 2
-        if not privacy.holds_anything(session, person):
-            print(f"kyodo-desk: nothing is held for LINE user {args.line_user!r} (check the id, or erased already)",
-                  file=sys.stderr)
-            return 2
-        if not (args.yes or _confirmed_erasure([c.reference for c in privacy.cases_of(session, person)])):
-            print("kyodo-desk: nothing was erased")
-            return 1
+        held = person is not None and privacy.holds_anything(session, person)
+        references = [c.reference for c in privacy.cases_of(session, person)] if person is not None else []
+    if person is None or not held:
+        print(f"kyodo-desk: no case {args.reference} with a citizen to erase (unknown reference, or erased already)"
+              if person is None else
+              f"kyodo-desk: nothing is held for LINE user {args.line_user!r} (check the id, or erased already)",
+              file=sys.stderr)
+        return 2
+    if not (args.yes or _confirmed_erasure(references)):
+        print("kyodo-desk: nothing was erased")
+        return 1
+    with session_scope(desk.db) as session:
         counts = privacy.erase_person(session, person, args.by, desk.clock(), privacy.AuditKey(desk.config.audit_key))
     print("erased: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
     if counts["cases"] and Settings.from_env().slack_enabled:

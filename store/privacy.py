@@ -33,6 +33,7 @@ from store.models import (
     Inbox,
     Introduction,
     Outbox,
+    PartnerGroup,
     PrivacyAudit,
     utcnow,
 )
@@ -139,11 +140,17 @@ def _their_rows(person: Person) -> dict[str, tuple[type[SQLModel], tuple[Any, ..
     }
 
 
+def _their_groups(person: Person) -> tuple[type[SQLModel], tuple[Any, ...]]:
+    """The directory's groups naming them as applicant (cleared by groups.forget_applicant)."""
+    return PartnerGroup, (col(PartnerGroup.applicant_channel) == person.channel,
+                          col(PartnerGroup.applicant_user) == person.user_key)
+
+
 def holds_anything(session: Session, person: Person) -> bool:
     """Whether the desk keeps anything of this person (a mistyped id holds nothing)."""
     return bool(cases_of(session, person)) or any(
         session.exec(select(model).where(*conditions).limit(1)).first() is not None
-        for model, conditions in _their_rows(person).values())
+        for model, conditions in [*_their_rows(person).values(), _their_groups(person)])
 
 
 def _erase_conversation(session: Session, person: Person) -> dict[str, int]:

@@ -16,7 +16,17 @@ from store import inbox, outbox, privacy
 from store import indicators as figures
 from store.case_status import CLOSED
 from store.db import make_engine, migrate, session_scope
-from store.models import Case, CaseEvent, Contact, Conversation, DeskSecret, Inbox, Outbox, PrivacyAudit
+from store.models import (
+    Case,
+    CaseEvent,
+    Contact,
+    Conversation,
+    DeskSecret,
+    Inbox,
+    Outbox,
+    PartnerGroup,
+    PrivacyAudit,
+)
 
 JST = ZoneInfo("Asia/Tokyo")
 CONSULT = ["相談したい", "同意する", "個人", "山田花子", "空き家の活用を相談したい", "なし", "電話", "090-1111-2222", "なし", "送信"]
@@ -156,3 +166,14 @@ def test_the_audit_key_comes_from_kyodo_audit_key_and_stays_out_of_reprs(db):
     with session_scope(db) as session:  # generated once, then the same in every process
         assert privacy.AuditKey().subject(session, "line", "user:U1") == kept != configured
         assert len(session.exec(select(DeskSecret)).all()) == 1
+
+
+def test_someone_held_only_as_a_groups_applicant_is_held_and_erased(db):
+    with session_scope(db) as session:
+        session.add(PartnerGroup(name="北区防災の会", kind="町内会", applicant_channel="line", applicant_user="user:Uonly"))
+    person = privacy.line_person("Uonly")
+    with session_scope(db) as session:
+        assert privacy.holds_anything(session, person)  # the CLI must not say "nothing is held"
+        assert privacy.erase_person(session, person, "窓口 佐藤", datetime.now(UTC), privacy.AuditKey())["group applicants"] == 1
+    with session_scope(db) as session:
+        assert not privacy.holds_anything(session, person)
