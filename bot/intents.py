@@ -41,10 +41,13 @@ _WISH = (r"(したい|しよう|します|させて|お願い|おねがい|申�
 # A group (団体, 仲間 …) looked for: 「北区で防災をやっている団体を探したい」「子ども食堂を手伝ってくれる団体ある？」
 _GROUP_WORD = r"(団体|グループ|仲間|なかま|サークル|npo|町内会|自治会|協力者|パートナー|企業)"
 # (おる, おらん: Okayama dialect for いる, いない)
-_FIND_GROUPS = re.compile(_GROUP_WORD + r"(さん)?(を|は|が|って)?(探|さが|見つけ|みつけ|紹介して|知りたい|教えて"
+_FIND_GROUPS = re.compile(_GROUP_WORD + r"(さん)?(を|は|が|って)?(探|さが|見つけ|みつけ|紹介して|知りたい"
                           r"|(あ|い|お)る(\?|かな|ん\?)|(あり|い|おり)ま(す|せん)か|あれば|いれば|おれば|ない(\?|ですか|かな)"
-                          r"|いない|おらん)|^仲間(を)?さがす$"
+                          r"|いない|おらん)|^仲間(を)?さがす$|(団体|グループ|サークル|npo)(を)?教えて"
                           r"|(して|しと|しょう|やって|やっと|やりょう)(い)?る(団体|グループ|サークル)(は|って)?[?]?$")
+# Not a search: 「センターを運営している団体は？」 asks who runs it; 「補助金もらうのに団体がいるん？」 whether one is needed
+_NOT_A_SEARCH = re.compile(r"(運営|審査|管理|主催|担当|委託|実施)(して|しと|しょう|やって|やっと)"
+                           r"|(のに|には|ために|申請|応募|事業|補助|助成).*(が|は)(いる|要る)")
 _REGISTER_GROUP = re.compile(r"^(団体|グループ)(を|の)?(登録|掲載)(する|します|したい|をしたい|を?お願い(します)?"
                              r"|を?申し込(む|みたい))?[。!]*$|(団体|グループ)(を|の)?(登録|掲載)(を)?(したい|お願い|申し込)")
 # The same wishes in English or romaji (folded: no spaces): 「I'd like to make a proposal」「soudan shitai」.
@@ -87,7 +90,7 @@ def detect(text: str) -> Intent | None:
         return Intent.UPDATE_GROUP
     if _REGISTER_GROUP.search(folded):
         return Intent.REGISTER_GROUP
-    if len(folded) <= 60 and _FIND_GROUPS.search(folded):
+    if len(folded) <= 60 and _FIND_GROUPS.search(folded) and not _NOT_A_SEARCH.search(folded):
         return Intent.FIND_GROUPS
     if len(folded) <= 60 and _GRANTS.search(folded):
         return Intent.GRANTS

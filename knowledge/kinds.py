@@ -15,9 +15,12 @@ from typing import NamedTuple
 from knowledge.analysis import normalize
 from knowledge.entries import Entry
 
-# 「協働ってざっくり言うと何？」「…って、具体的には何？」: a hedge before the asking word (not 「ぶっちゃけ何時まで」)
+# 「協働ってざっくり言うと何？」「協働って、簡単に言うと何？」: a hedge before the asking word (not 「ぶっちゃけ何時まで」)
 _HEDGE = "(?:ざっくり|ぶっちゃけ|一言で|ひとことで|簡単に|かんたんに|要するに)(?:言うと|いうと|ゆうと|言えば|いえば)?"
-_IN_SHORT = f"、?(?:{_HEDGE}|具体的に(?:は)?)、?"
+_IN_SHORT = f"、?{_HEDGE}、?"
+# 「…って、具体的にはどういうこと？」 asks what it is; 「補助金って具体的に何に使えるの？」 asks what it pays for
+_CONCRETELY = ("、?具体的に(?:は)?、?(?:(?:何|なに|なん)(?:です|でしょう|なの|だろう)?か?[?？。!！]*$|どういう"
+               "|(?:何|なに)を?する(?:の|もん)?(?:です)?か?[?？。!！]*$)")
 _MAY = "(申し?込|応募|申請|使え|もらえ|参加|利用|対象|でき)"  # 誰が申し込める asks whether one can, not who
 # In order of precedence: 「いつまでにいくら」 asks for an amount first, 「補助率の違い」 for a comparison.
 QUESTION_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple((kind, re.compile(pattern)) for kind, pattern in (
@@ -38,7 +41,8 @@ QUESTION_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple((kind, re.com
     ("can", rf"(誰|だれ)(でも|が{_MAY})|できる|できます|でき(ない|ません)|対象|条件|資格|使え|もらえ|受けられ|大丈夫|"
             r"参加でき|いいの|いいですか"),
     ("why", r"なぜ|なんで(?!す|も|しょ)|どうして|理由(?!書)"),
-    ("what", rf"とは|って({_IN_SHORT})?(何|なに|なん)|ってどんな|意味|(の|って)いみ|どういう|どんな(もの|制度|こと)|目的|何のため|"
+    ("what", rf"とは|って({_IN_SHORT})?(何|なに|なん)|って{_CONCRETELY}|ってどんな|意味|(の|って)いみ|どういう|"
+             r"どんな(もの|制度|こと)|目的|何のため|"
              r"(ゆう|いう)(のは|んは)|について(教えて|知りたい)(ください|下さい)?[。!?]*$|どんなもん|(何|なん)なら\??$|(何|なに)を?する(の|もん)|わからん|よくわからない"),
 ))
 
@@ -59,7 +63,7 @@ ENTRY_PATTERNS: dict[str, re.Pattern[str]] = {kind: re.compile(pattern) for kind
 _DEFINES = re.compile(r"^[「『\"]?(.+?)[」』\"]?(?:とは|の意味)")
 _NOT_WHAT = "時|日|曜|人|円|回|件|歳|年|月|分|個|割|階|番"  # は何時 / って何時 ask when, not what
 _ASKS_DEFINITION = re.compile(
-    rf"^(.+?)(?:って(?:{_IN_SHORT})?(?:何(?!{_NOT_WHAT})|なに|なん(?!じ|で(?!す|しょ))|どういう|よく聞く|結局|いみ)|(?:ゆう|いう)て(?!も)|(?:ゆう|いう)ても(?=.*わから)|とは|の意味|のいみ|"
+    rf"^(.+?)(?:って{_CONCRETELY}|って(?:{_IN_SHORT})?(?:何(?!{_NOT_WHAT})|なに|なん(?!じ|で(?!す|しょ))|どういう|よく聞く|結局|いみ)|(?:ゆう|いう)て(?!も)|(?:ゆう|いう)ても(?=.*わから)|とは|の意味|のいみ|"
     rf"ってどんな(?:もの|こと|制度)|(?:とい|ゆ|い)うのは(?:何(?!{_NOT_WHAT})|なに|なん(?!じ)|どんな(?:もの|こと)|どういう|$)|は何(?!{_NOT_WHAT})|について(?:教えて|知りたい)(?:ください|下さい)?[。!?]*$)")
 SHORT_TERM = 8  # characters: a question this short with no particle may be a term on its own
 _SPACE_OR_PARTICLE = re.compile(r"\s|[のをがはにでともへ]")

@@ -428,7 +428,8 @@ def test_a_question_naming_a_program_and_an_audience_is_about_the_program(kb):
                                       "補助金、2年続けてもらえたりする？", "協働提案って何回まで出せるん？",
                                       "ESDアワードの応募方法を教えてください。", "公民館の講座っていつやっとるん？",
                                       "きょうどうのまちずくり条例って何条まであるん",
-                                      "補助金の申請書どこでもらえる？", "補助金もらうのに何がいるん"])
+                                      "補助金の申請書どこでもらえる？", "補助金もらうのに何がいるん",
+                                      "補助金って具体的に何に使えるの？"])
 def test_a_detail_the_sources_do_not_give_is_declined_as_such_with_where_to_ask(kb, question):
     answer = kb.ask(question)
     assert answer.declined and "この窓口の資料では確認できません" in answer.text

@@ -91,6 +91,14 @@ def test_dialect_and_polite_wordings_search_the_directory_too(kb, directory, typ
     assert "「北区・防災」の団体が7件見つかりました" in out and len(group_cards(chat)) == 5
 
 
+@pytest.mark.parametrize("typed", ["ESD・市民協働推進センターを運営している団体は？", "補助金を審査している団体は？",
+                                   "補助金もらうのに団体がいるん？", "区づくり推進事業は団体がいるかな", "うちの地区の町内会を教えて"])
+def test_who_runs_something_or_whether_a_group_is_needed_is_not_a_directory_search(kb, directory, typed):
+    chat = EngineChat(kb, groups=directory)
+    chat.say(typed)
+    assert group_cards(chat) == [] and "どんな団体をおさがしですか" not in chat.say(typed)
+
+
 def test_more_pages_through_the_rest_and_then_ends(kb, directory):
     chat = EngineChat(kb, groups=directory)
     chat.say("北区で防災をやっている団体を探したい")

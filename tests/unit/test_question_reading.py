@@ -154,6 +154,7 @@ def test_an_english_sentence_in_a_japanese_question_is_read_through_the_glossary
     ("補助金 いくら", None),
     ("協働のまちづくりって、具体的にはどういうことですか？", "協働のまちづくり"),  # 具体的に asks the same
     ("協働って、簡単に言うと何？", "協働"),
+    ("協働って具体的に何をするの？", "協働"), ("補助金って具体的に何に使えるの？", None),  # what it pays for, not what it is
 ])
 def test_a_lone_word_asks_for_its_definition(question, term):
     assert asked_term(question) == term
