@@ -14,7 +14,7 @@ from sqlmodel import Session
 
 from bot import casework, csvsafe, introductions, staffactions
 from bot.forms import FORMS
-from bot.indicators import Indicator, figure_problem, load_indicators
+from bot.indicators import Indicator, figure_problem, load_indicators, value_problem
 from bot.introductions import IntroductionView
 from bot.partner_search import SearchPage
 from bot.partners import GroupDirectory, Suggestion, card_of
@@ -28,7 +28,7 @@ from store import indicators as figures
 from store.db import session_scope
 from store.models import Case, CaseEvent
 
-UNKNOWN_INDICATOR = "この成果指標には記録できません。リマインダーのボタンから開き直してください。"
+REOPEN = "この成果指標・期間には記録できません。リマインダーのボタンから開き直してください。"
 
 EXPORT_COLUMNS = ["受付番号", "種別", "ステータス", "受付日時", "更新日時", "担当", "相談者区分", "名前・団体", "地域",
                   "連絡方法", "連絡先", "内容"]
@@ -245,8 +245,10 @@ class StaffDesk:
         transaction (done before Slack is answered); otherwise why not, for the staff member."""
         indicator = self.indicator(indicator_id)
         if indicator is None:
-            return UNKNOWN_INDICATOR
+            return REOPEN
         problem = figure_problem(indicator, period, value, self.today())
+        if problem and problem != value_problem(indicator, value):
+            return REOPEN  # the button's period (a stale button): nothing to correct in the modal
         if problem:
             return problem
         with session_scope(self.desk.db) as session:

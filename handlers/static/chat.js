@@ -33,7 +33,7 @@ function add(node, who) {
   keepNewestInView();
 }
 
-const PHONE_OR_WEB = /(0\d{1,4}-\d{1,4}-\d{3,4})|(https?:\/\/[^\s　、。，）)」]+)/g;
+const PHONE_OR_WEB = /(0\d{1,4}-\d{1,4}-\d{3,4})|(https?:\/\/[!-~]*[A-Za-z0-9\/#=_~-])/g;  // ASCII only: Japanese after it is not the address
 
 // Text as written; a phone number in it is a link that calls it, and does not break across lines;
 // a web address (a group's site) opens in a new tab, telling that site nothing of this page.

@@ -181,4 +181,27 @@ def test_the_apps_own_404_and_405_answer_in_the_shape_of_its_refusals(db, kb):
     assert missing.status_code == 404 and missing.json() == {"error": "見つかりません。"}
     for path in ("/", "/healthz", "/static/chat.js"):  # uptime checks ask with HEAD
         head = client.head(path)
-        assert head.status_code == 200 and head.content == b"" and "content-security-policy" in head.headers
+        assert head.status_code == 200 and "content-security-policy" in head.headers
+
+
+def test_head_sends_the_gets_headers_and_no_body():
+    """Straight through the ASGI app (the test client drops a HEAD's body itself)."""
+    import asyncio
+
+    from handlers.http import HeadAsGet
+
+    async def page(scope, receive, send):
+        assert scope["method"] == "GET"
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"5")]})
+        await send({"type": "http.response.body", "body": b"hello", "more_body": False})
+
+    sent: list[dict] = []
+
+    async def send(message):
+        sent.append(message)
+
+    async def receive():
+        return {"type": "http.request", "body": b"", "more_body": False}
+    asyncio.run(HeadAsGet(page)({"type": "http", "method": "HEAD", "path": "/"}, receive, send))
+    assert sent[0]["headers"] == [(b"content-length", b"5")]
+    assert [m["body"] for m in sent[1:]] == [b""] and sent[-1]["more_body"] is False

@@ -260,10 +260,10 @@ def test_an_indicator_figure_is_stored_before_the_ack_with_its_note_escaped(serv
 
 
 @pytest.mark.parametrize("metadata, value, said", [
-    ("no-such-indicator|FY2025", "12", "記録できません"), ("{ind}|2026-13", "12", "年度ごとの指標"),
-    ("{ind}|<!channel>", "12", "年度ごとの指標"), ("", "12", "記録できません"),
-    ("{ind}|2026-10", "12", "FY2026 のように年度で"),  # a month of a yearly indicator would never be read
-    ("{ind}|FY2025", "150", "0〜100"), ("{ind}|FY2025", "-3", "0以上"), ("{ind}|FY2099", "12", "まだ始まっていない"),
+    ("no-such-indicator|FY2025", "12", "開き直して"), ("{ind}|2026-13", "12", "開き直して"),
+    ("{ind}|<!channel>", "12", "開き直して"), ("", "12", "開き直して"),
+    ("{ind}|2026-10", "12", "開き直して"),  # a month of a yearly indicator would never be read: a stale button
+    ("{ind}|FY2025", "150", "0〜100"), ("{ind}|FY2025", "-3", "0以上"), ("{ind}|FY2099", "12", "開き直して"),
 ])
 def test_an_indicator_figure_that_would_not_count_is_refused_in_the_ack_saying_why(services, desk, metadata, value, said):
     ack = Ack()
