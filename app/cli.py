@@ -145,7 +145,6 @@ def _flush_slack(desk) -> None:
 
 
 def cmd_remind_run(args: argparse.Namespace) -> int:
-
     from scheduler.jobs import run_due
 
     desk, registry = _desk_and_registry()
