@@ -113,5 +113,7 @@ def test_faq_add_over_a_file_answer_says_which_it_replaces_and_kb_eval_wants_lab
     added = cli(db_url, cache, "kb", "faq", "add", "--question", "協働とは？", "--title", "協働",
                 "--answer", "協働とは一緒に取り組むことです。", "--source", "jorei", "--by", "山田")
     assert added.returncode == 0 and "注意" in added.stdout and "faq-kyodo-toha" in added.stdout
-    unlabelled = cli(db_url, cache, "kb", "eval", os.path.join(ROOT, "tests", "data", "holdout-citizen-14.jsonl"))
+    questions_only = tmp_path / "questions-only.jsonl"
+    questions_only.write_text('{"id": "q1", "q": "協働とは？"}\n', encoding="utf-8")
+    unlabelled = cli(db_url, cache, "kb", "eval", str(questions_only))
     assert unlabelled.returncode == 2 and "holdout_report.py" in unlabelled.stderr and "Traceback" not in unlabelled.stderr
