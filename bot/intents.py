@@ -43,10 +43,12 @@ _GROUP_WORD = r"(団体|グループ|仲間|なかま|サークル|npo|町内会
 # (おる, おらん: Okayama dialect for いる, いない)
 _FIND_GROUPS = re.compile(_GROUP_WORD + r"(さん)?(を|は|が|って)?(探|さが|見つけ|みつけ|紹介して|知りたい"
                           r"|(あ|い|お)る(\?|かな|ん\?)|(あり|い|おり)ま(す|せん)か|あれば|いれば|おれば|ない(\?|ですか|かな)"
-                          r"|いない|おらん)|^仲間(を)?さがす$|(団体|グループ|サークル|npo)(を)?教えて"
+                          r"|いない|おらん)|" + _GROUP_WORD + r"(さん)?(と|に)(つなが|繋が|出会|であ)(りたい|れ|える)"
+                          r"|^仲間(を)?さがす$|(団体|グループ|サークル|npo)(を)?教えて"
                           r"|(して|しと|しょう|やって|やっと|やりょう)(い)?る(団体|グループ|サークル)(は|って)?[?]?$")
-# Not a search: 「センターを運営している団体は？」 asks who runs it; 「補助金もらうのに団体がいるん？」 whether one is needed
-_NOT_A_SEARCH = re.compile(r"(運営|審査|管理|主催|担当|委託|実施)(して|しと|しょう|やって|やっと)"
+# Not a search: 「センターを運営している団体は？」 asks who runs it; 「補助金もらうのに団体がいるん？」 whether one is
+# needed; 「この団体とつながりたい」 means a group already found
+_NOT_A_SEARCH = re.compile(r"^(この|その|あの)(団体|グループ)(と|に)|(運営|審査|管理|主催|担当|委託|実施)(して|しと|しょう|やって|やっと)"
                            r"|(のに|には|ために|申請|応募|事業|補助|助成).*(が|は)(いる|要る)")
 _REGISTER_GROUP = re.compile(r"^(団体|グループ)(を|の)?(登録|掲載)(する|します|したい|をしたい|を?お願い(します)?"
                              r"|を?申し込(む|みたい))?[。!]*$|(団体|グループ)(を|の)?(登録|掲載)(を)?(したい|お願い|申し込)")
@@ -55,6 +57,9 @@ _PROPOSE_ELSEWISE = re.compile(r"(want|like|wish|hope)to(make|submit|send|bring)
                                r"|^teian(o)?(shi|onegai)")
 _CONSULT_ELSEWISE = re.compile(r"(want|like|wish|need)to(consult|getadvice|talktoa(staff|person))|^soudan(o)?(shi|onegai)")
 _GRANTS = re.compile(r"どの(補助|助成)(金|制度)|^(補助金|助成金)(を)?(さがす|探す|さがしたい|探したい)[。!]*$")
+# What the desk itself can do, asked in a sentence: 「このbotってなにができるん？」「何を聞いたらいいかわからない」
+_ABOUT_DESK = re.compile(r"(bot|ボット|ぼっと|チャット|ちゃっと|この窓口|あなた)(って|は|で|では|に)?(何|なに|なん)(が|を|に)?"
+                         r"(でき|出来|聞|き(け|い)|答|こたえ)|(何|なに)を(聞|き)(いたら|いたらいい|けば|けばいい).*(わから|分から)")
 _UPDATE_GROUP = re.compile(r"(団体|グループ)(の)?(情報|登録|掲載)(内容)?(の|を)?(変更|修正|更新)")
 _LEAVE_GROUP = re.compile(r"(団体|グループ)(の)?(登録|掲載)(を|の)?(やめ|止め|取りやめ|取り止め|取り消|取消|削除|解除)")
 
@@ -92,6 +97,8 @@ def detect(text: str) -> Intent | None:
         return Intent.REGISTER_GROUP
     if len(folded) <= 60 and _FIND_GROUPS.search(folded) and not _NOT_A_SEARCH.search(folded):
         return Intent.FIND_GROUPS
+    if len(folded) <= 60 and _ABOUT_DESK.search(folded):
+        return Intent.HELP
     if len(folded) <= 60 and _GRANTS.search(folded):
         return Intent.GRANTS
     if len(folded) > 60 or _QUESTION.search(folded):

@@ -27,9 +27,9 @@ JAPANESE_CHARACTER = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uff66-\uff9f]")
 LATIN_LETTER = re.compile(r"[A-Za-zＡ-Ｚａ-ｚ]")
 _JAPANESE_WORDS = re.compile(JAPANESE_CHARACTER.pattern + "+")  # kept as written
 ENGLISH_SHARE = 3  # Latin letters per Japanese character above which a question is read as English
-# An English sentence (two words or more) inside a Japanese question: 「Where is the center? 英語で…」
+# An English sentence or word inside a Japanese question: 「Where is the center? 英語で…」「kyodoって何？」
 # (possessive, so that a long run of letters is scanned once)
-_ENGLISH_SENTENCE = re.compile(r"(?<![A-Za-z'\-])[A-Za-z][A-Za-z'\-]*+(?:[ ,]+[A-Za-z][A-Za-z'\-]*+)+[.?!]?")
+_ENGLISH_SENTENCE = re.compile(r"(?<![A-Za-z'\-])[A-Za-z][A-Za-z'\-]*+(?:[ ,]+[A-Za-z][A-Za-z'\-]*+)*[.?!]?")
 _CURLY_APOSTROPHE = str.maketrans({"\u2019": "'", "\u2018": "'"})  # phones type I’m
 
 
@@ -73,6 +73,8 @@ class Glossary:
         """A Japanese question with its English sentences in Japanese, where the glossary knows a word
         of them (NPO法人 or 「SDGs」 alone are left as they are)."""
         def translated(match: re.Match[str]) -> str:
+            if _ACRONYMS_ONLY.fullmatch(match.group(0)):
+                return match.group(0)
             japanese = self.translate(match.group(0))
             return match.group(0) if japanese is None else f" {japanese} "
         return _ENGLISH_SENTENCE.sub(translated, text.translate(_CURLY_APOSTROPHE))

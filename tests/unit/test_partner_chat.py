@@ -84,7 +84,8 @@ def test_free_text_search_shows_public_groups_of_the_field_and_area_best_first(k
 
 
 @pytest.mark.parametrize("typed", ["北区で防災やっとる団体おらん？", "北区の防災の団体はありませんか", "北区で防災の団体を教えて",
-                                   "北区で防災をしている団体", "北区で防災やっとるグループ"])
+                                   "北区で防災をしている団体", "北区で防災やっとるグループ",
+                                   "北区で防災やってる団体とつながりたい！紹介してもらえる？"])
 def test_dialect_and_polite_wordings_search_the_directory_too(kb, directory, typed):
     chat = EngineChat(kb, groups=directory)
     out = chat.say(typed)
@@ -92,7 +93,8 @@ def test_dialect_and_polite_wordings_search_the_directory_too(kb, directory, typ
 
 
 @pytest.mark.parametrize("typed", ["ESD・市民協働推進センターを運営している団体は？", "補助金を審査している団体は？",
-                                   "補助金もらうのに団体がいるん？", "区づくり推進事業は団体がいるかな", "うちの地区の町内会を教えて"])
+                                   "補助金もらうのに団体がいるん？", "区づくり推進事業は団体がいるかな", "うちの地区の町内会を教えて",
+                                   "この団体とつながりたい"])
 def test_who_runs_something_or_whether_a_group_is_needed_is_not_a_directory_search(kb, directory, typed):
     chat = EngineChat(kb, groups=directory)
     chat.say(typed)

@@ -146,6 +146,8 @@ def test_an_english_sentence_in_a_japanese_question_is_read_through_the_glossary
     assert GLOSSARY.translate_sentences("solar panels のことです") == "solar panels のことです"  # no word it knows
     dropped = Glossary.of((("i'm new here", ""), ("subsidy", "補助金"))).translate_sentences("I’m new here. 補助金は？")
     assert "new" not in dropped and dropped.strip() == "補助金は？"  # phrases that drop out go, curly apostrophe too
+    assert GLOSSARY.translate_sentences("subsidyってなに？").strip() == "補助金 ってなに？"  # a romaji or English word alone
+    assert Glossary.of((("csr", "社会貢献"),)).translate_sentences("CSRの相談") == "CSRの相談"  # an acronym is kept
 
 
 
@@ -153,7 +155,7 @@ def test_an_english_sentence_in_a_japanese_question_is_read_through_the_glossary
     ("協働", "協働"), ("多様な主体？", "多様な主体"), ("協働ってなに", "協働"), ("公民館の休館日", None),
     ("補助金 いくら", None),
     ("協働のまちづくりって、具体的にはどういうことですか？", "協働のまちづくり"),  # 具体的に asks the same
-    ("協働って、簡単に言うと何？", "協働"),
+    ("協働って、簡単に言うと何？", "協働"), ("協働ってよく聞くけど結局なに？", "協働"),  # hedges before the asking word
     ("協働って具体的に何をするの？", "協働"), ("補助金って具体的に何に使えるの？", None),  # what it pays for, not what it is
 ])
 def test_a_lone_word_asks_for_its_definition(question, term):
@@ -196,7 +198,8 @@ def test_a_word_an_entry_introduces_does_not_capture_longer_names_ending_in_it(k
                                             ("きょうどうていあん だれでも だせる？", "can"), ("提案は誰でもできますか", "can"),
                                             ("区づくりってだれが申し込めるの？", "can"), ("せんたーはなんじまで", "when"),
                                             ("じょうれいはなんねんにできたの", "when"), ("今どれくらいなんじゃ", None),
-                                            ("区づくりの補助金ゆうのは、なんぼまで出るんなら？", "how_much")])
+                                            ("区づくりの補助金ゆうのは、なんぼまで出るんなら？", "how_much"),
+                                            ("表彰されたら何かもらえるの？", "how_much")])
 def test_the_kind_of_question_is_read_from_its_wording(question, kind):
     assert question_kind(question) == kind
 
