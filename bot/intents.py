@@ -56,7 +56,12 @@ _REGISTER_GROUP = re.compile(r"^(団体|グループ)(を|の)?(登録|掲載)(�
 _PROPOSE_ELSEWISE = re.compile(r"(want|like|wish|hope)to(make|submit|send|bring)?(a)?proposal|(want|like)topropose"
                                r"|^teian(o)?(shi|onegai)")
 _CONSULT_ELSEWISE = re.compile(r"(want|like|wish|need)to(consult|getadvice|talktoa(staff|person))|^soudan(o)?(shi|onegai)")
-_GRANTS = re.compile(r"どの(補助|助成)(金|制度)|^(補助金|助成金)(を)?(さがす|探す|さがしたい|探したい)[。!]*$")
+# 助成金ナビ: 「どの補助金が使える？」「うちに合う補助金、どれがええか選んでもらえる？」「Which grant fits our group?」
+_GRANT = r"(補助|助成)(金|制度)"
+_GRANTS = re.compile(rf"どの{_GRANT}|^(補助金|助成金)(を)?(さがす|探す|さがしたい|探したい)[。!]*$"
+                     rf"|(合う|あう|合った|あった|向いて(い)?る|使える|つかえる){_GRANT}.*(どれ|選|えら|調べ|しらべ|探し|さがし)"
+                     rf"|{_GRANT}.*(どれ|どっち)(が|を)?(いい|ええ|合う|あう|使え|向いて)"
+                     r"|(which|what)(kindof)?(grant|subsid|funding)|(grant|subsid|funding)\w*(that)?(fits|suits)")
 # What the desk itself can do, asked in a sentence: 「このbotってなにができるん？」「何を聞いたらいいかわからない」
 _ABOUT_DESK = re.compile(r"(bot|ボット|ぼっと|チャット|ちゃっと|この窓口|あなた)(って|は|で|では|に)?(何|なに|なん)(が|を|に)?"
                          r"(でき|出来|聞|き(け|い)|答|こたえ)|(何|なに)を(聞|き)(いたら|いたらいい|けば|けばいい).*(わから|分から)")

@@ -135,6 +135,13 @@ def test_the_phrase_is_an_intent_but_questions_about_the_site_are_not():
     assert detect("どの補助金が使える？") is Intent.GRANTS
     assert detect("補助金をさがす") is Intent.GRANTS
     assert detect("助成金ナビってある？") is not Intent.GRANTS  # the site's 助成金ナビ is a knowledge entry
+    for wish in ("うちらみたいな小さいグループに合う補助金、どれがええか選んでもらえるん？",
+                 "それなら、どの補助金が合うか一緒に調べてもらえますか？", "補助金がいろいろあるけど、どれがいいの？",
+                 "Which grant fits a small exchange group? Can you help me choose?",
+                 "Is there a tool that shows which subsidy fits my group??"):
+        assert detect(wish) is Intent.GRANTS, wish
+    for question in ("補助金の上限はいくら？", "区づくりの補助金は何に使える？", "補助金の申請書はどこ？", "How much is the grant?"):
+        assert detect(question) is not Intent.GRANTS, question
 
 
 def test_lint_names_unknown_options_entries_and_sources(tmp_path: Path):
