@@ -427,7 +427,7 @@ class _Conversation:
         return {
             Action.MENU: lambda tap: self._menu(welcome=tap.value == "hello"),
             Action.ASK_PROMPT: lambda tap: self.replies.append(r.ask_prompt()),
-            Action.CONSULT: lambda tap: self._start("consultation"),
+            Action.CONSULT: lambda tap: self._start("consultation", preset={"asked": tap.question} if tap.question else None),
             Action.PROPOSE: lambda tap: self._start("proposal"),
             Action.STATUS: lambda tap: self._status(None, r.page_number(tap.index)),
             Action.HELP: lambda tap: self.replies.append(r.help_text(self.ctx.city)),
@@ -512,7 +512,7 @@ class _Conversation:
         if helpful:
             self.replies.append(r.thanks())
         else:
-            self.replies.append(r.wrong_answer(self.ctx.knowledge.alternatives(question, tap.entry)))
+            self.replies.append(r.wrong_answer(self.ctx.knowledge.alternatives(question, tap.entry), question))
 
     def _menu(self, welcome: bool = False) -> None:
         """The menu; `welcome` (the web chat's first visit): with what the desk does."""

@@ -127,6 +127,10 @@ def _names_a_group(answers: Mapping[str, str]) -> bool:
     return bool(answers.get("group"))
 
 
+def _follows_a_question(answers: Mapping[str, str]) -> bool:
+    return bool(answers.get("asked"))
+
+
 def _changes_a_group(answers: Mapping[str, str]) -> bool:
     return bool(answers.get("changes"))
 
@@ -142,6 +146,8 @@ CONSULTATION = Form(
     fields=(
         # この団体とつながりたい: the group found in 仲間をさがす, as "name（団体ID n）"
         Field("group", "つながりたい団体", "", given=True, asked_if=_names_a_group),
+        # 職員に相談する under an answer or a decline: the question it was for, so that it need not be typed again
+        Field("asked", "チャットでの質問", "", given=True, asked_if=_follows_a_question),
         Field("applicant_type", "相談者区分", "どなたからのご相談ですか？", choices=APPLICANT_TYPES),
         Field("name", "お名前または団体名", "お名前、または団体名を教えてください。", max_chars=100),
         Field("content", "相談内容", "ご相談の内容を教えてください。困っていること、やりたいことなど、自由にお書きください。",

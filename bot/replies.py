@@ -26,6 +26,11 @@ MENU_CHOICES = (
     Choice("状況確認", encode(Action.STATUS)),
 )
 TO_STAFF = Choice("職員に相談する", encode(Action.CONSULT))
+
+
+def to_staff(question: str) -> Choice:
+    """職員に相談する for a question: the consultation it starts carries the question to the staff."""
+    return Choice(TO_STAFF.label, about_question(Action.CONSULT, "", question)) if question.strip() else TO_STAFF
 TO_MENU = Choice("メニュー", encode(Action.MENU))
 CASES_PER_PAGE = 5  # a status card fits a phone screen and LINE's bubble size, however many cases
 
@@ -202,12 +207,12 @@ def human_note(city: CityProfile, in_form: bool) -> Say:
 def answer_replies(answer: Answer, extra: tuple[Choice, ...] = (), question: str = "") -> list[Say | Card]:
     """An answer card with its related entries and feedback buttons, or a decline with a way on."""
     if answer.abstained:  # an entry picked among 「もしかして」 is rated for the question declined
-        return [Say(answer.text, _unique(_show_choices(answer.maybe, question) + extra + (TO_STAFF, TO_MENU)))]
+        return [Say(answer.text, _unique(_show_choices(answer.maybe, question) + extra + (to_staff(question), TO_MENU)))]
     related = _show_choices(r for r in answer.related if r.id != answer.entry_id)
     rating = (Choice("役に立った", about_question(Action.HELPFUL, answer.entry_id or "", question)),
               Choice("違う", about_question(Action.WRONG, answer.entry_id or "", question)))
     return [Card(title=answer.title, body=answer.body, footer=_footer(answer), buttons=related,
-                 choices=_unique(extra + rating + related + (TO_STAFF, TO_MENU)), kind="answer")]
+                 choices=_unique(extra + rating + related + (to_staff(question), TO_MENU)), kind="answer")]
 
 
 def _show_choices(entries, question: str = "") -> tuple[Choice, ...]:
@@ -218,14 +223,14 @@ def thanks() -> Say:
     return Say("ありがとうございます。お役に立ててよかったです。", MENU_CHOICES)
 
 
-def wrong_answer(alternatives: tuple[Related, ...]) -> Say:
+def wrong_answer(alternatives: tuple[Related, ...], question: str = "") -> Say:
     """After 違う: how to ask again, the next best entries, and a person."""
     others = "\n近いものを下に並べました。" if alternatives else ""
     return Say("お役に立てず申し訳ありません。聞き方を変えると見つかることがあります。\n"
                "・制度や施設の名前を入れる（例:「区づくり推進事業」）\n"
                "・知りたいことを一つにしぼる（いつ・いくら・どこ・だれが）\n"
                "・短い文で送る" + others,
-               _show_choices(alternatives) + (TO_STAFF, TO_MENU))
+               _show_choices(alternatives) + (to_staff(question), TO_MENU))
 
 
 def _footer(answer: Answer) -> str:

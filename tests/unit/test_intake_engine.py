@@ -383,3 +383,29 @@ def test_asking_about_proposals_answers_and_offers_to_start_one(kb):
 ])
 def test_a_wish_to_propose_or_consult_in_english_or_romaji_starts_it(text, intent):
     assert detect(text) == intent
+
+
+def test_asking_staff_after_a_decline_carries_the_question_to_the_case(kb):
+    chat = EngineChat(kb)
+    question = "町内会の夏祭りで使うテントを市から借りられますか？"
+    chat.say(question)
+    assert "職員に相談する" in chat.labels
+    chat.tap("職員に相談する")
+    assert "（1/7）" in chat.tap("同意する")  # the question is not one of the questions
+    summary = run_script(chat, CONSULTATION_HAPPY[2:])
+    assert f"チャットでの質問: {question}" in summary
+    chat.tap("修正する")
+    assert "チャットでの質問" not in chat.labels
+    chat.tap("確認に戻る")
+    chat.tap("送信する")
+    [effect] = chat.effects
+    assert dict(effect.answers)["asked"] == question
+
+
+def test_asking_staff_from_the_menu_carries_no_question(kb):
+    chat = EngineChat(kb)
+    chat.say("町内会の夏祭りで使うテントを市から借りられますか？")
+    chat.tap("メニュー")
+    chat.tap("相談する")
+    chat.tap("同意する")
+    assert "チャットでの質問" not in run_script(chat, CONSULTATION_HAPPY[2:])
