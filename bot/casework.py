@@ -14,7 +14,8 @@ from sqlmodel import Session
 
 from bot.channels import Channel, deliver
 from bot.messages import Say
-from bot.replies import MENU_CHOICES, status_notice
+from bot.replies import MENU_CHOICES, status_notice, way_back
+from bot.state import RESUMABLE, State
 from store import case_status, cases, conversations, outbox, privacy
 from store.models import Case
 
@@ -135,8 +136,19 @@ def _to_citizen(session: Session, channels: Mapping[str, Channel], case: Case, t
     if (channel is None or case.user_id in ("", privacy.ERASED)
             or not conversations.is_contact_active(session, case.channel, case.user_id)):
         return False  # no way to reach them, their data was erased, or they unfollowed: nothing is sent
-    deliver(session, channel, case.user_id, [Say(text, MENU_CHOICES)])
+    deliver(session, channel, case.user_id, _with_way_back(session, case, text))
     return True
+
+
+def _with_way_back(session: Session, case: Case, text: str) -> list[Say]:
+    """The message, with the menu; or, when the person is halfway through a step (the consent, a form), with
+    続ける: the message would otherwise take that step's buttons away (LINE shows only the last message's)."""
+    key = (case.channel, case.user_id)
+    stored = conversations.load_many(session, [key]).get(key)
+    state = State.from_dict(stored[0] if stored else None)
+    if state.mode not in RESUMABLE:
+        return [Say(text, MENU_CHOICES)]
+    return [Say(text), way_back(state.token)]
 
 
 def _thread(session: Session, case: Case, text: str) -> None:

@@ -21,6 +21,11 @@ class Mode(StrEnum):
     GROUP_CODE = "group_code"  # the reference and code of a group registered from another browser (web chat)
 
 
+# Modes halfway through a step whose buttons 続ける (Action.RESUME) shows again
+RESUMABLE = frozenset({Mode.CONSENT, Mode.FORM, Mode.CONFIRM, Mode.PICK_EDIT, Mode.CONFIRM_CANCEL, Mode.CHECK_CODE,
+                       Mode.GROUP_CODE})
+
+
 @dataclass
 class Draft:
     form: str
