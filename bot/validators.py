@@ -56,6 +56,18 @@ def free_text(max_chars: int, min_chars: int = 1) -> Validator:
     return check
 
 
+SAME_WORDS = {"同じ", "おなじ", "同じです", "おなじです", "同上", "代表者と同じ", "代表者と同じです", "同じ人"}
+
+
+def same_as(name: str, max_chars: int) -> Validator:
+    """A name that may be given as 「同じ」 (the same person as `name`): stored as the name itself."""
+    def check(text: str) -> Result:
+        if name and clean(text).rstrip("。.") in SAME_WORDS:
+            return Valid(f"{name}（代表者と同じ）")
+        return free_text(max_chars)(text)
+    return check
+
+
 def phone(text: str) -> Result:
     value = clean(text)
     for dash in _DASHES:

@@ -74,6 +74,7 @@ def test_proposal_happy_path_collects_all_fields_and_skips_optional_budget(kb):
     assert chat.effects[0].kind == "proposal"
     assert answers["email"] == "info@momotaro.example.jp"
     assert answers["department"] == "わからない" and answers["budget"] == "特になし"  # shown back as typed
+    assert answers["contact_person"] == "岡山太郎（代表者と同じ）"  # staff see a name, not 「同じ」
     assert len(answers) == 15
 
 
@@ -409,3 +410,13 @@ def test_asking_staff_from_the_menu_carries_no_question(kb):
     chat.tap("相談する")
     chat.tap("同意する")
     assert "チャットでの質問" not in run_script(chat, CONSULTATION_HAPPY[2:])
+
+
+def test_a_contact_person_given_as_the_same_follows_the_representative(kb):
+    chat = EngineChat(kb)
+    summary = run_script(chat, PROPOSAL_HAPPY)
+    assert "連絡担当者: 岡山太郎（代表者と同じ）" in summary
+    chat.tap("修正する")
+    chat.tap("代表者名")
+    assert "連絡担当者" in chat.say("山田一郎")  # asked again: 「同じ」 meant the earlier representative
+    assert "連絡担当者: 山田一郎（代表者と同じ）" in chat.say("同じ")
