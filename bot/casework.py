@@ -61,7 +61,7 @@ def reply_to_citizen(session: Session, channels: Mapping[str, Channel], case: Ca
         case.assignee = staff_id
     cases.record(session, case, actor=staff_id, kind="reply", text=text, now=now, staff=True)
     reached = _to_citizen(session, channels, case, f"【担当者より・{case.reference}】\n{text}")
-    note = "" if reached else "（市民に届けられません: 連絡手段がありません）"
+    note = "" if reached else f"（市民に届けられません: {_why_unreachable(case)}）"
     _thread(session, case, f"<@{staff_id}> が市民に返信しました{note}:\n>{_quote(text)}")
     _slack(session, case, "card")
     return reached
@@ -138,6 +138,11 @@ def _to_citizen(session: Session, channels: Mapping[str, Channel], case: Case, t
         return False  # no way to reach them, their data was erased, or they unfollowed: nothing is sent
     deliver(session, channel, case.user_id, _with_way_back(session, case, text))
     return True
+
+
+def _why_unreachable(case: Case) -> str:
+    """Said to staff, in Slack's thread as in the CLI."""
+    return "この案件の個人情報は削除済みです" if case.user_id == privacy.ERASED else "連絡手段がありません"
 
 
 def _with_way_back(session: Session, case: Case, text: str) -> list[Say]:

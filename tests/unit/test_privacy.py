@@ -142,6 +142,9 @@ def test_privacy_erase_cli(tmp_path, kb):
     replied = subprocess.run([sys.executable, "-m", "app", "cases", "reply", erased.reference, "ご連絡です", "--by", "佐藤"],
                              env=env, capture_output=True, text=True, timeout=60)
     assert "個人情報は削除済みのため、市民には届けられません" in replied.stdout
+    with Session(db) as session:  # the case's Slack thread says the same
+        thread = session.exec(select(Outbox).where(Outbox.kind == "thread").order_by(Outbox.id.desc())).first()
+        assert "この案件の個人情報は削除済みです" in str(thread.payload)
     again = subprocess.run([sys.executable, "-m", "app", "privacy", "erase", "--reference", erased.reference, "--by", "窓口 佐藤", "--yes"],
                            env=env, capture_output=True, text=True, timeout=60)
     assert again.returncode == 2 and "erased already" in again.stderr  # no second audit record for nobody
