@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlmodel import Session
 
 from bot.channels import Channel, deliver
-from bot.messages import Say
+from bot.messages import Reply, Say
 from bot.replies import MENU_CHOICES, status_notice, way_back
 from bot.state import RESUMABLE, State
 from store import case_status, cases, conversations, outbox, privacy
@@ -145,7 +145,7 @@ def _why_unreachable(case: Case) -> str:
     return "この案件の個人情報は削除済みです" if case.user_id == privacy.ERASED else "連絡手段がありません"
 
 
-def _with_way_back(session: Session, case: Case, text: str) -> list[Say]:
+def _with_way_back(session: Session, case: Case, text: str) -> list[Reply]:
     """The message, with the menu; or, when the person is halfway through a step (the consent, a form), with
     続ける: the message would otherwise take that step's buttons away (LINE shows only the last message's)."""
     key = (case.channel, case.user_id)
