@@ -176,7 +176,8 @@ def test_a_compound_term_falls_back_to_the_defined_word(kb):
 @pytest.mark.parametrize("word, expect", [("補助金", "市民協働推進事業"), ("ほじょきん", "区づくり推進事業"),
                                           ("条例", "協働のまちづくり条例"), ("センター", "ESD・市民協働推進センター"),
                                           ("区づくり推進事業", "地域の課題解決に取り組む活動"),
-                                          ("区作り推進事業", "地域の課題解決に取り組む活動"), ("公民館", "地域の協働の拠点")])
+                                          ("区作り推進事業", "地域の課題解決に取り組む活動"), ("公民館", "地域の協働の拠点"),
+                                          ("協働推進委員会", "附属機関")])
 def test_a_word_asked_alone_gets_the_entry_that_introduces_it(kb, word, expect):
     answer = kb.ask(word)
     assert not answer.declined and expect in answer.text
