@@ -14,7 +14,7 @@ from sqlmodel import Session
 
 from bot.channels import Channel, deliver
 from bot.messages import Reply, Say
-from bot.replies import MENU_CHOICES, status_notice, way_back
+from bot.replies import MENU_CHOICES, in_progress, status_notice
 from bot.state import RESUMABLE, State
 from store import case_status, cases, conversations, outbox, privacy
 from store.models import Case
@@ -153,7 +153,7 @@ def _with_way_back(session: Session, case: Case, text: str) -> list[Reply]:
     state = State.from_dict(stored[0] if stored else None)
     if state.mode not in RESUMABLE:
         return [Say(text, MENU_CHOICES)]
-    return [Say(text), way_back(state.token)]
+    return [Say(text), in_progress("内容", state.token)]  # no form titles here: staff's side has no city texts
 
 
 def _thread(session: Session, case: Case, text: str) -> None:

@@ -178,6 +178,7 @@ class _Conversation:
     replies: list[Reply] = field(default_factory=list)
     effects: list[Effect] = field(default_factory=list)
     claimed: list[tuple[int, str]] = field(default_factory=list)  # groups opened with their code in this turn
+    expired: bool = False  # a draft left too long was discarded at the start of this turn
 
     # --- entry point ----------------------------------------------------------------------
 
@@ -223,6 +224,7 @@ class _Conversation:
             return
         if self.state.draft:
             self.replies.append(r.expired(self._title(self.state.draft.form), self.ctx.draft_ttl.days))
+            self.expired = True
         self.state = State(token=self.state.token)
 
     def _in_group(self, event: Event) -> None:
@@ -474,7 +476,8 @@ class _Conversation:
         return draft is not None and (tap.field or draft.asking) == draft.asking
 
     def _stale(self) -> None:
-        self.replies.append(r.stale_button())
+        if not self.expired:  # 続ける under an old draft: saying it was discarded is enough
+            self.replies.append(r.stale_button())
         if self.state.mode in _NO_FORM:
             self.replies.append(r.menu())
         else:

@@ -309,12 +309,6 @@ def case_not_found(reference: str) -> Say:
     return Say(f"受付番号 {reference} の案件は見つかりませんでした。番号をご確認ください。", MENU_CHOICES)
 
 
-def way_back(token: str) -> Say:
-    """After a message from staff that arrived halfway through a step, whose buttons it took away."""
-    return Say("入力の途中でした。続けますか？",
-               (Choice("続ける", encode(Action.RESUME, token=token)), Choice("やめる", encode(Action.CANCEL, token=token))))
-
-
 def in_progress(title: str, token: str) -> Say:
     return Say(
         f"入力中の{title}があります。続けますか？",

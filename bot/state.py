@@ -22,8 +22,7 @@ class Mode(StrEnum):
 
 
 # Modes halfway through a step whose buttons 続ける (Action.RESUME) shows again
-RESUMABLE = frozenset({Mode.CONSENT, Mode.FORM, Mode.CONFIRM, Mode.PICK_EDIT, Mode.CONFIRM_CANCEL, Mode.CHECK_CODE,
-                       Mode.GROUP_CODE})
+RESUMABLE = frozenset({Mode.CONSENT, Mode.FORM, Mode.CONFIRM, Mode.PICK_EDIT, Mode.CONFIRM_CANCEL})
 
 
 @dataclass

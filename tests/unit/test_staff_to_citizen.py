@@ -1,5 +1,5 @@
 """What staff send a citizen (a reply, a status notice) never takes away the buttons of a step they are in."""
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlmodel import select
 
@@ -45,6 +45,27 @@ def test_a_reply_halfway_through_the_consent_offers_the_way_back_to_it(db, kb):
     reply, nudge = reply_from_staff(db, "来週お電話します")
     assert "来週お電話します" in reply["text"] and "quickReply" not in reply
     buttons = dict(quick_replies(nudge))
-    assert "入力の途中" in nudge["text"] and set(buttons) == {"続ける", "やめる"}
+    assert "入力中" in nudge["text"] and set(buttons) == {"続ける", "やめる"}
     again = desk.handle("line", USER, Postback(buttons["続ける"]))
     assert "個人情報の取り扱い" in str(again) and "同意する" in str(again)
+
+
+def test_a_reply_while_the_person_types_a_check_code_comes_with_the_menu(db, kb):
+    """Typing a code has no buttons to bring back: 続ける would lead nowhere."""
+    desk = Desk(db, kb, Settings().desk)
+    for line in CONSULT:
+        desk.handle("line", USER, Text(line))
+    assert "確認コード" in str(desk.handle("line", USER, Text("S-2026-9999 はどうなってますか")))
+    [message] = reply_from_staff(db, "来週お電話します")
+    assert "相談する" in [label for label, _ in quick_replies(message)]
+
+
+def test_resume_under_a_draft_left_too_long_says_only_that_it_was_discarded(db, kb):
+    now = [datetime.now(UTC)]
+    desk = Desk(db, kb, Settings().desk, clock=lambda: now[0])
+    for line in CONSULT + ["提案したい", "同意する"]:
+        desk.handle("line", USER, Text(line))
+    _, nudge = reply_from_staff(db, "来週お電話します")
+    now[0] += timedelta(days=8)
+    later = str(desk.handle("line", USER, Postback(dict(quick_replies(nudge))["続ける"])))
+    assert "破棄しました" in later and "以前のやり取り" not in later and "提案する" in later
