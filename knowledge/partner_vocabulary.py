@@ -13,6 +13,8 @@ from knowledge.analysis import normalize
 
 FILE_NAME = "partner-fields.yaml"
 SCHOOL_DISTRICT = re.compile(r"^[^\s、;,]{1,20}学区$")  # as a CSV cell gives it
+HIRAGANA_WORD = re.compile(r"[ぁ-ゖー]+")
+PARTICLES = "のでにはがをとへやもっ"  # what may stand beside a word typed in hiragana
 SCHOOL_DISTRICT_IN_TEXT = re.compile(r"[\u4e00-\u9fff\u30a0-\u30ff]{1,10}学区")  # 伊島学区 in うちは伊島学区です
 
 
@@ -48,7 +50,7 @@ class PartnerVocabulary:
                 for word in (name, *synonyms):
                     self._lookup.setdefault(normalize(word), (facet, name))
         words = sorted(self._lookup, key=len, reverse=True)
-        object.__setattr__(self, "_pattern", re.compile("|".join(map(re.escape, words))) if words else None)
+        object.__setattr__(self, "_pattern", re.compile("|".join(map(_as_written, words))) if words else None)
 
     def field_of(self, word: str) -> str | None:
         return self._canonical(word, "field")
@@ -75,6 +77,14 @@ class PartnerVocabulary:
         rest = self._pattern.sub(lambda m: _collect(found, self._lookup[m.group()]), normal) if self._pattern else normal
         rest = SCHOOL_DISTRICT_IN_TEXT.sub(lambda m: _collect(found, ("area", m.group())), rest)
         return Mentions(tuple(found["field"]), tuple(found["area"]), tuple(found["kind"]), rest)
+
+
+def _as_written(word: str) -> str:
+    """A word in hiragana counts only standing alone (きたくで, 川のごみ; not いきたくて nor ふくしまから):
+    in kana typed without kanji, particles are the only word boundaries."""
+    if not HIRAGANA_WORD.fullmatch(word):
+        return re.escape(word)
+    return rf"(?:(?<![ぁ-ゖ])|(?<=[{PARTICLES}])){re.escape(word)}(?=[{PARTICLES}]|[^ぁ-ゖ]|$)"
 
 
 def _collect(found: dict[str, list[str]], hit: tuple[str, str]) -> str:

@@ -49,6 +49,14 @@ def test_the_vocabulary_reads_fields_areas_and_kinds_in_a_question(vocabulary):
     assert vocabulary.field_of("災害") == "防災" and vocabulary.area_of("西区") is None
 
 
+@pytest.mark.parametrize("typed, fields, areas", [("きたくで ぼうさいの だんたい", ("防災",), ("北区",)),
+                                                  ("てつだいに いきたくて だんたいを さがしています", (), ()),
+                                                  ("ふくしまから きました", (), ()), ("ふくしの かつどう", ("福祉",), ())])
+def test_a_word_in_hiragana_is_read_only_where_it_stands_alone(vocabulary, typed, fields, areas):
+    named = vocabulary.mentions(typed)
+    assert (named.fields, named.areas) == (fields, areas)
+
+
 def test_a_csv_with_bom_and_both_separators_is_read(vocabulary):
     rows, problems = parse_csv(("\ufeff" + GROUPS).encode(), vocabulary)
     assert problems == []
