@@ -47,9 +47,9 @@ _FIND_GROUPS = re.compile(_GROUP_WORD + r"(さん)?(を|は|が|って)?(探|さ
                           r"|^仲間(を)?さがす$|(団体|グループ|サークル|npo)(を)?教えて"
                           r"|(して|しと|しょう|やって|やっと|やりょう)(い)?る(団体|グループ|サークル)(は|って)?[?]?$")
 # Not a search: 「センターを運営している団体は？」 asks who runs it; 「補助金もらうのに団体がいるん？」 whether one is
-# needed; 「この団体とつながりたい」 means a group already found
+# needed; 「この団体とつながりたい」 means a group already found; 「町内会とつながりたいけど加入するには？」 how to join
 _NOT_A_SEARCH = re.compile(r"^(この|その|あの)(団体|グループ)(と|に)|(運営|審査|管理|主催|担当|委託|実施)(して|しと|しょう|やって|やっと)"
-                           r"|(のに|には|ために|申請|応募|事業|補助|助成).*(が|は)(いる|要る)")
+                           r"|(のに|には|ために|申請|応募|事業|補助|助成).*(が|は)(いる|要る)|加入|入会")
 _REGISTER_GROUP = re.compile(r"^(団体|グループ)(を|の)?(登録|掲載)(する|します|したい|をしたい|を?お願い(します)?"
                              r"|を?申し込(む|みたい))?[。!]*$|(団体|グループ)(を|の)?(登録|掲載)(を)?(したい|お願い|申し込)")
 # The same wishes in English or romaji (folded: no spaces): 「I'd like to make a proposal」「soudan shitai」.
@@ -59,9 +59,12 @@ _CONSULT_ELSEWISE = re.compile(r"(want|like|wish|need)to(consult|getadvice|talkt
 # 助成金ナビ: 「どの補助金が使える？」「うちに合う補助金、どれがええか選んでもらえる？」「Which grant fits our group?」
 _GRANT = r"(補助|助成)(金|制度)"
 _GRANTS = re.compile(rf"どの{_GRANT}|^(補助金|助成金)(を)?(さがす|探す|さがしたい|探したい)[。!]*$"
-                     rf"|(合う|あう|合った|あった|向いて(い)?る|使える|つかえる){_GRANT}.*(どれ|選|えら|調べ|しらべ|探し|さがし)"
+                     rf"|(合う|あう|合った|あった|向いて(い)?る|使える|つかえる){_GRANT}.*(どれ|選(ん|べ|び|ぶ)|えら|調べ|しらべ|探し|さがし)"
                      rf"|{_GRANT}.*(どれ|どっち)(が|を)?(いい|ええ|合う|あう|使え|向いて)"
-                     r"|(which|what)(kindof)?(grant|subsid|funding)|(grant|subsid|funding)\w*(that)?(fits|suits)")
+                     r"|which(kindof)?(grant|subsid|funding)|what(kindsof|kindof)?(grant|subsid|funding)\w*?(can|could|should)(we|i)"
+                     r"|(grant|subsid|funding)\w*(that)?(fits|suits)")
+# …unless it asks a detail of one: 「補助金はどれがいいか、締め切りはいつまで？」「What grant deadline is next?」
+_GRANT_DETAIL = re.compile(r"締め?切|しめきり|いつ|いくら|なんぼ|金額|上限|補助率|選考|審査|基準|deadline|when|howmuch|amount")
 # What the desk itself can do, asked in a sentence: 「このbotってなにができるん？」「何を聞いたらいいかわからない」
 _ABOUT_DESK = re.compile(r"(bot|ボット|ぼっと|チャット|ちゃっと|この窓口|あなた)(って|は|で|では|に)?(何|なに|なん)(が|を|に)?"
                          r"(でき|出来|聞|き(け|い)|答|こたえ)|(何|なに)を(聞|き)(いたら|いたらいい|けば|けばいい).*(わから|分から)")
@@ -104,7 +107,7 @@ def detect(text: str) -> Intent | None:
         return Intent.FIND_GROUPS
     if len(folded) <= 60 and _ABOUT_DESK.search(folded):
         return Intent.HELP
-    if len(folded) <= 60 and _GRANTS.search(folded):
+    if len(folded) <= 60 and _GRANTS.search(folded) and not _GRANT_DETAIL.search(folded):
         return Intent.GRANTS
     if len(folded) > 60 or _QUESTION.search(folded):
         return None

@@ -95,7 +95,7 @@ def test_dialect_and_polite_wordings_search_the_directory_too(kb, directory, typ
 
 @pytest.mark.parametrize("typed", ["ESD・市民協働推進センターを運営している団体は？", "補助金を審査している団体は？",
                                    "補助金もらうのに団体がいるん？", "区づくり推進事業は団体がいるかな", "うちの地区の町内会を教えて",
-                                   "この団体とつながりたい"])
+                                   "この団体とつながりたい", "町内会とつながりたいけど加入するにはどうする？"])
 def test_who_runs_something_or_whether_a_group_is_needed_is_not_a_directory_search(kb, directory, typed):
     chat = EngineChat(kb, groups=directory)
     chat.say(typed)
