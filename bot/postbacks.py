@@ -94,6 +94,9 @@ class Tap:
         return urlencode({"a": self.action.value, **{k: v for k, v in values.items() if v}})
 
 
+ELLIPSIS = "…"
+
+
 def encode(action: Action, **values: str) -> str:
     return Tap(action, **values).encode()
 
@@ -103,14 +106,22 @@ def about_question(action: Action, entry: str, question: str) -> str:
     as much of the question as fits in LIMIT (whole characters).
     Unpadded url-safe base64 passes urlencode as it is: n bytes take ceil(4n/3) characters."""
     room = LIMIT - len(Tap(action, entry=entry).query()) - len("&q=")
-    budget, used, end = room * 3 // 4, 0, 0
-    for char in question:
+    budget = room * 3 // 4
+    if len(question.encode("utf-8")) > budget:  # cut, and marked as cut for the staff who read it
+        question = _cut(question, budget - len(ELLIPSIS.encode("utf-8"))) + ELLIPSIS
+    asked = base64.urlsafe_b64encode(question.encode("utf-8")).decode("ascii").rstrip("=")
+    return Tap(action, entry=entry, asked=asked).encode()
+
+
+def _cut(text: str, budget: int) -> str:
+    """The longest start of `text` whose UTF-8 fits in `budget` bytes."""
+    used, end = 0, 0
+    for char in text:
         used += len(char.encode("utf-8"))
         if used > budget:
             break
         end += 1
-    asked = base64.urlsafe_b64encode(question[:end].encode("utf-8")).decode("ascii").rstrip("=")
-    return Tap(action, entry=entry, asked=asked).encode()
+    return text[:end]
 
 
 def decode(data: str) -> Tap | None:

@@ -26,13 +26,13 @@ MENU_CHOICES = (
     Choice("状況確認", encode(Action.STATUS)),
 )
 TO_STAFF = Choice("職員に相談する", encode(Action.CONSULT))
+TO_MENU = Choice("メニュー", encode(Action.MENU))
+CASES_PER_PAGE = 5  # a status card fits a phone screen and LINE's bubble size, however many cases
 
 
 def to_staff(question: str) -> Choice:
     """職員に相談する for a question: the consultation it starts carries the question to the staff."""
     return Choice(TO_STAFF.label, about_question(Action.CONSULT, "", question)) if question.strip() else TO_STAFF
-TO_MENU = Choice("メニュー", encode(Action.MENU))
-CASES_PER_PAGE = 5  # a status card fits a phone screen and LINE's bubble size, however many cases
 
 
 def menu(lead: str = "ご用件をお選びください。") -> Say:

@@ -113,6 +113,9 @@ def test_declines_are_noted_but_never_a_forms_answer(kb):
 def test_feedback_buttons_fit_line_with_a_long_question():
     data = about_question(Action.WRONG, "faq-kuzukuri-jogen", "町内会で防災訓練をしたいのですが" * 20)
     assert len(data) <= LIMIT and decode(data).question.startswith("町内会で防災訓練")
+    assert decode(data).question.endswith("…")  # staff see that the question was cut
+    short = "町内会で防災訓練をしたい"
+    assert decode(about_question(Action.WRONG, "faq-kuzukuri-jogen", short)).question == short
     assert decode(data.replace("q=", "q=%%%")).question == ""  # damaged data: no question, no error
 
 
