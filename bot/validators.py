@@ -56,13 +56,14 @@ def free_text(max_chars: int, min_chars: int = 1) -> Validator:
     return check
 
 
-SAME_WORDS = {"同じ", "おなじ", "同じです", "おなじです", "同上", "代表者と同じ", "代表者と同じです", "同じ人"}
+# 「同じ」「同じです！」「代表と同じ」「同じ人です」「上に同じ」: the same person as the one named before
+SAME = re.compile(r"((代表者?|上)(と|に))?(同じ|おなじ)(人|ひと)?(です|で|でお願いします|でおねがいします)?|同上|代表者?本人")
 
 
 def same_as(name: str, max_chars: int) -> Validator:
     """A name that may be given as 「同じ」 (the same person as `name`): stored as the name itself."""
     def check(text: str) -> Result:
-        if name and clean(text).rstrip("。.") in SAME_WORDS:
+        if name and SAME.fullmatch(clean(text).rstrip("。.!！")):
             return Valid(f"{name}（代表者と同じ）")
         return free_text(max_chars)(text)
     return check

@@ -3,6 +3,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from bot import validators
 from bot.engine import CaseView
 from bot.forms import SKIPPED
 from bot.intents import Intent, detect
@@ -420,3 +421,9 @@ def test_a_contact_person_given_as_the_same_follows_the_representative(kb):
     chat.tap("代表者名")
     assert "連絡担当者" in chat.say("山田一郎")  # asked again: 「同じ」 meant the earlier representative
     assert "連絡担当者: 山田一郎（代表者と同じ）" in chat.say("同じ")
+
+
+@pytest.mark.parametrize("same", ["同じです！", "代表と同じ", "同じ人です", "上に同じ", "同じで", "同上"])
+def test_the_same_person_is_read_in_the_ways_people_say_it(same):
+    assert validators.same_as("岡山太郎", 60)(same) == validators.Valid("岡山太郎（代表者と同じ）")
+    assert validators.same_as("岡山太郎", 60)("同じ部署の佐藤") == validators.Valid("同じ部署の佐藤")
