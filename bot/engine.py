@@ -765,6 +765,10 @@ class _Conversation:
                 self._prompt_again(lead="ご質問にお答えしました。続けて、")
                 return
             self.replies.pop()
+            if current.short:  # not stored as a name: the person says whether it was one
+                draft.pending_text = text
+                self._prompt_again(lead=r.SIDE_QUESTION_UNANSWERED)
+                return
         result = current.check(text, draft.answers, self.ctx.channel)
         if isinstance(result, Valid):
             self._set_answer(current, self._with_picked(current, result.value))
@@ -829,7 +833,7 @@ class _Conversation:
         draft, form = self.draft, self.form
         expected_before = {f.key for f in form.expected(draft.answers)}
         if draft.answers.get(current.key) != value:
-            for dependent in form.dependents(current.key):
+            for dependent in form.invalidated(current.key, draft.answers):
                 draft.answers.pop(dependent, None)
         draft.answers[current.key] = value
         if current.key in draft.history:

@@ -14,6 +14,7 @@ from knowledge.partner_vocabulary import PartnerVocabulary, load_partner_vocabul
 APPLICANT_TYPES = ("個人", "町内会・自治会", "NPO・市民活動団体", "事業者", "学校・大学", "その他")
 CONTACT_METHODS = ("LINE", "電話", "メール")
 LINE_ONLY = frozenset({"LINE"})  # offered only to citizens who are talking on LINE
+SHORT_ANSWER = 100  # characters
 SKIPPED = "（未回答）"  # the skip button; an answer typed as 「なし」 is kept as typed
 
 
@@ -35,6 +36,9 @@ class Field:
     open_choices: bool = False  # the buttons are suggestions: typed text goes to the validator
     multiple: bool = False  # several choices, tapped one by one and then 決定 (or several names typed)
     skipped_value: str | None = None  # stored for スキップ or 「なし」 (None: the skip mark / the word as typed)
+    takes_any_text: bool = False  # the validator also takes any text (a name, or 「同じ」)
+    # When an answer it depends on changes, it is asked again only if its value passes this (None: always)
+    asked_again_if: Callable[[str], bool] | None = None
 
     def offered(self, channel: str) -> tuple[str, ...]:
         """The choices on a channel: LINE as a contact method only for people on LINE."""
@@ -71,7 +75,12 @@ class Field:
     @property
     def accepts_anything(self) -> bool:
         """Free text with no format: a question typed here might be the answer itself."""
-        return not self.choices and self.validator is None
+        return not self.choices and (self.validator is None or self.takes_any_text)
+
+    @property
+    def short(self) -> bool:
+        """A name or a few words, where a question is hardly ever the answer (unlike 相談内容)."""
+        return self.max_chars <= SHORT_ANSWER
 
 
 @dataclass(frozen=True)
@@ -93,8 +102,10 @@ class Form:
         """The fields that will be asked: those that apply and those not ruled out yet (a stable count)."""
         return [f for f in self.fields if f.may_apply(answers) and not f.given]
 
-    def dependents(self, key: str) -> list[str]:
-        return [f.key for f in self.fields if key in f.depends_on]
+    def invalidated(self, key: str, answers: Mapping[str, str]) -> list[str]:
+        """The answers to ask again once the answer to `key` changes."""
+        return [f.key for f in self.fields
+                if key in f.depends_on and (f.asked_again_if is None or f.asked_again_if(answers.get(f.key, "")))]
 
     def next_field(self, answers: Mapping[str, str], after: str | None = None) -> Field | None:
         """The first applicable field after `after` that has no answer yet."""
@@ -173,7 +184,8 @@ PROPOSAL = Form(
         Field("group_name", "団体名", "団体名を教えてください（個人の場合はお名前）。", max_chars=100),
         Field("representative", "代表者名", "代表者のお名前を教えてください。", max_chars=60),
         Field("contact_person", "連絡担当者", "連絡担当者のお名前を教えてください（代表者と同じなら「同じ」）。", max_chars=60,
-              validator=lambda answers: v.same_as(answers.get("representative", ""), 60), depends_on=("representative",)),
+              validator=lambda answers: v.same_as(answers.get("representative", ""), 60), takes_any_text=True,
+              depends_on=("representative",), asked_again_if=v.is_same_as),
         Field("phone", "電話", "連絡先の電話番号を教えてください。", validator=_fixed(v.phone)),
         Field("email", "メール", "連絡先のメールアドレスを教えてください。", validator=_fixed(v.email)),
         Field("title", "提案名", "提案の名前（事業名）を教えてください。", max_chars=100),

@@ -60,13 +60,21 @@ def free_text(max_chars: int, min_chars: int = 1) -> Validator:
 SAME = re.compile(r"((代表者?|上)(と|に))?(同じ|おなじ)(人|ひと)?(です|で|でお願いします|でおねがいします)?|同上|代表者?本人")
 
 
+SAME_MARK = "（代表者と同じ）"
+
+
 def same_as(name: str, max_chars: int) -> Validator:
     """A name that may be given as 「同じ」 (the same person as `name`): stored as the name itself."""
     def check(text: str) -> Result:
         if name and SAME.fullmatch(clean(text).rstrip("。.!！")):
-            return Valid(f"{name}（代表者と同じ）")
+            return Valid(name + SAME_MARK)
         return free_text(max_chars)(text)
     return check
+
+
+def is_same_as(value: str) -> bool:
+    """An answer given as 「同じ」: it named whoever was the representative then."""
+    return value.endswith(SAME_MARK)
 
 
 def phone(text: str) -> Result:

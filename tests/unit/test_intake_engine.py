@@ -208,6 +208,24 @@ def test_a_question_typed_into_a_free_text_field_can_still_become_the_answer(kb)
     assert chat.state.draft.answers["content"] == "協働提案制度ってどんなもの？"
 
 
+def test_a_question_the_desk_cannot_answer_is_not_taken_as_a_name_unless_the_person_says_so(kb):
+    chat = EngineChat(kb)
+    run_script(chat, CONSULTATION_HAPPY[:3])
+    out = chat.say("団体名がまだないけど？")
+    assert "お名前、または団体名" in out and "name" not in chat.state.draft.answers
+    assert "今の文を回答にする" in chat.labels
+    assert "ご相談の内容" in chat.say("岡山東町内会（準備中）")
+    assert chat.state.draft.answers["name"] == "岡山東町内会（準備中）"
+
+
+def test_a_question_kept_aside_becomes_the_name_when_the_person_taps_for_it(kb):
+    chat = EngineChat(kb)
+    run_script(chat, CONSULTATION_HAPPY[:3])
+    chat.say("まちづくり研究会どうですか？")
+    assert "ご相談の内容" in chat.tap("今の文を回答にする")
+    assert chat.state.draft.answers["name"] == "まちづくり研究会どうですか？"
+
+
 def test_three_failed_tries_offer_skip_or_a_person(kb):
     chat = EngineChat(kb)
     run_script(chat, CONSULTATION_HAPPY[:7])
@@ -421,6 +439,27 @@ def test_a_contact_person_given_as_the_same_follows_the_representative(kb):
     chat.tap("代表者名")
     assert "連絡担当者" in chat.say("山田一郎")  # asked again: 「同じ」 meant the earlier representative
     assert "連絡担当者: 山田一郎（代表者と同じ）" in chat.say("同じ")
+
+
+def test_a_contact_person_typed_by_name_stays_when_the_representative_is_corrected(kb):
+    chat = EngineChat(kb)
+    run_script(chat, PROPOSAL_HAPPY[:5])
+    chat.say("佐藤花子")
+    run_script(chat, [(kind, text, "") for kind, text, _ in PROPOSAL_HAPPY[6:]])
+    chat.tap("修正する")
+    chat.tap("代表者名")
+    out = chat.say("岡山次郎")
+    assert "内容確認" in out and "連絡担当者: 佐藤花子" in out  # not asked again: it named someone else
+
+
+def test_a_question_typed_at_the_contact_person_is_answered_not_stored_as_a_name(kb):
+    chat = EngineChat(kb)
+    run_script(chat, PROPOSAL_HAPPY[:5])
+    out = chat.say("協働提案制度ってどんなもの？")
+    assert "ご質問にお答えしました" in out and "連絡担当者" in out
+    assert "contact_person" not in chat.state.draft.answers
+    assert "電話番号" in chat.say("同じ")
+    assert chat.state.draft.answers["contact_person"] == "岡山太郎（代表者と同じ）"
 
 
 @pytest.mark.parametrize("same", ["同じです！", "代表と同じ", "同じ人です", "上に同じ", "同じで", "同上"])
