@@ -5,8 +5,9 @@ tuning questions, the development set, the first held-out set and the citizen-st
 tests/data/tune-citizen*.jsonl), chooses the threshold that
 maximises right answers minus 1.5 times the wrong ones, and prints the constants to paste into
 knowledge/calibration.py, with the reliability and top-1 per set. Never pass a set whose
-figures are reported as held out (tests/data/holdout-citizen-15.jsonl; the earlier citizen held-out
-sets were retired to tuning, after they were reported, as tune-citizen-2, -6, -7, -8, -9, -10, -15, -16, -17, -19, -20, -21, -22 and -23;
+figures are reported as held out (tests/data/holdout-citizen-16.jsonl; the earlier citizen held-out
+sets were retired to tuning, after they were reported, as tune-citizen-2, -6, -7, -8, -9, -10, -15, -16, -17,
+-19, -20, -21, -22, -23 and -24;
 tune-citizen-11 to -14 and -18 were written for tuning).
 
     .venv/bin/python bench/calibrate.py [FILE ...] [--wrong-cost C] [--leave-one-out C ...]
@@ -51,7 +52,7 @@ TUNING = [ROOT / "tests" / "data" / "tune-questions.jsonl", ROOT.parent / "share
           ROOT / "tests" / "data" / "tune-citizen-18.jsonl",
           ROOT / "tests" / "data" / "tune-citizen-19.jsonl", ROOT / "tests" / "data" / "tune-citizen-20.jsonl",
           ROOT / "tests" / "data" / "tune-citizen-21.jsonl", ROOT / "tests" / "data" / "tune-citizen-22.jsonl",
-          ROOT / "tests" / "data" / "tune-citizen-23.jsonl"]
+          ROOT / "tests" / "data" / "tune-citizen-23.jsonl", ROOT / "tests" / "data" / "tune-citizen-24.jsonl"]
 FORBIDDEN = "holdout-citizen"
 
 

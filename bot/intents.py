@@ -66,8 +66,12 @@ _GRANTS = re.compile(rf"どの{_GRANT}|^(補助金|助成金)(を)?(さがす|�
 # …unless it asks a detail of one: 「補助金はどれがいいか、締め切りはいつまで？」「What grant deadline is next?」
 _GRANT_DETAIL = re.compile(r"締め?切|しめきり|いつ|いくら|なんぼ|金額|上限|補助率|選考|審査|基準|deadline|when|howmuch|amount")
 # What the desk itself can do, asked in a sentence: 「このbotってなにができるん？」「何を聞いたらいいかわからない」
-_ABOUT_DESK = re.compile(r"(bot|ボット|ぼっと|チャット|ちゃっと|この窓口|あなた)(って|は|で|では|に)?(何|なに|なん)(が|を|に)?"
-                         r"(でき|出来|聞|き(け|い)|答|こたえ)|(何|なに)を(聞|き)(いたら|いたらいい|けば|けばいい).*(わから|分から)")
+# 「ここって何ができるんですか？」「何が聞けますか」 "What kind of questions can you help me with?"
+_ABOUT_DESK = re.compile(r"(bot|ボット|ぼっと|チャット|ちゃっと|この窓口|あなた|^ここ|^こちら)(って|は|で|では|に)?"
+                         r"(何|なに|なん)(が|を|に)?(でき|出来|聞|き(け|い)|答|こたえ)|(何|なに)を(聞|き)(いたら|いたらいい|けば|けばいい).*(わから|分から)"
+                         r"|^(何|なに|なん)(が|を)(聞け|きけ)"
+                         r"|whatcanyou(do|help|answer)|what(kind|sort)(s)?of(questions|things)(can|do)(you|i)"
+                         r"|whatcani(ask|do)(here|withthis|withyou)|howdoi(use)(this|you)")
 _UPDATE_GROUP = re.compile(r"(団体|グループ)(の)?(情報|登録|掲載)(内容)?(の|を)?(変更|修正|更新)")
 _LEAVE_GROUP = re.compile(r"(団体|グループ)(の)?(登録|掲載)(を|の)?(やめ|止め|取りやめ|取り止め|取り消|取消|削除|解除)")
 

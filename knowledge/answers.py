@@ -182,6 +182,8 @@ def decline(profile: CityProfile, reason: str, confidence: float = 0.0, sources:
                   route=route, route_text=f"{route.topic}: {where}")
 
 
+ENGLISH_MAYBE_TEXT = ("申し訳ありません。日本語でご質問ください。(Sorry, this desk answers questions in Japanese.) "
+                      "近いと思われる情報を下に表示します。(Possibly related answers, in Japanese, are below.)")
 MAYBE_TEXT = ("はっきりとはお答えできませんが、次の中にお探しの情報があるかもしれません。"
               "当てはまらなければ、職員への相談をご利用ください。")
 

@@ -18,6 +18,7 @@ from knowledge import index as index_module
 from knowledge.analysis import Analysis, Analyzer, normalize
 from knowledge.answers import (
     ANSWER_THRESHOLD,
+    ENGLISH_MAYBE_TEXT,
     RELATED_LIMIT,
     Answer,
     Context,
@@ -109,7 +110,8 @@ class KnowledgeBase:
         if not in_english(text):
             return answer
         if answer.declined and answer.route is None and answer.reason != "vague":  # unsure of the English read
-            return decline(self.profile, "not_japanese", assessed.confidence)
+            english = decline(self.profile, "not_japanese", assessed.confidence)
+            return replace(english, text=ENGLISH_MAYBE_TEXT, maybe=answer.maybe) if answer.maybe else english
         return replace(answer, text=f"{ENGLISH_NOTE}\n{answer.text}", body=f"{ENGLISH_NOTE}\n{answer.body}")
 
     def _answered(self, assessed: Assessment, today: dt.date | None) -> Answer:

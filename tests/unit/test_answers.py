@@ -120,6 +120,13 @@ def test_where_in_the_ordinance_something_is_is_answered_not_taken_for_how_many_
     assert not answer.declined and "第3条" in answer.body
 
 
+def test_an_english_question_the_desk_is_unsure_of_still_offers_the_nearest_entries(kb):
+    answer = kb.ask("Our company wants to do a CSR project with the city. What is the first step?")
+    assert answer.declined and answer.reason == "not_japanese" and "(Sorry, this desk answers questions in Japanese.)" in answer.text
+    assert "faq-kigyo-kouken" in {m.id for m in answer.maybe}  # 企業として地域貢献・社会貢献したい
+    assert kb.ask("What's the weather like today?").maybe == ()
+
+
 def test_a_romaji_question_on_a_detail_the_sources_lack_says_so_not_that_it_is_not_japanese(kb):
     answer = kb.ask("kyodo teian no shimekiri wa itsu?")
     assert answer.declined and answer.reason != "not_japanese"
@@ -665,9 +672,18 @@ def test_whether_a_subsidy_needs_membership_is_not_taken_for_joining(kb):
     assert answer.route is None or answer.route.topic != JOINING
 
 
-def test_a_new_npos_running_is_not_taken_for_founding_one(kb):
-    answer = kb.ask("NPO立ち上げたばっかで会計がよくわからない…相談のってもらえる？")
+@pytest.mark.parametrize("question", [
+    "NPO立ち上げたばっかで会計がよくわからない…相談のってもらえる？",
+    "NPOを立ち上げて三年目になりますが、会計や労務のことで困っています。運営の相談もセンターで受けてもらえますか？",
+])
+def test_a_running_npos_question_is_not_taken_for_founding_one(kb, question):
+    answer = kb.ask(question)
     assert not answer.declined and answer.route is None
+
+
+def test_support_after_founding_is_not_turned_away_as_founding(kb):
+    answer = kb.ask("NPO法人設立後の運営について、どのような支援を受けられますか。")
+    assert answer.route is None and "faq-npo-kiban" in {m.id for m in answer.maybe} | {answer.entry_id}
 
 
 def test_an_article_named_with_the_ordinances_full_name_is_answered_from_that_article(kb):
