@@ -241,6 +241,9 @@ def test_okayama_dialect_asks_the_same_kinds(kb, question, kind):
     ("恐れ入りますが、協働のまちづくりに関する条例の趣旨についてご教示いただけますでしょうか。", "faq-jorei-gaiyo"),
     ("協働のまちづくりに関する市の計画の期間について、お伺いしてもよろしいでしょうか。", "faq-plan-kikan"),
     ("町内会の活動に活用できる助成制度がございましたら、お教えいただけますと幸いです。", "faq-kuzukuri-gaiyo"),
+    # a courtesy before the question (お手数ですが, お忙しいところ失礼いたします, 申し訳ありませんが) names no topic
+    ("お手数ですが、協働推進計画の計画期間を教えていただけますでしょうか。", "faq-plan-kikan"),
+    ("突然の質問で申し訳ありませんが、協働提案の流れを教えてください", "faq-teian-nagare"),
 ])
 def test_formal_wording_is_answered_as_the_plain_question(kb, question, entry_id):
     answer = kb.ask(question, today=AFTER_ROUND)
