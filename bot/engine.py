@@ -490,8 +490,8 @@ class _Conversation:
         answer = self.ctx.knowledge.ask(text, today=self.ctx.today)
         if self.state.mode is Mode.IDLE and "提案" in fold(text):
             extra = extra + (Choice("提案する", Tap(Action.PROPOSE).encode()),)
-        near = bool(answer.maybe) or bool(answer.route and answer.route.in_remit)  # not 住宅リフォームの補助金
-        if answer.abstained and near and _SUBSIDY.search(fold(text)) and self.ctx.knowledge.grants.steps:
+        elsewhere = answer.route is not None and not answer.route.in_remit  # 住宅リフォームの補助金: another office's
+        if answer.abstained and not elsewhere and _SUBSIDY.search(fold(text)) and self.ctx.knowledge.grants.steps:
             extra = extra + (Choice("補助金をさがす", Tap(Action.GRANTS).encode()),)  # a way on: 助成金ナビ
         self.replies.extend(r.answer_replies(answer, extra, question=text))
         self._note(text, answer)

@@ -3,6 +3,8 @@ that fit (rate, cap, eligibility, whether a round is open that day), each with i
 from datetime import datetime
 from pathlib import Path
 
+import pytest
+
 from bot.intents import Intent, detect
 from bot.messages import Postback
 from bot.postbacks import Action, encode
@@ -111,8 +113,15 @@ def test_a_subsidy_question_the_desk_cannot_answer_offers_the_finder(kb):
     chat.say("公民館の休館日は？")
     assert "補助金をさがす" not in chat.labels  # only where subsidies are asked about
     chat = EngineChat(kb)
-    chat.say("住宅リフォームの補助金はありますか")
+    assert "住まいや家庭の設備への補助" in chat.say("住宅リフォームの補助金はありますか")  # where it goes instead
     assert "補助金をさがす" not in chat.labels  # a subsidy outside the desk: the finder has none
+
+
+@pytest.mark.parametrize("question", ["防犯カメラの補助金ある？", "空き家を地域の居場所にしたい。補助金ありますか"])
+def test_a_subsidy_question_with_nothing_near_still_has_the_finder_as_a_way_on(kb, question):
+    chat = EngineChat(kb)
+    chat.say(question)
+    assert "補助金をさがす" in chat.labels and "職員に相談する" in chat.labels
 
 
 def test_a_damaged_button_starts_the_questions_again(kb):
