@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 # The kinds of question an entry can answer; see knowledge/kinds.py for how they are recognised.
 KINDS = ("where", "when", "how_much", "article", "count", "phone", "who", "how", "what", "can", "why", "difference")
-FIELDS = ("cites", "kinds", "closes", "period", "review_by")
+FIELDS = ("cites", "kinds", "still_answers", "closes", "period", "review_by")
 
 
 @dataclass(frozen=True)
@@ -33,6 +33,7 @@ class DatedFact:
 class EntryFacts:
     cites: tuple[str, ...] = ()  # ids in the folder's sources.yaml
     kinds: tuple[str, ...] = ()  # kinds of question it answers, beyond what its text shows
+    still_answers: tuple[str, ...] = ()  # of an `unconfirmed` entry: the kinds its body does answer (article)
     dated: tuple[DatedFact, ...] = ()
     review_by: dt.date | None = None  # after this day, the answer says the information may be stale
 
@@ -52,7 +53,10 @@ def parse_facts(raw: dict, entry_id: str) -> tuple[EntryFacts, list[str]]:
     problems: list[str] = []
     cites = _strings(raw.get("cites"), "cites", problems)
     kinds = _strings(raw.get("kinds"), "kinds", problems)
-    problems.extend(f"kind {k!r} is not one of {', '.join(KINDS)}" for k in kinds if k not in KINDS)
+    still_answers = _strings(raw.get("still_answers"), "still_answers", problems)
+    problems.extend(f"kind {k!r} is not one of {', '.join(KINDS)}" for k in (*kinds, *still_answers) if k not in KINDS)
+    if still_answers and not raw.get("unconfirmed"):
+        problems.append("still_answers is only for an entry marked unconfirmed")
     dated = []
     for key, closing in (("closes", True), ("period", False)):
         if raw.get(key) is not None:
@@ -60,7 +64,8 @@ def parse_facts(raw: dict, entry_id: str) -> tuple[EntryFacts, list[str]]:
             if fact:
                 dated.append(fact)
     review_by = _date(raw.get("review_by"), "review_by", problems) if raw.get("review_by") is not None else None
-    return EntryFacts(cites, kinds, tuple(dated), review_by), [f"{entry_id}: {p}" for p in problems]
+    facts = EntryFacts(cites, kinds, still_answers, tuple(dated), review_by)
+    return facts, [f"{entry_id}: {p}" for p in problems]
 
 
 def _strings(value: object, name: str, problems: list[str]) -> tuple[str, ...]:

@@ -69,8 +69,10 @@ class SearchResult:
 
     @property
     def unconfirmed_top(self) -> bool:
-        """The best entry only says the sources do not give what it is asked: declined whatever the score."""
-        return bool(self.hits and self.hits[0].entry.unconfirmed)
+        """The best entry only says the sources do not give what it is asked: declined whatever the score
+        (unless asked what its body does say: 「協働の原則は何条？」 of the articles whose text it lacks)."""
+        top = self.hits[0].entry if self.hits else None
+        return bool(top and top.unconfirmed and self.kind not in top.facts.still_answers)
 
     @property
     def margin(self) -> float:

@@ -110,7 +110,7 @@ def _entry(data: dict) -> Entry:
     fields: dict[str, Any] = {key: tuple(value) if isinstance(value, list) else value for key, value in data.items()}
     return Entry(**fields,
                  facts=EntryFacts(
-                     cites=tuple(facts["cites"]), kinds=tuple(facts["kinds"]),
+                     cites=tuple(facts["cites"]), kinds=tuple(facts["kinds"]), still_answers=tuple(facts["still_answers"]),
                      dated=tuple(DatedFact(f["label"], dt.date.fromisoformat(f["ends"]), f["closing"])
                                  for f in facts["dated"]),
                      review_by=dt.date.fromisoformat(facts["review_by"]) if facts["review_by"] else None))

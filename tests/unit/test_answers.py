@@ -202,6 +202,12 @@ def test_a_closed_round_is_never_presented_as_open(kb):
     assert "終了しました" not in open_round.body
 
 
+def test_the_awards_only_known_round_is_said_to_have_closed(kb):
+    answer = kb.ask("まちづくり賞の締め切りはいつ？", today=AFTER_ROUND)
+    assert answer.entry_id == "faq-award-oubo"
+    assert answer.body.startswith("第1回（2016年）の応募の受付は2016年12月5日で終了しました。")
+
+
 def test_an_ended_plan_period_is_said_to_have_ended(kb):
     assert "この計画の期間（2016〜2020年度）は終了しています。" in kb.ask("協働推進計画っていつまで？", today=AFTER_ROUND).body
     assert "終了しています" not in kb.ask("協働推進計画っていつまで？", today=dt.date(2018, 4, 1)).body
@@ -670,6 +676,18 @@ def test_joining_an_association_or_founding_an_npo_is_declined_with_its_route(kb
     assert answer.declined and answer.route is not None and answer.route.topic == topic
 
 
+@pytest.mark.parametrize("question", ["ボランティア 登録", "ボランテイアの登録てどうやるんですか", "volunteer登録したいです"])
+def test_registering_as_a_volunteer_is_a_detail_the_sources_lack_with_how_to_start_as_a_button(kb, question):
+    answer = kb.ask(question)
+    assert answer.declined and answer.route is not None and answer.route.topic == "ボランティアとしての登録の方法"
+    assert "gen-volunteer-start" in {m.id for m in answer.maybe}
+
+
+def test_a_group_listing_itself_to_find_volunteers_is_not_a_volunteers_registration(kb):
+    answer = kb.ask("団体でボランティアを募集したい。登録できる？")
+    assert answer.route is None and not answer.declined
+
+
 def test_whether_a_subsidy_needs_membership_is_not_taken_for_joining(kb):
     answer = kb.ask("町内会入ってないと補助金もらえん？")
     assert answer.route is None or answer.route.topic != JOINING
@@ -697,6 +715,17 @@ def test_an_article_named_with_the_ordinances_full_name_is_answered_from_that_ar
 def test_where_and_phone_asked_together_get_both(kb):
     answer = kb.ask("センターってどこにあるん？電話番号も教えて")
     assert not answer.declined and "本庁舎2階" in answer.body and "086-803-1062" in answer.body
+
+
+@pytest.mark.parametrize("question", ["条例で市民の役割ってどう決まっとるん？", "条例って市民に何か義務あるの？"])
+def test_what_the_articles_whose_text_is_missing_say_is_declined_in_the_entrys_words(kb, question):
+    answer = kb.ask(question)
+    assert answer.declined and answer.entry_id == "jorei-03-05" and "第3条から第5条" in answer.text
+
+
+def test_which_articles_they_are_is_still_answered(kb):
+    answer = kb.ask("市民の役割って条例の第何条？")
+    assert not answer.declined and answer.entry_id == "jorei-03-05"
 
 
 def test_an_unconfirmed_detail_offers_no_far_off_entries_as_buttons(kb):

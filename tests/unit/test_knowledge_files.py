@@ -138,6 +138,8 @@ def test_entries_cite_sources_of_the_registry(tmp_path):
     ("closes: {label: 受付, ends: soon}", "closes.ends 'soon' is not a date"),
     ("period: {ends: 2021-03-31}", "period needs label: and ends:"),
     ("kinds: [price]", "kind 'price' is not one of"),
+    ("still_answers: [article]", "still_answers is only for an entry marked unconfirmed"),
+    ("unconfirmed: 条文\n  still_answers: [price]", "kind 'price' is not one of"),
     ("review_by: someday", "review_by 'someday' is not a date"),
 ])
 def test_dated_facts_and_kinds_are_checked(tmp_path, field, message):
