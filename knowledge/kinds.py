@@ -75,7 +75,7 @@ _JAPANESE_SPACING = re.compile(r"(?<=[^\x00-\x7f])\s+(?=[^\x00-\x7f])")
 LEADS = ("how_much", "count", "article", "when", "phone", "who", "where")  # kinds whose answering sentence moves to the front
 _SENTENCE = re.compile(r"[^。]*。|[^。]+$")
 _TOLD_OR_ASKED = re.compile(r"[^。!?！？\n]+[。!?！？\n]*")
-_ASKS = re.compile(r"か[。?？]*$|[?？]|教えて|ください|知りたい|ますか|でしょうか")
+_ASKS = re.compile(r"か[。?？]*$|(かな|かね|かのう|じゃろ)[。?？!！]*$|[?？]|教えて|ください|知りたい|ますか|でしょうか")
 _TWO_ASKS = re.compile(r"(?<=のか)、")  # 「対象になるのか、また何年続けて…のか」 asks twice
 _ALTERNATIVE = re.compile(r"^(それとも|または|もしくは)")
 _PUNCTUATION = re.compile(r"[。!?！？\s]")

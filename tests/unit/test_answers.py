@@ -696,6 +696,7 @@ def test_whether_a_subsidy_needs_membership_is_not_taken_for_joining(kb):
 @pytest.mark.parametrize("question", [
     "NPO立ち上げたばっかで会計がよくわからない…相談のってもらえる？",
     "NPOを立ち上げて三年目になりますが、会計や労務のことで困っています。運営の相談もセンターで受けてもらえますか？",
+    "福祉系のNPOを立ち上げて2年になります。ボランティアが集まりません。人材募集の面でセンターに支援してもらえますか。",
 ])
 def test_a_running_npos_question_is_not_taken_for_founding_one(kb, question):
     answer = kb.ask(question)
@@ -710,6 +711,11 @@ def test_support_after_founding_is_not_turned_away_as_founding(kb):
 def test_an_article_named_with_the_ordinances_full_name_is_answered_from_that_article(kb):
     answer = kb.ask("協働のまちづくり条例の第10条ってなに")
     assert not answer.declined and answer.entry_id == "jorei-10"
+
+
+def test_a_second_ask_ending_in_kana_is_a_part_the_desk_lacks_not_the_whole_question(kb):
+    answer = kb.ask("センターはどこにあるん？駐車場もあるんかな")  # 「…かな」 asks, as 「…か？」 does
+    assert not answer.declined and "本庁舎2階" in answer.body and "駐車場" in answer.text
 
 
 def test_where_and_phone_asked_together_get_both(kb):
