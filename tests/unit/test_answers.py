@@ -676,6 +676,13 @@ def test_joining_an_association_or_founding_an_npo_is_declined_with_its_route(kb
     assert answer.declined and answer.route is not None and answer.route.topic == topic
 
 
+@pytest.mark.parametrize("question", [
+    "としよりでも ぼらんてぃあ できますか？", "ボランティアしてみてぇんじゃけど、年寄りじゃおえんかのう？"])
+def test_whether_anyone_may_volunteer_is_answered_with_what_the_ordinance_says(kb, question):
+    answer = kb.ask(question)
+    assert not answer.declined and "すべての人が協働の担い手" in answer.body and "つながる協働ひろば" in answer.body
+
+
 @pytest.mark.parametrize("question", ["ボランティア 登録", "ボランテイアの登録てどうやるんですか", "volunteer登録したいです"])
 def test_registering_as_a_volunteer_is_a_detail_the_sources_lack_with_how_to_start_as_a_button(kb, question):
     answer = kb.ask(question)
