@@ -765,7 +765,7 @@ class _Conversation:
                 self._prompt_again(lead="ご質問にお答えしました。続けて、")
                 return
             self.replies.pop()
-            if current.short:  # not stored as a name: the person says whether it was one
+            if current.a_name and kinds.asks(text) and text != draft.pending_text:  # typed again: it is the name
                 draft.pending_text = text
                 self._prompt_again(lead=r.SIDE_QUESTION_UNANSWERED)
                 return

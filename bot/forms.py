@@ -14,7 +14,6 @@ from knowledge.partner_vocabulary import PartnerVocabulary, load_partner_vocabul
 APPLICANT_TYPES = ("個人", "町内会・自治会", "NPO・市民活動団体", "事業者", "学校・大学", "その他")
 CONTACT_METHODS = ("LINE", "電話", "メール")
 LINE_ONLY = frozenset({"LINE"})  # offered only to citizens who are talking on LINE
-SHORT_ANSWER = 100  # characters
 SKIPPED = "（未回答）"  # the skip button; an answer typed as 「なし」 is kept as typed
 
 
@@ -37,6 +36,7 @@ class Field:
     multiple: bool = False  # several choices, tapped one by one and then 決定 (or several names typed)
     skipped_value: str | None = None  # stored for スキップ or 「なし」 (None: the skip mark / the word as typed)
     takes_any_text: bool = False  # the validator also takes any text (a name, or 「同じ」)
+    a_name: bool = False  # a person's or a group's: a question typed here is held until the person says it is the name
     # When an answer it depends on changes, it is asked again only if its value passes this (None: always)
     asked_again_if: Callable[[str], bool] | None = None
 
@@ -76,11 +76,6 @@ class Field:
     def accepts_anything(self) -> bool:
         """Free text with no format: a question typed here might be the answer itself."""
         return not self.choices and (self.validator is None or self.takes_any_text)
-
-    @property
-    def short(self) -> bool:
-        """A name or a few words, where a question is hardly ever the answer (unlike 相談内容)."""
-        return self.max_chars <= SHORT_ANSWER
 
 
 @dataclass(frozen=True)
@@ -160,7 +155,7 @@ CONSULTATION = Form(
         # 職員に相談する under an answer or a decline: the question it was for, so that it need not be typed again
         Field("asked", "チャットでの質問", "", given=True, asked_if=_follows_a_question),
         Field("applicant_type", "相談者区分", "どなたからのご相談ですか？", choices=APPLICANT_TYPES),
-        Field("name", "お名前または団体名", "お名前、または団体名を教えてください。", max_chars=100),
+        Field("name", "お名前または団体名", "お名前、または団体名を教えてください。", max_chars=100, a_name=True),
         Field("content", "相談内容", "ご相談の内容を教えてください。困っていること、やりたいことなど、自由にお書きください。",
               max_chars=2000),
         Field("area", "地域", "活動する地域（区や学区）を教えてください。決まっていなければ「なし」で大丈夫です。",
@@ -181,9 +176,9 @@ PROPOSAL = Form(
     prefix="P",
     fields=(
         Field("applicant_type", "提案者区分", "どなたからのご提案ですか？", choices=APPLICANT_TYPES),
-        Field("group_name", "団体名", "団体名を教えてください（個人の場合はお名前）。", max_chars=100),
-        Field("representative", "代表者名", "代表者のお名前を教えてください。", max_chars=60),
-        Field("contact_person", "連絡担当者", "連絡担当者のお名前を教えてください（代表者と同じなら「同じ」）。", max_chars=60,
+        Field("group_name", "団体名", "団体名を教えてください（個人の場合はお名前）。", max_chars=100, a_name=True),
+        Field("representative", "代表者名", "代表者のお名前を教えてください。", max_chars=60, a_name=True),
+        Field("contact_person", "連絡担当者", "連絡担当者のお名前を教えてください（代表者と同じなら「同じ」）。", max_chars=60, a_name=True,
               validator=lambda answers: v.same_as(answers.get("representative", ""), 60), takes_any_text=True,
               depends_on=("representative",), asked_again_if=v.is_same_as),
         Field("phone", "電話", "連絡先の電話番号を教えてください。", validator=_fixed(v.phone)),
@@ -235,7 +230,7 @@ def group_form(vocabulary: PartnerVocabulary) -> Form:
         fields=(
             # 団体情報の変更: the entry the approval updates, as "name（団体ID n）"
             Field("changes", "変更する登録", "", given=True, asked_if=_changes_a_group),
-            Field("name", "団体名", "登録する団体の名前を教えてください。", max_chars=100),
+            Field("name", "団体名", "登録する団体の名前を教えてください。", max_chars=100, a_name=True),
             *_vocabulary_fields(vocabulary),
             Field("offers", "できること", "団体として「できること」を教えてください（例: 防災訓練の講師、炊き出しの手伝い）。",
                   max_chars=1000),

@@ -70,8 +70,8 @@ _GRANT_DETAIL = re.compile(r"締め?切|しめきり|いつ|いくら|なんぼ|
 _ABOUT_DESK = re.compile(r"(bot|ボット|ぼっと|チャット|ちゃっと|この窓口|あなた|^ここ|^こちら)(って|は|で|では|に)?"
                          r"(何|なに|なん)(が|を|に)?(でき|出来|聞|き(け|い)|答|こたえ)|(何|なに)を(聞|き)(いたら|いたらいい|けば|けばいい).*(わから|分から)"
                          r"|^(何|なに|なん)(が|を)(聞け|きけ)"
-                         r"|whatcanyou(do|help|answer)|what(kind|sort)(s)?of(questions|things)(can|do)(you|i)"
-                         r"|whatcani(ask|do)(here|withthis|withyou)|howdoi(use)(this|you)")
+                         r"|^(hi|hello)?[!.]?(whatcanyou(do|helpmewith|answer)|what(kind|sort)s?ofquestions(can|do|should)(you|i)"
+                         r"\w*|whatcaniask(you|here)?|howdoiuse(this|you))[?.!]*$")
 _UPDATE_GROUP = re.compile(r"(団体|グループ)(の)?(情報|登録|掲載)(内容)?(の|を)?(変更|修正|更新)")
 _LEAVE_GROUP = re.compile(r"(団体|グループ)(の)?(登録|掲載)(を|の)?(やめ|止め|取りやめ|取り止め|取り消|取消|削除|解除)")
 

@@ -75,7 +75,9 @@ _JAPANESE_SPACING = re.compile(r"(?<=[^\x00-\x7f])\s+(?=[^\x00-\x7f])")
 LEADS = ("how_much", "count", "article", "when", "phone", "who", "where")  # kinds whose answering sentence moves to the front
 _SENTENCE = re.compile(r"[^。]*。|[^。]+$")
 _TOLD_OR_ASKED = re.compile(r"[^。!?！？\n]+[。!?！？\n]*")
-_ASKS = re.compile(r"か[。?？]*$|(かな|かね|かのう|じゃろ)[。?？!！]*$|[?？]|教えて|ください|知りたい|ますか|でしょうか")
+_ASKS = re.compile(r"か[。?？]*$|[?？]|教えて|ください|知りたい|ますか|でしょうか")
+# …and, as one of several asks in a message, a musing (「駐車場もあるんかな」); alone, 「町内会かな」 answers a question
+_ASKS_BESIDE = re.compile(_ASKS.pattern + r"|(かな|かね|かのう|じゃろ)[。!！]*$")
 _TWO_ASKS = re.compile(r"(?<=のか)、")  # 「対象になるのか、また何年続けて…のか」 asks twice
 _ALTERNATIVE = re.compile(r"^(それとも|または|もしくは)")
 _PUNCTUATION = re.compile(r"[。!?！？\s]")
@@ -165,7 +167,7 @@ def other_asks(question: str, word: str) -> OtherAsks | None:
             sentences.append(sentence)
     naming = [s for s in sentences if word.replace(" ", "") in re.sub(r"\s+", "", normalize(s))]
     rest = [s for s in sentences if s not in naming]
-    asks = all(_ASKS.search(s) for s in naming) and any(_ASKS.search(s) for s in rest)
+    asks = all(_ASKS_BESIDE.search(s) for s in naming) and any(_ASKS.search(s) for s in rest)
     if not (naming and asks):
         return None
     return OtherAsks("".join(rest), "".join(naming), rest_leads=sentences.index(rest[0]) < sentences.index(naming[0]))

@@ -205,7 +205,7 @@ def test_a_closed_round_is_never_presented_as_open(kb):
 def test_the_awards_only_known_round_is_said_to_have_closed(kb):
     answer = kb.ask("まちづくり賞の締め切りはいつ？", today=AFTER_ROUND)
     assert answer.entry_id == "faq-award-oubo"
-    assert answer.body.startswith("第1回（2016年）の応募の受付は2016年12月5日で終了しました。")
+    assert answer.body.startswith("資料にある最後の応募受付は2016年12月5日で終了しました。第1回（2016年）は")
 
 
 def test_an_ended_plan_period_is_said_to_have_ended(kb):
@@ -693,6 +693,22 @@ def test_registering_as_a_volunteer_is_a_detail_the_sources_lack_with_how_to_sta
 def test_a_group_listing_itself_to_find_volunteers_is_not_a_volunteers_registration(kb):
     answer = kb.ask("団体でボランティアを募集したい。登録できる？")
     assert answer.route is None and not answer.declined
+
+
+@pytest.mark.parametrize("question, topic", [
+    ("住宅リフォームの補助金は？", "住まいや家庭の設備への補助（リフォーム・耐震・省エネ機器など）"),
+    ("犬の避妊手術の助成金ある？", "ペットの手術や飼い方への助成"),
+    ("定年になるのでNPOを立ち上げたい", FOUNDING), ("災害ボランティアに登録したい", "災害ボランティア"),
+])
+def test_another_offices_topic_is_declined_with_its_route(kb, question, topic):
+    answer = kb.ask(question)
+    assert answer.declined and answer.route is not None and answer.route.topic == topic
+
+
+@pytest.mark.parametrize("question", ["省エネの啓発活動をしているNPOです。市に協働提案できますか",
+                                      "地域で耐震診断の講座を開きたい。協働でできる？"])
+def test_a_groups_work_on_a_household_topic_is_not_sent_to_another_office(kb, question):
+    assert kb.ask(question).route is None
 
 
 def test_whether_a_subsidy_needs_membership_is_not_taken_for_joining(kb):

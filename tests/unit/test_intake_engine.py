@@ -218,6 +218,25 @@ def test_a_question_the_desk_cannot_answer_is_not_taken_as_a_name_unless_the_per
     assert chat.state.draft.answers["name"] == "岡山東町内会（準備中）"
 
 
+@pytest.mark.parametrize("name", ["田中いつき", "何 志明", "誰でも食堂の会"])
+def test_a_name_with_a_question_word_in_it_is_taken_as_the_name(kb, name):
+    chat = EngineChat(kb)
+    run_script(chat, CONSULTATION_HAPPY[:3])
+    assert "ご相談の内容" in chat.say(name) and chat.state.draft.answers["name"] == name
+
+
+def test_only_names_hold_a_question_aside_and_the_same_text_typed_again_is_the_name(kb):
+    chat = EngineChat(kb)
+    run_script(chat, CONSULTATION_HAPPY[:8])
+    chat.say("平日ならいつでも大丈夫ですか？")  # 連絡しやすい日時 is not a name: taken as typed
+    assert chat.state.draft.answers["preferred_time"] == "平日ならいつでも大丈夫ですか？"
+    chat = EngineChat(kb)
+    run_script(chat, CONSULTATION_HAPPY[:3])
+    chat.say("団体名がまだないけど？")
+    assert "ご相談の内容" in chat.say("団体名がまだないけど？")
+    assert chat.state.draft.answers["name"] == "団体名がまだないけど？"
+
+
 def test_a_question_kept_aside_becomes_the_name_when_the_person_taps_for_it(kb):
     chat = EngineChat(kb)
     run_script(chat, CONSULTATION_HAPPY[:3])
@@ -375,6 +394,12 @@ def test_follow_greets_with_the_menu_and_unfollow_marks_the_contact(kb):
 ])
 def test_global_intents_outside_a_form(kb, text, expected):
     assert expected in EngineChat(kb).say(text)
+
+
+@pytest.mark.parametrize("text", ["What kind of things can I do as a volunteer?", "What can I do with this grant?",
+                                  "What can you do about empty houses in my neighborhood?"])
+def test_an_english_question_beginning_like_a_request_for_help_is_not_taken_for_one(text):
+    assert detect(text) is not Intent.HELP
 
 
 @pytest.mark.parametrize("text, expected, button", [

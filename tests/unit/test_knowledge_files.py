@@ -147,6 +147,12 @@ def test_dated_facts_and_kinds_are_checked(tmp_path, field, message):
     assert out.returncode == 1 and message in out.stdout
 
 
+def test_the_kinds_an_unconfirmed_entry_still_answers_pass_the_lint(tmp_path):
+    marked = "  unconfirmed: 条文\n  still_answers: [article]\n  body: 本文です。\n  questions"
+    text = GOOD.replace("  body: 本文です。\n  questions", marked)
+    assert lint(make_folder(tmp_path, text)).returncode == 0
+
+
 def test_shipped_entries_cite_the_registry_and_date_what_ends():
     entries = {e.id: e for e in load_entries(DEFAULT_FOLDER).entries}
     assert all(e.facts.cites for e in entries.values())
