@@ -58,6 +58,7 @@ from store import case_codes, case_status
 from store.case_status import CLOSED
 
 MAX_TRIES = 3
+SIDE_QUESTION_CHARS = 80  # longer, it is an answer that happens to ask something
 _YES = re.compile(r"^(同意(する|します)?|はい|ok|オッケー|おっけー|いいよ|いいです|大丈夫です?|了解|承知しました"
                   r"|送信(する|します)?|お願いします)[。!]*$")
 _NO = re.compile(r"^(同意しない|同意しません|いいえ|いや|しない|しません|no)[。!]*$")
@@ -759,16 +760,15 @@ class _Conversation:
     def _answer(self, text: str, side_questions: bool = True) -> None:
         draft = self.draft
         current = self.form.field(draft.asking or "")
-        if side_questions and current.accepts_anything and looks_like_question(text) and len(text) <= 80:
-            if self._knowledge(text, extra=(r.use_as_answer_choice(current, self.state.token),)):
-                draft.pending_text = text
-                self._prompt_again(lead="ご質問にお答えしました。続けて、")
-                return
-            self.replies.pop()
-            if current.a_name and kinds.asks(text) and text != draft.pending_text:  # typed again: it is the name
-                draft.pending_text = text
-                self._prompt_again(lead=r.SIDE_QUESTION_UNANSWERED)
-                return
+        # Where a name is asked, a question is answered or held (typed again, it is the name); elsewhere
+        # free text is the answer: a consultation is often itself a question
+        if side_questions and current.a_name and self._put_as_question(text) and text != draft.pending_text:
+            answered = self._knowledge(text, extra=(r.use_as_answer_choice(current, self.state.token),))
+            if not answered:
+                self.replies.pop()
+            draft.pending_text = text
+            self._prompt_again(lead="ご質問にお答えしました。続けて、" if answered else r.SIDE_QUESTION_UNANSWERED)
+            return
         result = current.check(text, draft.answers, self.ctx.channel)
         if isinstance(result, Valid):
             self._set_answer(current, self._with_picked(current, result.value))
@@ -783,6 +783,10 @@ class _Conversation:
             self.replies.append(r.too_many_tries(current, self.state.token))
         else:
             self._prompt_again(lead=result.reason)
+
+    @staticmethod
+    def _put_as_question(text: str) -> bool:
+        return looks_like_question(text) and kinds.asks(text) and len(text) <= SIDE_QUESTION_CHARS
 
     def _use_pending_text(self) -> None:
         if self.draft.pending_text:

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session
 
 from bot import casework, csvsafe, introductions, staffactions
-from bot.forms import FORMS
+from bot.forms import FORMS, SKIPPED
 from bot.indicators import Indicator, figure_problem, load_indicators, value_problem
 from bot.introductions import IntroductionView
 from bot.partner_search import SearchPage
@@ -84,7 +84,7 @@ def _export_row(case: Case, tz: ZoneInfo) -> list[str]:
         case.created_at.astimezone(tz).strftime("%Y-%m-%d %H:%M"), case.updated_at.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
         case.assignee or "", answers.get("applicant_type", ""), answers.get("name") or answers.get("group_name", ""),
         answers.get("area", ""), answers.get("contact_method", ""),
-        answers.get("contact") or " / ".join(v for v in (answers.get("phone"), answers.get("email")) if v),
+        answers.get("contact") or " / ".join(v for v in (answers.get("phone"), answers.get("email")) if v and v != SKIPPED),
         answers.get("content", ""),
     ]
 

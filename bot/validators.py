@@ -39,8 +39,13 @@ def clean(text: str) -> str:
     return re.sub(r"[ \t\u3000]+", " ", text).strip()
 
 
+# 「メールはありません」「予算はないです」「持っていません」: none, said of the thing asked
+_NONE_SAID = re.compile(r"^(.{1,8}(は|が|も)|特に)?(ない|無い|ありません|なし|無し|(持|も)って(い)?(ない|ません))(です)?$")
+
+
 def is_none_word(text: str) -> bool:
-    return clean(text).rstrip("。.!！").lower() in NONE_WORDS
+    said = clean(text).rstrip("。.!！").lower()
+    return said in NONE_WORDS or bool(_NONE_SAID.match(said))
 
 
 def free_text(max_chars: int, min_chars: int = 1) -> Validator:

@@ -49,6 +49,17 @@ def test_export_keeps_the_days_asked_for_and_neutralises_formulas(console_db, tm
     assert not any(cell.startswith(("=", "+", "-", "@")) for cell in cells)
 
 
+def test_export_gives_a_proposals_phone_alone_when_no_email_was_given(console_db, tmp_path):
+    with session_scope(console_db) as session:
+        cases.create(session, kind="proposal", prefix="P", channel="web", user_id="w" * 24, tz=JST,
+                     answers={"group_name": "NPO法人ももたろう", "phone": "090-1234-5678", "email": "（未回答）"},
+                     now=datetime(2026, 10, 5, 10, 0, tzinfo=JST))
+    out = tmp_path / "cases.csv"
+    assert main(["cases", "export", "--from", "2026-10-01", "--to", "2026-10-31", "--out", str(out)]) == 0
+    [_, row] = list(csv.reader(io.StringIO(out.read_bytes().decode("utf-8-sig"))))
+    assert "090-1234-5678" in row and not any("未回答" in cell for cell in row)
+
+
 def test_export_refuses_a_reversed_period_and_an_unwritable_file(console_db, tmp_path, capsys):
     assert main(["cases", "export", "--from", "2026-10-31", "--to", "2026-10-01", "--out", str(tmp_path / "x.csv")]) == 2
     assert "より後です" in capsys.readouterr().err

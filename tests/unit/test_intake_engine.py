@@ -199,13 +199,23 @@ def test_a_question_mid_form_is_answered_and_the_question_asked_again(kb):
     assert chat.state.draft.failures == 0 and "contact" not in chat.state.draft.answers
 
 
-def test_a_question_typed_into_a_free_text_field_can_still_become_the_answer(kb):
+def test_a_question_typed_where_a_name_is_asked_is_answered_and_can_still_become_the_name(kb):
+    chat = EngineChat(kb)
+    run_script(chat, CONSULTATION_HAPPY[:3])
+    out = chat.say("協働提案制度ってどんなもの？")
+    assert "提案" in out and "お名前、または団体名" in out and "name" not in chat.state.draft.answers
+    chat.tap("今の文を回答にする")
+    assert chat.state.draft.answers["name"] == "協働提案制度ってどんなもの？"
+
+
+@pytest.mark.parametrize("content", [
+    "協働提案制度ってどんなもの？",
+    "今年の秋に町内会で防災訓練をやりたいんじゃけど、区づくり推進事業の補助が使えるか、来年度の募集がいつごろか教えてほしいです。",
+])
+def test_a_consultation_put_as_a_question_is_the_consultation_not_a_question_to_the_desk(kb, content):
     chat = EngineChat(kb)
     run_script(chat, CONSULTATION_HAPPY[:4])
-    out = chat.say("協働提案制度ってどんなもの？")
-    assert "提案" in out and "ご相談の内容" in out
-    chat.tap("今の文を回答にする")
-    assert chat.state.draft.answers["content"] == "協働提案制度ってどんなもの？"
+    assert "地域" in chat.say(content) and chat.state.draft.answers["content"] == content
 
 
 def test_a_question_the_desk_cannot_answer_is_not_taken_as_a_name_unless_the_person_says_so(kb):
@@ -457,6 +467,15 @@ def test_asking_staff_from_the_menu_carries_no_question(kb):
     chat.tap("相談する")
     chat.tap("同意する")
     assert "チャットでの質問" not in run_script(chat, CONSULTATION_HAPPY[2:])
+
+
+@pytest.mark.parametrize("none", ["スキップ", "メールはありません", "持っていません"])
+def test_a_proposer_without_email_can_still_propose(kb, none):
+    chat = EngineChat(kb)
+    run_script(chat, PROPOSAL_HAPPY[:7])
+    assert "スキップ" in chat.labels
+    out = chat.tap(none) if none == "スキップ" else chat.say(none)
+    assert "提案の名前" in out and chat.state.draft.answers["email"] in (SKIPPED, none)
 
 
 def test_a_contact_person_given_as_the_same_follows_the_representative(kb):
