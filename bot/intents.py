@@ -89,7 +89,8 @@ _COMMANDS: list[tuple[Intent, re.Pattern]] = [
     (Intent.THANK, re.compile(r"^(ありがと(う|うございます|うございました)?|どうも(ありがとう)?|助かりました|たすかりました"
                               r"|thanks|thank you)[!。ー~〜]*$")),
     (Intent.ACK, re.compile(r"^(了解(です|しました)?|りょうかい|わかりました|分かりました|承知しました)[!。ー~〜]*$")),
-    (Intent.HUMAN, re.compile(r"(人|ひと|職員|担当者?|スタッフ|オペレーター)(と|に)(話|はな|相談|つない|繋い|代わ|かわ)|有人")),
+    (Intent.HUMAN, re.compile(r"(人|ひと|職員|しょくいん|担当者?|たんとう(しゃ)?|スタッフ|オペレーター)(の(方|かた))?(と|に)"
+                              r"(話|はな|相談|そうだん|つない|繋い|代わ|かわ)|有人|(電話|でんわ)で(話|はな)")),
 ]
 
 
@@ -115,9 +116,9 @@ def detect(text: str) -> Intent | None:
         return Intent.GRANTS
     if len(folded) > 60 or _QUESTION.search(folded):
         return None
-    if re.search(r"提案(が|を)?" + _WISH, folded) or _PROPOSE_ELSEWISE.search(folded):
+    if re.search(r"(提案|ていあん)(が|を)?" + _WISH, folded) or _PROPOSE_ELSEWISE.search(folded):
         return Intent.PROPOSE
-    if re.search(r"相談(が|を)?" + _WISH, folded) or _CONSULT_ELSEWISE.search(folded):
+    if re.search(r"(相談|そうだん)(が|を)?" + _WISH, folded) or _CONSULT_ELSEWISE.search(folded):
         return Intent.CONSULT
     return None
 

@@ -35,12 +35,15 @@ function add(node, who) {
 
 const PHONE_OR_WEB = /(0\d{1,4}-\d{1,4}-\d{3,4})|(https?:\/\/[!-~]*[A-Za-z0-9\/#=_~-])/g;  // ASCII only: Japanese after it is not the address
 
+const EXAMPLE = /例[:：]\s*$/;  // 「（例: 090-1234-5678）」 shows how to write a number: nobody's to call
+
 // Text as written; a phone number in it is a link that calls it, and does not break across lines;
 // a web address (a group's site) opens in a new tab, telling that site nothing of this page.
 function text(value) {
   const span = document.createElement("span");
   let from = 0;
   for (const found of value.matchAll(PHONE_OR_WEB)) {
+    if (found[1] && EXAMPLE.test(value.slice(Math.max(0, found.index - 4), found.index))) continue;
     span.append(value.slice(from, found.index));
     const link = element("a", found[1] ? "tel" : "web", found[0]);
     link.href = found[1] ? "tel:" + found[1].replaceAll("-", "") : found[2];
@@ -125,7 +128,7 @@ function post(path, payload) {
 }
 
 async function send(payload, shown) {
-  if (shown) add(text(shown), "me");
+  if (shown) add(element("span", "", shown), "me");  // the person's own words: nothing to tap
   focusOnChoices = choicesBox.contains(document.activeElement);
   choicesBox.replaceChildren();
   try {
@@ -154,7 +157,7 @@ async function restore() {
   try { history = await call("/api/chat/history"); } catch (error) { /* start afresh */ }
   if (!history.turns.length && !history.draft) return send({ postback: "a=menu&v=hello" });  // greeted, with the menu
   for (const turn of history.turns) {
-    if (turn.me) add(text(turn.me), "me");
+    if (turn.me) add(element("span", "", turn.me), "me");
     show(turn.messages);
   }
   if (history.turns.length) add(text("ここまでが前回の会話です。"), "note");

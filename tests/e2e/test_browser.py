@@ -262,3 +262,19 @@ def test_a_phone_number_calls_on_a_tap_and_buttons_are_a_finger_wide(browser, we
     heights = [b.bounding_box()["height"] for b in page.locator("#choices button").all()]
     assert heights and min(heights) >= 44, heights
     assert page.problems == []
+
+
+def test_the_persons_own_number_and_an_example_number_are_not_links(browser, web_server):
+    page = open_page(browser, PHONE, web_server.url)
+    for label in ("相談する", "同意する", "個人"):
+        tap(page, label)
+    type_in(page, "岡山花子")
+    type_in(page, "子ども食堂を始めたい")
+    tap(page, "スキップ")
+    tap(page, "電話")
+    wait_for(page, "（6/7）")
+    type_in(page, "086-123-456")  # a digit short
+    wait_for(page, "桁数が合いません")
+    assert page.locator(".msg.me", has_text="086-123-456").locator("a").count() == 0
+    assert page.locator(".msg.bot", has_text="桁数が合いません").last.locator("a").count() == 0  # 例: 090-1234-5678
+    assert page.problems == []

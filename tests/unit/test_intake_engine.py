@@ -400,6 +400,8 @@ def test_follow_greets_with_the_menu_and_unfollow_marks_the_contact(kb):
     ("Hi, what kind of questions can you help me with?", "この窓口でできること"),
     ("What can you do?", "この窓口でできること"),
     ("人と話したい", "086-803-1062"),
+    ("しょくいん の かた と はなしを したい", "086-803-1062"), ("でんわ で はなしたい", "086-803-1062"),
+    ("そうだん したい", "個人情報の取り扱い"), ("ていあん したいです", "個人情報の取り扱い"),
     ("やめる", "いま入力中のものはありません"),
 ])
 def test_global_intents_outside_a_form(kb, text, expected):
