@@ -24,6 +24,7 @@ from bot.intents import REFERENCE, Intent, detect, find_reference, looks_like_qu
 from bot.messages import (
     AnswerGroupUpkeep,
     Card,
+    CaseView,
     Choice,
     ClaimGroup,
     CloseRelay,
@@ -75,14 +76,6 @@ _PERSONAL = (Intent.CONSULT, Intent.PROPOSE, Intent.STATUS, Intent.HUMAN, Intent
              Intent.UPDATE_GROUP, Intent.LEAVE_GROUP)
 _NO_FORM = (Mode.IDLE, Mode.CHECK_CODE, Mode.FIND_GROUPS, Mode.GRANTS,
             Mode.GROUP_CODE)  # modes without a draft: form buttons are stale
-
-
-@dataclass(frozen=True)
-class CaseView:
-    reference: str
-    kind: str
-    status: str
-    updated_at: datetime
 
 
 class CaseReader(Protocol):
@@ -551,7 +544,7 @@ class _Conversation:
         case = self.ctx.cases.by_check_code(reference, code)
         if case is not None:
             self._stop_checking()
-            self.replies.append(r.case_list([case], self._titles(), CLOSED, withdrawable=False))
+            self.replies.append(r.checked_case(case, self._titles(), self.ctx.city))
             return
         self.state.code_failures += 1
         tries_left = MAX_TRIES - self.state.code_failures

@@ -6,6 +6,7 @@ never sees a platform type.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from bot.state import State
 
@@ -140,3 +141,13 @@ class Turn:
     state: State
     replies: list[Reply] = field(default_factory=list)
     effects: list[Effect] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class CaseView:
+    """A case as the citizen may see it."""
+    reference: str
+    kind: str
+    status: str
+    updated_at: datetime
+    latest_reply: str = ""  # staff's newest message, for a case looked up by its check code on another device

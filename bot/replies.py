@@ -6,7 +6,7 @@ import re
 from functools import lru_cache
 
 from bot.forms import SKIPPED, Field
-from bot.messages import Card, Choice, Say
+from bot.messages import Card, CaseView, Choice, Say
 from bot.partner_search import GroupCard, SearchPage
 from bot.postbacks import Action, about_question, encode
 from knowledge.answers import Answer, Related
@@ -273,6 +273,26 @@ def case_list(cases: list, titles: dict[str, str], closed: frozenset[str], withd
                      for c in shown),
         buttons=more,
         choices=more + MENU_CHOICES + withdraw,
+        kind="cases",
+    )
+
+
+REPLY_SHOWN = 300  # characters of staff's newest message on a status card
+
+
+def checked_case(case: CaseView, titles: dict[str, str], city: CityProfile) -> Card:
+    """One case looked up by its check code (on another device): where it stands, in the city's words,
+    and what staff last wrote, since that message went to the device that sent the case."""
+    notice = city.texts.status_notices.get(case.status, "").format(reference=case.reference)
+    message = case.latest_reply
+    if len(message) > REPLY_SHOWN:
+        message = message[:REPLY_SHOWN - 1] + "…"
+    reply = f"\n担当者からの最新のメッセージ:\n{message}" if message else ""
+    return Card(
+        title=f"受付番号 {case.reference} の状況",
+        body=notice + reply,
+        fields=((titles.get(case.kind, case.kind), f"{case.status}（{case.updated_at:%Y-%m-%d} 更新）"),),
+        choices=MENU_CHOICES,
         kind="cases",
     )
 

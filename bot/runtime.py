@@ -231,7 +231,10 @@ class _StoredCases:
 
     def by_check_code(self, reference: str, code: str) -> CaseView | None:
         case = case_codes.case_for(self.session, reference, code)
-        return self._view(case) if case is not None else None
+        if case is None:
+            return None
+        reply = cases.latest_reply(self.session, cases.id_of(case))
+        return replace(self._view(case), latest_reply=reply.text if reply else "")
 
     def _view(self, case: Case) -> CaseView:
         return CaseView(case.reference, case.kind, case.status, case.updated_at.astimezone(self.tz))

@@ -66,6 +66,12 @@ def history(session: Session, case_id: int) -> list[CaseEvent]:
     return list(session.exec(select(CaseEvent).where(col(CaseEvent.case_id) == case_id).order_by(col(CaseEvent.id))))
 
 
+def latest_reply(session: Session, case_id: int) -> CaseEvent | None:
+    """The newest message staff sent the citizen on the case, if any."""
+    return session.exec(select(CaseEvent).where(col(CaseEvent.case_id) == case_id, col(CaseEvent.kind) == "reply")
+                        .order_by(col(CaseEvent.id).desc())).first()
+
+
 def references_of(session: Session, case_ids: Iterable[int]) -> dict[int, str]:
     """Reference numbers by case id."""
     ids = list(set(case_ids))

@@ -1,4 +1,5 @@
 """What staff send a citizen (a reply, a status notice) never takes away the buttons of a step they are in."""
+import re
 from datetime import UTC, datetime, timedelta
 
 from sqlmodel import select
@@ -69,3 +70,16 @@ def test_resume_under_a_draft_left_too_long_says_only_that_it_was_discarded(db, 
     now[0] += timedelta(days=8)
     later = str(desk.handle("line", USER, Postback(dict(quick_replies(nudge))["続ける"])))
     assert "破棄しました" in later and "以前のやり取り" not in later and "提案する" in later
+
+
+def test_a_case_checked_from_another_device_shows_staffs_latest_message(db, kb):
+    """Staff's reply went to the phone that sent the case; the web chat with the code shows it too."""
+    desk = Desk(db, kb, Settings().desk)
+    for line in CONSULT[:-1]:
+        desk.handle("line", USER, Text(line))
+    sent = str(desk.handle("line", USER, Text(CONSULT[-1])))
+    reference, code = re.search(r"受付番号は (S-\d{4}-\d{4})", sent)[1], re.search(r"確認コードは (\w+)", sent)[1]
+    reply_from_staff(db, "来年度の募集は5月ごろの予定です。")
+    desk.handle("web", "w" * 24, Text(reference))
+    shown = str(desk.handle("web", "w" * 24, Text(code)))
+    assert "来年度の募集は5月ごろの予定です。" in shown and f"受付番号 {reference} のご相談・ご提案を受け付けました" in shown
