@@ -10,16 +10,20 @@ office's synonyms) and scored against each group's name, offers and seeks.
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 import numpy as np
 
-from knowledge.analysis import Analyzer
+from knowledge.analysis import Analyzer, normalize
 from knowledge.partner_vocabulary import Mentions, PartnerVocabulary
 
 PAGE_SIZE = 5
+# Who the person is, said first: 「大学生です。」「町内会の役員ですが、」「高校生だけど」
+_INTRODUCTION = re.compile(r"^[^。！？!?]{1,30}?(です|でございます|ですが|なんですが|だけど|なんだけど|をしています|をしております)"
+                           r"[。、!！]")
 FIELD_WEIGHT = 3.0  # per field of the question the group works in
 AREA_WEIGHT = 1.5  # the group works in the very area named (市内全域 counts, but less)
 CITYWIDE_WEIGHT = 0.5
@@ -114,7 +118,7 @@ class GroupIndex:
                include_hidden: bool = False) -> SearchPage:
         """Public groups (every group, for staff: `include_hidden`) for a question, best first."""
         offset = _offset(cursor)
-        understood = self.vocabulary.mentions(query)
+        understood = self._sought(query)
         terms = self.text_terms(understood.rest)
         if not (terms or understood.fields or understood.areas or understood.kinds):
             return SearchPage((), 0, None, understood)
@@ -128,6 +132,18 @@ class GroupIndex:
         hits = tuple(Hit(self.cards[i], float(text[i] + bonus[i]), self.reasons(i, understood, terms)) for i in page)
         more = len(candidates) > offset + page_size
         return SearchPage(hits, len(candidates), str(offset + page_size) if more else None, understood)
+
+    def _sought(self, query: str) -> Mentions:
+        """What the question names, less the kind of group the person says they are (「大学生です。」
+        looks for partners, not for schools); their ward and fields still count."""
+        understood = self.vocabulary.mentions(query)
+        text = normalize(query)
+        introduction = _INTRODUCTION.match(text)
+        if introduction is None or not understood.kinds:
+            return understood
+        asked = set(self.vocabulary.mentions(text[introduction.end():]).kinds)
+        own = set(self.vocabulary.mentions(introduction.group()).kinds) - asked
+        return replace(understood, kinds=tuple(k for k in understood.kinds if k not in own))
 
     def facet_scores(self, understood: Mentions, include_hidden: bool = False) -> tuple[np.ndarray, np.ndarray]:
         """Which public groups (or all, `include_hidden`) qualify for the fields, areas and kinds named, and their bonus."""

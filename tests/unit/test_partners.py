@@ -112,6 +112,14 @@ def test_search_shows_only_public_groups_and_hides_private_contacts(filled):
     assert filled.search("防災講座").hits[0].group.public_contact == ""  # via the centre only
 
 
+@pytest.mark.parametrize("query", ["大学生です。東区で環境系のボランティアを募集してる団体ありますか",
+                                   "大学生だけど、東区の環境の団体を探したい"])
+def test_the_kind_of_group_the_person_is_does_not_filter_the_groups(filled, query):
+    page = filled.search(query)
+    assert [h.group.name for h in page.hits] == ["東区環境の会"] and page.understood.kinds == ()
+    assert filled.search("東区で大学と一緒に活動している環境の団体").understood.kinds == ("学校・大学",)  # asked for
+
+
 def test_free_words_find_groups_by_what_they_offer(filled):
     page = filled.search("河川の清掃をしたい")
     assert [h.group.name for h in page.hits][0] == "東区環境の会"
