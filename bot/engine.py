@@ -391,7 +391,7 @@ class _Conversation:
 
     def _group_words_text(self, text: str, intent: Intent | None) -> None:
         self.state.mode = Mode.IDLE
-        if intent in (None, Intent.FIND_GROUPS):
+        if intent is Intent.FIND_GROUPS or (intent is None and not self._answerable_question(text)):
             self._find_groups(text)
         else:
             self._idle_text(text, intent)
@@ -585,6 +585,8 @@ class _Conversation:
                                                       own=bool(self.ctx.own_groups()) or self.ctx.channel == WEB))
             return
         self.state.group_query = query
+        if not page.total and self.state.mode is Mode.IDLE:
+            self.state.mode = Mode.FIND_GROUPS  # none found: the next words typed are another try
         self.replies.extend(r.group_results(page, 0, search_id(query), own=bool(self.ctx.own_groups())))
 
     def _more_groups(self, search: str, cursor: str) -> None:

@@ -142,6 +142,16 @@ def test_no_match_offers_a_wider_area_and_staff(kb, directory):
     assert "「国際」の団体は" in reply_out(chat)
 
 
+def test_words_typed_after_nothing_was_found_search_again_and_a_question_is_still_answered(kb, directory):
+    chat = EngineChat(kb, groups=directory)
+    chat.say("東区で国際交流をしている団体を探したい")
+    chat.say("北区で防災")  # a second try, without 団体 or 探したい
+    assert group_cards(chat)
+    chat = EngineChat(kb, groups=directory)
+    chat.say("東区で国際交流をしている団体を探したい")
+    assert "本庁舎2階" in chat.say("センターはどこにありますか？")
+
+
 def reply_out(chat: EngineChat) -> str:
     from tests.support.chat import reply_text
 
