@@ -47,6 +47,7 @@ def test_the_vocabulary_reads_fields_areas_and_kinds_in_a_question(vocabulary):
     named = vocabulary.mentions("うちは伊島学区です。留学生と交流したいＮＰＯを探しています")
     assert named.fields == ("国際",) and named.areas == ("伊島学区",) and named.kinds == ("NPO・市民活動団体",)
     assert vocabulary.field_of("災害") == "防災" and vocabulary.area_of("西区") is None
+    assert vocabulary.mentions("ゴミ拾いがしたい").fields == ("環境",)  # an everyday word for the field
 
 
 @pytest.mark.parametrize("typed, fields, areas", [("きたくで ぼうさいの だんたい", ("防災",), ("北区",)),
