@@ -379,7 +379,11 @@ def group_results(page: SearchPage, offset: int, search: str, own: bool = False)
     last = offset + len(page.hits)
     more = (Choice("もっと見る", encode(Action.MORE_GROUPS, index=page.next_cursor, value=search)),) \
         if page.next_cursor else ()
-    lead = Say(f"{named}の団体が{page.total}件見つかりました（{offset + 1}〜{last}件目、合うものから順に表示）。")
+    if page.total == 1:
+        lead = Say(f"{named}の団体が1件見つかりました。")
+    else:
+        shown = f"{last}件目" if last == offset + 1 else f"{offset + 1}〜{last}件目"
+        lead = Say(f"{named}の団体が{page.total}件見つかりました（{shown}、合うものから順に表示）。")
     closing = Say("気になる団体があれば「この団体とつながりたい」を押してください。センターがおつなぎします。"
                   + ("" if more else "\nこれですべてです。"), more + (FIND_AGAIN, TO_STAFF) + (CHANGE_OWN_GROUP,) * own + (TO_MENU,))
     return [lead, *(group_card(hit.group) for hit in page.hits), closing]

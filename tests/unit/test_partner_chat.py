@@ -147,6 +147,7 @@ def test_words_typed_after_nothing_was_found_search_again_and_a_question_is_stil
     chat.say("東区で国際交流をしている団体を探したい")
     chat.say("北区で防災")  # a second try, without 団体 or 探したい
     assert group_cards(chat)
+    assert "の団体が1件見つかりました。" in chat.say("中区で食の団体を探したい")  # not 「1〜1件目」
     chat = EngineChat(kb, groups=directory)
     chat.say("東区で国際交流をしている団体を探したい")
     assert "本庁舎2階" in chat.say("センターはどこにありますか？")
