@@ -859,7 +859,7 @@ class _Conversation:
             self._prompt_again(lead="これが最初の質問です。")
             return
         previous = draft.history.pop()
-        draft.asking, draft.failures = previous, 0
+        draft.asking, draft.failures, draft.pending_text = previous, 0, None
         self.state.mode = Mode.FORM
         self._prompt_again(current=draft.answers.pop(previous, None))
 
@@ -945,7 +945,7 @@ class _Conversation:
         number = expected.index(asking.key) + 1 if asking.key in expected else len(expected)
         say = r.field_prompt(asking, asking.prompt_for(draft.answers), asking.offered(self.ctx.channel), token,
                              (number, len(expected)), current, lead, picked=tuple(draft.picked))
-        if draft.pending_text and asking.accepts_anything:
+        if draft.pending_text and asking.a_name:
             say = Say(say.text, (r.use_as_answer_choice(asking, token),) + say.choices)
         return say
 

@@ -35,7 +35,6 @@ class Field:
     open_choices: bool = False  # the buttons are suggestions: typed text goes to the validator
     multiple: bool = False  # several choices, tapped one by one and then 決定 (or several names typed)
     skipped_value: str | None = None  # stored for スキップ or 「なし」 (None: the skip mark / the word as typed)
-    takes_any_text: bool = False  # the validator also takes any text (a name, or 「同じ」)
     a_name: bool = False  # a person's or a group's: a question typed here is held until the person says it is the name
     # When an answer it depends on changes, it is asked again only if its value passes this (None: always)
     asked_again_if: Callable[[str], bool] | None = None
@@ -71,11 +70,6 @@ class Field:
     def may_apply(self, answers: Mapping[str, str]) -> bool:
         """Asked, or not ruled out yet (an answer it depends on is still to come)."""
         return self.applies(answers) or any(key not in answers for key in self.depends_on)
-
-    @property
-    def accepts_anything(self) -> bool:
-        """Free text with no format: a question typed here might be the answer itself."""
-        return not self.choices and (self.validator is None or self.takes_any_text)
 
 
 @dataclass(frozen=True)
@@ -179,7 +173,7 @@ PROPOSAL = Form(
         Field("group_name", "団体名", "団体名を教えてください（個人の場合はお名前）。", max_chars=100, a_name=True),
         Field("representative", "代表者名", "代表者のお名前を教えてください。", max_chars=60, a_name=True),
         Field("contact_person", "連絡担当者", "連絡担当者のお名前を教えてください（代表者と同じなら「同じ」）。", max_chars=60, a_name=True,
-              validator=lambda answers: v.same_as(answers.get("representative", ""), 60), takes_any_text=True,
+              validator=lambda answers: v.same_as(answers.get("representative", ""), 60),
               depends_on=("representative",), asked_again_if=v.is_same_as),
         Field("phone", "電話", "連絡先の電話番号を教えてください。", validator=_fixed(v.phone)),
         Field("email", "メール", "連絡先のメールアドレスを教えてください（なければスキップできます）。", validator=_fixed(v.email),

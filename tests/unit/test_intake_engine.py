@@ -247,6 +247,14 @@ def test_only_names_hold_a_question_aside_and_the_same_text_typed_again_is_the_n
     assert chat.state.draft.answers["name"] == "団体名がまだないけど？"
 
 
+def test_going_back_leaves_a_question_held_at_the_later_field_behind(kb):
+    chat = EngineChat(kb)
+    run_script(chat, PROPOSAL_HAPPY[:5])
+    chat.say("連絡担当者って誰のことですか？")
+    assert "今の文を回答にする" in chat.labels
+    assert "代表者" in chat.tap("戻る") and "今の文を回答にする" not in chat.labels
+
+
 def test_a_question_kept_aside_becomes_the_name_when_the_person_taps_for_it(kb):
     chat = EngineChat(kb)
     run_script(chat, CONSULTATION_HAPPY[:3])
