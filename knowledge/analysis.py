@@ -50,6 +50,7 @@ def _tokenizer():
     return tok
 
 
+_KATAKANA_DASH = re.compile(r"(?<=[ァ-ヶ])[-‐−―]")
 _DIGIT_COMMA = re.compile(r"(?<=\d),(?=\d{3})")
 
 
@@ -64,8 +65,9 @@ def fold(text: str) -> str:
 
 
 def normalize(text: str) -> str:
-    """NFKC, lower case, and thousands separators dropped (2,000,000 → 2000000)."""
-    return _DIGIT_COMMA.sub("", unicodedata.normalize("NFKC", text).lower())
+    """NFKC, lower case, thousands separators dropped (2,000,000 → 2000000), and a dash typed for the
+    long vowel after katakana read as one (センタ- → センター)."""
+    return _KATAKANA_DASH.sub("ー", _DIGIT_COMMA.sub("", unicodedata.normalize("NFKC", text).lower()))
 
 
 @lru_cache(maxsize=1 << 14)

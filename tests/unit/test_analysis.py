@@ -40,6 +40,12 @@ def test_width_and_thousands_separators_are_normalized():
     assert normalize("ＡＢＣ　２，０００，０００円 ｶﾅ") == "abc 2000000円 カナ"
 
 
+def test_a_dash_typed_for_the_long_vowel_after_katakana_is_read_as_one(analyzer):
+    assert normalize("センタ-の場所") == normalize("センタ－の場所") == "センターの場所"
+    assert normalize("086-803-1062") == "086-803-1062" and normalize("NPO-法人") == "npo-法人"
+    assert "センター" in {u.form for u in analyzer.analyze("協働推進センタ-はどこ").units}
+
+
 def test_bigrams_ignore_punctuation_and_keep_single_characters():
     assert bigrams("シェア・ウェブ、市") == ["シェ", "ェア", "ウェ", "ェブ", "市"]
 
