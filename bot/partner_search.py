@@ -24,6 +24,8 @@ PAGE_SIZE = 5
 # Who the person is, said first: 「大学生です。」「町内会の役員ですが、」「高校生だけど」
 _INTRODUCTION = re.compile(r"^[^。！？!?]{1,30}?(です|でございます|ですが|なんですが|だけど|なんだけど|をしています|をしております)"
                            r"[。、!！]")
+# …or named as theirs: 「うちの町内会、若い人がおらん」「私たちのNPOと組める企業」 (up to the next particle)
+_OWN = re.compile(r"(?:うち|私たち|わたしたち|僕ら|ぼくら|我々|われわれ|自分たち|弊社|当法人)の?[^、。！？!?\sでがはをにもとや]{0,10}")
 FIELD_WEIGHT = 3.0  # per field of the question the group works in
 AREA_WEIGHT = 1.5  # the group works in the very area named (市内全域 counts, but less)
 CITYWIDE_WEIGHT = 0.5
@@ -139,10 +141,13 @@ class GroupIndex:
         understood = self.vocabulary.mentions(query)
         text = normalize(query)
         introduction = _INTRODUCTION.match(text)
-        if introduction is None or not understood.kinds:
+        said_of_self = [introduction.group()] if introduction else []
+        rest = _OWN.sub("、", text[introduction.end():] if introduction else text)
+        said_of_self += _OWN.findall(text)
+        if not said_of_self or not understood.kinds:
             return understood
-        asked = set(self.vocabulary.mentions(text[introduction.end():]).kinds)
-        own = set(self.vocabulary.mentions(introduction.group()).kinds) - asked
+        asked = set(self.vocabulary.mentions(rest).kinds)
+        own = set(self.vocabulary.mentions("、".join(said_of_self)).kinds) - asked
         return replace(understood, kinds=tuple(k for k in understood.kinds if k not in own))
 
     def facet_scores(self, understood: Mentions, include_hidden: bool = False) -> tuple[np.ndarray, np.ndarray]:

@@ -86,7 +86,9 @@ def test_free_text_search_shows_public_groups_of_the_field_and_area_best_first(k
 @pytest.mark.parametrize("typed", ["北区で防災やっとる団体おらん？", "北区の防災の団体はありませんか", "北区で防災の団体を教えて",
                                    "北区で防災をしている団体", "北区で防災やっとるグループ",
                                    "北区で防災やってる団体とつながりたい！紹介してもらえる？",
-                                   "きたくで ぼうさいの だんたい ありませんか"])  # older people type in hiragana
+                                   "北区で防災をしている団体の一覧が見たい", "北区の防災の団体とつながるにはどうしたらええ？",
+                                   "きたくで ぼうさいの だんたい ありませんか",  # older people type in hiragana
+                                   "きたくで ぼうさいを している だんたいを しりたいです"])
 def test_dialect_and_polite_wordings_search_the_directory_too(kb, directory, typed):
     chat = EngineChat(kb, groups=directory)
     out = chat.say(typed)

@@ -114,7 +114,8 @@ def test_search_shows_only_public_groups_and_hides_private_contacts(filled):
 
 
 @pytest.mark.parametrize("query", ["大学生です。東区で環境系のボランティアを募集してる団体ありますか",
-                                   "大学生だけど、東区の環境の団体を探したい"])
+                                   "大学生だけど、東区の環境の団体を探したい",
+                                   "うちの町内会は若い人がおらんけぇ、東区の環境の団体とつながりたい"])  # their own, not sought
 def test_the_kind_of_group_the_person_is_does_not_filter_the_groups(filled, query):
     page = filled.search(query)
     assert [h.group.name for h in page.hits] == ["東区環境の会"] and page.understood.kinds == ()
