@@ -115,6 +115,13 @@ def test_an_acronym_alone_is_answered_as_japanese_is_written(kb, question):
     assert kb.ask("SDGs").reason != "not_japanese"  # one the desk does not know: not asked to write in Japanese
 
 
+@pytest.mark.parametrize("question, expect", [("補助金のrateってどれくらい？", "補助率"),
+                                              ("うちの会社のskillを活かせるNPOとmatchingしてもらえる？", "つなぎ役")])
+def test_an_english_loanword_inside_a_japanese_question_is_read(kb, question, expect):
+    answer = kb.ask(question)
+    assert not answer.declined and expect in answer.body
+
+
 def test_where_in_the_ordinance_something_is_is_answered_not_taken_for_how_many_articles(kb):
     answer = kb.ask("協働の原則は何条から書いてある？")
     assert not answer.declined and "第3条" in answer.body
