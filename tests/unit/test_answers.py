@@ -307,6 +307,7 @@ def test_a_routed_word_inside_a_real_question_is_still_answered(kb):
     ("chonaikai no hojokin wa ikura?", "250万円"),
     ("Which subsidy can my group use?", "市民協働推進事業"),  # prose words (use, fits, check) name no topic
     ("Our company wants to do 地域貢献, who should we talk to at 市役所?", "企業"),
+    ("What kind of help does the civic collaboration center offer?", "センター"),
 ])
 def test_an_english_question_with_known_words_gets_the_japanese_answer_saying_so(kb, question, expect_in_answer):
     answer = kb.ask(question, today=AFTER_ROUND)
