@@ -853,8 +853,16 @@ class _Conversation:
         self.state.mode = Mode.FORM
         self._prompt_again(lead=lead)
 
+    def _keeps_on_back(self) -> bool:
+        """An answer being changed from the summary: 戻る (確認に戻る) keeps it and returns there."""
+        return self.draft.editing and self.draft.asking in self.draft.answers
+
     def _back(self) -> None:
         draft = self.draft
+        if self._keeps_on_back():
+            draft.asking, draft.editing, draft.failures, draft.pending_text, draft.picked = None, False, 0, None, []
+            self._review()
+            return
         if not draft.history:
             self._prompt_again(lead="これが最初の質問です。")
             return
@@ -944,7 +952,8 @@ class _Conversation:
         expected = [f.key for f in form.expected(draft.answers)]
         number = expected.index(asking.key) + 1 if asking.key in expected else len(expected)
         say = r.field_prompt(asking, asking.prompt_for(draft.answers), asking.offered(self.ctx.channel), token,
-                             (number, len(expected)), current, lead, picked=tuple(draft.picked))
+                             (number, len(expected)), current, lead, picked=tuple(draft.picked),
+                             editing=self._keeps_on_back())
         if draft.pending_text and asking.a_name:
             say = Say(say.text, (r.use_as_answer_choice(asking, token),) + say.choices)
         return say

@@ -90,9 +90,11 @@ def consent_declined() -> Say:
 
 
 def field_prompt(field: Field, prompt: str, choices: tuple[str, ...], token: str, step: tuple[int, int],
-                 current: str | None = None, lead: str = "", picked: tuple[str, ...] = ()) -> Say:
+                 current: str | None = None, lead: str = "", picked: tuple[str, ...] = (),
+                 editing: bool = False) -> Say:
     """`step`: (this question's number, how many will be asked); `picked`: the choices tapped so far
-    on a field that takes several (marked ✓, with 決定 first)."""
+    on a field that takes several (marked ✓, with 決定 first); `editing`: an answer changed from the
+    summary, which 確認に戻る keeps."""
     number, total = step
     lines = [lead] if lead else []
     lines.append(f"（{number}/{total}）{prompt}")
@@ -109,7 +111,9 @@ def field_prompt(field: Field, prompt: str, choices: tuple[str, ...], token: str
         buttons.insert(0, Choice("決定", encode(Action.PICKED, token=token, field=field.key)))
     if field.optional:
         buttons.append(Choice("スキップ", encode(Action.SKIP, token=token, field=field.key)))
-    if number > 1:
+    if editing:
+        buttons.append(Choice("確認に戻る", encode(Action.BACK, token=token)))
+    elif number > 1:
         buttons.append(Choice("戻る", encode(Action.BACK, token=token)))
     buttons.append(Choice("やめる", encode(Action.CANCEL, token=token)))
     return Say("\n".join(lines), tuple(buttons))

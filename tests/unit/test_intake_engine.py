@@ -144,6 +144,19 @@ def test_edit_one_field_from_the_summary_and_only_that_one(kb):
     assert chat.state.draft.answers["content"].startswith("子ども食堂")
 
 
+@pytest.mark.parametrize("back", [lambda chat: chat.tap("確認に戻る"), lambda chat: chat.say("戻る")])
+def test_leaving_an_edit_keeps_the_answer_and_returns_to_the_summary(kb, back):
+    chat = EngineChat(kb)
+    run_script(chat, CONSULTATION_HAPPY)
+    chat.tap("修正する")
+    out = chat.tap("相談内容")
+    assert "いまの回答: 子ども食堂" in out and "確認に戻る" in chat.labels and "戻る" not in chat.labels
+    before = dict(chat.state.draft.answers)
+    out = back(chat)
+    assert "内容確認" in out and chat.state.mode == "confirm"
+    assert chat.state.draft.answers == before  # not the last question asked again, nothing dropped
+
+
 def test_fields_beyond_the_buttons_are_named_and_can_be_typed(kb):
     chat = EngineChat(kb)
     run_script(chat, PROPOSAL_HAPPY)
