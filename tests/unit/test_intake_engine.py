@@ -439,6 +439,7 @@ def test_an_english_question_beginning_like_a_request_for_help_is_not_taken_for_
     ("こんばんは", "ご利用ありがとうございます。岡山市 協働のまちづくり窓口です。", "質問する"),
     ("はじめまして！", "協働のまちづくり、補助制度", "質問する"),
     ("ありがとうございました", "どういたしまして", "質問する"), ("助かりました！", "どういたしまして", "質問する"),
+    ("ありがとね", "どういたしまして", "質問する"), ("たすかったわ", "どういたしまして", "質問する"),
     ("わかりました", "承知しました", "質問する"), ("いつ？", "どのようなことについてのご質問", "メニュー"),
 ])
 def test_a_greeting_thanks_or_bare_when_is_answered_in_kind_not_declined_nor_kept_for_staff(kb, text, expected, button):
