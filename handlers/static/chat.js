@@ -8,13 +8,27 @@ const shownIds = new Set();  // waiting messages already shown (acknowledged or 
 let focusOnChoices = false;  // a keyboard user picked a suggestion: the next ones get the focus
 const FAILED = "送信できませんでした。時間をおいてもう一度お試しください。";
 
-/* The newest message stays in view above the composer: after every turn, and whenever the
+/* The desk's newest reply stays in view above the composer: after every turn, and whenever the
    composer or the list changes height (new choices, a taller text box, the phone's keyboard, a
-   message laid out again once the font has loaded). */
+   message laid out again once the font has loaded). A reply taller than the list is shown from its
+   start, where it is read from, not from its end. */
+function newestReplyStart() {
+  const own = log.querySelectorAll(".msg.me");
+  const after = own.length ? own[own.length - 1].nextElementSibling : log.firstElementChild;
+  return after || log.lastElementChild;
+}
 function keepNewestInView() {
-  log.scrollTop = log.scrollHeight;
   const last = log.lastElementChild;
-  if (last) last.scrollIntoView({ block: "end" });
+  if (!last) return;
+  const start = newestReplyStart();
+  const top = start.getBoundingClientRect().top;
+  if (last.getBoundingClientRect().bottom - top > log.clientHeight) {
+    log.scrollTop += top - log.getBoundingClientRect().top;
+    start.scrollIntoView({ block: "start" });
+    return;
+  }
+  log.scrollTop = log.scrollHeight;
+  last.scrollIntoView({ block: "end" });
 }
 const resized = new ResizeObserver(keepNewestInView);
 resized.observe(dock);

@@ -69,20 +69,28 @@ def settled(page) -> None:
 
 NEWEST_BOXES = """() => {
   const items = document.querySelectorAll("#log .msg");
+  const own = document.querySelectorAll("#log .msg.me");
+  const start = (own.length && own[own.length - 1].nextElementSibling) || items[items.length - 1];
   const box = (e) => { const r = e.getBoundingClientRect(); return {top: r.top, bottom: r.bottom}; };
-  return {last: box(items[items.length - 1]), log: box(document.getElementById("log")),
+  const log = document.getElementById("log");
+  return {last: box(items[items.length - 1]), start: box(start), log: box(log), shown: log.clientHeight,
           dock: box(document.getElementById("dock"))};
 }"""
+# The reply fits: its end sits above the composer. It does not: its start sits at the top of the list.
+IN_VIEW = """(b) => b.last.bottom - b.start.top > b.shown
+  ? Math.abs(b.start.top - b.log.top) <= 1 : b.last.bottom <= b.dock.top + 0.5"""
 
 
 def assert_newest_in_view(page) -> None:
     settled(page)
     # Laid out within a moment, as a person sees it; if not, the assertions below say what is wrong.
     with contextlib.suppress(Exception):  # playwright's TimeoutError
-        page.wait_for_function(f"() => {{ const b = ({NEWEST_BOXES})(); return b.last.bottom <= b.dock.top + 0.5; }}",
-                               timeout=2000)
+        page.wait_for_function(f"() => ({IN_VIEW})(({NEWEST_BOXES})())", timeout=2000)
     boxes = page.evaluate(NEWEST_BOXES)
-    last, log, dock = boxes["last"], boxes["log"], boxes["dock"]
+    last, start, log, dock = boxes["last"], boxes["start"], boxes["log"], boxes["dock"]
+    if last["bottom"] - start["top"] > boxes["shown"]:  # taller than the list: read from its start
+        assert abs(start["top"] - log["top"]) <= 1, f"the newest reply's start is not in view: {boxes}"
+        return
     assert last["bottom"] <= dock["top"] + 0.5, f"the newest message is hidden behind the composer: {boxes}"
     assert last["bottom"] > log["top"], f"the newest message is scrolled out of view: {boxes}"
 
@@ -277,4 +285,17 @@ def test_the_persons_own_number_and_an_example_number_are_not_links(browser, web
     wait_for(page, "桁数が合いません")
     assert page.locator(".msg.me", has_text="086-123-456").locator("a").count() == 0
     assert page.locator(".msg.bot", has_text="桁数が合いません").last.locator("a").count() == 0  # 例: 090-1234-5678
+    assert page.problems == []
+
+
+def test_a_reply_taller_than_the_screen_is_shown_from_its_title(browser, web_server):
+    page = open_page(browser, {"width": 375, "height": 667}, web_server.url)  # a small phone
+    type_in(page, "ボランティアしたいんじゃけど、どねぇしたらええ？")
+    wait_for(page, "ボランティアや市民活動を始めたいとき")
+    assert_newest_in_view(page)
+    reply = page.locator(".msg.bot").last.bounding_box()
+    log, dock = page.locator("#log").bounding_box(), page.locator("#dock").bounding_box()
+    assert reply["height"] > dock["y"] - log["y"], "the reply fits: pick a longer one or a smaller screen"
+    title = page.locator(".msg.bot h2", has_text="始めたいとき").last.bounding_box()
+    assert log["y"] - 0.5 <= title["y"] and title["y"] + title["height"] <= dock["y"], "the reply's title is out of view"
     assert page.problems == []
