@@ -305,6 +305,7 @@ def test_a_routed_word_inside_a_real_question_is_still_answered(kb):
     ('Why does Okayama City promote "kyodo"? I saw the word 協働 on a poster.', "行政だけ"),  # a Japanese word inside
     ("hojokin no shinsei shimekiri wa itsu desu ka?", "6月30日"),  # romaji
     ("chonaikai no hojokin wa ikura?", "250万円"),
+    ("hojokin ni tsuite oshiete", "区づくり推進事業"), ("sentaa no denwa bangou wa?", "086-803-1062"),
     ("Which subsidy can my group use?", "市民協働推進事業"),  # prose words (use, fits, check) name no topic
     ("Our company wants to do 地域貢献, who should we talk to at 市役所?", "企業"),
     ("What kind of help does the civic collaboration center offer?", "センター"),
