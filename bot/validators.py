@@ -82,6 +82,9 @@ def is_same_as(value: str) -> bool:
     return value.endswith(SAME_MARK)
 
 
+_MOBILE = re.compile(r"0[5789]0\d{8}")  # mobile and IP phones: always 3-4-4 (land lines' area codes vary)
+
+
 def phone(text: str) -> Result:
     value = clean(text)
     for dash in _DASHES:
@@ -93,7 +96,10 @@ def phone(text: str) -> Result:
     if not digits.startswith("0"):
         return Invalid("電話番号は市外局番など「0」から始まる番号で入力してください" + PHONE_EXAMPLE + "。")
     if not 10 <= len(digits) <= 11:
-        return Invalid(f"電話番号の桁数が合いません（いま {len(digits)} 桁です。10桁か11桁です）" + PHONE_EXAMPLE + "。")
+        return Invalid(f"電話番号の桁数が合いません。10桁か11桁で入力してください（いま{len(digits)}桁です）"
+                       + PHONE_EXAMPLE + "。")
+    if value == digits and _MOBILE.fullmatch(digits):  # written the way it is read out: 090-1234-5678
+        return Valid(f"{digits[:3]}-{digits[3:7]}-{digits[7:]}")
     return Valid(value)
 
 
