@@ -429,7 +429,7 @@ class _Conversation:
             Action.HELP: lambda tap: self.replies.append(r.help_text(self.ctx.city)),
             Action.HUMAN: lambda tap: self.replies.append(
                 r.human_note(self.ctx.city, in_form=self.state.mode is not Mode.IDLE)),
-            Action.SHOW: lambda tap: self._show(tap.entry, tap.question),
+            Action.SHOW: lambda tap: self._show(tap.entry, tap.question, tap.passed_entries),
             Action.WITHDRAW: lambda tap: self._ask_withdraw(tap.reference),
             Action.WITHDRAW_YES: lambda tap: self._withdraw(tap.reference),
             Action.FIND_GROUPS: lambda tap: self._find_groups(tap.value),
@@ -508,8 +508,9 @@ class _Conversation:
             self.effects.append(NoteQuestion("helpful" if helpful else "wrong", question, tap.entry))
         if helpful:
             self.replies.append(r.thanks())
-        else:
-            self.replies.append(r.wrong_answer(self.ctx.knowledge.alternatives(question, tap.entry), question))
+            return
+        passed = (*tap.passed_entries, tap.entry)  # every answer marked 違う for this question so far
+        self.replies.append(r.wrong_answer(self.ctx.knowledge.alternatives(question, passed), question, passed))
 
     def _menu(self, welcome: bool = False) -> None:
         """The menu; `welcome` (the web chat's first visit): with what the desk does."""
@@ -517,13 +518,13 @@ class _Conversation:
             self.effects.append(CloseRelay(self.ctx.relay))
         self.replies.append(r.welcome(self.ctx.city) if welcome else r.menu())
 
-    def _show(self, entry_id: str, question: str = "") -> None:
+    def _show(self, entry_id: str, question: str = "", passed: tuple[str, ...] = ()) -> None:
         """An entry tapped; picked among 「もしかして」, its 役に立った and 違う tell staff about that question."""
         answer = self.ctx.knowledge.show(entry_id, today=self.ctx.today)
         if answer is None:
             self.replies.append(r.stale_button())
         else:
-            self.replies.extend(r.answer_replies(answer, question=question))
+            self.replies.extend(r.answer_replies(answer, question=question, passed=passed))
 
     def _titles(self) -> dict[str, str]:
         return {name: self._title(name) for name in FORMS}

@@ -63,7 +63,9 @@ ASIDES = ASIDES | {Action.FIND_GROUPS, Action.MORE_GROUPS}
 FREE_ACTIONS, ASIDES = FREE_ACTIONS | {Action.GRANTS}, ASIDES | {Action.GRANTS}
 
 # The short keys of the encoding (kept stable: buttons already sent carry them).
-_KEYS = {"token": "t", "field": "f", "index": "i", "value": "v", "reference": "r", "entry": "e", "asked": "q"}
+_KEYS = {"token": "t", "field": "f", "index": "i", "value": "v", "reference": "r", "entry": "e", "asked": "q",
+         "passed": "p"}
+PASSED_KEPT = 5  # entries marked 違う for one question that later buttons still leave out
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,11 @@ class Tap:
     reference: str = ""
     entry: str = ""
     asked: str = ""  # the question answered, base64 (feedback and 「もしかして」 buttons): see `about_question`
+    passed: str = ""  # entries already marked 違う for that question, comma-separated
+
+    @property
+    def passed_entries(self) -> tuple[str, ...]:
+        return tuple(e for e in self.passed.split(",") if e)[-PASSED_KEPT:]
 
     @property
     def question(self) -> str:
@@ -101,16 +108,17 @@ def encode(action: Action, **values: str) -> str:
     return Tap(action, **values).encode()
 
 
-def about_question(action: Action, entry: str, question: str) -> str:
+def about_question(action: Action, entry: str, question: str, passed: tuple[str, ...] = ()) -> str:
     """The data of a button on an entry for a question (役に立った, 違う, a 「もしかして」 entry), carrying
-    as much of the question as fits in LIMIT (whole characters).
-    Unpadded url-safe base64 passes urlencode as it is: n bytes take ceil(4n/3) characters."""
-    room = LIMIT - len(Tap(action, entry=entry).query()) - len("&q=")
+    the entries already marked 違う for it (`passed`) and as much of the question as fits in LIMIT
+    (whole characters). Unpadded url-safe base64 passes urlencode as it is: n bytes take ceil(4n/3) characters."""
+    passed_text = ",".join(passed[-PASSED_KEPT:])
+    room = LIMIT - len(Tap(action, entry=entry, passed=passed_text).query()) - len("&q=")
     budget = room * 3 // 4
     if len(question.encode("utf-8")) > budget:  # cut, and marked as cut for the staff who read it
         question = _cut(question, budget - len(ELLIPSIS.encode("utf-8"))) + ELLIPSIS
     asked = base64.urlsafe_b64encode(question.encode("utf-8")).decode("ascii").rstrip("=")
-    return Tap(action, entry=entry, asked=asked).encode()
+    return Tap(action, entry=entry, asked=asked, passed=passed_text).encode()
 
 
 def _cut(text: str, budget: int) -> str:

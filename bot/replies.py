@@ -210,33 +210,35 @@ def human_note(city: CityProfile, in_form: bool) -> Say:
     return Say(lead, (Choice("相談する", encode(Action.CONSULT)), TO_MENU))
 
 
-def answer_replies(answer: Answer, extra: tuple[Choice, ...] = (), question: str = "") -> list[Say | Card]:
-    """An answer card with its related entries and feedback buttons, or a decline with a way on."""
+def answer_replies(answer: Answer, extra: tuple[Choice, ...] = (), question: str = "",
+                   passed: tuple[str, ...] = ()) -> list[Say | Card]:
+    """An answer card with its related entries and feedback buttons, or a decline with a way on;
+    `passed`: the entries already marked 違う for the question, which its 違う leaves out too."""
     if answer.abstained:  # an entry picked among 「もしかして」 is rated for the question declined
         return [Say(answer.text, _unique(_show_choices(answer.maybe, question) + extra + (to_staff(question), TO_MENU)))]
     related = _show_choices(r for r in answer.related if r.id != answer.entry_id)
     rating = (Choice("役に立った", about_question(Action.HELPFUL, answer.entry_id or "", question)),
-              Choice("違う", about_question(Action.WRONG, answer.entry_id or "", question)))
+              Choice("違う", about_question(Action.WRONG, answer.entry_id or "", question, passed)))
     return [Card(title=answer.title, body=answer.body, footer=_footer(answer), buttons=related,
                  choices=_unique(extra + rating + related + (to_staff(question), TO_MENU)), kind="answer")]
 
 
-def _show_choices(entries, question: str = "") -> tuple[Choice, ...]:
-    return _unique(tuple(Choice(e.label, about_question(Action.SHOW, e.id, question)) for e in entries))
+def _show_choices(entries, question: str = "", passed: tuple[str, ...] = ()) -> tuple[Choice, ...]:
+    return _unique(tuple(Choice(e.label, about_question(Action.SHOW, e.id, question, passed)) for e in entries))
 
 
 def thanks() -> Say:
     return Say("ありがとうございます。お役に立ててよかったです。", MENU_CHOICES)
 
 
-def wrong_answer(alternatives: tuple[Related, ...], question: str = "") -> Say:
+def wrong_answer(alternatives: tuple[Related, ...], question: str = "", passed: tuple[str, ...] = ()) -> Say:
     """After 違う: how to ask again, the next best entries, and a person."""
     others = "\n近いものを下に並べました。" if alternatives else ""
     return Say("お役に立てず申し訳ありません。聞き方を変えると見つかることがあります。\n"
                "・制度や施設の名前を入れる（例:「区づくり推進事業」）\n"
                "・知りたいことを一つにしぼる（いつ・いくら・どこ・だれが）\n"
                "・短い文で送る" + others,
-               _show_choices(alternatives) + (to_staff(question), TO_MENU))
+               _show_choices(alternatives, question, passed) + (to_staff(question), TO_MENU))
 
 
 def _footer(answer: Answer) -> str:

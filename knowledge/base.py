@@ -329,16 +329,16 @@ class KnowledgeBase:
             known = self._documents[entry.id] = (entry, analyze_entry(entry, self.analyzer))
         return known[1]
 
-    def alternatives(self, question: str, not_this: str, limit: int = RELATED_LIMIT) -> tuple[Related, ...]:
-        """The next best entries for a question whose answer (`not_this`) was not the one wanted;
-        without the question, the entries the answer links to."""
+    def alternatives(self, question: str, not_these: tuple[str, ...], limit: int = RELATED_LIMIT) -> tuple[Related, ...]:
+        """The next best entries for a question whose answers (`not_these`, the last one shown last) were
+        not the ones wanted; without the question, the entries the last answer links to."""
         found = [h.entry for h in self.search(question).hits] if question.strip() else []
-        shown = self.entry(not_this)
-        linked = [e for i in (shown.related if shown else ()) if (e := self.entry(i))]
-        wrong_title = shown.title if shown else None  # a twin of the wrong answer (another id, its title) is wrong too
+        wrong = [e for i in not_these if (e := self.entry(i))]
+        linked = [e for i in (wrong[-1].related if wrong else ()) if (e := self.entry(i))]
+        wrong_titles = {e.title for e in wrong}  # a twin of a wrong answer (another id, its title) is wrong too
         picks: dict[str, Related] = {}
         for e in found + linked:
-            if e.id != not_this and e.title != wrong_title:
+            if e.id not in not_these and e.title not in wrong_titles:
                 picks.setdefault(e.label, Related(e.id, e.title, e.label))  # one per button label
         return tuple(picks.values())[:limit]
 

@@ -53,11 +53,23 @@ def test_wrong_offers_tips_other_entries_and_staff_and_is_recorded(kb):
     assert "区づくり" in chat.tap(chat.labels[0])
 
 
+def test_an_answer_marked_wrong_is_not_offered_again_after_the_next_one_is_marked_wrong_too(kb):
+    chat = EngineChat(kb)
+    chat.say(QUESTION)
+    chat.tap("違う")
+    second = next(decode(c.data) for c in chat.replies[0].choices if decode(c.data).action is Action.SHOW)
+    chat.tap(chat.labels[0])
+    chat.tap("違う")
+    assert chat.effects == [NoteQuestion("wrong", QUESTION, second.entry)]  # the question carried along
+    offered = {decode(c.data).entry for c in chat.replies[0].choices if decode(c.data).action is Action.SHOW}
+    assert offered and not {"faq-kuzukuri-jogen", second.entry} & offered
+
+
 def test_wrong_does_not_offer_a_twin_of_the_answer_marked_wrong(kb):
     wrong = kb.entry("faq-center-toha")
     twins = [e.id for e in kb.entries if e.title == wrong.title and e.id != wrong.id]
     assert twins, "no entry shares the title any more; pick another pair"
-    offered = kb.alternatives("センターってなに？", wrong.id)
+    offered = kb.alternatives("センターってなに？", (wrong.id,))
     assert offered and not {r.id for r in offered} & {wrong.id, *twins}
     assert len({r.label for r in offered}) == len(offered)
 
@@ -117,6 +129,10 @@ def test_feedback_buttons_fit_line_with_a_long_question():
     short = "町内会で防災訓練をしたい"
     assert decode(about_question(Action.WRONG, "faq-kuzukuri-jogen", short)).question == short
     assert decode(data.replace("q=", "q=%%%")).question == ""  # damaged data: no question, no error
+    passed = tuple(f"faq-entry-{n:02d}" for n in range(8))
+    data = about_question(Action.SHOW, "faq-kuzukuri-jogen", "町内会で防災訓練をしたいのですが" * 20, passed)
+    carried = decode(data)
+    assert len(data) <= LIMIT and carried.passed_entries == passed[-5:] and carried.question.endswith("…")
 
 
 def test_line_shows_the_feedback_as_quick_replies(kb):
