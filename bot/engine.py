@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from bot import grant_replies
 from bot import replies as r
-from bot.forms import FORMS, Field, Form
+from bot.forms import APPLICANT_TYPES, FORMS, Field, Form
 from bot.intents import REFERENCE, Intent, detect, find_reference, looks_like_question
 from bot.messages import (
     AnswerGroupUpkeep,
@@ -423,7 +423,7 @@ class _Conversation:
         return {
             Action.MENU: lambda tap: self._menu(welcome=tap.value == "hello"),
             Action.ASK_PROMPT: lambda tap: self.replies.append(r.ask_prompt()),
-            Action.CONSULT: lambda tap: self._start("consultation", preset={"asked": tap.question} if tap.question else None),
+            Action.CONSULT: lambda tap: self._start("consultation", preset=_consultation_preset(tap)),
             Action.PROPOSE: lambda tap: self._start("proposal"),
             Action.STATUS: lambda tap: self._status(None, r.page_number(tap.index)),
             Action.HELP: lambda tap: self.replies.append(r.help_text(self.ctx.city)),
@@ -958,6 +958,13 @@ class _Conversation:
         if draft.pending_text and asking.a_name:
             say = Say(say.text, (r.use_as_answer_choice(asking, token),) + say.choices)
         return say
+
+
+def _consultation_preset(tap: Tap) -> dict[str, str]:
+    """What 職員に相談する carries into the consultation: the question it was under, and who is asking
+    when the button knows it (助成金ナビ's first answer, if it is one of the form's choices)."""
+    preset = {"asked": tap.question} if tap.question else {}
+    return preset | ({"applicant_type": tap.value} if tap.value in APPLICANT_TYPES else {})
 
 
 def _code_in(text: str) -> str | None:

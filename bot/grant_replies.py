@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Mapping
 
 from bot.messages import Card, Choice, Say
-from bot.postbacks import Action, encode
+from bot.postbacks import Action, about_question, encode
 from bot.replies import TO_MENU, TO_STAFF
 from knowledge.grants import SEPARATOR, GrantGuide, Program, Step
 from knowledge.sources import Source
@@ -37,22 +37,32 @@ def grant_results(guide: GrantGuide, answers: dict[str, str], today: dt.date,
         return [Say("この条件に合う補助制度は、こちらでは見つかりませんでした。"
                     "ほかの支援や市との協働のご相談は、職員がお受けします。", (CONSULT, START_OVER, TO_MENU))]
     conditions = "".join(f"「{guide.label(s.key, answers[s.key])}」" for s in guide.steps if s.key in answers)
+    consult = _consult(guide, answers, conditions)
     lead = f"{conditions}の条件に合いそうな制度は{len(programs)}件です。"
     if guide.wants_now(answers) and not any(p.open_on(today) for p in programs):
         lead += "\nいま受付中と確認できる募集回はありません。次の募集時期は相談でお尋ねください。"
     shown = programs[:MAX_PROGRAMS]
     cards: list[Say | Card] = [Say(lead)]
-    cards.extend(_program_card(p, today, sources) for p in shown)
+    to_staff = Choice(TO_STAFF.label, consult.data)
+    cards.extend(_program_card(p, today, sources, to_staff) for p in shown)
     cards.append(Say("応募できるかどうかは募集要項で決まります。詳しくは相談でお尋ねください。",
-                     (CONSULT, START_OVER, TO_MENU)))
+                     (consult, START_OVER, TO_MENU)))
     return cards
 
 
-def _program_card(program: Program, today: dt.date, sources: Mapping[str, Source]) -> Card:
+def _consult(guide: GrantGuide, answers: dict[str, str], conditions: str) -> Choice:
+    """相談する after the finder: the consultation starts knowing the conditions chosen (staff see them
+    as the chat's question) and who is asking, so neither is asked again."""
+    first = guide.steps[0].key if guide.steps else ""
+    who = guide.label(first, answers[first]) if first in answers else ""
+    return Choice("相談する", about_question(Action.CONSULT, "", f"助成金ナビ: {conditions}", value=who))
+
+
+def _program_card(program: Program, today: dt.date, sources: Mapping[str, Source], to_staff: Choice) -> Card:
     status = ("受付中　" if program.open_on(today) else "") + program.round_status(today)
     cited = "、".join(f"{sources[i].title}（{sources[i].date} 時点）" for i in program.cites if i in sources)
     return Card(title=program.name,
                 fields=(("補助率", program.rate), ("上限", program.cap), ("対象", program.eligibility),
                         ("募集", status)), footer=f"出典: {cited}" if cited else "",
-                buttons=(Choice("詳しく見る", encode(Action.SHOW, entry=program.entry)), TO_STAFF),
+                buttons=(Choice("詳しく見る", encode(Action.SHOW, entry=program.entry)), to_staff),
                 kind="answer")

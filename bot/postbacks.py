@@ -108,17 +108,17 @@ def encode(action: Action, **values: str) -> str:
     return Tap(action, **values).encode()
 
 
-def about_question(action: Action, entry: str, question: str, passed: tuple[str, ...] = ()) -> str:
+def about_question(action: Action, entry: str, question: str, passed: tuple[str, ...] = (), value: str = "") -> str:
     """The data of a button on an entry for a question (役に立った, 違う, a 「もしかして」 entry), carrying
     the entries already marked 違う for it (`passed`) and as much of the question as fits in LIMIT
     (whole characters). Unpadded url-safe base64 passes urlencode as it is: n bytes take ceil(4n/3) characters."""
     passed_text = ",".join(passed[-PASSED_KEPT:])
-    room = LIMIT - len(Tap(action, entry=entry, passed=passed_text).query()) - len("&q=")
+    room = LIMIT - len(Tap(action, entry=entry, passed=passed_text, value=value).query()) - len("&q=")
     budget = room * 3 // 4
     if len(question.encode("utf-8")) > budget:  # cut, and marked as cut for the staff who read it
         question = _cut(question, budget - len(ELLIPSIS.encode("utf-8"))) + ELLIPSIS
     asked = base64.urlsafe_b64encode(question.encode("utf-8")).decode("ascii").rstrip("=")
-    return Tap(action, entry=entry, asked=asked, passed=passed_text).encode()
+    return Tap(action, entry=entry, asked=asked, passed=passed_text, value=value).encode()
 
 
 def _cut(text: str, budget: int) -> str:

@@ -44,6 +44,17 @@ def test_a_chonaikai_planning_a_disaster_drill_gets_kuzukuri_open_before_the_dea
     assert footer.startswith("出典: 区づくり推進事業「地域活動部門」の市の案内") and "時点" in footer
 
 
+@pytest.mark.parametrize("button", ["相談する", "職員に相談する"])
+def test_consulting_after_the_finder_keeps_who_is_asking_and_the_conditions(kb, button):
+    chat = navi(kb, BEFORE_DEADLINE, "町内会・自治会", "防災訓練など地域の課題への取組", "地域・学区", "すぐ")
+    out = chat.tap(button)
+    assert "個人情報の取り扱い" in out
+    out = chat.tap("同意する")
+    assert "どなたからのご相談" not in out and "お名前、または団体名" in out  # 町内会・自治会 was said already
+    answers = chat.state.draft.answers
+    assert answers["applicant_type"] == "町内会・自治会" and answers["asked"].startswith("助成金ナビ: 「町内会・自治会」")
+
+
 def test_the_same_round_is_closed_the_day_after_its_deadline(kb):
     chat = navi(kb, AFTER_DEADLINE, "町内会・自治会", "防災訓練など地域の課題への取組", "地域・学区", "すぐ")
     card = program_cards(chat)["区づくり推進事業「地域活動部門」"]
