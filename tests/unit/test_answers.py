@@ -122,6 +122,11 @@ def test_an_english_loanword_inside_a_japanese_question_is_read(kb, question, ex
     assert not answer.declined and expect in answer.body
 
 
+def test_a_dialect_how_question_with_background_is_answered(kb):
+    answer = kb.ask("市と一緒にやりたい企画があるんじゃけど、提案ってどうやるん？")
+    assert not answer.declined and "提案" in answer.title
+
+
 def test_where_in_the_ordinance_something_is_is_answered_not_taken_for_how_many_articles(kb):
     answer = kb.ask("協働の原則は何条から書いてある？")
     assert not answer.declined and "第3条" in answer.body

@@ -201,7 +201,8 @@ def test_a_word_an_entry_introduces_does_not_capture_longer_names_ending_in_it(k
                                             ("じょうれいはなんねんにできたの", "when"), ("今どれくらいなんじゃ", None),
                                             ("区づくりの補助金ゆうのは、なんぼまで出るんなら？", "how_much"),
                                             ("表彰されたら何かもらえるの？", "how_much"),
-                                            ("運営のご相談をさせていただくことは可能でしょうか", None)])  # こと|は, not とは
+                                            ("運営のご相談をさせていただくことは可能でしょうか", None),
+                                            ("提案ってどうやるん？", "how")])  # こと|は, not とは
 def test_the_kind_of_question_is_read_from_its_wording(question, kind):
     assert question_kind(question) == kind
 
