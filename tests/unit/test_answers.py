@@ -473,9 +473,12 @@ def test_a_route_is_found_whatever_the_spacing_and_spelling(kb, question):
     assert answer.declined and "NPO法人の設立" in answer.text
 
 
-def test_a_route_typed_in_hiragana_is_found_as_typed(kb):
-    answer = kb.ask("かいごほけんのてつづき")
-    assert answer.declined and "介護・福祉の手続き" in answer.text
+@pytest.mark.parametrize("question, topic", [("かいごほけんのてつづき", "介護・福祉の手続き"),
+                                             ("じゅうみんひょうとりたい", "住民票"), ("ぜいきんの はらいかた", "税金"),
+                                             ("ほいくえんに いれたい", "保育園")])
+def test_a_route_typed_in_hiragana_is_found_as_typed(kb, question, topic):
+    answer = kb.ask(question)
+    assert answer.declined and topic in answer.text and "この窓口ではお答えできません" in answer.text
 
 
 def test_a_question_asking_details_the_sources_lack_besides_something_they_give_is_answered_with_a_note(kb):
