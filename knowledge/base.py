@@ -204,18 +204,23 @@ class KnowledgeBase:
         features = self.features(result, routed is not None, text)
         outside = routed is not None and self._outside(result, query, *routed)
         confidence = 0.0 if outside else calibration.probability(features)
-        if result.kind == "difference" and not result.kind_match and not self._introduces_one(result, text):
+        if result.kind == "difference" and not self._tells_the_difference(result, text):
             confidence = min(confidence, UNCOMPARED)  # no entry compares them: offered, never asserted
         return Assessment(result, features, confidence, routed[0] if routed else None, outside, query)
 
-    @staticmethod
-    def _introduces_one(result: SearchResult, text: str) -> bool:
-        """The best entry introduces one of the things a 「AとBの違い」 question names (協働 for
-        「協働ってボランティアと何がちがうの」): what the desk can say about the difference."""
+    def _tells_the_difference(self, result: SearchResult, text: str) -> bool:
+        """The best entry speaks of every thing a 「AとBの違い」 question names, and compares things or
+        introduces one of them (協働 for 「協働ってボランティアと何がちがうの」): what the desk can say about
+        the difference. An entry on one of two things the desk defines each (市民協働推進事業, asked how it
+        differs from 協働提案) says nothing of how they differ."""
         if not result.hits:
             return False
         entry, folded = result.hits[0].entry, normalize(text)
-        return any(term and normalize(term) in folded for term in (kinds.defined_term(entry), *entry.defines))
+        named = [t for t in self.index.defined_terms() if len(t) > 1 and t in folded]
+        named = [t for t in named if not any(t != other and t in other for other in named)]  # the longest only
+        shown = self._texts.get(entry.id, "")
+        introduces = any(term and normalize(term) in folded for term in (kinds.defined_term(entry), *entry.defines))
+        return (result.kind_match or introduces) and all(term in shown for term in named)
 
     def search(self, text: str, k: int = 5) -> SearchResult:
         return self._searched(text, k)[2]

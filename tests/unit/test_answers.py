@@ -567,10 +567,13 @@ def test_a_word_of_a_route_in_another_sense_is_not_declined_as_that_route(kb, qu
                                                                "補助の対象になる経費（人件費・謝礼など）の細かな決まり"}
 
 
-def test_a_difference_no_entry_explains_is_offered_not_asserted(kb):
-    answer = kb.ask("NPOとボランティア団体の違いは？")
+@pytest.mark.parametrize("question", ["NPOとボランティア団体の違いは？", "NPOとボランティア団体って何がちがうの？",
+                                      "協働提案と市民協働推進事業のちがいは？"])  # an entry on one of them only
+def test_a_difference_no_entry_explains_is_offered_not_asserted(kb, question):
+    answer = kb.ask(question)
     assert answer.declined and answer.maybe
     assert not kb.ask("協働ってボランティアと何がちがうの？").declined  # the entry defining 協働 says what it is
+    assert "行政提案型" in kb.ask("NPO提案型と行政提案型の違いは？").body  # an entry comparing them
 
 
 @pytest.mark.parametrize("question", ["しやくしょの まどぐち どこ", "相談窓口ってどこ？"])
