@@ -19,11 +19,13 @@ NOT_AN_OPTION = ("申し訳ありません。お送りいただいた内容が�
 
 
 def grant_step(step: Step, path: str, number: int, total: int, lead: str = "") -> Say:
-    """The next question; each option's button carries the answers so far plus its own."""
+    """The next question; each option's button carries the answers so far plus its own, and 戻る
+    the answers before the last one."""
     prefix = f"{path}{SEPARATOR}" if path else ""
     choices = tuple(Choice(o.label, encode(Action.GRANTS, value=prefix + o.id)) for o in step.options)
+    back = (Choice("戻る", encode(Action.GRANTS, value=path.rpartition(SEPARATOR)[0])),) if path else ()
     text = f"{lead}\n" if lead else ""
-    return Say(f"{text}（{number}/{total}）{step.prompt}", choices + (TO_MENU,))
+    return Say(f"{text}（{number}/{total}）{step.prompt}", choices + back + (TO_MENU,))
 
 
 def grant_start_lead() -> str:

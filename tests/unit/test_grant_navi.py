@@ -94,6 +94,16 @@ def test_the_menu_button_starts_it_and_answers_may_be_typed(kb):
     assert chat.state.mode is Mode.IDLE and "（4/4）" not in reply_text(chat.replies)
 
 
+def test_back_goes_one_question_back_keeping_the_answers_before_it(kb):
+    chat = navi(kb, BEFORE_DEADLINE, "町内会・自治会", "防災訓練など地域の課題への取組")
+    assert "（3/4）" in reply_text(chat.replies) and "戻る" in chat.labels
+    assert "（2/4）" in chat.tap("戻る")
+    assert "（3/4）" in chat.tap("地域のニーズ調査・ワークショップ")  # 町内会・自治会 is still the answer
+    assert chat.state.grant_path.startswith("chonaikai/")
+    chat.tap("戻る")
+    assert "（1/4）" in chat.tap("戻る") and "戻る" not in chat.labels  # nothing before the first question
+
+
 def test_typed_words_no_option_names_ask_the_same_step_again(kb):
     chat = EngineChat(kb, now=BEFORE_DEADLINE)
     chat.say("どの補助金が使える？")
