@@ -127,9 +127,15 @@ def test_an_older_searchs_more_button_is_stale(kb, directory):
     assert "以前のやり取り" in chat.send(Postback(forged))
 
 
+def test_groups_whose_own_words_say_what_was_asked_come_first_among_equals(kb, directory):
+    chat = EngineChat(kb, groups=directory)
+    chat.say("子ども食堂をしている団体を探したい")
+    assert group_cards(chat)[0].title == "中区こども食堂"  # 「子ども食堂の運営」, though confirmed earlier
+
+
 def test_contact_is_shown_only_when_the_group_made_it_public(kb, directory):
     chat = EngineChat(kb, groups=directory)
-    chat.say("北区で防災をやっている団体を探したい")
+    chat.say("北区で防災と防犯をやっている団体を探したい")
     by_name = {c.title: c for c in group_cards(chat)}
     assert card_field(by_name["北区防災の会"], "連絡先") == "086-000-0001"
     assert card_field(by_name["北区防災サークル1"], "連絡先") == ""
@@ -175,7 +181,7 @@ def test_menu_button_asks_what_to_look_for_then_searches_the_words(kb, directory
 
 def test_connect_starts_a_consultation_naming_the_group(kb, directory):
     chat = EngineChat(kb, groups=directory)
-    chat.say("北区で防災をやっている団体を探したい")
+    chat.say("北区で防災と防犯をやっている団体を探したい")
     first = group_cards(chat)[0]
     out = chat.send(Postback(first.buttons[0].data))
     assert "「北区防災の会」とのおつなぎは、センターが間に入って" in out and "086-000-0001" in out
