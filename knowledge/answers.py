@@ -140,13 +140,16 @@ def _caution(entry: Entry, context: Context) -> str:
     if entry.facts.overdue(context.today) and entry.facts.review_by:
         stale = (f"この情報は{entry.as_of}時点のもので、見直しの時期（{japanese_date(entry.facts.review_by)}）"
                  "を過ぎています。")
-    if stale or secondary or entry.check_with_centre:
+    if stale or ((secondary or entry.check_with_centre) and _MAY_CHANGE not in entry.body):  # said once, not twice
         return stale + centre_pointer(context.profile)
     return ""
 
 
+_MAY_CHANGE = "変わることがあります"
+
+
 def centre_pointer(profile: CityProfile) -> str:
-    return f"金額・日程・連絡先などは変わることがあります。最新の情報は{_centre(profile)}でご確認ください。"
+    return f"金額・日程・連絡先などは{_MAY_CHANGE}。最新の情報は{_centre(profile)}でご確認ください。"
 
 
 def _centre(profile: CityProfile) -> str:

@@ -62,6 +62,13 @@ def test_the_footer_leaves_out_a_phone_number_the_answer_already_gives():
     assert isinstance(card, Card) and "086-803-1062" not in card.footer and "出典: 市HP" in card.footer
 
 
+def test_an_answer_that_already_says_it_may_change_does_not_say_it_again_below(kb):
+    chat = EngineChat(kb)
+    chat.say("センターの電話番号は？")
+    [card] = [r for r in chat.replies if isinstance(r, Card)]
+    assert "086-803-1062" in card.body and (card.body + card.footer).count("変わることがあります") == 1
+
+
 def test_one_footer_per_turn_and_one_button_per_destination(kb):
     chat = EngineChat(kb)
     chat.say("区づくり推進事業の補助率は？")
