@@ -285,6 +285,8 @@ class _Conversation:
             self.replies.append(_COURTESIES[intent](self.ctx.city))
         elif intent in _LEAVING:
             self.replies.append(r.menu("いま入力中のものはありません。ご用件をお選びください。"))
+        elif _a_code_alone(text):  # a check or registration code with no reference: not a question to keep
+            self.replies.append(r.code_without_reference())
         else:
             self._knowledge(text)
 
@@ -965,6 +967,12 @@ def _consultation_preset(tap: Tap) -> dict[str, str]:
     when the button knows it (助成金ナビ's first answer, if it is one of the form's choices)."""
     preset = {"asked": tap.question} if tap.question else {}
     return preset | ({"applicant_type": tap.value} if tap.value in APPLICANT_TYPES else {})
+
+
+def _a_code_alone(text: str) -> bool:
+    """A message that is only a code (letters and digits both: ABC123, ABCDE-FGHJK), not a word."""
+    code = _code_in(text)
+    return bool(code and len(code) >= 6 and any(c.isdigit() for c in code) and any(c.isalpha() for c in code))
 
 
 def _code_in(text: str) -> str | None:

@@ -314,12 +314,21 @@ def ask_check_code(reference: str) -> Say:
                (TO_MENU,))
 
 
+def _code_name(reference: str) -> str:
+    return "確認コード（または登録コード）" if reference.startswith("G-") else "確認コード"
+
+
 def wrong_check_code(reference: str, tries_left: int) -> Say:
     if tries_left <= 0:
-        return Say(f"受付番号 {reference} と確認コードの組み合わせを確認できませんでした。"
-                   "お手数ですが、番号とコードをご確認のうえ、もう一度お試しください。", MENU_CHOICES)
-    return Say(f"受付番号 {reference} と確認コードの組み合わせを確認できませんでした。"
+        return Say(f"受付番号 {reference} と{_code_name(reference)}の組み合わせを確認できませんでした。"
+                   "お手数ですが、番号とコードをご確認のうえ、状況確認からもう一度お試しください。", MENU_CHOICES)
+    return Say(f"受付番号 {reference} と{_code_name(reference)}の組み合わせを確認できませんでした。"
                f"コードをもう一度送ってください（あと{tries_left}回）。", (TO_MENU,))
+
+
+def code_without_reference() -> Say:
+    return Say("コードだけでは、どの受付かわかりません。先に受付番号（例: S-2026-0001）を送り、"
+               "そのあとでコードを送ってください。", (Choice("状況確認", encode(Action.STATUS)), TO_MENU))
 
 
 def confirm_withdraw(reference: str) -> Say:

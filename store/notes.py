@@ -20,6 +20,10 @@ _ALNUM = "A-Za-z0-9Ａ-Ｚａ-ｚ０-９"
 _EMAIL = re.compile(rf"[{_ALNUM}._%+\-．＿]+[@＠][{_ALNUM}\-]+(?:[.．][{_ALNUM}\-]+)+")
 _PHONE_LIKE = re.compile(r"\+?\d[\d\s()\-‐‑–—−ー－]{7,}\d")
 _DIGITS_IN_A_PHONE = 10
+# A check or registration code (ABC123, ABCDE-FGHJK): a key to someone's case, never kept
+_LETTER, _DIGIT, _DASH = "A-Za-zＡ-Ｚａ-ｚ", "0-9０-９", "\\-－"
+_CODE_LIKE = re.compile(rf"(?<![{_ALNUM}{_DASH}])(?=[{_ALNUM}{_DASH}]{{0,10}}[{_DIGIT}])(?=[{_ALNUM}{_DASH}]{{0,10}}[{_LETTER}])"
+                        rf"(?:[{_ALNUM}]{{5}}[{_DASH}]?[{_ALNUM}]{{5}}|[{_ALNUM}]{{6}})(?![{_ALNUM}{_DASH}])")
 
 
 class QuestionNote(SQLModel, table=True):
@@ -35,8 +39,8 @@ class QuestionNote(SQLModel, table=True):
 
 
 def mask_personal(text: str) -> str:
-    """The text with e-mail addresses and phone numbers (10 digits or more) replaced by marks."""
-    text = _EMAIL.sub("［メール］", text or "")
+    """The text with e-mail addresses, phone numbers (10 digits or more) and codes replaced by marks."""
+    text = _CODE_LIKE.sub("［コード］", _EMAIL.sub("［メール］", text or ""))
     return _PHONE_LIKE.sub(
         lambda m: "［電話番号］" if sum(c.isdigit() for c in m.group()) >= _DIGITS_IN_A_PHONE else m.group(), text)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import func
@@ -146,6 +147,16 @@ def test_line_shows_the_feedback_as_quick_replies(kb):
 def test_personal_data_is_masked_before_storing():
     assert notes.mask_personal("電話は０８６－１２３－４５６７、hanako@example.jp まで") == "電話は［電話番号］、［メール］ まで"
     assert notes.mask_personal("2026年度の上限は250万円？") == "2026年度の上限は250万円？"
+    assert notes.mask_personal("コードは DNYPE-74ERP、確認は ａｂｃ１２３") == "コードは ［コード］、確認は ［コード］"
+    assert notes.mask_personal("covid19の影響でG-2026-0001の活動が") == "covid19の影響でG-2026-0001の活動が"
+
+
+@pytest.mark.parametrize("code", ["DNYPE-74ERP", "dnype74erp", "ABC123"])
+def test_a_code_sent_alone_asks_for_the_reference_first_and_is_not_kept(kb, code):
+    chat = EngineChat(kb)
+    out = chat.say(code)
+    assert "先に受付番号" in out and "状況確認" in chat.labels
+    assert not [e for e in chat.effects if isinstance(e, NoteQuestion)]
 
 
 def client(db, kb) -> TestClient:
