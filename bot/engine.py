@@ -55,7 +55,7 @@ from knowledge.base import KnowledgeBase
 from knowledge.grants import path_of
 from knowledge.partner_vocabulary import Mentions
 from knowledge.profile import CityProfile
-from store import case_codes, case_status
+from store import case_codes, case_status, notes
 from store.case_status import CLOSED
 
 MAX_TRIES = 3
@@ -490,6 +490,8 @@ class _Conversation:
         if answer.abstained and not elsewhere and _SUBSIDY.search(fold(text)) and self.ctx.knowledge.grants.steps:
             extra = extra + (Choice("補助金をさがす", Tap(Action.GRANTS).encode()),)  # a way on: 助成金ナビ
         self.replies.extend(r.answer_replies(answer, extra, question=text))
+        if self.state.mode is Mode.IDLE and notes.names_contact(text):  # 「折り返し電話ください。090-…」
+            self.replies.append(r.contact_not_taken(text))
         self._note(text, answer)
         return not answer.abstained
 

@@ -326,6 +326,12 @@ def wrong_check_code(reference: str, tries_left: int) -> Say:
                f"コードをもう一度送ってください（あと{tries_left}回）。", (TO_MENU,))
 
 
+def contact_not_taken(question: str) -> Say:
+    """A phone number or e-mail address typed in a question: it reaches nobody (and is not kept)."""
+    return Say("チャットに書かれた電話番号やメールアドレスは、職員には届きません。職員からの連絡をご希望でしたら、"
+               "「相談する」から連絡先をお知らせください。", (to_staff(question), TO_MENU))
+
+
 def code_without_reference() -> Say:
     return Say("コードだけでは、どの受付かわかりません。先に受付番号（例: S-2026-0001）を送り、"
                "そのあとでコードを送ってください。", (Choice("状況確認", encode(Action.STATUS)), TO_MENU))

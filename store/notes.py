@@ -45,6 +45,12 @@ def mask_personal(text: str) -> str:
         lambda m: "［電話番号］" if sum(c.isdigit() for c in m.group()) >= _DIGITS_IN_A_PHONE else m.group(), text)
 
 
+def names_contact(text: str) -> bool:
+    """Whether a text holds an e-mail address or a phone number (10 digits or more)."""
+    return bool(_EMAIL.search(text)) or any(sum(c.isdigit() for c in m.group()) >= _DIGITS_IN_A_PHONE
+                                            for m in _PHONE_LIKE.finditer(text))
+
+
 def add(session: Session, kind: str, question: str, entry_id: str, confidence: float, channel: str,
         now: datetime) -> QuestionNote:
     if kind not in KINDS:

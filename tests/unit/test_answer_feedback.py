@@ -151,6 +151,13 @@ def test_personal_data_is_masked_before_storing():
     assert notes.mask_personal("covid19の影響でG-2026-0001の活動が") == "covid19の影響でG-2026-0001の活動が"
 
 
+def test_a_phone_number_typed_in_a_question_is_said_to_reach_nobody_with_a_way_to_staff(kb):
+    chat = EngineChat(kb)
+    out = chat.say("補助金の締め切りを知りたいので、090-8765-4321 に折り返しください")
+    assert "職員には届きません" in out and "職員に相談する" in chat.labels
+    assert "職員には届きません" not in EngineChat(kb).say("補助金の締め切りを知りたい")
+
+
 @pytest.mark.parametrize("code", ["DNYPE-74ERP", "dnype74erp", "ABC123"])
 def test_a_code_sent_alone_asks_for_the_reference_first_and_is_not_kept(kb, code):
     chat = EngineChat(kb)
