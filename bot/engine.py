@@ -789,10 +789,14 @@ class _Conversation:
         return looks_like_question(text) and kinds.asks(text) and len(text) <= SIDE_QUESTION_CHARS
 
     def _use_pending_text(self) -> None:
-        if self.draft.pending_text:
-            self._answer(self.draft.pending_text, side_questions=False)
-        else:
+        text, current = self.draft.pending_text, self.form.field(self.draft.asking or "")
+        if not text:
             self._stale()
+            return
+        before = len(self.replies)
+        self._answer(text, side_questions=False)
+        if self.draft.answers.get(current.key) == text:  # said back: a question became the answer
+            self.replies.insert(before, Say(f"「{text}」を「{current.label}」として受け付けました。"))
 
     def _skip(self) -> None:
         current = self.form.field(self.draft.asking or "")
@@ -836,16 +840,19 @@ class _Conversation:
     def _set_answer(self, current: Field, value: str) -> None:
         draft, form = self.draft, self.form
         expected_before = {f.key for f in form.expected(draft.answers)}
+        dropped = []
         if draft.answers.get(current.key) != value:
             for dependent in form.invalidated(current.key, draft.answers):
-                draft.answers.pop(dependent, None)
+                if draft.answers.pop(dependent, None) is not None:
+                    dropped.append(form.field(dependent).label)
         draft.answers[current.key] = value
         if current.key in draft.history:
             draft.history.remove(current.key)
         draft.history.append(current.key)
         draft.failures, draft.pending_text, draft.picked = 0, None, []
         added = [f.label for f in form.expected(draft.answers) if f.key not in expected_before]
-        self._advance(lead=r.added_fields(added) if added else "")
+        lead = r.asked_again(current.label, dropped) if dropped else ""
+        self._advance(lead=lead + (r.added_fields(added) if added else ""))
 
     def _advance(self, lead: str = "") -> None:
         draft = self.draft

@@ -119,6 +119,10 @@ def field_prompt(field: Field, prompt: str, choices: tuple[str, ...], token: str
     return Say("\n".join(lines), tuple(buttons))
 
 
+def asked_again(changed: str, labels: list[str]) -> str:
+    return f"「{changed}」が変わったので、" + "・".join(f"「{label}」" for label in labels) + "ももう一度お聞きします。"
+
+
 def added_fields(labels: list[str]) -> str:
     return "この回答により、" + "・".join(f"「{label}」" for label in labels) + "もお聞きします。"
 

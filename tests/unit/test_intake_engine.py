@@ -173,7 +173,7 @@ def test_editing_the_contact_method_asks_the_matching_contact_again(kb):
     chat.tap("修正する")
     chat.tap("希望する連絡方法")
     out = chat.tap("メール")
-    assert "連絡先" in out
+    assert "「希望する連絡方法」が変わったので、「連絡先」ももう一度お聞きします。" in out
     assert "「@」" in chat.say("086-123-4567")
     assert "内容確認" in chat.say("kyodo@example.jp")
     assert chat.state.draft.answers["contact"] == "kyodo@example.jp"
@@ -274,7 +274,8 @@ def test_a_question_kept_aside_becomes_the_name_when_the_person_taps_for_it(kb):
     chat = EngineChat(kb)
     run_script(chat, CONSULTATION_HAPPY[:3])
     chat.say("まちづくり研究会どうですか？")
-    assert "ご相談の内容" in chat.tap("今の文を回答にする")
+    out = chat.tap("今の文を回答にする")
+    assert "ご相談の内容" in out and "「まちづくり研究会どうですか？」を「お名前または団体名」として受け付けました" in out
     assert chat.state.draft.answers["name"] == "まちづくり研究会どうですか？"
 
 
@@ -510,7 +511,8 @@ def test_a_contact_person_given_as_the_same_follows_the_representative(kb):
     assert "連絡担当者: 岡山太郎（代表者と同じ）" in summary
     chat.tap("修正する")
     chat.tap("代表者名")
-    assert "連絡担当者" in chat.say("山田一郎")  # asked again: 「同じ」 meant the earlier representative
+    out = chat.say("山田一郎")  # asked again: 「同じ」 meant the earlier representative, and it says why
+    assert "「代表者名」が変わったので、「連絡担当者」ももう一度お聞きします。" in out and "連絡担当者のお名前" in out
     assert "連絡担当者: 山田一郎（代表者と同じ）" in chat.say("同じ")
 
 
