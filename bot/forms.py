@@ -67,10 +67,6 @@ class Field:
     def applies(self, answers: Mapping[str, str]) -> bool:
         return self.asked_if is None or self.asked_if(answers)
 
-    def may_apply(self, answers: Mapping[str, str]) -> bool:
-        """Asked, or not ruled out yet (an answer it depends on is still to come)."""
-        return self.applies(answers) or any(key not in answers for key in self.depends_on)
-
 
 @dataclass(frozen=True)
 class Form:
@@ -88,8 +84,13 @@ class Form:
         return [f for f in self.fields if f.applies(answers)]
 
     def expected(self, answers: Mapping[str, str]) -> list[Field]:
-        """The fields that will be asked: those that apply and those not ruled out yet (a stable count)."""
-        return [f for f in self.fields if f.may_apply(answers) and not f.given]
+        """The fields that will be asked: those that apply and those not ruled out yet (a stable count):
+        an answer they depend on is still to come (a 連絡先 before the 連絡方法 is chosen, not a 連絡担当者
+        when no 代表者 will be asked)."""
+        return [f for f in self.fields if (f.applies(answers) or self._waits_on(f, answers)) and not f.given]
+
+    def _waits_on(self, field: Field, answers: Mapping[str, str]) -> bool:
+        return any(key not in answers and self.field(key).applies(answers) for key in field.depends_on)
 
     def invalidated(self, key: str, answers: Mapping[str, str]) -> list[str]:
         """The answers to ask again once the answer to `key` changes."""
@@ -135,6 +136,11 @@ def _changes_a_group(answers: Mapping[str, str]) -> bool:
     return bool(answers.get("changes"))
 
 
+def _for_a_group(answers: Mapping[str, str]) -> bool:
+    """A proposal from a group has a representative and a contact person; a person's own has neither."""
+    return answers.get("applicant_type") != "個人"
+
+
 def _needs_contact(answers: Mapping[str, str]) -> bool:
     return answers.get("contact_method") in ("電話", "メール")
 
@@ -171,9 +177,10 @@ PROPOSAL = Form(
     fields=(
         Field("applicant_type", "提案者区分", "どなたからのご提案ですか？", choices=APPLICANT_TYPES),
         Field("group_name", "団体名", "団体名を教えてください（個人の場合はお名前）。", max_chars=100, a_name=True),
-        Field("representative", "代表者名", "代表者のお名前を教えてください。", max_chars=60, a_name=True),
+        Field("representative", "代表者名", "代表者のお名前を教えてください。", max_chars=60, a_name=True,
+              asked_if=_for_a_group),
         Field("contact_person", "連絡担当者", "連絡担当者のお名前を教えてください（代表者と同じなら「同じ」）。", max_chars=60, a_name=True,
-              validator=lambda answers: v.same_as(answers.get("representative", ""), 60),
+              validator=lambda answers: v.same_as(answers.get("representative", ""), 60), asked_if=_for_a_group,
               depends_on=("representative",), asked_again_if=v.is_same_as),
         Field("phone", "電話", "連絡先の電話番号を教えてください。", validator=_fixed(v.phone)),
         Field("email", "メール", "連絡先のメールアドレスを教えてください（なければスキップできます）。", validator=_fixed(v.email),

@@ -505,6 +505,15 @@ def test_a_proposer_without_email_can_still_propose(kb, none):
     assert "提案の名前" in out and chat.state.draft.answers["email"] in (SKIPPED, none)
 
 
+def test_a_proposal_from_a_person_asks_their_name_once(kb):
+    chat = EngineChat(kb)
+    run_script(chat, PROPOSAL_HAPPY[:2])
+    chat.tap("個人")
+    out = chat.say("岡山花子")
+    assert "電話番号" in out and "代表者" not in out
+    assert "代表者" not in "".join(chat.labels) and "（3/13）" in out
+
+
 def test_a_contact_person_given_as_the_same_follows_the_representative(kb):
     chat = EngineChat(kb)
     summary = run_script(chat, PROPOSAL_HAPPY)
