@@ -277,7 +277,7 @@ def case_list(cases: list, titles: dict[str, str], closed: frozenset[str], withd
         more = (Choice("もっと見る", encode(Action.STATUS, index=str(first // CASES_PER_PAGE + 1))),)
     body = f"全{len(ordered)}件のうち {first + 1}〜{first + len(shown)}件目（対応中のものから表示）" if len(ordered) > 1 else ""
     return Card(
-        title="ご相談・ご提案の状況",
+        title="受付の状況",
         body=body,
         fields=tuple((f"{c.reference} {titles.get(c.kind, c.kind)}", f"{c.status}（{c.updated_at:%Y-%m-%d} 更新）")
                      for c in shown),

@@ -153,7 +153,9 @@ def test_the_registration_code_also_shows_the_registration_status(kb, coded):
     view = CaseView(REFERENCE, "group", "受付", datetime(2026, 11, 30, 9, 0))
     chat = web_chat(kb, coded, cases=ListedCases([], {(REFERENCE, CODE): view}))
     assert "登録コード" in chat.say(REFERENCE)
-    assert "受付（2026-11-30 更新）" in chat.say("qfvqq-3r34a")
+    out = chat.say("qfvqq-3r34a")
+    assert "受付（2026-11-30 更新）" in out and f"受付番号 {REFERENCE} を受け付けました" in out
+    assert "ご相談・ご提案" not in out  # a group registration is neither
 
 
 # --- with the real desk and database ---------------------------------------------------------
