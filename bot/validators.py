@@ -82,6 +82,7 @@ def is_same_as(value: str) -> bool:
     return value.endswith(SAME_MARK)
 
 
+_PHONE_IN_WORDS = re.compile(r"(?<![0-9-])0[0-9-]{8,13}[0-9](?![0-9-])")  # spaced digits (086 803 1062) are joined below
 _MOBILE = re.compile(r"0[5789]0\d{8}")  # mobile and IP phones: always 3-4-4 (land lines' area codes vary)
 
 
@@ -89,6 +90,8 @@ def phone(text: str) -> Result:
     value = clean(text)
     for dash in _DASHES:
         value = value.replace(dash, "-")
+    if len(said := _PHONE_IN_WORDS.findall(value)) == 1:  # 「電話は090-1111-2222です」: the number in it
+        value = said[0]
     value = re.sub(r"-+", "-", value.replace(" ", "-").replace("(", "-").replace(")", "-")).strip("-")
     digits = value.replace("-", "")
     if not value or not re.fullmatch(r"[0-9-]+", value):

@@ -93,6 +93,7 @@ def test_line_contact_needs_no_phone_or_email(kb):
     (CONSULTATION_HAPPY[:7], "086-123-45", "10桁か11桁で入力してください（いま8桁", "086-123-4567", "086-123-4567"),
     (CONSULTATION_HAPPY[:7], "0901234", "いま7桁", "09012345678", "090-1234-5678"),  # a mobile, as it is read out
     (CONSULTATION_HAPPY[:7], "0901234", "いま7桁", "0868031062", "0868031062"),  # a land line's area code varies
+    (CONSULTATION_HAPPY[:7], "電話は090-1111です", "数字とハイフン", "電話は０９０－１１１１－２２２２です", "090-1111-2222"),
     (CONSULTATION_HAPPY[:7], "abc-def-ghij", "数字とハイフン", "086 803 1062", "086-803-1062"),
     (CONSULTATION_HAPPY[:6] + [("tap", "メール", "連絡先")], "taro.example.jp", "「@」", "Taro＠Example.JP", "Taro@example.jp"),
     (CONSULTATION_HAPPY[:6] + [("tap", "メール", "メールアドレス")], "taro@", "@の後ろ（ドメイン）が入力されていません",
