@@ -481,8 +481,8 @@ class _Conversation:
 
     # --- knowledge, status and cases ------------------------------------------------------
 
-    def _knowledge(self, text: str, extra: tuple[Choice, ...] = ()) -> bool:
-        """Answer from the knowledge base; True when it answered (did not decline)."""
+    def _knowledge(self, text: str, extra: tuple[Choice, ...] = ()) -> Answer:
+        """Answer from the knowledge base (a decline included)."""
         answer = self.ctx.knowledge.ask(text, today=self.ctx.today)
         if self.state.mode is Mode.IDLE and "提案" in fold(text):
             extra = extra + (Choice("提案する", Tap(Action.PROPOSE).encode()),)
@@ -493,7 +493,7 @@ class _Conversation:
         if self.state.mode is Mode.IDLE and notes.names_contact(text):  # 「折り返し電話ください。090-…」
             self.replies.append(r.contact_not_taken(text))
         self._note(text, answer)
-        return not answer.abstained
+        return answer
 
     def _note(self, text: str, answer: Answer) -> None:
         """Declined, partial and unsure answers are kept for staff; never a form's answer (it may be personal)."""
@@ -763,18 +763,21 @@ class _Conversation:
         # Where a name is asked, a question is answered or held (typed again, it is the name); elsewhere
         # free text is the answer: a consultation is often itself a question
         if side_questions and current.a_name and self._put_as_question(text) and text != draft.pending_text:
-            answered = self._knowledge(text, extra=(r.use_as_answer_choice(current, self.state.token),))
-            if not answered:
+            answer = self._knowledge(text, extra=(r.use_as_answer_choice(current, self.state.token),))
+            answered = not answer.abstained
+            if not answered and answer.route is None:  # a route's decline says where to ask: it stays
                 self.replies.pop()
             draft.pending_text = text
-            self._prompt_again(lead="ご質問にお答えしました。続けて、" if answered else r.SIDE_QUESTION_UNANSWERED)
+            lead = ("ご質問にお答えしました。続けて、" if answered else
+                    r.USE_AS_ANSWER_HINT if answer.route is not None else r.SIDE_QUESTION_UNANSWERED)
+            self._prompt_again(lead=lead)
             return
         result = current.check(text, draft.answers, self.ctx.channel)
         if isinstance(result, Valid):
             self._set_answer(current, self._with_picked(current, result.value))
             return
         if side_questions and looks_like_question(text):
-            if self._knowledge(text):
+            if not self._knowledge(text).abstained:
                 self._prompt_again()
                 return
             self.replies.pop()

@@ -27,8 +27,8 @@ MENU_CHOICES = (
 )
 TO_STAFF = Choice("職員に相談する", encode(Action.CONSULT))
 TO_MENU = Choice("メニュー", encode(Action.MENU))
-SIDE_QUESTION_UNANSWERED = ("ご質問でしたら、お答えできる情報は見つかりませんでした。"
-                            "今の文をそのまま回答にする場合は「今の文を回答にする」を押してください。")
+USE_AS_ANSWER_HINT = "今の文をそのまま回答にする場合は「今の文を回答にする」を押してください。"
+SIDE_QUESTION_UNANSWERED = "ご質問でしたら、お答えできる情報は見つかりませんでした。" + USE_AS_ANSWER_HINT
 CASES_PER_PAGE = 5  # a status card fits a phone screen and LINE's bubble size, however many cases
 
 

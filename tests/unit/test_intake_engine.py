@@ -271,6 +271,14 @@ def test_going_back_leaves_a_question_held_at_the_later_field_behind(kb):
     assert "代表者" in chat.tap("戻る") and "今の文を回答にする" not in chat.labels
 
 
+def test_a_question_whose_topic_has_a_route_keeps_the_routes_answer_in_a_form(kb):
+    chat = EngineChat(kb)
+    run_script(chat, PROPOSAL_HAPPY[:5])
+    out = chat.say("協働提案はいつまでに出せばいいですか？")
+    assert "この窓口の資料では確認できません" in out and "連絡担当者" in out
+    assert "お答えできる情報は見つかりませんでした" not in out and "今の文を回答にする" in chat.labels
+
+
 def test_a_question_kept_aside_becomes_the_name_when_the_person_taps_for_it(kb):
     chat = EngineChat(kb)
     run_script(chat, CONSULTATION_HAPPY[:3])
