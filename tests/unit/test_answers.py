@@ -720,6 +720,7 @@ def test_a_group_listing_itself_to_find_volunteers_is_not_a_volunteers_registrat
     ("犬の避妊手術の助成金ある？", "ペットの手術や飼い方への助成"),
     ("定年になるのでNPOを立ち上げたい", FOUNDING), ("災害ボランティアに登録したい", "災害ボランティア"),
     ("役所の仕事は遅すぎる。税金泥棒。バカじゃないの", "市への意見や苦情"), ("うるせえ、ボケ", "市への意見や苦情"),
+    ("先週センターに電話したのに全然折り返しがない。担当者の対応もひどかった。どうなってるんですか", "市への意見や苦情"),
 ])
 def test_another_offices_topic_is_declined_with_its_route(kb, question, topic):
     answer = kb.ask(question)
