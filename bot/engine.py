@@ -52,6 +52,7 @@ from knowledge import kinds
 from knowledge.analysis import fold
 from knowledge.answers import Answer
 from knowledge.base import KnowledgeBase
+from knowledge.english import in_english
 from knowledge.grants import path_of
 from knowledge.partner_vocabulary import Mentions
 from knowledge.profile import CityProfile
@@ -580,8 +581,11 @@ class _Conversation:
     # --- the group directory (仲間をさがす) ---------------------------------------------------
 
     def _find_groups(self, query: str) -> None:
-        """Public groups for the words; asks for them when there are none to search on."""
+        """Public groups for the words (English through the city's glossary); asks for them when there are
+        none to search on."""
         self._stop_checking()
+        if in_english(query):
+            query = self.ctx.knowledge.glossary.translate(query) or query
         page = self.ctx.groups.search(query) if query.strip() else None
         if page is None or not (page.total or _names_something(page.understood)):
             if self.state.mode is Mode.IDLE:

@@ -46,6 +46,10 @@ _FIND_GROUPS = re.compile(_GROUP_WORD + r"(さん)?(を|は|が|って)?(探|さ
                           r"|いない|おらん)|" + _GROUP_WORD + r"(さん)?(と|に)(つなが|繋が|出会|であ)(りたい|れ|える|る(には|方法))"
                           r"|^仲間(を)?さがす$|(団体|だんたい|グループ|サークル|npo)(を)?教えて|(団体|だんたい|npo)の(一覧|いちらん|リスト)"
                           r"|(して|しと|しょう|やって|やっと|やりょう)(い)?る(団体|グループ|サークル)(は|って)?[?]?$")
+# …in English: "Is there any volunteer group for foreigners I can join?" (not a grant for groups)
+_FIND_GROUPS_ELSEWISE = re.compile(r"(isthere|arethere|lookingfor|find|introduce|recommend)(any|some|a|an)?"
+                                   r"[a-z]{0,40}?(group|organi[sz]ation|npo|club|circle)")
+_MONEY_ELSEWISE = re.compile(r"grant|subsid|fund")
 # Not a search: 「センターを運営している団体は？」 asks who runs it; 「補助金もらうのに団体がいるん？」 whether one is
 # needed; 「この団体とつながりたい」 means a group already found; 「町内会とつながりたいけど加入するには？」 how to join
 _NOT_A_SEARCH = re.compile(r"^(この|その|あの)(団体|グループ)(と|に)|(運営|審査|管理|主催|担当|委託|実施)(して|しと|しょう|やって|やっと)"
@@ -110,6 +114,8 @@ def detect(text: str) -> Intent | None:
     if _REGISTER_GROUP.search(folded):
         return Intent.REGISTER_GROUP
     if len(folded) <= 60 and _FIND_GROUPS.search(folded) and not _NOT_A_SEARCH.search(folded):
+        return Intent.FIND_GROUPS
+    if len(folded) <= 160 and _FIND_GROUPS_ELSEWISE.search(folded) and not _MONEY_ELSEWISE.search(folded):
         return Intent.FIND_GROUPS
     if len(folded) <= 60 and _ABOUT_DESK.search(folded):
         return Intent.HELP

@@ -5,6 +5,7 @@ from datetime import date
 import pytest
 
 from bot.engine import search_id
+from bot.intents import Intent, detect
 from bot.messages import Card, Postback, SubmitCase
 from bot.partner_search import GroupCard, GroupIndex
 from bot.partners import validate_row
@@ -93,6 +94,13 @@ def test_dialect_and_polite_wordings_search_the_directory_too(kb, directory, typ
     chat = EngineChat(kb, groups=directory)
     out = chat.say(typed)
     assert "「北区・防災」の団体が7件見つかりました" in out and len(group_cards(chat)) == 5
+
+
+def test_an_english_question_for_a_group_searches_the_directory_through_the_glossary(kb, directory):
+    chat = EngineChat(kb, groups=directory)
+    out = chat.say("Hello, I just moved to Okayama. Is there any volunteer group for foreigners I can join?")
+    assert "「国際」" in out and "条件を変えてさがす" in chat.labels  # foreigners → 外国人 → the 国際 field
+    assert detect("Is there a grant for groups?") is not Intent.FIND_GROUPS
 
 
 @pytest.mark.parametrize("typed", ["ESD・市民協働推進センターを運営している団体は？", "補助金を審査している団体は？",
