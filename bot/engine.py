@@ -488,7 +488,7 @@ class _Conversation:
         if self.state.mode is Mode.IDLE and "提案" in fold(text):
             extra = extra + (Choice("提案する", Tap(Action.PROPOSE).encode()),)
         elsewhere = answer.route is not None and not answer.route.in_remit  # 住宅リフォームの補助金: another office's
-        if answer.abstained and not elsewhere and _SUBSIDY.search(fold(text)) and self.ctx.knowledge.grants.steps:
+        if not elsewhere and _SUBSIDY.search(fold(text)) and self.ctx.knowledge.grants.steps:
             extra = extra + (Choice("補助金をさがす", Tap(Action.GRANTS).encode()),)  # a way on: 助成金ナビ
         self.replies.extend(r.answer_replies(answer, extra, question=text))
         if self.state.mode is Mode.IDLE and notes.names_contact(text):  # 「折り返し電話ください。090-…」

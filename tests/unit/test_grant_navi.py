@@ -131,6 +131,9 @@ def test_a_subsidy_question_the_desk_cannot_answer_offers_the_finder(kb):
     assert "はっきりとはお答えできません" in out and "補助金をさがす" in chat.labels
     assert "（1/4）どなたが申し込む予定ですか？" in chat.tap("補助金をさがす")
     chat = EngineChat(kb)
+    assert "区づくり推進事業" in chat.say("補助金")  # answered: the finder still one tap away
+    assert "補助金をさがす" in chat.labels
+    chat = EngineChat(kb)
     chat.say("公民館の休館日は？")
     assert "補助金をさがす" not in chat.labels  # only where subsidies are asked about
     chat = EngineChat(kb)
