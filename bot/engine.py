@@ -392,6 +392,10 @@ class _Conversation:
         else:
             self._prompt_again()
 
+    def _answerable_question(self, text: str) -> bool:
+        """Put as a question (「協働提案とは何ですか？」「センターどこ」) that the desk answers."""
+        return _put_as_a_question(text) and not self.ctx.knowledge.ask(text, self.ctx.today).declined
+
     def _group_words_text(self, text: str, intent: Intent | None) -> None:
         self.state.mode = Mode.IDLE
         if intent is Intent.FIND_GROUPS or (intent is None and not self._answerable_question(text)):
@@ -716,11 +720,12 @@ class _Conversation:
 
     def _grant_words_text(self, text: str, intent: Intent | None) -> None:
         """An option typed instead of tapped. Words the step's options do not name are asked again,
-        unless they are a command, or a question (「センターの場所は？」) the desk answers: those leave 助成金ナビ."""
+        unless they are a command, or put as a question (「センターの場所は？」, or in English or romaji):
+        those leave 助成金ナビ and are answered (or declined) as anywhere else."""
         guide = self.ctx.knowledge.grants
         answers = guide.answers(self.state.grant_path) or {}
         step = guide.next_step(answers)
-        if step is None or intent is not None or self._answerable_question(text):
+        if step is None or intent is not None or _put_as_a_question(text):
             self.state.mode = Mode.IDLE
             self._idle_text(text, intent)
             return
@@ -730,11 +735,6 @@ class _Conversation:
                                                          len(guide.steps), grant_replies.NOT_AN_OPTION))
             return
         self._grants(path_of({**answers, step.key: option.id}, guide.steps))
-
-    def _answerable_question(self, text: str) -> bool:
-        """Put as a question (「協働提案とは何ですか？」「センターどこ」) that the desk answers."""
-        asked = kinds.asks(text) or kinds.question_kind(text) is not None
-        return asked and not self.ctx.knowledge.ask(text, self.ctx.today).declined
 
     # --- the form -------------------------------------------------------------------------
 
@@ -983,6 +983,11 @@ def _consultation_preset(tap: Tap) -> dict[str, str]:
     when the button knows it (助成金ナビ's first answer, if it is one of the form's choices)."""
     preset = {"asked": tap.question} if tap.question else {}
     return preset | ({"applicant_type": tap.value} if tap.value in APPLICANT_TYPES else {})
+
+
+def _put_as_a_question(text: str) -> bool:
+    """「協働提案とは何ですか？」「センターどこ」「…折り返しください」, or English or romaji: not an option's words."""
+    return kinds.asks(text) or kinds.question_kind(text) is not None or in_english(text)
 
 
 def _a_code_alone(text: str) -> bool:

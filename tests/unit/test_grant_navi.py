@@ -118,6 +118,15 @@ def test_typed_words_no_option_names_ask_the_same_step_again(kb):
     assert chat.state.mode is Mode.IDLE and "第10条" in reply_text(chat.replies)
 
 
+@pytest.mark.parametrize("typed", ["補助金の締め切りを知りたいので090-8765-4321に折り返しください",
+                                   "hojokin ni tsuite oshiete", "駐車場はありますか？"])
+def test_a_question_even_one_the_desk_declines_leaves_the_finder(kb, typed):
+    chat = EngineChat(kb, now=BEFORE_DEADLINE)
+    chat.say("どの補助金が使える？")
+    out = chat.say(typed)
+    assert "どの選択肢にあたるか" not in out and chat.state.mode is Mode.IDLE
+
+
 def test_typed_words_shared_by_two_options_pick_neither(kb):
     step = kb.grants.steps[1]
     assert step.option_in("ニーズ調査をしたい").id == "survey"  # a word of 地域のニーズ調査・ワークショップ
