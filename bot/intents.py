@@ -46,13 +46,16 @@ _FIND_GROUPS = re.compile(_GROUP_WORD + r"(さん)?(を|は|が|って)?(探|さ
                           r"|いない|おらん)|" + _GROUP_WORD + r"(さん)?(と|に)(つなが|繋が|出会|であ)(りたい|れ|える|る(には|方法))"
                           r"|^仲間(を)?さがす$|(団体|だんたい|グループ|サークル|npo)(を)?教えて|(団体|だんたい|npo)の(一覧|いちらん|リスト)"
                           r"|(して|しと|しょう|やって|やっと|やりょう)(い)?る(団体|グループ|サークル)(は|って)?[?]?$")
-# …in English: "Is there any volunteer group for foreigners I can join?" (not a grant for groups)
-_FIND_GROUPS_ELSEWISE = re.compile(r"(isthere|arethere|lookingfor|find|introduce|recommend)(any|some|a|an)?"
-                                   r"[a-z]{0,40}?(group|organi[sz]ation|npo|club|circle)")
-_MONEY_ELSEWISE = re.compile(r"grant|subsid|fund")
+# …in English: "Is there any volunteer group for foreigners I can join?" (the group right after the asking
+# words; not a grant, a fee or a form for groups)
+_FIND_GROUPS_ELSEWISE = re.compile(r"\b(is there|are there|looking for|find|introduce|recommend)\s+((any|some|a|an)\s+)?"
+                                   r"([a-z]+\s+){0,2}(groups?|organi[sz]ations?|npos?|clubs?|circles?)\b")
+_NOT_A_SEARCH_ELSEWISE = re.compile(r"grant|subsid|fund|regist|fee|deadline|form|application|start|parking|support")
 # Not a search: 「センターを運営している団体は？」 asks who runs it; 「補助金もらうのに団体がいるん？」 whether one is
-# needed; 「この団体とつながりたい」 means a group already found; 「町内会とつながりたいけど加入するには？」 how to join
-_NOT_A_SEARCH = re.compile(r"^(この|その|あの)(団体|グループ)(と|に)|(運営|審査|管理|主催|担当|委託|実施)(して|しと|しょう|やって|やっと)"
+# needed; 「この団体とつながりたい」 means a group already found; 「町内会とつながりたいけど加入するには？」 how to join;
+# 「採択された団体の一覧」 asks about past programs and awards
+_NOT_A_SEARCH = re.compile(r"^(この|その|あの)(団体|グループ)(と|に)|採択|受賞|表彰"
+                           r"|(運営|審査|管理|主催|担当|委託|実施)(して|しと|しょう|やって|やっと)"
                            r"|(のに|には|ために|申請|応募|事業|補助|助成).*(が|は)(いる|要る)|加入|入会")
 _REGISTER_GROUP = re.compile(r"^(団体|グループ)(を|の)?(登録|掲載)(する|します|したい|をしたい|を?お願い(します)?"
                              r"|を?申し込(む|みたい))?[。!]*$|(団体|グループ)(を|の)?(登録|掲載)(を)?(したい|お願い|申し込)")
@@ -115,7 +118,8 @@ def detect(text: str) -> Intent | None:
         return Intent.REGISTER_GROUP
     if len(folded) <= 60 and _FIND_GROUPS.search(folded) and not _NOT_A_SEARCH.search(folded):
         return Intent.FIND_GROUPS
-    if len(folded) <= 160 and _FIND_GROUPS_ELSEWISE.search(folded) and not _MONEY_ELSEWISE.search(folded):
+    spaced = text.lower()
+    if len(folded) <= 160 and _FIND_GROUPS_ELSEWISE.search(spaced) and not _NOT_A_SEARCH_ELSEWISE.search(spaced):
         return Intent.FIND_GROUPS
     if len(folded) <= 60 and _ABOUT_DESK.search(folded):
         return Intent.HELP

@@ -25,7 +25,8 @@ PAGE_SIZE = 5
 _INTRODUCTION = re.compile(r"^[^。！？!?]{1,30}?(です|でございます|ですが|なんですが|だけど|なんだけど|をしています|をしております)"
                            r"[。、!！]")
 # …or named as theirs: 「うちの町内会、若い人がおらん」「私たちのNPOと組める企業」 (up to the next particle)
-_OWN = re.compile(r"(?:うち|私たち|わたしたち|僕ら|ぼくら|我々|われわれ|自分たち|弊社|当法人)の?[^、。！？!?\sでがはをにもとや]{0,10}")
+_OWN = re.compile(r"(?:(?<![そこあどの])うち|私たち|わたしたち|僕ら|ぼくら|我々|われわれ|自分たち|弊社|当法人)"
+                  r"の?[^、。！？!?\sでがはをにもとや]{0,10}")
 FIELD_WEIGHT = 3.0  # per field of the question the group works in
 AREA_WEIGHT = 1.5  # the group works in the very area named (市内全域 counts, but less)
 CITYWIDE_WEIGHT = 0.5

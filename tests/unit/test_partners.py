@@ -120,6 +120,7 @@ def test_the_kind_of_group_the_person_is_does_not_filter_the_groups(filled, quer
     page = filled.search(query)
     assert [h.group.name for h in page.hits] == ["東区環境の会"] and page.understood.kinds == ()
     assert filled.search("東区で大学と一緒に活動している環境の団体").understood.kinds == ("学校・大学",)  # asked for
+    assert filled.search("そのうち東区のNPOと連携したい").understood.kinds == ("NPO・市民活動団体",)  # そのうち: no one's own
 
 
 def test_free_words_find_groups_by_what_they_offer(filled):
