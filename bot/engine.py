@@ -68,6 +68,7 @@ _SUBSIDY = re.compile(r"補助金|助成金|補助制度|助成制度|ほじょ�
 # What a greeting, thanks or an acknowledgement is answered with: never a question the desk cannot answer.
 _COURTESIES: dict[Intent, Callable[[CityProfile], Say]] = {
     Intent.GREET: r.welcome, Intent.THANK: lambda city: r.you_are_welcome(), Intent.ACK: lambda city: r.noted()}
+OPTION_TYPED_CHARS = 12  # an option's words typed alone (「npo」「school」), even if they read as English
 _CHECK_CODE = re.compile(r"^[a-z0-9]{4,12}$")  # a check code, or a web registration's longer one
 _CODE_SEPARATORS = re.compile(r"[-ー－‐\s]")
 _WORD_EDGES = re.compile(r"^[^a-z0-9]+|[^a-z0-9]+$")  # コード:ABCDE-FGHJK です → the code alone
@@ -233,7 +234,7 @@ class _Conversation:
             tap = decode(event.data)
             wants_personal = tap is not None and tap.action not in PUBLIC_ACTIONS
             if tap is not None and tap.action is Action.SHOW:
-                self._show(tap.entry, tap.question)
+                self._show(tap.entry, tap.question, tap.passed_entries)
             elif tap is not None and tap.action in (Action.HELPFUL, Action.WRONG):
                 self._feedback(tap, helpful=tap.action is Action.HELPFUL)
         if wants_personal:
@@ -495,7 +496,7 @@ class _Conversation:
         if not elsewhere and _SUBSIDY.search(fold(text)) and self.ctx.knowledge.grants.steps:
             extra = extra + (Choice("補助金をさがす", Tap(Action.GRANTS).encode()),)  # a way on: 助成金ナビ
         self.replies.extend(r.answer_replies(answer, extra, question=text))
-        if self.state.mode is Mode.IDLE and notes.names_contact(text):  # 「折り返し電話ください。090-…」
+        if self.state.mode is Mode.IDLE and notes.names_contact(text, self.ctx.city.centre_phone):  # 「…090-…に折り返し」
             self.replies.append(r.contact_not_taken(text))
         self._note(text, answer)
         return answer
@@ -725,11 +726,12 @@ class _Conversation:
         guide = self.ctx.knowledge.grants
         answers = guide.answers(self.state.grant_path) or {}
         step = guide.next_step(answers)
-        if step is None or intent is not None or _put_as_a_question(text):
+        option = step.option_in(text) if step is not None else None
+        typed_option = option is not None and len(fold(text)) <= OPTION_TYPED_CHARS and not kinds.asks(text)  # 「npo」
+        if step is None or intent is not None or (_put_as_a_question(text) and not typed_option):
             self.state.mode = Mode.IDLE
             self._idle_text(text, intent)
             return
-        option = step.option_in(text)
         if option is None:
             self.replies.append(grant_replies.grant_step(step, self.state.grant_path, len(answers) + 1,
                                                          len(guide.steps), grant_replies.NOT_AN_OPTION))
@@ -882,6 +884,9 @@ class _Conversation:
             draft.asking, draft.editing, draft.failures, draft.pending_text, draft.picked = None, False, 0, None, []
             self._review()
             return
+        if draft.editing:  # asked again because of a changed answer: going back would undo the answers after it
+            self._prompt_again(lead="修正の途中です。この項目にお答えください。")
+            return
         if not draft.history:
             self._prompt_again(lead="これが最初の質問です。")
             return
@@ -972,7 +977,7 @@ class _Conversation:
         number = expected.index(asking.key) + 1 if asking.key in expected else len(expected)
         say = r.field_prompt(asking, asking.prompt_for(draft.answers), asking.offered(self.ctx.channel), token,
                              (number, len(expected)), current, lead, picked=tuple(draft.picked),
-                             editing=self._keeps_on_back())
+                             editing=self._keeps_on_back(), back=not draft.editing)
         if draft.pending_text and asking.a_name:
             say = Say(say.text, (r.use_as_answer_choice(asking, token),) + say.choices)
         return say
@@ -991,9 +996,8 @@ def _put_as_a_question(text: str) -> bool:
 
 
 def _a_code_alone(text: str) -> bool:
-    """A message that is only a code (letters and digits both: ABC123, ABCDE-FGHJK), not a word."""
-    code = _code_in(text)
-    return bool(code and len(code) >= 6 and any(c.isdigit() for c in code) and any(c.isalpha() for c in code))
+    """A message that is only a code (ABC234, ABCDE-FGHJK, XKQMNP), not a word."""
+    return case_codes.looks_like_code(text.strip())
 
 
 def _code_in(text: str) -> str | None:

@@ -91,10 +91,11 @@ def consent_declined() -> Say:
 
 def field_prompt(field: Field, prompt: str, choices: tuple[str, ...], token: str, step: tuple[int, int],
                  current: str | None = None, lead: str = "", picked: tuple[str, ...] = (),
-                 editing: bool = False) -> Say:
+                 editing: bool = False, back: bool = True) -> Say:
     """`step`: (this question's number, how many will be asked); `picked`: the choices tapped so far
     on a field that takes several (marked ✓, with 決定 first); `editing`: an answer changed from the
-    summary, which 確認に戻る keeps."""
+    summary, which 確認に戻る keeps; `back`: whether 戻る is offered (not while a changed answer's consequence
+    is asked: going back would undo answers)."""
     number, total = step
     lines = [lead] if lead else []
     lines.append(f"（{number}/{total}）{prompt}")
@@ -113,7 +114,7 @@ def field_prompt(field: Field, prompt: str, choices: tuple[str, ...], token: str
         buttons.append(Choice("スキップ", encode(Action.SKIP, token=token, field=field.key)))
     if editing:
         buttons.append(Choice("確認に戻る", encode(Action.BACK, token=token)))
-    elif number > 1:
+    elif number > 1 and back:
         buttons.append(Choice("戻る", encode(Action.BACK, token=token)))
     buttons.append(Choice("やめる", encode(Action.CANCEL, token=token)))
     return Say("\n".join(lines), tuple(buttons))

@@ -101,7 +101,7 @@ def phone(text: str) -> Result:
     if not 10 <= len(digits) <= 11:
         return Invalid(f"電話番号の桁数が合いません。10桁か11桁で入力してください（いま{len(digits)}桁です）"
                        + PHONE_EXAMPLE + "。")
-    if value == digits and _MOBILE.fullmatch(digits):  # written the way it is read out: 090-1234-5678
+    if value == digits and _MOBILE.fullmatch(digits) and not digits.startswith("0800"):  # read out: 090-1234-5678
         return Valid(f"{digits[:3]}-{digits[3:7]}-{digits[7:]}")
     return Valid(value)
 

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
+import unicodedata
 
 from sqlmodel import Session, col, select
 
@@ -18,8 +20,18 @@ from store.models import Case, PartnerGroup
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: easy to copy by hand
 LENGTH = 6
 REGISTRATION_LENGTH = 10  # about 50 bits: a group's entry is opened with it
+_SHAPE = re.compile(rf"[{ALPHABET}]{{6}}|[{ALPHABET}]{{5}}-?[{ALPHABET}]{{5}}")
 _ROUNDS = 50_000
 _ENDED = "終了"
+
+
+def looks_like_code(word: str) -> bool:
+    """A word shaped like a check or registration code (ABC234, ABCDE-FGHJK; full-width too): of the
+    codes' letters and digits, and with a digit or written in capitals (「SEMINAR」 is no code, 「XKQMNP」 may be)."""
+    folded = unicodedata.normalize("NFKC", word).replace("ー", "-")
+    if not _SHAPE.fullmatch(folded.upper()):
+        return False
+    return any(c.isdigit() for c in folded) or folded.replace("-", "").isupper()
 
 
 def _hash(reference: str, code: str) -> str:

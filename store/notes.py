@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Column, Index, delete
 from sqlmodel import Field, Session, SQLModel, col, select
 
+from store.case_codes import looks_like_code
 from store.db import rows_affected
 from store.models import UTCDateTime, utcnow
 
@@ -20,10 +21,8 @@ _ALNUM = "A-Za-z0-9Ａ-Ｚａ-ｚ０-９"
 _EMAIL = re.compile(rf"[{_ALNUM}._%+\-．＿]+[@＠][{_ALNUM}\-]+(?:[.．][{_ALNUM}\-]+)+")
 _PHONE_LIKE = re.compile(r"\+?\d[\d\s()\-‐‑–—−ー－]{7,}\d")
 _DIGITS_IN_A_PHONE = 10
-# A check or registration code (ABC123, ABCDE-FGHJK): a key to someone's case, never kept
-_LETTER, _DIGIT, _DASH = "A-Za-zＡ-Ｚａ-ｚ", "0-9０-９", "\\-－"
-_CODE_LIKE = re.compile(rf"(?<![{_ALNUM}{_DASH}])(?=[{_ALNUM}{_DASH}]{{0,10}}[{_DIGIT}])(?=[{_ALNUM}{_DASH}]{{0,10}}[{_LETTER}])"
-                        rf"(?:[{_ALNUM}]{{5}}[{_DASH}]?[{_ALNUM}]{{5}}|[{_ALNUM}]{{6}})(?![{_ALNUM}{_DASH}])")
+# A word that may be a check or registration code (a key to someone's case): never kept
+_WORD = re.compile(rf"(?<![{_ALNUM}\-－])[{_ALNUM}]+(?:[\-－][{_ALNUM}]+)?(?![{_ALNUM}\-－])")
 
 
 class QuestionNote(SQLModel, table=True):
@@ -40,15 +39,19 @@ class QuestionNote(SQLModel, table=True):
 
 def mask_personal(text: str) -> str:
     """The text with e-mail addresses, phone numbers (10 digits or more) and codes replaced by marks."""
-    text = _CODE_LIKE.sub("［コード］", _EMAIL.sub("［メール］", text or ""))
+    text = _WORD.sub(lambda m: "［コード］" if looks_like_code(m.group()) else m.group(), _EMAIL.sub("［メール］", text or ""))
     return _PHONE_LIKE.sub(
         lambda m: "［電話番号］" if sum(c.isdigit() for c in m.group()) >= _DIGITS_IN_A_PHONE else m.group(), text)
 
 
-def names_contact(text: str) -> bool:
-    """Whether a text holds an e-mail address or a phone number (10 digits or more)."""
-    return bool(_EMAIL.search(text)) or any(sum(c.isdigit() for c in m.group()) >= _DIGITS_IN_A_PHONE
-                                            for m in _PHONE_LIKE.finditer(text))
+_PHONE = re.compile(r"(?<![\d\-－ー])[0０]\d{1,4}[\-－ー]?\d{1,4}[\-－ー]?\d{3,4}(?![\d\-－ー])")
+
+
+def names_contact(text: str, known: str = "") -> bool:
+    """Whether a text holds an e-mail address or a phone number (a 0 and 10 or 11 digits; not `known`,
+    the desk's own number, nor a date or a range of them)."""
+    numbers = (m.group() for m in _PHONE.finditer(text) if m.group() != known)
+    return bool(_EMAIL.search(text)) or any(10 <= sum(c.isdigit() for c in n) <= 11 for n in numbers)
 
 
 def add(session: Session, kind: str, question: str, entry_id: str, confidence: float, channel: str,

@@ -147,18 +147,21 @@ def test_line_shows_the_feedback_as_quick_replies(kb):
 def test_personal_data_is_masked_before_storing():
     assert notes.mask_personal("電話は０８６－１２３－４５６７、hanako@example.jp まで") == "電話は［電話番号］、［メール］ まで"
     assert notes.mask_personal("2026年度の上限は250万円？") == "2026年度の上限は250万円？"
-    assert notes.mask_personal("コードは DNYPE-74ERP、確認は ａｂｃ１２３") == "コードは ［コード］、確認は ［コード］"
+    assert notes.mask_personal("コードは DNYPE-74ERP、確認は ａｂｃ２３４、XKQMNP") == "コードは ［コード］、確認は ［コード］、［コード］"
     assert notes.mask_personal("covid19の影響でG-2026-0001の活動が") == "covid19の影響でG-2026-0001の活動が"
+    assert notes.mask_personal("SDGs17 の seminar") == "SDGs17 の seminar"  # not of the codes' letters, or not capitals
 
 
 def test_a_phone_number_typed_in_a_question_is_said_to_reach_nobody_with_a_way_to_staff(kb):
     chat = EngineChat(kb)
     out = chat.say("補助金の締め切りを知りたいので、090-8765-4321 に折り返しください")
     assert "職員には届きません" in out and "職員に相談する" in chat.labels
-    assert "職員には届きません" not in EngineChat(kb).say("補助金の締め切りを知りたい")
+    for question in ("補助金の締め切りを知りたい", "086-803-1062はセンターの番号ですか？",  # the desk's own number
+                     "募集期間 2026-04-01 - 2026-06-30 の次はいつ？"):
+        assert "職員には届きません" not in EngineChat(kb).say(question)
 
 
-@pytest.mark.parametrize("code", ["DNYPE-74ERP", "dnype74erp", "ABC123"])
+@pytest.mark.parametrize("code", ["DNYPE-74ERP", "dnype74erp", "ABC234", "XKQMNP"])
 def test_a_code_sent_alone_asks_for_the_reference_first_and_is_not_kept(kb, code):
     chat = EngineChat(kb)
     out = chat.say(code)

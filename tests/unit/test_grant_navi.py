@@ -125,6 +125,8 @@ def test_a_question_even_one_the_desk_declines_leaves_the_finder(kb, typed):
     chat.say("どの補助金が使える？")
     out = chat.say(typed)
     assert "どの選択肢にあたるか" not in out and chat.state.mode is Mode.IDLE
+    chat.say("どの補助金が使える？")
+    assert "（2/4）" in chat.say("npo")  # an option's words typed alone, though they read as English
 
 
 def test_typed_words_shared_by_two_options_pick_neither(kb):

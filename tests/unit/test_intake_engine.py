@@ -92,6 +92,7 @@ def test_line_contact_needs_no_phone_or_email(kb):
     (CONSULTATION_HAPPY[:7], "12345", "「0」から始まる", "０９０－１２３４－５６７８", "090-1234-5678"),
     (CONSULTATION_HAPPY[:7], "086-123-45", "10桁か11桁で入力してください（いま8桁", "086-123-4567", "086-123-4567"),
     (CONSULTATION_HAPPY[:7], "0901234", "いま7桁", "09012345678", "090-1234-5678"),  # a mobile, as it is read out
+    (CONSULTATION_HAPPY[:7], "0801234", "いま7桁", "08001234567", "08001234567"),  # toll-free 0800: not a mobile
     (CONSULTATION_HAPPY[:7], "0901234", "いま7桁", "0868031062", "0868031062"),  # a land line's area code varies
     (CONSULTATION_HAPPY[:7], "電話は090-1111です", "数字とハイフン", "電話は０９０－１１１１－２２２２です", "090-1111-2222"),
     (CONSULTATION_HAPPY[:7], "abc-def-ghij", "数字とハイフン", "086 803 1062", "086-803-1062"),
@@ -531,6 +532,8 @@ def test_a_contact_person_given_as_the_same_follows_the_representative(kb):
     chat.tap("代表者名")
     out = chat.say("山田一郎")  # asked again: 「同じ」 meant the earlier representative, and it says why
     assert "「代表者名」が変わったので、「連絡担当者」ももう一度お聞きします。" in out and "連絡担当者のお名前" in out
+    assert "戻る" not in chat.labels and "修正の途中です" in chat.say("戻る")  # nothing undone
+    assert chat.state.draft.answers["period"] and chat.state.draft.answers["representative"] == "山田一郎"
     assert "連絡担当者: 山田一郎（代表者と同じ）" in chat.say("同じ")
 
 
