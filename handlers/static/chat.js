@@ -23,8 +23,11 @@ function keepNewestInView() {
   const start = newestReplyStart();
   const top = start.getBoundingClientRect().top;
   if (last.getBoundingClientRect().bottom - top > log.clientHeight) {
-    log.scrollTop += top - log.getBoundingClientRect().top;
-    start.scrollIntoView({ block: "start" });
+    const below = top - log.getBoundingClientRect().top;
+    if (below > 0) {  // not read past yet: a keyboard opening while its end is read leaves it there
+      log.scrollTop += below;
+      start.scrollIntoView({ block: "start" });
+    }
     return;
   }
   log.scrollTop = log.scrollHeight;

@@ -298,4 +298,9 @@ def test_a_reply_taller_than_the_screen_is_shown_from_its_title(browser, web_ser
     assert reply["height"] > dock["y"] - log["y"], "the reply fits: pick a longer one or a smaller screen"
     title = page.locator(".msg.bot h2", has_text="始めたいとき").last.bounding_box()
     assert log["y"] - 0.5 <= title["y"] and title["y"] + title["height"] <= dock["y"], "the reply's title is out of view"
+    page.evaluate("() => { const log = document.getElementById('log'); log.scrollTop = log.scrollHeight; }")  # read on
+    page.set_viewport_size({"width": 375, "height": 600})  # the keyboard opens
+    settled(page)
+    moved = page.locator(".msg.bot h2", has_text="始めたいとき").last.bounding_box()
+    assert moved["y"] < page.locator("#log").bounding_box()["y"] - 10, "snapped back to the title while its end was read"
     assert page.problems == []
