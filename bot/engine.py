@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 from bot import grant_replies
 from bot import replies as r
 from bot.forms import APPLICANT_TYPES, FORMS, Field, Form
-from bot.intents import REFERENCE, Intent, detect, find_reference, looks_like_question
+from bot.intents import REFERENCE, Intent, asks_only_to_search, detect, find_reference, looks_like_question
 from bot.messages import (
     AnswerGroupUpkeep,
     Card,
@@ -589,7 +589,9 @@ class _Conversation:
         """Public groups for the words (English through the city's glossary); asks for them when there are
         none to search on."""
         self._stop_checking()
-        if in_english(query):
+        if asks_only_to_search(query):
+            query = ""
+        elif in_english(query):
             query = self.ctx.knowledge.glossary.translate(query) or query
         page = self.ctx.groups.search(query) if query.strip() else None
         if page is None or not (page.total or _names_something(page.understood)):

@@ -44,17 +44,21 @@ _GROUP_WORD = r"(団体|だんたい|グループ|仲間|なかま|サークル|
 _FIND_GROUPS = re.compile(_GROUP_WORD + r"(さん)?(を|は|が|って)?(探|さが|見つけ|みつけ|紹介して|知りたい|しりたい"
                           r"|(あ|い|お)る(\?|かな|ん\?)|(あり|い|おり)ま(す|せん)か|あれば|いれば|おれば|ない(\?|ですか|かな)"
                           r"|いない|おらん)|" + _GROUP_WORD + r"(さん)?(と|に)(つなが|繋が|出会|であ)(りたい|れ|える|る(には|方法))"
-                          r"|^仲間(を)?さがす$|(団体|だんたい|グループ|サークル|npo)(を)?教えて|(団体|だんたい|npo)の(一覧|いちらん|リスト)"
+                          r"|(団体|だんたい|グループ|サークル|npo)(を)?教えて|(団体|だんたい|npo)の(一覧|いちらん|リスト)"
+                          r"|" + _GROUP_WORD + r"[、,]?(この|その|近く|ちかく|近所|きんじょ|周り|まわり|地元)[^、。]{0,6}"
+                          r"(おらん|おる|いない|いる|ない|ある)(\?|かな|ん\?|ですか)?$"
                           r"|(して|しと|しょう|やって|やっと|やりょう)(い)?る(団体|グループ|サークル)(は|って)?[?]?$")
+# The search asked for with nothing to search on: 「仲間をさがす」「団体 検索」
+_BARE_SEARCH = re.compile(r"^(団体|だんたい|グループ|サークル|npo|仲間|なかま)(を)?(検索|けんさく|さがす|探す)(したい)?[。!]*$")
 # …in English: "Is there any volunteer group for foreigners I can join?" (the group right after the asking
 # words; not a grant, a fee or a form for groups)
 _FIND_GROUPS_ELSEWISE = re.compile(r"\b(is there|are there|looking for|find|introduce|recommend)\s+((any|some|a|an)\s+)?"
                                    r"([a-z]+\s+){0,2}(groups?|organi[sz]ations?|npos?|clubs?|circles?)\b")
-_NOT_A_SEARCH_ELSEWISE = re.compile(r"grant|subsid|fund|regist|fee|deadline|form|application|start|parking|support")
+_NOT_A_SEARCH_ELSEWISE = re.compile(r"grant|subsid|fund|regist|fee|deadline|form|application|start|parking|support\s+(for|to)\b")
 # Not a search: 「センターを運営している団体は？」 asks who runs it; 「補助金もらうのに団体がいるん？」 whether one is
 # needed; 「この団体とつながりたい」 means a group already found; 「町内会とつながりたいけど加入するには？」 how to join;
 # 「採択された団体の一覧」 asks about past programs and awards
-_NOT_A_SEARCH = re.compile(r"^(この|その|あの)(団体|グループ)(と|に)|採択|受賞|表彰"
+_NOT_A_SEARCH = re.compile(r"^(この|その|あの)(団体|グループ)(と|に)|採択|受賞|表彰|さいたく|じゅしょう|ひょうしょう"
                            r"|(運営|審査|管理|主催|担当|委託|実施)(して|しと|しょう|やって|やっと)"
                            r"|(のに|には|ために|申請|応募|事業|補助|助成).*(が|は)(いる|要る)|加入|入会")
 _REGISTER_GROUP = re.compile(r"^(団体|グループ)(を|の)?(登録|掲載)(する|します|したい|をしたい|を?お願い(します)?"
@@ -64,7 +68,7 @@ _PROPOSE_ELSEWISE = re.compile(r"(want|like|wish|hope)to(make|submit|send|bring)
                                r"|^teian(o)?(shi|onegai)")
 _CONSULT_ELSEWISE = re.compile(r"(want|like|wish|need)to(consult|getadvice|talktoa(staff|person))|^soudan(o)?(shi|onegai)")
 # 助成金ナビ: 「どの補助金が使える？」「うちに合う補助金、どれがええか選んでもらえる？」「Which grant fits our group?」
-_GRANT = r"(補助|助成)(金|制度)"
+_GRANT = r"(補助|助成|ほじょ|じょせい)(金|制度|きん|せいど)"
 _GRANTS = re.compile(rf"どの{_GRANT}|^(補助金|助成金)(を)?(さがす|探す|さがしたい|探したい)[。!]*$"
                      rf"|(合う|あう|合った|あった|向いて(い)?る|使える|つかえる){_GRANT}.*(どれ|選(ん|べ|び|ぶ)|えら|調べ|しらべ|探し|さがし)"
                      rf"|{_GRANT}.*(どれ|どっち)(が|を)?(いい|ええ|合う|あう|使え|向いて)"
@@ -78,7 +82,8 @@ _ABOUT_DESK = re.compile(r"(bot|ボット|ぼっと|チャット|ちゃっと|�
                          r"(何|なに|なん)(が|を|に)?(でき|出来|聞|き(け|い)|答|こたえ)|(何|なに)を(聞|き)(いたら|いたらいい|けば|けばいい).*(わから|分から)"
                          r"|^(何|なに|なん)(が|を)(聞け|きけ)"
                          r"|^(hi|hello)?[!.]?(whatcanyou(do|helpmewith|answer)|what(kind|sort)s?ofquestions(can|do|should)(you|i)"
-                         r"\w*|whatcaniask(you|here)?|howdoiuse(this|you))[?.!]*$")
+                         r"\w*|whatcaniask(you|here)?|howdoiuse(this|you))[?.!]*$"
+                         r"|^(hi|hello)?[!.]?what((kind|sort)s?of)?(help|support|services?)(can|do)(i|we)(get|find|ask)((at|from)(this|the|your)(desk|office|cent(er|re)|counter|chat)|here)")
 _UPDATE_GROUP = re.compile(r"(団体|グループ)(の)?(情報|登録|掲載)(内容)?(の|を)?(変更|修正|更新)")
 _LEAVE_GROUP = re.compile(r"(団体|グループ)(の)?(登録|掲載)(を|の)?(やめ|止め|取りやめ|取り止め|取り消|取消|削除|解除)")
 
@@ -116,7 +121,8 @@ def detect(text: str) -> Intent | None:
         return Intent.UPDATE_GROUP
     if _REGISTER_GROUP.search(folded):
         return Intent.REGISTER_GROUP
-    if len(folded) <= 60 and _FIND_GROUPS.search(folded) and not _NOT_A_SEARCH.search(folded):
+    if asks_only_to_search(text) or (len(folded) <= 60 and _FIND_GROUPS.search(folded)
+                                     and not _NOT_A_SEARCH.search(folded)):
         return Intent.FIND_GROUPS
     spaced = text.lower()
     if len(folded) <= 160 and _FIND_GROUPS_ELSEWISE.search(spaced) and not _NOT_A_SEARCH_ELSEWISE.search(spaced):
@@ -132,6 +138,11 @@ def detect(text: str) -> Intent | None:
     if re.search(r"(相談|そうだん)(が|を)?" + _WISH, folded) or _CONSULT_ELSEWISE.search(folded):
         return Intent.CONSULT
     return None
+
+
+def asks_only_to_search(text: str) -> bool:
+    """A wish to search the group directory that names nothing to search for."""
+    return bool(_BARE_SEARCH.search(fold(text)))
 
 
 def find_reference(text: str) -> str | None:

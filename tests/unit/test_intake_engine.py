@@ -433,6 +433,8 @@ def test_follow_greets_with_the_menu_and_unfollow_marks_the_contact(kb):
     ("ここって何ができるんですか？", "この窓口でできること"), ("何が聞けますか", "この窓口でできること"),
     ("Hi, what kind of questions can you help me with?", "この窓口でできること"),
     ("What can you do?", "この窓口でできること"),
+    ("What kind of help can I get at this desk? I'm new to Okayama.", "この窓口でできること"),
+    ("このchatbotって何を聞けるの？", "この窓口でできること"),
     ("人と話したい", "086-803-1062"),
     ("しょくいん の かた と はなしを したい", "086-803-1062"), ("でんわ で はなしたい", "086-803-1062"),
     ("そうだん したい", "個人情報の取り扱い"), ("ていあん したいです", "個人情報の取り扱い"),
@@ -443,7 +445,8 @@ def test_global_intents_outside_a_form(kb, text, expected):
 
 
 @pytest.mark.parametrize("text", ["What kind of things can I do as a volunteer?", "What can I do with this grant?",
-                                  "What can you do about empty houses in my neighborhood?"])
+                                  "What can you do about empty houses in my neighborhood?",
+                                  "What support can I get from the city for my NPO?"])
 def test_an_english_question_beginning_like_a_request_for_help_is_not_taken_for_one(text):
     assert detect(text) is not Intent.HELP
 

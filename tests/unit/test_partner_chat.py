@@ -89,7 +89,8 @@ def test_free_text_search_shows_public_groups_of_the_field_and_area_best_first(k
                                    "北区で防災やってる団体とつながりたい！紹介してもらえる？",
                                    "北区で防災をしている団体の一覧が見たい", "北区の防災の団体とつながるにはどうしたらええ？",
                                    "きたくで ぼうさいの だんたい ありませんか",  # older people type in hiragana
-                                   "きたくで ぼうさいを している だんたいを しりたいです"])
+                                   "きたくで ぼうさいを している だんたいを しりたいです",
+                                   "北区で防災しとる団体、このへんにおらん？"])
 def test_dialect_and_polite_wordings_search_the_directory_too(kb, directory, typed):
     chat = EngineChat(kb, groups=directory)
     out = chat.say(typed)
@@ -103,12 +104,21 @@ def test_an_english_question_for_a_group_searches_the_directory_through_the_glos
     for question in ("Is there a grant for groups?", "Is there a deadline for group registration?",
                      "Where can I find the application form for a group?", "Is there any support for starting an NPO?"):
         assert detect(question) is not Intent.FIND_GROUPS
+    assert detect("Are there any groups in Okayama that support foreign families? I'd like to join one.") \
+        is Intent.FIND_GROUPS
+
+
+@pytest.mark.parametrize("typed", ["団体 検索", "仲間をさがす", "だんたいを さがす"])
+def test_a_bare_wish_to_search_asks_what_for_without_saying_it_was_not_understood(kb, directory, typed):
+    chat = EngineChat(kb, groups=directory)
+    out = chat.say(typed)
+    assert out.startswith("どんな団体をおさがしですか") and "防災" in chat.labels
 
 
 @pytest.mark.parametrize("typed", ["ESD・市民協働推進センターを運営している団体は？", "補助金を審査している団体は？",
                                    "補助金もらうのに団体がいるん？", "区づくり推進事業は団体がいるかな", "うちの地区の町内会を教えて",
                                    "この団体とつながりたい", "町内会とつながりたいけど加入するにはどうする？",
-                                   "過去に採択された団体の一覧はありますか"])
+                                   "過去に採択された団体の一覧はありますか", "いままでに ひょうしょう された だんたいを しりたいです"])
 def test_who_runs_something_or_whether_a_group_is_needed_is_not_a_directory_search(kb, directory, typed):
     chat = EngineChat(kb, groups=directory)
     chat.say(typed)
