@@ -50,6 +50,11 @@ VAGUE_MAX_CHARS = 8  # a question this short naming no topic asks nothing in par
 ASKING_NOUNS = frozenset({"幾ら", "何円", "何時", "何日", "何月", "何人", "何件", "何回", "何年"})  # name no topic
 _NOT_WORD = re.compile(r"[\s\W_]+")
 AMOUNT_WORDS = frozenset({"補助金", "上限", "補助率", "幾ら", "金額"})  # 「補助金はいくらまで？」 names no program: all apply
+# 「それって、ボランティアとはどう違うんですか？」 compares something said before with one thing: the desk keeps
+# no earlier answer to know what 「それ」 is, so it asks for both rather than describing the one named
+_POINTS_BACK = re.compile(r"^(じゃあ|じゃぁ|では|なら|ちなみに|あと|それなら)?[、,]?(それ|これ|そっち|こっち|そちら|こちら)(って|は|と|とは)")
+VAGUE_COMPARISON_TEXT = ("何と何の違いをお知りになりたいですか。「協働提案と市民協働推進事業の違い」のように、"
+                         "比べたいものを両方書いて、もう一度お送りください。")
 UNCOMPARED = 0.5  # the most a 「AとBの違い」 answer from an entry comparing nothing may be trusted (below the threshold)
 
 
@@ -105,6 +110,8 @@ class KnowledgeBase:
             answer = self._staff_answered(picked, assessed, today)
         elif self._vague(text, assessed):
             answer = decline(self.profile, "vague")
+        elif self._compares_the_unsaid(text, assessed):
+            answer = replace(decline(self.profile, "vague"), text=VAGUE_COMPARISON_TEXT)
         else:
             answer = self._answered(assessed, today)
         if not in_english(text):
@@ -138,6 +145,17 @@ class KnowledgeBase:
         if (assessed.route is not None and not assessed.route.in_remit) or len(_NOT_WORD.sub("", text)) > VAGUE_MAX_CHARS:
             return False
         return not any(u.content and len(u.surface) > 1 and u.form not in ASKING_NOUNS for u in assessed.query.units)
+
+    def _compares_the_unsaid(self, text: str, assessed: Assessment) -> bool:
+        folded = normalize(text)
+        if kinds.question_kind(text) != "difference" or not _POINTS_BACK.search(folded):
+            return False
+        return len(self._named_terms(folded)) < 2
+
+    def _named_terms(self, folded: str) -> list[str]:
+        """The terms the desk defines that a question names, the longest only (協働提案, not 協働 too)."""
+        named = [t for t in self.index.defined_terms() if len(t) > 1 and t in folded]
+        return [t for t in named if not any(t != other and t in other for other in named)]
 
     def _composed(self, result: SearchResult, confidence: float, today: dt.date | None) -> Answer:
         """The answer from the best entry, or, from one saying the sources do not give what it is
@@ -216,8 +234,7 @@ class KnowledgeBase:
         if not result.hits:
             return False
         entry, folded = result.hits[0].entry, normalize(text)
-        named = [t for t in self.index.defined_terms() if len(t) > 1 and t in folded]
-        named = [t for t in named if not any(t != other and t in other for other in named)]  # the longest only
+        named = self._named_terms(folded)
         shown = self._texts.get(entry.id, "")
         introduces = any(term and normalize(term) in folded for term in (kinds.defined_term(entry), *entry.defines))
         return (result.kind_match or introduces) and all(term in shown for term in named)

@@ -530,6 +530,21 @@ def test_a_route_word_inside_one_of_its_exceptions_does_not_turn_the_question_aw
     assert kb.ask("ゴミの収集日を知りたい").route.topic.startswith("ごみ")
     litter_picking = kb.ask("高校の部活でゴミ拾いのボランティアをしたいです")
     assert litter_picking.route is None and "ごみの出し方" not in litter_picking.text
+    assert kb.ask("年金のことを聞きたいです").route.topic == "介護・福祉の手続き"
+    pensioner = kb.ask("年金暮らしで暇しとるけぇ、なんかボランティアでもしてみてぇんじゃけど、年寄りでもできるもんある？")
+    assert pensioner.route is None and pensioner.entry_id == "gen-volunteer-start"
+
+
+def test_yakusho_is_read_as_gyosei(kb):
+    assert kb.ask("役所だけでやればいいのでは？").entry_id == "faq-naze-kyodo"  # phrased 「行政だけでやればいいのでは？」
+
+
+@pytest.mark.parametrize("question", ["それって、ボランティアとはどう違うんですか？", "それって協働提案とどう違うの？",
+                                      "じゃあ、これと市民協働推進事業の違いは？"])
+def test_a_difference_from_something_said_before_asks_for_both_things(kb, question):
+    answer = kb.ask(question)  # the desk keeps no earlier answer: 「それ」 is unknown, so nothing is described
+    assert answer.declined and "比べたいものを両方" in answer.text and not answer.maybe
+    assert not kb.ask("NPOとボランティア団体の違いは？").text.startswith("何と何の違い")
 
 
 @pytest.mark.parametrize("question, entry", [("市民協働推進事業 締切", None), ("コーディネーター講座 日程", None),
