@@ -55,6 +55,7 @@ AMOUNT_WORDS = frozenset({"補助金", "上限", "補助率", "幾ら", "金額"
 _POINTS_BACK = re.compile(r"^(じゃあ|じゃぁ|では|なら|ちなみに|あと|それなら)?[、,]?(それ|これ|そっち|こっち|そちら|こちら)(って|は|と|とは)")
 VAGUE_COMPARISON_TEXT = ("何と何の違いをお知りになりたいですか。「協働提案と市民協働推進事業の違い」のように、"
                          "比べたいものを両方書いて、もう一度お送りください。")
+_CLAUSE = re.compile(r".[がを].+(する|した|している|される)$")  # a subject or an object, and a verb
 UNCOMPARED = 0.5  # the most a 「AとBの違い」 answer from an entry comparing nothing may be trusted (below the threshold)
 
 
@@ -281,6 +282,8 @@ class KnowledgeBase:
         words = self.analyzer.terms(term)
         if len(words) == 1:
             return words[0]
+        if _CLAUSE.search(term):  # 「企業が行政や市民団体と協働するとは」 asks about a situation, not a term
+            return None
         joined = "".join(words)  # 市民共同 is read 市民・協働: asked as 市民協働
         return self._defined_by_words().get(tuple(words)) or (joined if self.index.defined(joined) else term)
 

@@ -535,6 +535,13 @@ def test_a_route_word_inside_one_of_its_exceptions_does_not_turn_the_question_aw
     assert pensioner.route is None and pensioner.entry_id == "gen-volunteer-start"
 
 
+def test_what_a_situation_means_is_not_answered_with_the_definition_of_its_last_word(kb):
+    answer = kb.ask("企業が行政や市民団体と協働するとは、具体的にどのような形を想定されているのでしょうか。")
+    assert answer.entry_id not in {"faq-kyodo-toha", "jorei-02-kyodo", "gen-kyodo-imi"}
+    assert "faq-kigyo-kouken" in {m.id for m in answer.maybe} | {answer.entry_id}
+    assert kb.ask("協働とは？").entry_id in {"faq-kyodo-toha", "jorei-02-kyodo", "gen-kyodo-imi"}
+
+
 def test_yakusho_is_read_as_gyosei(kb):
     assert kb.ask("役所だけでやればいいのでは？").entry_id == "faq-naze-kyodo"  # phrased 「行政だけでやればいいのでは？」
 
@@ -555,6 +562,13 @@ def test_a_when_question_is_answered_only_by_an_entry_giving_a_date(kb, question
     assert answer.entry_id == entry
     if entry is None:
         assert "募集や開催の日程は、この窓口の資料では確認できません" in answer.text
+
+
+@pytest.mark.parametrize("question", ["コーディネーター養成講座って、どんくらいの期間通わにゃおえんの？", "リーダー養成講座は全部で何回ありますか"])
+def test_how_long_a_course_runs_is_not_answered_by_what_the_course_is(kb, question):
+    answer = kb.ask(question)  # the sources describe the courses, never their length
+    assert answer.declined and "講座や事業の期間・回数は、この窓口の資料では確認できません" in answer.text
+    assert answer.maybe  # the course itself is offered
 
 
 @pytest.mark.parametrize("question, place", [("センターの休館日はいつですか。", "センター"), ("開館時間", "センター"),
