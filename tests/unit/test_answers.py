@@ -241,6 +241,7 @@ def test_figures_from_a_secondary_source_point_to_the_centre(kb):
     ("できたばかりの団体でも応募できる？", "can"), ("協働ってなに？", "what"), ("協働", None),
     ("協働の まちづくりって なんのことですか", "what"),  # spaced between words, as hiragana is typed
     ("こどもの居場所づくりの補助金", None), ("居場所づくりの場所はどこ？", "where"),  # 居場所 names an activity
+    ("補助金もらえる？", "can"), ("条例にはどんなことが書いてあるのか、ざっくり教えてもらえますか？", "what"),  # asked politely
 ])
 def test_the_kind_of_question_is_recognised(question, kind):
     assert question_kind(question) == kind
@@ -540,6 +541,12 @@ def test_what_a_situation_means_is_not_answered_with_the_definition_of_its_last_
     assert answer.entry_id not in {"faq-kyodo-toha", "jorei-02-kyodo", "gen-kyodo-imi"}
     assert "faq-kigyo-kouken" in {m.id for m in answer.maybe} | {answer.entry_id}
     assert kb.ask("協働とは？").entry_id in {"faq-kyodo-toha", "jorei-02-kyodo", "gen-kyodo-imi"}
+
+
+def test_a_polite_request_to_explain_is_answered_as_what_is_asked(kb):
+    answer = kb.ask("町内会の研修で協働のまちづくり条例について説明することになりました。"
+                    "条例にはどんなことが書いてあるのか、ざっくり教えてもらえますか？")
+    assert not answer.declined and answer.entry_id == "faq-jorei-gaiyo"
 
 
 def test_yakusho_is_read_as_gyosei(kb):
