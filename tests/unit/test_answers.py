@@ -549,6 +549,12 @@ def test_a_polite_request_to_explain_is_answered_as_what_is_asked(kb):
     assert not answer.declined and answer.entry_id == "faq-jorei-gaiyo"
 
 
+@pytest.mark.parametrize("question", ["きょうどうの そうだんは でんわでも できますか", "相談したいことがあるんじゃけど、電話でもええんかな"])
+def test_asked_whether_one_may_consult_by_phone_the_answer_says_so_with_the_number(kb, question):
+    answer = kb.ask(question)
+    assert not answer.declined and "お電話でも受け付けています" in answer.body and "086-803-1062" in answer.body
+
+
 def test_yakusho_is_read_as_gyosei(kb):
     assert kb.ask("役所だけでやればいいのでは？").entry_id == "faq-naze-kyodo"  # phrased 「行政だけでやればいいのでは？」
 
