@@ -53,6 +53,12 @@ AMOUNT_WORDS = frozenset({"補助金", "上限", "補助率", "幾ら", "金額"
 # 「それって、ボランティアとはどう違うんですか？」 compares something said before with one thing: the desk keeps
 # no earlier answer to know what 「それ」 is, so it asks for both rather than describing the one named
 _POINTS_BACK = re.compile(r"^(じゃあ|じゃぁ|では|なら|ちなみに|あと|それなら)?[、,]?(それ|これ|そっち|こっち|そちら|こちら)(って|は|と|とは)")
+# 「それって個人でも申し込めますか？」 asks who may take part in something said before, named nowhere
+_BARE_BACK_REFERENCE = re.compile(r"^(じゃあ|じゃぁ|では|なら|ちなみに|あと|ほんなら)?[、,]?(それ|あれ)(って|は|も)")
+BACK_REFERENCE_MAX_CHARS = 30  # longer, the question names what it is about besides 「それ」
+UNSAID_SUBJECT_TEXT = ("何についてのご質問でしょうか。この窓口では前のやり取りを引き継げないため、「それ」が何を指すか"
+                       "分かりませんでした。「区づくり推進事業は個人でも申し込めますか？」のように、何についてかを添えて"
+                       "もう一度お送りください。")
 VAGUE_COMPARISON_TEXT = ("何と何の違いをお知りになりたいですか。「協働提案と市民協働推進事業の違い」のように、"
                          "比べたいものを両方書いて、もう一度お送りください。")
 _CLAUSE = re.compile(r".[がを].+(する|した|している|される)$")  # a subject or an object, and a verb
@@ -113,6 +119,8 @@ class KnowledgeBase:
             answer = decline(self.profile, "vague")
         elif self._compares_the_unsaid(text, assessed):
             answer = replace(decline(self.profile, "vague"), text=VAGUE_COMPARISON_TEXT)
+        elif assessed.route is None and _BARE_BACK_REFERENCE.search(normalize(text)) and len(text) <= BACK_REFERENCE_MAX_CHARS:
+            answer = replace(decline(self.profile, "vague"), text=UNSAID_SUBJECT_TEXT)
         else:
             answer = self._answered(assessed, today)
         if not in_english(text):

@@ -555,6 +555,15 @@ def test_asked_whether_one_may_consult_by_phone_the_answer_says_so_with_the_numb
     assert not answer.declined and "お電話でも受け付けています" in answer.body and "086-803-1062" in answer.body
 
 
+@pytest.mark.parametrize("question", ["それって個人でも申し込めますか？", "じゃあ、それって個人でも申し込めるってこと？",
+                                      "それって高校生でも参加できる？"])
+def test_a_question_about_something_said_before_asks_what_it_is_about(kb, question):
+    answer = kb.ask(question)  # no earlier answer is kept: 「それ」 could be any program
+    assert answer.declined and "「それ」が何を指すか" in answer.text and not answer.maybe
+    assert not kb.ask("区づくり推進事業は個人でも申し込めますか？").text.startswith("何についてのご質問")
+    assert kb.ask("それから、協働の条例っていつからあるんですか？").entry_id  # それから is a conjunction
+
+
 def test_yakusho_is_read_as_gyosei(kb):
     assert kb.ask("役所だけでやればいいのでは？").entry_id == "faq-naze-kyodo"  # phrased 「行政だけでやればいいのでは？」
 
