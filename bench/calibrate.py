@@ -5,9 +5,9 @@ tuning questions, the development set, the first held-out set and the citizen-st
 tests/data/tune-citizen*.jsonl), chooses the threshold that
 maximises right answers minus 1.5 times the wrong ones, and prints the constants to paste into
 knowledge/calibration.py, with the reliability and top-1 per set. Never pass a set whose
-figures are reported as held out (tests/data/holdout-citizen-17.jsonl; the earlier citizen held-out
+figures are reported as held out (tests/data/holdout-citizen-18.jsonl; the earlier citizen held-out
 sets were retired to tuning, after they were reported, as tune-citizen-2, -6, -7, -8, -9, -10, -15, -16, -17,
--19, -20, -21, -22, -23, -24 and -25;
+-19, -20, -21, -22, -23, -24, -25 and -26;
 tune-citizen-11 to -14 and -18 were written for tuning).
 
     .venv/bin/python bench/calibrate.py [FILE ...] [--wrong-cost C] [--leave-one-out C ...]

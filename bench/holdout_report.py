@@ -1,10 +1,10 @@
-"""Score citizen held-out sets once, for reporting (tests/data/holdout-citizen-17.jsonl, or several
+"""Score citizen held-out sets once, for reporting (tests/data/holdout-citizen-18.jsonl, or several
 pooled, each with its labels in a separate file written from the knowledge files by someone who
 did not run the desk). Prints the figures only; `--lines` adds one line per question (top-3 entry
 titles), which makes the sets seen: after that they may be reported once more, never tuned on.
 
-    .venv/bin/python bench/holdout_report.py tests/data/holdout-citizen-17.jsonl \\
-        tests/data/holdout-citizen-17.labels.jsonl [--today YYYY-MM-DD] [--lines]
+    .venv/bin/python bench/holdout_report.py tests/data/holdout-citizen-18.jsonl \\
+        tests/data/holdout-citizen-18.labels.jsonl [--today YYYY-MM-DD] [--lines]
 
 Labels follow the sets' convention: `expect` and `entry` for an answerable question, `abstain` with
 `not_in_sources` for one in the desk's remit that the sources do not answer, `abstain` alone for one
