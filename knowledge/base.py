@@ -52,7 +52,8 @@ _NOT_WORD = re.compile(r"[\s\W_]+")
 AMOUNT_WORDS = frozenset({"補助金", "上限", "補助率", "幾ら", "金額"})  # 「補助金はいくらまで？」 names no program: all apply
 # 「それって、ボランティアとはどう違うんですか？」 compares something said before with one thing: the desk keeps
 # no earlier answer to know what 「それ」 is, so it asks for both rather than describing the one named
-_POINTS_BACK = re.compile(r"^(じゃあ|じゃぁ|では|なら|ちなみに|あと|それなら)?[、,]?(それ|これ|そっち|こっち|そちら|こちら)(って|は|と|とは)")
+_POINTS_BACK = re.compile(r"^(じゃあ|じゃぁ|では|なら|ちなみに|あと|それなら)?[、,]?"
+                          r"(それ|これ|そっち|こっち|そちら|こちら)(って|は|と|とは)")
 # 「それって個人でも申し込めますか？」 asks who may take part in something said before, named nowhere
 _BARE_BACK_REFERENCE = re.compile(r"^(じゃあ|じゃぁ|では|なら|ちなみに|あと|ほんなら)?[、,]?(それ|あれ)(って|は|も)")
 BACK_REFERENCE_MAX_CHARS = 30  # longer, the question names what it is about besides 「それ」

@@ -22,9 +22,10 @@ _IN_SHORT = f"(?:、?{_HEDGE}、?){{1,2}}"
 # 「…って、具体的にはどういうこと？」 asks what it is; 「補助金って具体的に何に使えるの？」 asks what it pays for
 _CONCRETELY = ("、?具体的に(?:は)?、?(?:(?:何|なに|なん)(?:です|でしょう|なの|だろう)?か?[?？。!！]*$|どういう"
                "|(?:何|なに)を?する(?:の|もん)?(?:です)?か?[?？。!！]*$)")
-_MAY = "(申し?込|応募|申請|使え|もらえ|参加|利用|対象|でき)"
+_MAY = "(申し?込|応募|申請|使え|もらえ|参加|利用|対象|でき)"  # 誰が申し込める asks whether one can, not who
 # 「教えてもらえますか」 asks politely, not whether one may: 「補助金もらえる？」 asks that
-_NOT_A_REQUEST = "".join(f"(?<!{verb})" for verb in ("教えて", "おしえて", "調べて", "しらべて", "説明して", "紹介して", "見せて", "送って"))  # 誰が申し込める asks whether one can, not who
+_NOT_A_REQUEST = "".join(f"(?<!{verb})" for verb in ("教えて", "おしえて", "調べて", "しらべて", "説明して", "紹介して",
+                                                      "見せて", "送って"))
 # In order of precedence: 「いつまでにいくら」 asks for an amount first, 「補助率の違い」 for a comparison.
 QUESTION_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple((kind, re.compile(pattern)) for kind, pattern in (
     ("difference", r"(?<!間)違い|(?<!ま)ちがい|(?<!間)違う(の|ん|か)|(?<!ま)ちがう(の|ん|か)|(何|なに)がちゃう|異なる|"

@@ -549,7 +549,8 @@ def test_a_polite_request_to_explain_is_answered_as_what_is_asked(kb):
     assert not answer.declined and answer.entry_id == "faq-jorei-gaiyo"
 
 
-@pytest.mark.parametrize("question", ["きょうどうの そうだんは でんわでも できますか", "相談したいことがあるんじゃけど、電話でもええんかな"])
+@pytest.mark.parametrize("question", ["きょうどうの そうだんは でんわでも できますか",
+                                      "相談したいことがあるんじゃけど、電話でもええんかな"])
 def test_asked_whether_one_may_consult_by_phone_the_answer_says_so_with_the_number(kb, question):
     answer = kb.ask(question)
     assert not answer.declined and "お電話でも受け付けています" in answer.body and "086-803-1062" in answer.body
@@ -586,7 +587,8 @@ def test_a_when_question_is_answered_only_by_an_entry_giving_a_date(kb, question
         assert "募集や開催の日程は、この窓口の資料では確認できません" in answer.text
 
 
-@pytest.mark.parametrize("question", ["コーディネーター養成講座って、どんくらいの期間通わにゃおえんの？", "リーダー養成講座は全部で何回ありますか"])
+@pytest.mark.parametrize("question", ["コーディネーター養成講座って、どんくらいの期間通わにゃおえんの？",
+                                      "リーダー養成講座は全部で何回ありますか"])
 def test_how_long_a_course_runs_is_not_answered_by_what_the_course_is(kb, question):
     answer = kb.ask(question)  # the sources describe the courses, never their length
     assert answer.declined and "講座や事業の期間・回数は、この窓口の資料では確認できません" in answer.text
