@@ -208,6 +208,10 @@ def _blank(state: object) -> bool:
     return isinstance(state, State) and replace(state, updated_at=None) == State()
 
 
+# A conversation is never reused from a cache: the back button would bring back a form already sent as unsent
+NO_STORE = {"Cache-Control": "no-store"}
+
+
 def router(desk: Desk, config: WebConfig | None = None, on_queued=lambda: None) -> APIRouter:
     """`on_queued`: called after each stored turn, which may have queued messages for staff."""
     chat = WebChat(desk, config or WebConfig(), on_queued)
@@ -223,18 +227,19 @@ def router(desk: Desk, config: WebConfig | None = None, on_queued=lambda: None) 
             replies = await run_in_threadpool(chat.turn, visit, event, shown)
         except Refused as refused:
             return _refusal(refused)
-        return _with_cookie(JSONResponse({"messages": render(replies)}), cookie, chat.config)
+        return _with_cookie(JSONResponse({"messages": render(replies)}, headers=NO_STORE), cookie, chat.config)
 
     @api.get("/api/chat/history")
     async def history(request: Request) -> JSONResponse:
         sid = chat.sessions.verify(request.cookies.get(COOKIE))
-        return JSONResponse(await run_in_threadpool(chat.history, sid) if sid else {"turns": [], "draft": None})
+        return JSONResponse(await run_in_threadpool(chat.history, sid) if sid else {"turns": [], "draft": None},
+                            headers=NO_STORE)
 
     @api.get("/api/chat/poll")
     async def poll(request: Request) -> JSONResponse:
         """Messages that arrived for this browser (a staff reply, a status change), until acknowledged."""
         sid = chat.sessions.verify(request.cookies.get(COOKIE))
-        return JSONResponse({"items": await run_in_threadpool(chat.waiting, sid) if sid else []})
+        return JSONResponse({"items": await run_in_threadpool(chat.waiting, sid) if sid else []}, headers=NO_STORE)
 
     @api.post("/api/chat/ack")
     async def acknowledge(request: Request) -> Response:

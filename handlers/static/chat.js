@@ -134,7 +134,7 @@ function show(messages) {
 }
 
 async function call(path, options) {
-  const response = await fetch(path, options);
+  const response = await fetch(path, { cache: "no-store", ...options });
   const data = await response.json().catch(() => ({}));
   if (!response.ok) throw new Error(data.error || FAILED);
   return data;

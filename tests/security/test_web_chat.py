@@ -161,6 +161,13 @@ def test_history_brings_back_the_turns_and_the_open_draft(db, kb):
     assert client_for(db, kb).get("/api/chat/history").json() == {"turns": [], "draft": None}
 
 
+def test_no_turn_of_the_conversation_may_be_kept_in_a_cache(db, kb):
+    client = client_for(db, kb)  # else the back button shows a sent form as still being filled in
+    answered = client.post("/api/chat", json={"text": "公民館の休館日は？"})
+    for response in (answered, client.get("/api/chat/history"), client.get("/api/chat/poll")):
+        assert response.headers["cache-control"] == "no-store"
+
+
 def test_text_longer_than_the_box_allows_is_refused_saying_the_limit_and_nothing_is_kept(db, kb):
     client = client_for(db, kb)
     refused = client.post("/api/chat", json={"text": "あ" * (web.MAX_TEXT + 1)})
