@@ -87,6 +87,12 @@ _ABOUT_DESK = re.compile(r"(bot|ボット|ぼっと|チャット|ちゃっと|�
 _UPDATE_GROUP = re.compile(r"(団体|グループ)(の)?(情報|登録|掲載)(内容)?(の|を)?(変更|修正|更新)")
 _LEAVE_GROUP = re.compile(r"(団体|グループ)(の)?(登録|掲載)(を|の)?(やめ|止め|取りやめ|取り止め|取り消|取消|削除|解除)")
 
+def _said_once_or_more(words: str) -> re.Pattern:
+    """A message of these words only, one or more (「ありがとう、たすかったわ」「こんにちは、はじめまして」; folded,
+    so without spaces or commas)."""
+    return re.compile(rf"^((?:{words})[!。.ー~〜wｗ]*)+$")
+
+
 _COMMANDS: list[tuple[Intent, re.Pattern]] = [
     (Intent.CANCEL, re.compile(r"^(やめ(る|ます|たい|て)?|止め(る|ます)|キャンセル|中止|取り消し|取消|cancel|もういい(です)?)[。!]*$")),
     (Intent.BACK, re.compile(r"^(戻る|もどる|戻って|戻りたい|前の質問|一つ前|ひとつ前|前に戻る|back)[。!]*$")),
@@ -96,11 +102,11 @@ _COMMANDS: list[tuple[Intent, re.Pattern]] = [
     (Intent.STATUS, re.compile(r"(状況|進捗|ステータス|状態)(確認|を?(教えて|知りたい|見たい|は|どう))|^状況確認$"
                                r"|申し込んだ(件|相談|提案)(は|どう)|(相談|提案|申し?込み?)した(件|もの|の)?(は|って)?(どう|どこまで)"
                                r"|^(私|わたし)の(相談|提案|案件)")),
-    (Intent.GREET, re.compile(r"^(こんにち(は|わ)|こんばん(は|わ)|おはよう(ございます)?|はじめまして|初めまして|hello|hi|hey"
-                              r"|よろしく(お願いします|おねがいします)?)[!。ー~〜]*$")),
-    (Intent.THANK, re.compile(r"^(ありがと(う|うございます|うございました)?(ね|な|ねえ|ねぇ|の|さん)?|どうも(ありがとう)?"
-                              r"|(助か|たすか)(りました|った(わ|よ|です)?|る(わ)?|ります)"
-                              r"|おおきに|サンキュー|さんきゅ|thanks|thank you|thx)[!。ー~〜wｗ]*$")),
+    (Intent.GREET, _said_once_or_more(r"こんにち(は|わ)|こんばん(は|わ)|おはよう(ございます)?|はじめまして|初めまして|hello|hi|hey"
+                                      r"|よろしく(お願いします|おねがいします)?")),
+    (Intent.THANK, _said_once_or_more(r"ありがと(う|うございます|うございました)?(ね|な|ねえ|ねぇ|の|さん)?|どうも(ありがとう)?"
+                                      r"|(助か|たすか)(りました|った(わ|よ|です)?|る(わ)?|ります)"
+                                      r"|おおきに|サンキュー|さんきゅ|thanks(alot)?|thankyou(verymuch|somuch)?|thx")),
     (Intent.ACK, re.compile(r"^(了解(です|しました)?|りょうかい|わかりました|分かりました|承知しました)[!。ー~〜]*$")),
     (Intent.HUMAN, re.compile(r"(人|ひと|職員|しょくいん|担当者?|たんとう(しゃ)?|スタッフ|オペレーター)(の(方|かた))?(と|に)"
                               r"(話|はな|相談|そうだん|つない|繋い|代わ|かわ)|有人|(電話|でんわ)で(話|はな)")),

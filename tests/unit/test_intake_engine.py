@@ -457,6 +457,9 @@ def test_an_english_question_beginning_like_a_request_for_help_is_not_taken_for_
     ("ありがとうございました", "どういたしまして", "質問する"), ("助かりました！", "どういたしまして", "質問する"),
     ("ありがとね", "どういたしまして", "質問する"), ("たすかったわ", "どういたしまして", "質問する"),
     ("わかりました", "承知しました", "質問する"), ("いつ？", "どのようなことについてのご質問", "メニュー"),
+    ("ありがとう、たすかったわ", "どういたしまして", "質問する"),
+    ("助かりました！ありがとうございます", "どういたしまして", "質問する"),
+    ("こんにちは、はじめまして", "協働のまちづくり、補助制度", "質問する"), ("Thank you very much!", "どういたしまして", "質問する"),
 ])
 def test_a_greeting_thanks_or_bare_when_is_answered_in_kind_not_declined_nor_kept_for_staff(kb, text, expected, button):
     chat = EngineChat(kb)
