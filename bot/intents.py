@@ -48,6 +48,12 @@ _FIND_GROUPS = re.compile(_GROUP_WORD + r"(さん)?(を|は|が|って)?(探|さ
                           r"|" + _GROUP_WORD + r"[、,]?(この|その|近く|ちかく|近所|きんじょ|周り|まわり|地元)[^、。]{0,6}"
                           r"(おらん|おる|いない|いる|ない|ある)(\?|かな|ん\?|ですか)?$"
                           r"|(して|しと|しょう|やって|やっと|やりょう)(い)?る(団体|グループ|サークル)(は|って)?[?]?$")
+# …or a group named by what it does, alone: 「国際交流の団体」「環境のNPO 東区」「南区で防災やってる町内会」
+# 「南区の町内会で防災やってるとこ」; not one named by a program's terms (「応募できる団体」)
+_WARD = r"(北区|中区|東区|南区|きたく|なかく|ひがしく|みなみく)"
+_GROUP_NAMED = re.compile(r"^.{2,24}(の|る|な|た|で)(団体|だんたい|グループ|サークル|npo|町内会|自治会)(さん)?" + _WARD + r"?[?]?$"
+                          r"|" + _GROUP_WORD + r".*(して|しと|しょう|やって|やっと|やりょう)(い)?る(とこ|ところ)[?]?$")
+_NOT_A_NAMED_GROUP = re.compile(r"応募|申請|申し?込|対象|補助|助成|登録|資格|条件|認定|設立|作る|つくる|作りたい")
 # The search asked for with nothing to search on: 「仲間をさがす」「団体 検索」
 _BARE_SEARCH = re.compile(r"^(団体|だんたい|グループ|サークル|npo|仲間|なかま)(を)?(検索|けんさく|さがす|探す)(したい)?[。!]*$")
 # …in English: "Is there any volunteer group for foreigners I can join?" (the group right after the asking
@@ -129,6 +135,9 @@ def detect(text: str) -> Intent | None:
         return Intent.REGISTER_GROUP
     if asks_only_to_search(text) or (len(folded) <= 60 and _FIND_GROUPS.search(folded)
                                      and not _NOT_A_SEARCH.search(folded)):
+        return Intent.FIND_GROUPS
+    if len(folded) <= 30 and _GROUP_NAMED.search(folded) and not (_NOT_A_SEARCH.search(folded)
+                                                                    or _NOT_A_NAMED_GROUP.search(folded)):
         return Intent.FIND_GROUPS
     spaced = text.lower()
     if len(folded) <= 160 and _FIND_GROUPS_ELSEWISE.search(spaced) and not _NOT_A_SEARCH_ELSEWISE.search(spaced):

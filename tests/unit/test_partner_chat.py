@@ -90,7 +90,8 @@ def test_free_text_search_shows_public_groups_of_the_field_and_area_best_first(k
                                    "北区で防災をしている団体の一覧が見たい", "北区の防災の団体とつながるにはどうしたらええ？",
                                    "きたくで ぼうさいの だんたい ありませんか",  # older people type in hiragana
                                    "きたくで ぼうさいを している だんたいを しりたいです",
-                                   "北区で防災しとる団体、このへんにおらん？"])
+                                   "北区で防災しとる団体、このへんにおらん？",
+                                   "防災の団体 北区", "ぼうさいの だんたい きたく", "北区のグループで防災やってるとこ"])
 def test_dialect_and_polite_wordings_search_the_directory_too(kb, directory, typed):
     chat = EngineChat(kb, groups=directory)
     out = chat.say(typed)
@@ -113,6 +114,13 @@ def test_a_bare_wish_to_search_asks_what_for_without_saying_it_was_not_understoo
     chat = EngineChat(kb, groups=directory)
     out = chat.say(typed)
     assert out.startswith("どんな団体をおさがしですか") and "防災" in chat.labels
+
+
+def test_a_group_named_by_its_work_alone_is_searched_with_its_kind(kb, directory):
+    chat = EngineChat(kb, groups=directory)
+    assert "「北区・防災・町内会・自治会」の団体が1件見つかりました" in chat.say("北区で防災やってる町内会")
+    for program_terms in ("市民協働推進事業に応募できる団体", "補助の対象になる団体", "町内会"):
+        assert detect(program_terms) is not Intent.FIND_GROUPS
 
 
 @pytest.mark.parametrize("typed", ["ESD・市民協働推進センターを運営している団体は？", "補助金を審査している団体は？",
