@@ -10,6 +10,9 @@ import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from knowledge.analysis import spoken
+from knowledge.kana import katakana
+
 
 @dataclass(frozen=True)
 class Valid:
@@ -30,6 +33,7 @@ _DASHES = "ー－―‐−–—ｰ"
 _URL = re.compile(r"https?://\S+", re.I)
 _EMAIL_LOCAL = re.compile(r"^[A-Za-z0-9._%+\-]+$")
 _EMAIL_DOMAIN = re.compile(r"^[A-Za-z0-9\-]+(\.[A-Za-z0-9\-]+)+$")
+_KANA_ONLY = re.compile(r"[ぁ-ゖァ-ヺー\s]+")
 PHONE_EXAMPLE = "（例: 090-1234-5678）"
 EMAIL_EXAMPLE = "（例: kyodo@example.jp）"
 
@@ -173,4 +177,16 @@ def match_choice(text: str, choices: tuple[str, ...]) -> str | None:
     if len(candidates) == 1:
         return candidates[0]
     candidates = [c for c, norm in folded.items() if typed in norm]
+    if len(candidates) == 1:
+        return candidates[0]
+    return _said_in_kana(typed, choices)
+
+
+def _said_in_kana(typed: str, choices: tuple[str, ...]) -> str | None:
+    """The one choice a kana-only answer reads as (「ちょうないかいです」→ 町内会・自治会), as older people type."""
+    if not _KANA_ONLY.fullmatch(typed):
+        return None
+    heard = katakana(typed.replace(" ", ""))
+    candidates = [c for c in choices if any(len(r) > 1 and r in heard or len(heard) > 2 and heard in r
+                                            for r in map(spoken, re.split(r"[・/／]", c)))]
     return candidates[0] if len(candidates) == 1 else None

@@ -59,6 +59,12 @@ _KATAKANA_WORD = re.compile(r"^[\u30a1-\u30faー]{2,}$")
 _LETTER_RUN = re.compile(r"[^\W_]+")  # letters and digits (Unicode categories L and N), as runs
 
 
+def spoken(text: str) -> str:
+    """How a text is read, in katakana (町内会 → チョウナイカイ), so a word typed in kana can be matched."""
+    return "".join(m.reading_form() for m in _tokenizer().tokenize(text)
+                   if m.part_of_speech()[0] not in ("補助記号", "空白"))
+
+
 def fold(text: str) -> str:
     """Text for comparing what people type: NFKC, lower case, no spaces or list separators (・ 、 ,)."""
     return _FOLDED_AWAY.sub("", unicodedata.normalize("NFKC", text or "").lower())

@@ -14,13 +14,15 @@ from pathlib import Path
 
 import yaml
 
-from knowledge.analysis import fold
+from knowledge.analysis import fold, spoken
 from knowledge.facts import DatedFact
+from knowledge.kana import katakana
 
 GRANTS_FILE = "grants.yaml"
 SEPARATOR = "/"  # between the option ids of the answers so far, in a button's data
 TEXT_FIELDS = ("name", "entry", "rate", "cap", "eligibility")
 _LABEL_WORD = re.compile(r"[一-龥ァ-ヶー]{2,}|[a-z]{3,}")  # a label's words: runs of kanji or katakana
+_KANA_ONLY = re.compile(r"[ぁ-ゖァ-ヺー]+")
 _LABEL_PART = re.compile(r"[・（）()、]")  # split before folding, which drops ・: 町内会・自治会 is two words
 
 
@@ -49,6 +51,11 @@ class Step:
             parts = (fold(option.label), *(fold(p) for p in option.label.split("・")))
             if any(p and (p in folded or (len(folded) >= 2 and folded in p)) for p in parts):
                 return option
+        if _KANA_ONLY.fullmatch(folded):  # 「ちょうないかい」, as older people type
+            heard = katakana(folded)
+            said = [o for o in self.options if any(len(r) > 1 and r in heard or len(heard) > 2 and heard in r
+                                                   for r in map(spoken, o.label.split("・")))]
+            return said[0] if len(said) == 1 else None
         shared = {o.id: sum(len(w) for w in _label_words(o.label) if w in folded) for o in self.options}
         ranked = sorted(self.options, key=lambda o: shared[o.id], reverse=True)
         if not ranked or not shared[ranked[0].id] or (len(ranked) > 1 and shared[ranked[1].id] == shared[ranked[0].id]):

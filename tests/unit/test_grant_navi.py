@@ -136,6 +136,16 @@ def test_typed_words_shared_by_two_options_pick_neither(kb):
     assert kb.grants.steps[0].option_in("自治会です").id == "chonaikai"  # 町内会・自治会 is two words
 
 
+def test_an_option_typed_in_kana_is_read_as_it_sounds(kb):
+    chat = EngineChat(kb, now=BEFORE_DEADLINE)
+    chat.say("メニュー")
+    chat.tap("補助金をさがす")
+    assert "（2/4）" in chat.say("ちょうないかい")
+    assert "（3/4）" in chat.say("ぼうさいくんれん")
+    assert chat.state.grant_path.startswith("chonaikai/")
+    assert kb.grants.steps[1].option_in("ちいき") is None  # heard in two options: asked again
+
+
 def test_a_subsidy_question_the_desk_cannot_answer_offers_the_finder(kb):
     chat = EngineChat(kb)
     out = chat.say("公園の花壇づくりに使える補助金ありますか？小さいグループです")

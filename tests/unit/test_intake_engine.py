@@ -51,6 +51,16 @@ def run_script(chat: EngineChat, script) -> str:
     return out
 
 
+@pytest.mark.parametrize("typed, chosen", [("ちょうないかいです", "町内会・自治会"), ("こじん", "個人"),
+                                           ("えぬぴーおー", "NPO・市民活動団体")])
+def test_a_choice_typed_in_kana_is_taken_as_it_sounds(kb, typed, chosen):
+    chat = EngineChat(kb)
+    chat.say("相談したい")
+    chat.say("同意します")
+    out = chat.say(typed)
+    assert "下のボタンから選んでください" not in out and chat.state.draft.answers["applicant_type"] == chosen
+
+
 def test_consultation_happy_path_submits_every_answer(kb):
     chat = EngineChat(kb)
     run_script(chat, CONSULTATION_HAPPY)
