@@ -144,7 +144,11 @@ function post(path, payload) {
   return call(path, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(payload) });
 }
 
+let tapping = null;  // the button being sent: a second tap of it (送信する tapped twice) is not sent again
+
 async function send(payload, shown) {
+  if (payload.postback && payload.postback === tapping) return;
+  tapping = payload.postback || null;
   if (shown) add(element("span", "", shown), "me");  // the person's own words: nothing to tap
   focusOnChoices = choicesBox.contains(document.activeElement);
   choicesBox.replaceChildren();
@@ -153,6 +157,8 @@ async function send(payload, shown) {
   } catch (error) {
     add(text(error.message || FAILED), "bot");
     input.focus();
+  } finally {
+    tapping = null;
   }
 }
 
