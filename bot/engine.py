@@ -62,8 +62,9 @@ from store.case_status import CLOSED
 MAX_TRIES = 3
 SIDE_QUESTION_CHARS = 80  # longer, it is an answer that happens to ask something
 _YES = re.compile(r"^(同意(する|します)?|はい|ok|オッケー|おっけー|いいよ|いいです|大丈夫です?|了解|承知しました"
-                  r"|送信(する|します)?|お願いします)[。!]*$")
-_NO = re.compile(r"^(同意しない|同意しません|いいえ|いや|しない|しません|no)[。!]*$")
+                  r"|送信(する|します)?|お願いします|yes(iagree|please)?|i?agree|okay|sure)[。!.]*$")
+_NO = re.compile(r"^(同意しない|同意しません|いいえ|いや|しない|しません|no(thanks|ithanks)?|i?disagree|idon'?tagree"
+                 r"|idonotagree)[。!.]*$")
 _SUBSIDY = re.compile(r"補助金|助成金|補助制度|助成制度|ほじょきん|じょせいきん|subsid|grant")
 # What a greeting, thanks or an acknowledgement is answered with: never a question the desk cannot answer.
 _COURTESIES: dict[Intent, Callable[[CityProfile], Say]] = {
@@ -327,10 +328,11 @@ class _Conversation:
             self._consent(True)
         elif _NO.match(folded) or intent is Intent.CANCEL:
             self._consent(False)
-        else:
-            if looks_like_question(text):
-                self._knowledge(text)
+        elif looks_like_question(text):
+            self._knowledge(text)
             self._prompt_again()
+        else:  # the notice is just above: its buttons, not the whole of it again
+            self.replies.append(r.consent_buttons(self.state.token, english=in_english(text)))
 
     def _confirm_text(self, text: str, intent: Intent | None) -> None:
         folded = fold(text)

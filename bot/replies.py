@@ -80,9 +80,19 @@ def consent_notice(title: str, city: CityProfile, token: str, retention_years: i
         f"・保存期間: 対応が終わってから{retention_years}年後に、個人を特定できない形にします。\n"
         f"・取り消し: 入力中は「やめる」でいつでも中止できます。{city.texts.consent_removal}\n"
         "同意いただけますか？",
-        (Choice("同意する", encode(Action.CONSENT, token=token, value="yes")),
-         Choice("同意しない", encode(Action.CONSENT, token=token, value="no"))),
+        _consent_choices(token),
     )
+
+
+def _consent_choices(token: str) -> tuple[Choice, ...]:
+    return (Choice("同意する", encode(Action.CONSENT, token=token, value="yes")),
+            Choice("同意しない", encode(Action.CONSENT, token=token, value="no")))
+
+
+def consent_buttons(token: str, english: bool = False) -> Say:
+    """The consent asked again in a line, for an answer typed that is neither yes nor no."""
+    note = "\n(To go on, please tap 同意する (I agree) below, or 同意しない (I do not agree).)" if english else ""
+    return Say("お手数ですが、下の「同意する」か「同意しない」を押してください。" + note, _consent_choices(token))
 
 
 def consent_declined() -> Say:

@@ -319,6 +319,23 @@ def test_declining_consent_collects_nothing_and_still_answers_questions(kb):
     assert "2分の1" in chat.say("区づくり推進事業の補助率は？")
 
 
+@pytest.mark.parametrize("typed, asked", [("yes I agree", "（1/7）"), ("I don't agree", "個人情報はお預かりしていません")])
+def test_consent_may_be_given_or_refused_in_english(kb, typed, asked):
+    chat = EngineChat(kb)
+    chat.say("相談したい")
+    assert asked in chat.say(typed)
+
+
+def test_words_at_the_consent_that_are_neither_yes_nor_no_get_its_buttons_not_the_whole_notice_again(kb):
+    chat = EngineChat(kb)
+    chat.say("相談したい")
+    out = chat.say("personal")
+    assert "「同意する」か「同意しない」を押してください" in out and "I agree" in out
+    assert "保存期間" not in out and chat.labels == ["同意する", "同意しない"]
+    assert "I agree" not in chat.say("うーん")  # the English line only for English
+    assert "（1/7）" in chat.tap("同意する")
+
+
 def test_draft_idle_too_long_expires_with_a_notice(kb):
     chat = EngineChat(kb)
     run_script(chat, CONSULTATION_HAPPY[:4])
