@@ -145,6 +145,10 @@ def _needs_contact(answers: Mapping[str, str]) -> bool:
     return answers.get("contact_method") in ("電話", "メール")
 
 
+# A person on their own (個人) is asked for their name, not a group's; a name given is kept if they change that
+_NAME_BY_APPLICANT: dict = {"depends_on": ("applicant_type",), "prompt_by_answer": {"個人": "お名前を教えてください。"},
+                            "asked_again_if": lambda name: False}
+
 CONSULTATION = Form(
     name="consultation",
     title="協働の相談",
@@ -155,7 +159,8 @@ CONSULTATION = Form(
         # 職員に相談する under an answer or a decline: the question it was for, so that it need not be typed again
         Field("asked", "チャットでの質問", "", given=True, asked_if=_follows_a_question),
         Field("applicant_type", "相談者区分", "どなたからのご相談ですか？", choices=APPLICANT_TYPES),
-        Field("name", "お名前または団体名", "お名前、または団体名を教えてください。", max_chars=100, a_name=True),
+        Field("name", "お名前または団体名", "お名前、または団体名を教えてください。", max_chars=100, a_name=True,
+              **_NAME_BY_APPLICANT),
         Field("content", "相談内容", "ご相談の内容を教えてください。困っていること、やりたいことなど、自由にお書きください。",
               max_chars=2000),
         Field("area", "地域", "活動する地域（区や学区）を教えてください。決まっていなければ「なし」で大丈夫です。",
@@ -176,7 +181,7 @@ PROPOSAL = Form(
     prefix="P",
     fields=(
         Field("applicant_type", "提案者区分", "どなたからのご提案ですか？", choices=APPLICANT_TYPES),
-        Field("group_name", "団体名", "団体名を教えてください（個人の場合はお名前）。", max_chars=100, a_name=True),
+        Field("group_name", "お名前または団体名", "団体名を教えてください。", max_chars=100, a_name=True, **_NAME_BY_APPLICANT),
         Field("representative", "代表者名", "代表者のお名前を教えてください。", max_chars=60, a_name=True,
               asked_if=_for_a_group),
         Field("contact_person", "連絡担当者", "連絡担当者のお名前を教えてください（代表者と同じなら「同じ」）。", max_chars=60, a_name=True,

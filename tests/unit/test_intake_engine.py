@@ -61,6 +61,15 @@ def test_a_choice_typed_in_kana_is_taken_as_it_sounds(kb, typed, chosen):
     assert "下のボタンから選んでください" not in out and chat.state.draft.answers["applicant_type"] == chosen
 
 
+@pytest.mark.parametrize("start, consent", [("相談したい", "同意します"), ("提案したい", "同意します")])
+def test_a_person_on_their_own_is_asked_their_name_not_a_groups(kb, start, consent):
+    chat = EngineChat(kb)
+    chat.say(start)
+    chat.say(consent)
+    out = chat.tap("個人")
+    assert "お名前を教えてください。" in out and "団体名" not in out
+
+
 def test_consultation_happy_path_submits_every_answer(kb):
     chat = EngineChat(kb)
     run_script(chat, CONSULTATION_HAPPY)

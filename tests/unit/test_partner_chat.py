@@ -322,7 +322,7 @@ def test_a_search_in_the_middle_of_a_form_keeps_the_form(kb, directory):
     chat.tap("同意する")
     chat.tap("個人")
     out = chat.send(Postback(encode(Action.FIND_GROUPS, value="北区 防災")))
-    assert len(group_cards(chat)) == 5 and out.rstrip().endswith("（2/7）お名前、または団体名を教えてください。")
+    assert len(group_cards(chat)) == 5 and out.rstrip().endswith("（2/7）お名前を教えてください。")
     assert chat.state.mode == "form" and chat.state.draft.answers == {"applicant_type": "個人"}
     chat.say("北区で防災をやっている団体を探したい")  # typed in a form: the answer to its question
     assert chat.state.draft.answers["name"] == "北区で防災をやっている団体を探したい"
