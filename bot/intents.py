@@ -45,8 +45,9 @@ _FIND_GROUPS = re.compile(_GROUP_WORD + r"(さん)?(を|は|が|って)?(探|さ
                           r"|(あ|い|お)る(\?|かな|ん\?)|(あり|い|おり)ま(す|せん)か|あれば|いれば|おれば|ない(\?|ですか|かな)"
                           r"|いない|おらん)|" + _GROUP_WORD + r"(さん)?(と|に)(つなが|繋が|出会|であ)(りたい|れ|える|る(には|方法))"
                           r"|(団体|だんたい|グループ|サークル|npo)(を)?教えて|(団体|だんたい|npo)の(一覧|いちらん|リスト)"
-                          r"|" + _GROUP_WORD + r"[、,]?(この|その|近く|ちかく|近所|きんじょ|周り|まわり|地元)[^、。]{0,6}"
-                          r"(おらん|おる|いない|いる|ない|ある)(\?|かな|ん\?|ですか)?$"
+                          r"|" + _GROUP_WORD + r"(って)?[、,]?((この|その)(へん|辺|あたり|辺り)|近く|ちかく|近所|きんじょ|周り|まわり|地元)"
+                          r"(に|で)?(は|も)?(おらん|おる|いない|いる|ない|ある|あります|います|ありません|いません)"
+                          r"(か|かな|かね|ん|の)?[?]?$"
                           r"|(して|しと|しょう|やって|やっと|やりょう)(い)?る(団体|グループ|サークル)(は|って)?[?]?$")
 # …or a group named by what it does, alone: 「国際交流の団体」「環境のNPO 東区」「南区で防災やってる町内会」
 # 「南区の町内会で防災やってるとこ」; not one named by a program's terms (「応募できる団体」)
@@ -55,12 +56,14 @@ _GROUP_NAMED = re.compile(r"^.{2,24}(の|る|な|た|で)(団体|だんたい|�
                           r"|" + _GROUP_WORD + r".*(して|しと|しょう|やって|やっと|やりょう)(い)?る(とこ|ところ)[?]?$")
 _NOT_A_NAMED_GROUP = re.compile(r"応募|申請|申し?込|対象|補助|助成|登録|資格|条件|認定|設立|作る|つくる|作りたい")
 # The search asked for with nothing to search on: 「仲間をさがす」「団体 検索」
-_BARE_SEARCH = re.compile(r"^(団体|だんたい|グループ|サークル|npo|仲間|なかま)(を)?(検索|けんさく|さがす|探す)(したい)?[。!]*$")
+_BARE_SEARCH = re.compile(r"^(団体|だんたい|グループ|仲間|なかま)(を|の)?(検索|けんさく|さがす|探す|さがし|探し)"
+                          r"(したい|たい|する)?(です)?[。!]*$")
 # …in English: "Is there any volunteer group for foreigners I can join?" (the group right after the asking
 # words; not a grant, a fee or a form for groups)
 _FIND_GROUPS_ELSEWISE = re.compile(r"\b(is there|are there|looking for|find|introduce|recommend)\s+((any|some|a|an)\s+)?"
                                    r"([a-z]+\s+){0,2}(groups?|organi[sz]ations?|npos?|clubs?|circles?)\b")
-_NOT_A_SEARCH_ELSEWISE = re.compile(r"grant|subsid|fund|regist|fee|deadline|form|application|start|parking|support\s+(for|to)\b")
+_NOT_A_SEARCH_ELSEWISE = re.compile(r"grant|subsid|fund|regist|fee|deadline|form|application|start|parking"
+                                    r"|(?<!that )(?<!who )(?<!which )support")
 # Not a search: 「センターを運営している団体は？」 asks who runs it; 「補助金もらうのに団体がいるん？」 whether one is
 # needed; 「この団体とつながりたい」 means a group already found; 「町内会とつながりたいけど加入するには？」 how to join;
 # 「採択された団体の一覧」 asks about past programs and awards
@@ -75,7 +78,7 @@ _PROPOSE_ELSEWISE = re.compile(r"(want|like|wish|hope)to(make|submit|send|bring)
 _CONSULT_ELSEWISE = re.compile(r"(want|like|wish|need)to(consult|getadvice|talktoa(staff|person))|^soudan(o)?(shi|onegai)")
 # 助成金ナビ: 「どの補助金が使える？」「うちに合う補助金、どれがええか選んでもらえる？」「Which grant fits our group?」
 _GRANT = r"(補助|助成|ほじょ|じょせい)(金|制度|きん|せいど)"
-_GRANTS = re.compile(rf"どの{_GRANT}|^(補助金|助成金)(を)?(さがす|探す|さがしたい|探したい)[。!]*$"
+_GRANTS = re.compile(rf"どの{_GRANT}|^(補助金|助成金|ほじょきん|じょせいきん)(を)?(さがす|探す|さがしたい|探したい)[。!]*$"
                      rf"|(合う|あう|合った|あった|向いて(い)?る|使える|つかえる){_GRANT}.*(どれ|選(ん|べ|び|ぶ)|えら|調べ|しらべ|探し|さがし)"
                      rf"|{_GRANT}.*(どれ|どっち)(が|を)?(いい|ええ|合う|あう|使え|向いて)"
                      r"|which(kindof)?(grant|subsid|funding)|what(kindsof|kindof)?(grant|subsid|funding)\w*?(can|could|should)(we|i)"
@@ -89,7 +92,7 @@ _ABOUT_DESK = re.compile(r"(bot|ボット|ぼっと|チャット|ちゃっと|�
                          r"|^(何|なに|なん)(が|を)(聞け|きけ)"
                          r"|^(hi|hello)?[!.]?(whatcanyou(do|helpmewith|answer)|what(kind|sort)s?ofquestions(can|do|should)(you|i)"
                          r"\w*|whatcaniask(you|here)?|howdoiuse(this|you))[?.!]*$"
-                         r"|^(hi|hello)?[!.]?what((kind|sort)s?of)?(help|support|services?)(can|do)(i|we)(get|find|ask)((at|from)(this|the|your)(desk|office|cent(er|re)|counter|chat)|here)")
+                         r"|^(hi|hello)?[!.]?what((kind|sort)s?of)?(help|support|services?)(can|do)(i|we)(get|find|ask)((at|from)(this|your)(desk|chat)|here)")
 _UPDATE_GROUP = re.compile(r"(団体|グループ)(の)?(情報|登録|掲載)(内容)?(の|を)?(変更|修正|更新)")
 _LEAVE_GROUP = re.compile(r"(団体|グループ)(の)?(登録|掲載)(を|の)?(やめ|止め|取りやめ|取り止め|取り消|取消|削除|解除)")
 

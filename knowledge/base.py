@@ -55,14 +55,14 @@ AMOUNT_WORDS = frozenset({"補助金", "上限", "補助率", "幾ら", "金額"
 _POINTS_BACK = re.compile(r"^(じゃあ|じゃぁ|では|なら|ちなみに|あと|それなら)?[、,]?"
                           r"(それ|これ|そっち|こっち|そちら|こちら)(って|は|と|とは)")
 # 「それって個人でも申し込めますか？」 asks who may take part in something said before, named nowhere
-_BARE_BACK_REFERENCE = re.compile(r"^(じゃあ|じゃぁ|では|なら|ちなみに|あと|ほんなら)?[、,]?(それ|あれ)(って|は|も)")
+_BARE_BACK_REFERENCE = re.compile(r"^(じゃあ|じゃぁ|では|なら|ちなみに|あと|ほんなら)?[、,]?(それ|あれ)(って|は|も|[、,])"
+                                  r"(?!そうと|さておき|(大事|大切|ええ|いい)(じゃ|だ|です|けど))")
 BACK_REFERENCE_MAX_CHARS = 30  # longer, the question names what it is about besides 「それ」
 UNSAID_SUBJECT_TEXT = ("何についてのご質問でしょうか。この窓口では前のやり取りを引き継げないため、「それ」が何を指すか"
                        "分かりませんでした。「区づくり推進事業は個人でも申し込めますか？」のように、何についてかを添えて"
                        "もう一度お送りください。")
 VAGUE_COMPARISON_TEXT = ("何と何の違いをお知りになりたいですか。「協働提案と市民協働推進事業の違い」のように、"
                          "比べたいものを両方書いて、もう一度お送りください。")
-_CLAUSE = re.compile(r".[がを].+(する|した|している|される)$")  # a subject or an object, and a verb
 UNCOMPARED = 0.5  # the most a 「AとBの違い」 answer from an entry comparing nothing may be trusted (below the threshold)
 
 
@@ -120,7 +120,7 @@ class KnowledgeBase:
             answer = decline(self.profile, "vague")
         elif self._compares_the_unsaid(text, assessed):
             answer = replace(decline(self.profile, "vague"), text=VAGUE_COMPARISON_TEXT)
-        elif assessed.route is None and _BARE_BACK_REFERENCE.search(normalize(text)) and len(text) <= BACK_REFERENCE_MAX_CHARS:
+        elif self._leans_on_the_unsaid(text, assessed):
             answer = replace(decline(self.profile, "vague"), text=UNSAID_SUBJECT_TEXT)
         else:
             answer = self._answered(assessed, today)
@@ -161,6 +161,12 @@ class KnowledgeBase:
         if kinds.question_kind(text) != "difference" or not _POINTS_BACK.search(folded):
             return False
         return len(self._named_terms(folded)) < 2
+
+    def _leans_on_the_unsaid(self, text: str, assessed: Assessment) -> bool:
+        """A short question about 「それ」 said before, naming nothing the desk knows of besides."""
+        folded = normalize(text)
+        return (assessed.route is None and len(text) <= BACK_REFERENCE_MAX_CHARS and bool(_BARE_BACK_REFERENCE.search(folded))
+                and not self._named_terms(folded))
 
     def _named_terms(self, folded: str) -> list[str]:
         """The terms the desk defines that a question names, the longest only (協働提案, not 協働 too)."""
@@ -291,8 +297,6 @@ class KnowledgeBase:
         words = self.analyzer.terms(term)
         if len(words) == 1:
             return words[0]
-        if _CLAUSE.search(term):  # 「企業が行政や市民団体と協働するとは」 asks about a situation, not a term
-            return None
         joined = "".join(words)  # 市民共同 is read 市民・協働: asked as 市民協働
         return self._defined_by_words().get(tuple(words)) or (joined if self.index.defined(joined) else term)
 

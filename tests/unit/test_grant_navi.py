@@ -193,7 +193,7 @@ def test_the_phrase_is_an_intent_but_questions_about_the_site_are_not():
                  "それなら、どの補助金が合うか一緒に調べてもらえますか？", "補助金がいろいろあるけど、どれがいいの？",
                  "Which grant fits a small exchange group? Can you help me choose?",
                  "Is there a tool that shows which subsidy fits my group??", "What grants can we apply for?",
-                 "どの ほじょきんが あうか しらべて もらえますか"):
+                 "どの ほじょきんが あうか しらべて もらえますか", "ほじょきん さがしたい"):
         assert detect(wish) is Intent.GRANTS, wish
     for question in ("補助金の上限はいくら？", "区づくりの補助金は何に使える？", "補助金の申請書はどこ？", "How much is the grant?",
                      "使える補助金を調べたら区づくり推進事業が出てきたけど、締切はいつ？", "補助金はどれがいいか、締め切りはいつまで？",

@@ -482,7 +482,8 @@ def test_global_intents_outside_a_form(kb, text, expected):
 
 @pytest.mark.parametrize("text", ["What kind of things can I do as a volunteer?", "What can I do with this grant?",
                                   "What can you do about empty houses in my neighborhood?",
-                                  "What support can I get from the city for my NPO?"])
+                                  "What support can I get from the city for my NPO?",
+                                  "What support can we get from the centre for our NPO?"])
 def test_an_english_question_beginning_like_a_request_for_help_is_not_taken_for_one(text):
     assert detect(text) is not Intent.HELP
 

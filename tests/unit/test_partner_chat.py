@@ -91,7 +91,8 @@ def test_free_text_search_shows_public_groups_of_the_field_and_area_best_first(k
                                    "きたくで ぼうさいの だんたい ありませんか",  # older people type in hiragana
                                    "きたくで ぼうさいを している だんたいを しりたいです",
                                    "北区で防災しとる団体、このへんにおらん？",
-                                   "防災の団体 北区", "ぼうさいの だんたい きたく", "北区のグループで防災やってるとこ"])
+                                   "防災の団体 北区", "ぼうさいの だんたい きたく", "北区のグループで防災やってるとこ",
+                                   "北区で防災しとる団体、このへんにおらんかな？", "北区で防災の団体、近くにありますか？"])
 def test_dialect_and_polite_wordings_search_the_directory_too(kb, directory, typed):
     chat = EngineChat(kb, groups=directory)
     out = chat.say(typed)
@@ -103,13 +104,15 @@ def test_an_english_question_for_a_group_searches_the_directory_through_the_glos
     out = chat.say("Hello, I just moved to Okayama. Is there any volunteer group for foreigners I can join?")
     assert "「国際」" in out and "条件を変えてさがす" in chat.labels  # foreigners → 外国人 → the 国際 field
     for question in ("Is there a grant for groups?", "Is there a deadline for group registration?",
-                     "Where can I find the application form for a group?", "Is there any support for starting an NPO?"):
+                     "Where can I find the application form for a group?", "Is there any support for starting an NPO?",
+                     "Is there an NPO support center in Okayama?", "I am looking for NPO support."):
         assert detect(question) is not Intent.FIND_GROUPS
     assert detect("Are there any groups in Okayama that support foreign families? I'd like to join one.") \
         is Intent.FIND_GROUPS
 
 
-@pytest.mark.parametrize("typed", ["団体 検索", "仲間をさがす", "だんたいを さがす"])
+@pytest.mark.parametrize("typed", ["団体 検索", "仲間をさがす", "だんたいを さがす", "仲間を探したい", "仲間探し", "団体を検索したいです",
+                                   "団体の検索"])
 def test_a_bare_wish_to_search_asks_what_for_without_saying_it_was_not_understood(kb, directory, typed):
     chat = EngineChat(kb, groups=directory)
     out = chat.say(typed)
@@ -119,7 +122,8 @@ def test_a_bare_wish_to_search_asks_what_for_without_saying_it_was_not_understoo
 def test_a_group_named_by_its_work_alone_is_searched_with_its_kind(kb, directory):
     chat = EngineChat(kb, groups=directory)
     assert "「北区・防災・町内会・自治会」の団体が1件見つかりました" in chat.say("北区で防災やってる町内会")
-    for program_terms in ("市民協働推進事業に応募できる団体", "補助の対象になる団体", "町内会"):
+    for program_terms in ("市民協働推進事業に応募できる団体", "補助の対象になる団体", "町内会", "町内会、その会費いる？",
+                          "町内会、この頃若い人がおらん", "NPO、この条例に関係ある？"):
         assert detect(program_terms) is not Intent.FIND_GROUPS
 
 
