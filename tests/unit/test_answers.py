@@ -562,6 +562,12 @@ def test_a_question_about_something_said_before_asks_what_it_is_about(kb, questi
     assert not kb.ask("これって何聞けばいいの？").text.startswith("何についてのご質問")  # これ: this chat
 
 
+@pytest.mark.parametrize("question", ["ちょっと待って、コードどこに書いたかわからん", "確認コードをなくしました"])
+def test_a_lost_check_code_is_answered_with_what_to_do(kb, question):
+    answer = kb.ask(question)
+    assert not answer.declined and "受付番号を添えて" in answer.body and "086-803-1062" in answer.body
+
+
 @pytest.mark.parametrize("question", ["それって、ボランティアとはどう違うんですか？", "それって協働提案とどう違うの？",
                                       "じゃあ、これと市民協働推進事業の違いは？"])
 def test_a_difference_from_something_said_before_asks_for_both_things(kb, question):
