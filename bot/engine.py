@@ -396,8 +396,12 @@ class _Conversation:
             self._prompt_again()
 
     def _answerable_question(self, text: str) -> bool:
-        """Put as a question (「協働提案とは何ですか？」「センターどこ」) that the desk answers."""
-        return _put_as_a_question(text) and not self.ctx.knowledge.ask(text, self.ctx.today).declined
+        """Put as a question (「協働提案とは何ですか？」「センターどこ」) that the desk answers, or asks what about
+        (「それって個人でも申し込めますか？」): not words to search on."""
+        if not _put_as_a_question(text):
+            return False
+        answer = self.ctx.knowledge.ask(text, self.ctx.today)
+        return not answer.declined or answer.reason == "vague"
 
     def _group_words_text(self, text: str, intent: Intent | None) -> None:
         self.state.mode = Mode.IDLE

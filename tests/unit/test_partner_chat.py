@@ -119,6 +119,13 @@ def test_a_bare_wish_to_search_asks_what_for_without_saying_it_was_not_understoo
     assert out.startswith("どんな団体をおさがしですか") and "防災" in chat.labels
 
 
+def test_a_question_about_something_said_before_after_a_search_is_not_taken_for_search_words(kb, directory):
+    chat = EngineChat(kb, groups=directory)
+    chat.say("団体 検索")  # asked what to search for: the next words are search words, unless a question
+    out = chat.say("それって個人でも申し込めますか？")
+    assert "「それ」が何を指すか" in out and group_cards(chat) == []
+
+
 def test_a_group_named_by_its_work_alone_is_searched_with_its_kind(kb, directory):
     chat = EngineChat(kb, groups=directory)
     assert "「北区・防災・町内会・自治会」の団体が1件見つかりました" in chat.say("北区で防災やってる町内会")
